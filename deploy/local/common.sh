@@ -1,0 +1,27 @@
+# Shared by the deploy/local scripts: paths and defaults. Sourced, not run.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV="$ROOT/.venv"
+TOOLS="$ROOT/.tools"
+DATA="$ROOT/.data"
+PY="$VENV/bin/python"
+
+export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}"
+# retryWrites=false: the local stand-in slows down tenfold with retryable writes (../shared/reference/mongodb.md).
+# Against a real replica set, set MONGODB_URL without it.
+export MONGODB_URL="${MONGODB_URL:-mongodb://127.0.0.1:27017/?retryWrites=false}"
+
+say() { printf '\033[1m[%s]\033[0m %s\n' "$(basename "$0" .sh)" "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+# host and port out of a URL such as amqp://u:p@host:5672/vhost or mongodb://host:27017/?x=y
+url_host() { python3 -c 'import sys,urllib.parse as u; print(u.urlsplit(sys.argv[1]).hostname or "127.0.0.1")' "$1"; }
+url_port() { python3 -c 'import sys,urllib.parse as u; print(u.urlsplit(sys.argv[1]).port or int(sys.argv[2]))' "$1" "$2"; }
+
+# true when something accepts TCP connections at host:port
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+wait_port() { # host port seconds
+  local i
+  for ((i = 0; i < $3 * 4; i++)); do port_open "$1" "$2" && return 0; sleep 0.25; done
+  return 1
+}
