@@ -1,0 +1,1 @@
+"""The project's own library: the event contract, broker topology, MongoDB access, runtime plumbing."""

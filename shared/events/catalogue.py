@@ -1,0 +1,62 @@
+"""The event catalogue: every event type the platform publishes, and decoding of incoming events.
+
+This is the public contract other teams subscribe to. Each service serves it as AsyncAPI (/asyncapi);
+`python -m shared.events` prints it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.events.commands import CommandFailed
+from shared.events.domains import DomainCreated
+from shared.events.envelope import EventEnvelope, EventPayload
+
+CATALOGUE: dict[tuple[str, int], type[EventPayload]] = {
+    (model.event_type, model.event_version): model
+    for model in (
+        DomainCreated,
+        CommandFailed,
+    )
+}
+
+
+class UndecodableEvent(ValueError):
+    """The message is not an event this service can read: a poison message, to be dead-lettered."""
+
+
+def envelope_model(payload_model: type[EventPayload]) -> type[EventEnvelope[Any]]:
+    return EventEnvelope[payload_model]  # type: ignore[valid-type]
+
+
+def decode_event(raw: bytes | str | dict[str, Any]) -> EventEnvelope[Any]:
+    """Parse and validate an event; raise UndecodableEvent when it is malformed or unknown."""
+    try:
+        data = json.loads(raw) if isinstance(raw, bytes | str) else raw
+        key = (data["event_type"], int(data["event_version"]))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise UndecodableEvent(f"not an event envelope: {exc}") from exc
+    model = CATALOGUE.get(key)
+    if model is None:
+        raise UndecodableEvent(f"unknown event {key[0]} v{key[1]}")
+    try:
+        return envelope_model(model).model_validate(data)
+    except ValidationError as exc:
+        raise UndecodableEvent(f"invalid {key[0]} v{key[1]}: {exc.error_count()} error(s): {exc}") from exc
+
+
+def describe() -> list[dict[str, Any]]:
+    """The catalogue as data: type, version, producer, description and JSON schema of each event."""
+    return [
+        {
+            "event_type": t,
+            "event_version": v,
+            "producer": model.producer,
+            "description": (model.__doc__ or "").strip(),
+            "schema": envelope_model(model).model_json_schema(),
+        }
+        for (t, v), model in sorted(CATALOGUE.items())
+    ]

@@ -1,0 +1,1 @@
+"""MongoDB access through PyMongo's async API: client, indexes, transactions, outbox, idempotency."""

@@ -1,0 +1,233 @@
+"""How a service process is put together.
+
+A service declares a ServiceSpec (its name, the events it handles and publishes, its HTTP routes and
+start-up work); `create_app` turns it into one ASGI app that
+  - connects to MongoDB and RabbitMQ (retried with back-off), creates indexes, declares its queues;
+  - consumes its queue through EventConsumer (exactly-once effects) and relays its outbox;
+  - serves /health/live, /health/ready, /metrics, /asyncapi (+ /asyncapi.json) and the service's API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import uuid
+from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from faststream import AckPolicy
+from faststream.rabbit import Channel, RabbitBroker
+from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
+from faststream.specification import AsyncAPI
+from faststream.specification.asyncapi.site import get_asyncapi_html
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.clock import Clock, SystemClock
+from shared.events import EventPayload, envelope_model
+from shared.messaging.consumer import EventConsumer, Handlers, routing_keys
+from shared.messaging.publisher import EventPublisher
+from shared.messaging.topology import Topology, declare_exchanges, declare_queues
+from shared.mongo.client import Document, connect
+from shared.mongo.idempotency import PROCESSED_INDEXES, ProcessedEvents
+from shared.mongo.indexes import CollectionIndexes, ensure_indexes
+from shared.mongo.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
+from shared.observability.logging import configure_logging, correlation
+from shared.observability.metrics import ServiceMetrics
+from shared.retry import connect_retrying
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceContext:
+    """What a running service has at hand; built at start-up, passed to the service's hooks."""
+
+    settings: ServiceSettings
+    clock: Clock
+    metrics: ServiceMetrics
+    broker: RabbitBroker
+    topology: Topology
+    publisher: EventPublisher
+    client: AsyncMongoClient[Document] = field(init=False)
+    db: AsyncDatabase[Document] = field(init=False)
+    outbox: Outbox = field(init=False)
+    relay: OutboxRelay | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def committed(self) -> None:
+        """Tell the relay that a transaction wrote to the outbox."""
+        if self.relay is not None:
+            self.relay.wake()
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    settings: ServiceSettings
+    description: str
+    publishes: Sequence[type[EventPayload]] = ()
+    # the events this service consumes, with their handlers; built once the database is connected
+    handlers: Callable[[ServiceContext], Handlers] | None = None
+    indexes: Sequence[CollectionIndexes] = ()
+    routers: Sequence[Callable[[ServiceContext], APIRouter]] = ()
+    on_startup: Sequence[Callable[[ServiceContext], Awaitable[None]]] = ()
+    clock: Clock = field(default_factory=SystemClock)
+
+
+def create_app(spec: ServiceSpec) -> FastAPI:
+    settings = spec.settings
+    configure_logging(spec.name, settings.log_level, settings.log_format)
+    metrics = ServiceMetrics(spec.name)
+    broker = RabbitBroker(
+        settings.amqp_url,
+        app_id=spec.name,
+        # reconnects are aio-pika's (robust connection); start-up waits are ours (connect_retrying)
+        fail_fast=True,
+        middlewares=[RabbitPrometheusMiddleware(registry=metrics.registry, app_name=spec.name)],
+        logger=logging.getLogger(f"{spec.name}.broker"),
+        default_channel=Channel(prefetch_count=settings.prefetch_count),
+    )
+    topology = Topology.for_service(settings)
+    ctx = ServiceContext(
+        settings=settings,
+        clock=spec.clock,
+        metrics=metrics,
+        broker=broker,
+        topology=topology,
+        publisher=EventPublisher(broker, topology.events_exchange),
+    )
+    for payload in spec.publishes:  # documentation of what the relay publishes, for AsyncAPI
+        broker.publisher(
+            exchange=topology.events_exchange,
+            routing_key=payload.event_type,
+            title=f"{payload.event_type}:publish",
+            description=(payload.__doc__ or "").strip(),
+            schema=envelope_model(payload),
+            persist=True,
+        )
+    asyncapi = AsyncAPI(broker, title=f"{spec.name} events", version="1.0.0", description=spec.description)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await _start(spec, ctx)
+        relay_task = asyncio.create_task(ctx.relay.run(), name="outbox-relay") if ctx.relay else None
+        app.state.ready = True
+        log.info("%s started", spec.name, extra={"http_port": settings.http_port})
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            if ctx.relay is not None and relay_task is not None:
+                await ctx.relay.stop()
+                relay_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay_task
+            await broker.stop()
+            await ctx.client.close()
+            log.info("%s stopped", spec.name)
+
+    app = FastAPI(title=f"{spec.name} service", description=spec.description, lifespan=lifespan)
+    app.state.ctx = ctx
+    app.state.ready = False
+
+    @app.middleware("http")
+    async def correlation_middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+        request.state.correlation_id = cid
+        with correlation(cid):
+            response = await call_next(request)
+        response.headers["x-correlation-id"] = cid
+        return response
+
+    @app.get("/health/live", tags=["operations"])
+    async def live() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get("/health/ready", tags=["operations"])
+    async def ready() -> JSONResponse:
+        checks = {"broker": False, "database": False, "started": bool(app.state.ready)}
+        if app.state.ready:
+            with contextlib.suppress(Exception):
+                checks["broker"] = bool(await broker.ping(timeout=2))
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ctx.client.admin.command("ping"), timeout=2)
+                checks["database"] = True
+        ok = all(checks.values())
+        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["operations"])
+    async def metrics_endpoint() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/asyncapi.json", tags=["operations"])
+    async def asyncapi_json() -> JSONResponse:
+        return JSONResponse(asyncapi.to_specification().to_jsonable())
+
+    @app.get("/asyncapi", tags=["operations"], response_class=HTMLResponse)
+    async def asyncapi_html() -> str:
+        return get_asyncapi_html(asyncapi.to_specification(), try_it_out_path=None)
+
+    # routers need the context, which exists now; their handlers use it only once started
+    for make_router in spec.routers:
+        app.include_router(make_router(ctx))
+    return app
+
+
+async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
+    settings = ctx.settings
+    ctx.client = await connect(settings)
+    ctx.db = ctx.client[settings.database_name]
+    ctx.outbox = Outbox(ctx.db)
+    await ensure_indexes(ctx.db, [*OUTBOX_INDEXES, *PROCESSED_INDEXES, *spec.indexes])
+
+    handlers = spec.handlers(ctx) if spec.handlers else {}
+    if handlers:
+        consumer = EventConsumer(
+            spec.name,
+            handlers,
+            ProcessedEvents(ctx.client, ctx.db, timedelta(days=settings.processed_event_ttl_days)),
+            ctx.metrics,
+        )
+        # manual acks: EventConsumer decides between ack, requeue and dead-letter
+        ctx.broker.subscriber(
+            ctx.topology.queue,
+            ack_policy=AckPolicy.MANUAL,
+            title=f"{settings.queue_name}:consume",
+            description="handles: " + ", ".join(sorted(routing_keys(handlers))),
+        )(consumer.on_message)
+
+    async for attempt in connect_retrying("RabbitMQ", settings.connect_timeout_seconds):
+        with attempt:
+            await ctx.broker.connect()
+    await declare_exchanges(ctx.broker, ctx.topology)
+    if handlers:
+        await declare_queues(ctx.broker, ctx.topology, routing_keys(handlers))
+    await ctx.broker.start()
+
+    if spec.publishes:
+        ctx.relay = OutboxRelay(
+            ctx.db,
+            ctx.publisher,
+            ctx.metrics,
+            owner=f"{settings.instance_id}:{os.getpid()}",
+            batch_size=settings.outbox_batch_size,
+            poll_seconds=settings.outbox_poll_seconds,
+            lease_seconds=settings.outbox_lease_seconds,
+        )
+    for hook in spec.on_startup:
+        await hook(ctx)
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run one service process (python -m services.<name>)."""
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False)

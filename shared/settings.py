@@ -1,0 +1,66 @@
+"""Service settings, read from environment variables (pydantic-settings).
+
+Every service reads the same base; a service adds its own fields by subclassing. The README's
+configuration table lists each variable with its default.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    service_name: str = Field(default="service", description="set by each service, not by the environment")
+    instance_id: str = Field(default_factory=socket.gethostname, description="this process, in logs and leases")
+
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    events_exchange: str = "registry.events"
+    dead_letter_exchange: str = "registry.events.dlx"
+    # redeliveries before a message is parked in the service's dead-letter queue
+    delivery_limit: int = Field(default=5, ge=1, le=100)
+    prefetch_count: int = Field(default=32, ge=1, le=10_000)
+
+    mongodb_url: str = "mongodb://127.0.0.1:27017/?retryWrites=false"
+    # prefixes exchanges, queues and databases, so that several platforms (a test run beside `make run`)
+    # share one broker and one database server without seeing each other's messages
+    namespace: str = Field(default="", pattern=r"^[a-z0-9]{0,32}$")
+    mongodb_timeout_ms: int = Field(default=5_000, ge=100)
+
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+
+    log_level: str = "INFO"
+    log_format: str = Field(default="json", pattern="^(json|text)$")
+
+    outbox_batch_size: int = Field(default=200, ge=1, le=5_000)
+    outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    outbox_lease_seconds: float = Field(default=10.0, gt=0)
+    processed_event_ttl_days: int = Field(default=7, ge=1)
+
+    # give up connecting at start-up after this long (tenacity, exponential back-off with jitter)
+    connect_timeout_seconds: float = Field(default=60.0, gt=0)
+
+    def _ns(self, name: str, sep: str = ".") -> str:
+        return f"{self.namespace}{sep}{name}" if self.namespace else name
+
+    @property
+    def database_name(self) -> str:
+        """Each service owns one database."""
+        return self._ns(self.service_name, "_")
+
+    @property
+    def events_exchange_name(self) -> str:
+        return self._ns(self.events_exchange)
+
+    @property
+    def dead_letter_exchange_name(self) -> str:
+        return self._ns(self.dead_letter_exchange)
+
+    @property
+    def queue_name(self) -> str:
+        return self._ns(f"{self.service_name}.events")
