@@ -1,0 +1,1 @@
+"""Hitpoints: counts each registrar's faulty commands and blocks it at its limit."""

@@ -1,0 +1,1 @@
+"""Notifications: poll messages, CPS e-mails and category mail to registrars and registrants."""

@@ -1,0 +1,93 @@
+"""Domains: the create command (the first flow through the platform; issue 3 grows the rest)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from services.registry.commands import Actor, execute
+from services.registry.names import parse_domain_name
+from services.registry.results import CommandRefused, Result
+from shared.events import CommandType, DomainCreated, new_event
+from shared.mongo.indexes import CollectionIndexes
+from shared.mongo.transactions import in_transaction
+from shared.runtime import ServiceContext
+
+DOMAINS = "domains"
+# _id is the name: uniqueness of a name is the database's to enforce, so two racing creates cannot both win
+DOMAIN_INDEXES = (CollectionIndexes(DOMAINS, (IndexModel([("registrar_id", ASCENDING), ("name", ASCENDING)]),)),)
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    tld: str
+    registrar_id: str
+    registrant: str | None
+    registered_at: datetime
+    status: str
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Domain:
+        return cls(
+            name=doc["_id"],
+            tld=doc["tld"],
+            registrar_id=doc["registrar_id"],
+            registrant=doc.get("registrant"),
+            registered_at=doc["registered_at"],
+            status=doc["status"],
+        )
+
+
+async def create_domain(ctx: ServiceContext, actor: Actor, raw_name: str, registrant: str | None) -> Domain:
+    tlds = ctx.settings.tlds  # type: ignore[attr-defined]
+
+    async def run(reference: str) -> Domain:
+        name, tld = parse_domain_name(raw_name, tlds)
+        now = ctx.clock.now()
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON keeps milliseconds
+        domain = Domain(name, tld, actor.registrar_id, registrant, now, "REGISTERED")
+        event = new_event(
+            DomainCreated(name=name, tld=tld, registrant=registrant, registered_at=now),
+            registrar_id=actor.registrar_id,
+            correlation_id=actor.correlation_id,
+            clock=ctx.clock,
+        )
+
+        async def work(session: AsyncClientSession) -> None:
+            try:
+                await ctx.db[DOMAINS].insert_one(
+                    {
+                        "_id": name,
+                        "name": name,
+                        "tld": tld,
+                        "registrar_id": actor.registrar_id,
+                        "registrant": registrant,
+                        "registered_at": now,
+                        "status": domain.status,
+                        "created_by": actor.user_id,
+                        "reference": reference,
+                    },
+                    session=session,
+                )
+            except DuplicateKeyError as exc:
+                raise CommandRefused(Result.OBJECT_EXISTS, f"Object exists: domain [{name}]") from exc
+            await ctx.outbox.add([event], session)
+
+        await in_transaction(ctx.client, work)
+        return domain
+
+    return await execute(ctx, actor, CommandType.NEW_DOMAIN, raw_name.strip().lower(), run)
+
+
+async def info_domain(ctx: ServiceContext, registrar_id: str, raw_name: str) -> Domain:
+    """A registrar sees only its own domains; another's is reported as not existing (no leak)."""
+    doc = await ctx.db[DOMAINS].find_one({"_id": raw_name.strip().lower(), "registrar_id": registrar_id})
+    if doc is None:
+        raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: domain [{raw_name}]")
+    return Domain.from_document(doc)

@@ -1,0 +1,1 @@
+"""Verification: vets new registrants and overrides their domains' name servers until verified."""
