@@ -1,0 +1,4 @@
+import os
+
+# tests log as text; a run never touches the exchanges, queues or databases of a `make run` platform
+os.environ.setdefault("LOG_FORMAT", "text")
