@@ -62,6 +62,7 @@ class ServiceContext:
     db: AsyncDatabase[Document] = field(init=False)
     outbox: Outbox = field(init=False)
     relay: OutboxRelay | None = None
+    consumer: EventConsumer | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     def committed(self) -> None:
@@ -133,6 +134,8 @@ def create_app(spec: ServiceSpec) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await relay_task
             await broker.stop()
+            if ctx.consumer is not None:
+                await ctx.consumer.close()
             await ctx.client.close()
             log.info("%s stopped", spec.name)
 
@@ -192,7 +195,7 @@ async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
 
     handlers = spec.handlers(ctx) if spec.handlers else {}
     if handlers:
-        consumer = EventConsumer(
+        ctx.consumer = consumer = EventConsumer(
             spec.name,
             handlers,
             ProcessedEvents(ctx.client, ctx.db, timedelta(days=settings.processed_event_ttl_days)),

@@ -5,16 +5,27 @@ Acknowledgement is explicit:
   - applied, or already applied before -> ack
   - handler or database failed         -> nack with requeue; the quorum queue's delivery limit
                                           dead-letters it after `delivery_limit` attempts
+
+aio-pika runs a callback per delivered message concurrently (up to the prefetch count). Rather than a
+transaction each, fighting over the same documents, the callbacks hand their events to one worker that
+applies whatever has arrived in one transaction (a micro-batch: no waiting, so an idle service still
+applies a lone event at once). If a batch fails, its events are retried one by one, so one bad event
+cannot take innocent ones to the dead-letter queue.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Mapping
-from faststream.rabbit import RabbitMessage
+from typing import Any
 
-from shared.events import CATALOGUE, EventPayload, UndecodableEvent, decode_event
+from faststream.rabbit import RabbitMessage
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from shared.events import CATALOGUE, EventEnvelope, EventPayload, UndecodableEvent, decode_event
 from shared.mongo.idempotency import EventHandler, ProcessedEvents
 from shared.observability.logging import correlation
 from shared.observability.metrics import ServiceMetrics
@@ -24,18 +35,38 @@ log = logging.getLogger(__name__)
 KNOWN_TYPES = {event_type for event_type, _ in CATALOGUE}
 
 Handlers = Mapping[type[EventPayload], EventHandler]
+_Pending = tuple[EventEnvelope[Any], EventHandler, "asyncio.Future[bool]"]
 
 
 def routing_keys(handlers: Handlers) -> set[str]:
     return {payload.event_type for payload in handlers}
 
 
+def _with_correlation(handler: EventHandler) -> EventHandler:
+    async def run(event: EventEnvelope[Any], session: AsyncClientSession) -> None:
+        with correlation(event.correlation_id):
+            await handler(event, session)
+
+    return run
+
+
 class EventConsumer:
-    def __init__(self, name: str, handlers: Handlers, processed: ProcessedEvents, metrics: ServiceMetrics) -> None:
+    def __init__(
+        self,
+        name: str,
+        handlers: Handlers,
+        processed: ProcessedEvents,
+        metrics: ServiceMetrics,
+        *,
+        max_batch: int = 100,
+    ) -> None:
         self.name = name
-        self.handlers = dict(handlers)
+        self.handlers = {payload: _with_correlation(h) for payload, h in handlers.items()}
         self.processed = processed
         self.metrics = metrics
+        self.max_batch = max_batch
+        self._pending: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
 
     async def on_message(self, message: RabbitMessage) -> None:
         try:
@@ -51,18 +82,52 @@ class EventConsumer:
 
         with correlation(event.correlation_id):
             started = time.perf_counter()
+            applied: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            self._pending.put_nowait((event, handler, applied))
+            if self._worker is None or self._worker.done():
+                self._worker = asyncio.create_task(self._apply_pending(), name=f"{self.name}-consumer")
             try:
-                applied = await self.processed.apply_once(self.name, event, handler)
+                ran_now = await applied
             except Exception:
                 log.exception("handling %s %s failed; requeued", event.event_type, event.event_id)
                 self.metrics.events_consumed.labels(event.event_type, "retried").inc()
                 await message.nack(requeue=True)
                 return
             self.metrics.event_handling.labels(event.event_type).observe(time.perf_counter() - started)
-            self.metrics.events_consumed.labels(event.event_type, "processed" if applied else "duplicate").inc()
-            if not applied:
+            self.metrics.events_consumed.labels(event.event_type, "processed" if ran_now else "duplicate").inc()
+            if not ran_now:
                 log.info("%s %s was applied before; acknowledged again", event.event_type, event.event_id)
             await message.ack()
+
+    async def _apply_pending(self) -> None:
+        while not self._pending.empty():
+            batch = [self._pending.get_nowait()]
+            while len(batch) < self.max_batch and not self._pending.empty():
+                batch.append(self._pending.get_nowait())
+            try:
+                flags = await self.processed.apply_batch(self.name, [(e, h) for e, h, _ in batch])
+            except Exception as exc:
+                if len(batch) == 1:
+                    batch[0][2].set_exception(exc)
+                else:
+                    log.warning("a batch of %d events failed; applying them one by one", len(batch), exc_info=True)
+                    await self._apply_one_by_one(batch)
+                continue
+            for (_, _, applied), flag in zip(batch, flags, strict=True):
+                applied.set_result(flag)
+
+    async def _apply_one_by_one(self, batch: list[_Pending]) -> None:
+        for event, handler, applied in batch:
+            try:
+                applied.set_result(await self.processed.apply_once(self.name, event, handler))
+            except Exception as exc:  # this event's own failure: it alone is requeued
+                applied.set_exception(exc)
+
+    async def close(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
 
 
 def _type_of(message: RabbitMessage) -> str:

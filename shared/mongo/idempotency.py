@@ -6,14 +6,13 @@ nothing. Records expire after the TTL (longer than any redelivery can take).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from shared.events import EventEnvelope
 from shared.mongo.client import Document
@@ -26,10 +25,6 @@ PROCESSED_INDEXES = (CollectionIndexes(PROCESSED, (IndexModel("expires_at", expi
 EventHandler = Callable[[EventEnvelope[Any], AsyncClientSession], Awaitable[None]]
 
 
-class _AlreadyApplied(Exception):
-    pass
-
-
 class ProcessedEvents:
     def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], ttl: timedelta) -> None:
         self.client = client
@@ -38,21 +33,38 @@ class ProcessedEvents:
 
     async def apply_once(self, consumer: str, event: EventEnvelope[Any], handler: EventHandler) -> bool:
         """Run `handler` for `event` unless `consumer` already applied it. True when it ran now."""
-        record_id = f"{consumer}:{event.event_id}"
+        return (await self.apply_batch(consumer, [(event, handler)]))[0]
 
-        async def work(session: AsyncClientSession) -> None:
+    async def apply_batch(
+        self, consumer: str, items: Sequence[tuple[EventEnvelope[Any], EventHandler]]
+    ) -> list[bool]:
+        """Apply several events in one transaction, each at most once; says for each whether it ran now.
+
+        One transaction for many events keeps a hot document (a registrar's counter) from being fought
+        over by concurrent transactions. A record inserted meanwhile by another replica makes the
+        insert fail with a duplicate key: the whole batch rolls back and the caller retries it."""
+        record_ids = [f"{consumer}:{event.event_id}" for event, _ in items]
+
+        async def work(session: AsyncClientSession) -> list[bool]:
+            found = await self.collection.find({"_id": {"$in": record_ids}}, {"_id": 1}, session=session).to_list()
+            done = {doc["_id"] for doc in found}
             now = datetime.now(UTC)
-            try:
-                await self.collection.insert_one(
-                    {"_id": record_id, "event_type": event.event_type, "applied_at": now, "expires_at": now + self.ttl},
+            fresh, flags = [], []
+            for record_id, (event, handler) in zip(record_ids, items, strict=True):
+                flags.append(record_id not in done)
+                if record_id not in done:
+                    done.add(record_id)  # the same event twice in one batch applies once
+                    fresh.append((record_id, event, handler))
+            if fresh:
+                await self.collection.insert_many(
+                    [
+                        {"_id": rid, "event_type": e.event_type, "applied_at": now, "expires_at": now + self.ttl}
+                        for rid, e, _ in fresh
+                    ],
                     session=session,
                 )
-            except DuplicateKeyError as exc:
-                raise _AlreadyApplied from exc
-            await handler(event, session)
+                for _, event, handler in fresh:
+                    await handler(event, session)
+            return flags
 
-        try:
-            await in_transaction(self.client, work)
-        except _AlreadyApplied:
-            return False
-        return True
+        return await in_transaction(self.client, work)

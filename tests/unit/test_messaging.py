@@ -58,6 +58,9 @@ class FakeProcessed:
         self.applied = applied_before or set()
         self.fail = fail
 
+    async def apply_batch(self, consumer: str, items: Any) -> list[bool]:
+        return [await self.apply_once(consumer, e, h) for e, h in items]
+
     async def apply_once(self, consumer: str, event: Any, handler: Any) -> bool:
         if self.fail:
             raise ConnectionError("database went away")
@@ -107,3 +110,36 @@ async def test_a_failing_unit_of_work_is_requeued() -> None:
     message = FakeMessage(event_body()[1])
     await consumer.on_message(message)  # type: ignore[arg-type]
     assert message.outcome == ["nack requeue=True"]
+
+
+class PoisonInBatch(FakeProcessed):
+    """A batch fails as a whole when it holds the bad event; alone, every other event applies."""
+
+    def __init__(self, bad: str) -> None:
+        super().__init__()
+        self.bad = bad
+        self.batches: list[int] = []
+
+    async def apply_batch(self, consumer: str, items: Any) -> list[bool]:
+        self.batches.append(len(items))
+        if any(str(e.event_id) == self.bad for e, _ in items):
+            raise RuntimeError("one bad event")
+        return await super().apply_batch(consumer, items)
+
+    async def apply_once(self, consumer: str, event: Any, handler: Any) -> bool:
+        if str(event.event_id) == self.bad:
+            raise RuntimeError("one bad event")
+        return await super().apply_once(consumer, event, handler)
+
+
+async def test_one_bad_event_in_a_batch_does_not_requeue_the_others() -> None:
+    import asyncio
+
+    bodies = [event_body() for _ in range(5)]
+    processed = PoisonInBatch(bad=bodies[2][0])
+    consumer = EventConsumer("t", {DomainCreated: _noop}, processed, ServiceMetrics("t"))  # type: ignore[arg-type]
+    messages = [FakeMessage(body) for _, body in bodies]
+    await asyncio.gather(*(consumer.on_message(m) for m in messages))  # type: ignore[arg-type]
+    assert [m.outcome for m in messages] == [["ack"], ["ack"], ["nack requeue=True"], ["ack"], ["ack"]]
+    assert processed.batches[0] == 5  # they were applied together first
+    await consumer.close()
