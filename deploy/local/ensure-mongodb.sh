@@ -22,7 +22,8 @@ if [ ! -x "$venv/bin/secantusd-py" ]; then
 fi
 mkdir -p "$storage" "$DATA"
 say "starting the MongoDB stand-in on $host:$port (data: $storage)"
-nohup "$venv/bin/secantusd-py" --host "$host" --port "$port" --storage-path "$storage" --log-level WARNING \
+# its own session: a Ctrl-C meant for `make run` must not stop the database under the services' feet
+setsid nohup "$venv/bin/secantusd-py" --host "$host" --port "$port" --storage-path "$storage" --log-level WARNING \
   >"$DATA/mongo.log" 2>&1 &
 echo $! >"$DATA/mongo.pid"
 wait_port "$host" "$port" 30 || die "the stand-in did not open $host:$port within 30 s; see $DATA/mongo.log"
