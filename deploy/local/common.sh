@@ -25,3 +25,14 @@ wait_port() { # host port seconds
   for ((i = 0; i < $3 * 4; i++)); do port_open "$1" "$2" && return 0; sleep 0.25; done
   return 1
 }
+
+# Install, and start RabbitMQ and MongoDB where they do not answer. A MongoDB stand-in started here is
+# stopped again when the calling script exits; one that was already running is left alone.
+prepare_platform() {
+  bash "$ROOT/deploy/local/bootstrap.sh"
+  bash "$ROOT/deploy/local/ensure-rabbitmq.sh"
+  if ! port_open "$(url_host "$MONGODB_URL")" "$(url_port "$MONGODB_URL" 27017)"; then
+    trap 'bash "$ROOT/deploy/local/stop-mongodb.sh"' EXIT
+  fi
+  bash "$ROOT/deploy/local/ensure-mongodb.sh"
+}
