@@ -120,7 +120,12 @@ def create_app(spec: ServiceSpec) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await _start(spec, ctx)
+        try:
+            await _start(spec, ctx)
+        except BaseException:
+            log.exception("%s could not start", spec.name)
+            await _close(ctx)
+            raise
         relay_task = asyncio.create_task(ctx.relay.run(), name="outbox-relay") if ctx.relay else None
         app.state.ready = True
         log.info("%s started", spec.name, extra={"http_port": settings.http_port})
@@ -133,10 +138,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
                 relay_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await relay_task
-            await broker.stop()
-            if ctx.consumer is not None:
-                await ctx.consumer.close()
-            await ctx.client.close()
+            await _close(ctx)
             log.info("%s stopped", spec.name)
 
     app = FastAPI(title=f"{spec.name} service", description=spec.description, lifespan=lifespan)
@@ -229,6 +231,15 @@ async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
         )
     for hook in spec.on_startup:
         await hook(ctx)
+
+
+async def _close(ctx: ServiceContext) -> None:
+    """Release what was opened, in reverse order; safe after a start that failed half-way."""
+    await ctx.broker.stop()
+    if ctx.consumer is not None:
+        await ctx.consumer.close()
+    if hasattr(ctx, "client"):
+        await ctx.client.close()
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
