@@ -14,12 +14,33 @@ from pydantic import ValidationError
 from shared.events.commands import CommandFailed
 from shared.events.domains import DomainCreated
 from shared.events.envelope import EventEnvelope, EventPayload
+from shared.events.hitpoints import RegistrarBlocked, RegistrarUnblocked
+from shared.events.money import PayingTransactionRecorded, PrepaymentReceived, WatermarkReached
+from shared.events.registrars import (
+    RegistrarActivated,
+    RegistrarCreated,
+    RegistrarUpdated,
+    UserCreated,
+    UserDeleted,
+    UserUpdated,
+)
 
 CATALOGUE: dict[tuple[str, int], type[EventPayload]] = {
     (model.event_type, model.event_version): model
     for model in (
-        DomainCreated,
         CommandFailed,
+        DomainCreated,
+        RegistrarCreated,
+        RegistrarActivated,
+        RegistrarUpdated,
+        UserCreated,
+        UserUpdated,
+        UserDeleted,
+        PayingTransactionRecorded,
+        PrepaymentReceived,
+        WatermarkReached,
+        RegistrarBlocked,
+        RegistrarUnblocked,
     )
 }
 

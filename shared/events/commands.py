@@ -35,6 +35,16 @@ class CommandType(StrEnum):
     UPD_NSGROUP = "UPD_NSGROUP"
     DEL_NSGROUP = "DEL_NSGROUP"
     NEW_KEYGROUP = "NEW_KEYGROUP"
+    INFO_NSGROUP = "INFO_NSGROUP"
+    INFO_KEYGROUP = "INFO_KEYGROUP"
+    LOCK_DOMAIN = "LOCK_DOMAIN"
+    UNLOCK_DOMAIN = "UNLOCK_DOMAIN"
+    INFO_REGISTRAR = "INFO_REGISTRAR"
+    UPD_REGISTRAR = "UPD_REGISTRAR"
+    INFO_USER = "INFO_USER"
+    NEW_USER = "NEW_USER"
+    UPD_USER = "UPD_USER"
+    DEL_USER = "DEL_USER"
     UPD_KEYGROUP = "UPD_KEYGROUP"
     DEL_KEYGROUP = "DEL_KEYGROUP"
 
@@ -53,3 +63,8 @@ class CommandFailed(EventPayload):
     reference: str = Field(description="unique reference of the transaction (the EPP svTRID or web reference)")
     result_code: int = Field(ge=1000, le=2599, description="EPP result code")
     message: str
+    cause: str | None = Field(
+        default=None,
+        description="why the registry refused before looking at the command itself: registrar_blocked, "
+        "negative_balance, permission; None for a refusal of the command's content",
+    )
