@@ -4,12 +4,31 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.registry import api
 from services.registry.domains import DOMAIN_INDEXES
-from services.registry.registrars import seed_demo_registrar
+from services.registry.http import account, auth, domains, operator, public
+from services.registry.money import LEDGER_INDEXES
+from services.registry.registrars import (
+    REGISTRAR_INDEXES,
+    on_registrar_blocked,
+    on_registrar_unblocked,
+    seed_demo_registrar,
+)
 from services.registry.settings import RegistrySettings
-from shared.events import CommandFailed, DomainCreated
+from services.registry.users import USER_INDEXES
+from shared.events import CATALOGUE
+from shared.events.hitpoints import RegistrarBlocked, RegistrarUnblocked
+from shared.messaging.consumer import Handlers
 from shared.runtime import ServiceContext, ServiceSpec, create_app
+
+
+def handlers(ctx: ServiceContext) -> Handlers:
+    async def blocked(event, session):  # noqa: ANN001, ANN202
+        await on_registrar_blocked(ctx, event, session)
+
+    async def unblocked(event, session):  # noqa: ANN001, ANN202
+        await on_registrar_unblocked(ctx, event, session)
+
+    return {RegistrarBlocked: blocked, RegistrarUnblocked: unblocked}
 
 
 def build(settings: RegistrySettings | None = None) -> FastAPI:
@@ -17,17 +36,18 @@ def build(settings: RegistrySettings | None = None) -> FastAPI:
 
     async def seed(ctx: ServiceContext) -> None:
         if settings.seed_demo_registrar:
-            await seed_demo_registrar(ctx.db, settings, ctx.clock)
+            await seed_demo_registrar(ctx, settings)
 
     return create_app(
         ServiceSpec(
             name="registry",
             settings=settings,
-            description="The system of record: registrars, contacts, domains. Publishes every change and every "
-            "failed command.",
-            publishes=(DomainCreated, CommandFailed),
-            indexes=DOMAIN_INDEXES,
-            routers=(api.router,),
+            description="The system of record: registrars, users, contacts, domains, groups, prepayment. "
+            "Publishes every change and every failed command.",
+            publishes=tuple(model for model in CATALOGUE.values() if model.producer == "registry"),
+            handlers=handlers,
+            indexes=(*REGISTRAR_INDEXES, *USER_INDEXES, *DOMAIN_INDEXES, *LEDGER_INDEXES),
+            routers=(auth.router, account.router, domains.router, operator.router, public.router),
             on_startup=(seed,),
         )
     )

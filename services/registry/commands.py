@@ -1,7 +1,9 @@
 """The command layer: every registrar command, from EPP or the web, runs through `execute`.
 
-A command either succeeds (its changes and events committed together through the outbox) or is
-refused with an EPP result code; every refusal is published as command.failed (hitpoints counts them).
+Before the command's own rules, the registrar's standing is checked: its account is active, it is not
+blocked by hitpoints, and the user has the permission the command needs. A command either succeeds
+(its changes and events committed together through the outbox) or is refused with an EPP result code;
+every refusal is published as command.failed (hitpoints counts them).
 """
 
 from __future__ import annotations
@@ -9,18 +11,23 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
 
+from prometheus_client import Counter
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from services.registry.results import CommandRefused
-from shared.events import Channel, CommandFailed, CommandType, new_event
+from services.registry.results import CommandRefused, Result
+from services.registry.users import ALL_PERMISSIONS, Permission, User
+from shared.clock import brussels
+from shared.events import Channel, CommandFailed, CommandType, EventEnvelope, EventPayload, new_event
 from shared.mongo.transactions import in_transaction
 from shared.runtime import ServiceContext
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+REGISTRARS = "registrars"
 
 
 @dataclass(frozen=True)
@@ -31,10 +38,55 @@ class Actor:
     user_id: str
     channel: Channel
     correlation_id: str
+    permissions: frozenset[Permission] = field(default=ALL_PERMISSIONS)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user_id == self.registrar_id
+
+    @classmethod
+    def of(cls, user: User, channel: Channel, correlation_id: str) -> Actor:
+        return cls(user.registrar_id, user.user_id, channel, correlation_id, user.permissions)
+
+    def event(self, payload: EventPayload, ctx: ServiceContext) -> EventEnvelope[Any]:
+        """An event caused by this actor's command, about its registrar."""
+        return new_event(payload, registrar_id=self.registrar_id, correlation_id=self.correlation_id, clock=ctx.clock)
 
 
 def new_reference(channel: Channel) -> str:
     return f"{channel.value.lower()}-{uuid.uuid4().hex[:16]}"
+
+
+def command_metrics(ctx: ServiceContext) -> Counter:
+    counter = ctx.extras.get("commands_counter")
+    if counter is None:
+        counter = ctx.extras["commands_counter"] = Counter(
+            "registry_commands", "Registrar commands by type, channel and EPP result code",
+            ["command", "channel", "result_code"], registry=ctx.metrics.registry,
+        )
+    return counter
+
+
+async def check_standing(ctx: ServiceContext, actor: Actor, requires: Permission | None) -> None:
+    """Refuse before the command's rules when the registrar or user may not act now."""
+    doc = await ctx.db[REGISTRARS].find_one({"_id": actor.registrar_id}, {"status": 1, "blocked_until": 1})
+    if doc is None or doc["status"] != "ACTIVE":
+        raise CommandRefused(
+            Result.AUTHORIZATION_ERROR, f"registrar [{actor.registrar_id}] is not active", cause="registrar_inactive"
+        )
+    blocked_until: datetime | None = doc.get("blocked_until")
+    if blocked_until is not None and blocked_until > ctx.clock.now():
+        until = brussels(blocked_until).strftime("%Y-%m-%d %H:%M:%S %Z")
+        raise CommandRefused(
+            Result.DATA_MANAGEMENT_POLICY,
+            f"registrar [{actor.registrar_id}] is blocked by the hitpoint system until {until}",
+            cause="registrar_blocked",
+        )
+    if requires is not None and requires not in actor.permissions:
+        raise CommandRefused(
+            Result.AUTHORIZATION_ERROR, f"user [{actor.user_id}] lacks the permission {requires.value}",
+            cause="permission",
+        )
 
 
 async def execute(
@@ -43,35 +95,50 @@ async def execute(
     command: CommandType,
     obj: str,
     run: Callable[[str], Awaitable[T]],
+    *,
+    requires: Permission | None = Permission.TRANSACTIONS,
     reference: str | None = None,
 ) -> T:
     """Run one command; `run` receives the transaction reference. Refusals are published, then re-raised."""
     reference = reference or new_reference(actor.channel)
+    counter = command_metrics(ctx)
     try:
+        await check_standing(ctx, actor, requires)
         result = await run(reference)
     except CommandRefused as refusal:
+        counter.labels(command.value, actor.channel.value, str(int(refusal.result))).inc()
         await _publish_failure(ctx, actor, command, obj, reference, refusal)
         raise
+    counter.labels(command.value, actor.channel.value, "1000").inc()
     ctx.committed()
     return result
+
+
+async def commit(ctx: ServiceContext, work: Callable[[AsyncClientSession], Awaitable[list[EventEnvelope[Any]]]]) -> None:
+    """Run `work` in a transaction and write the events it returns through the outbox in the same one."""
+
+    async def unit(session: AsyncClientSession) -> None:
+        events = await work(session)
+        await ctx.outbox.add(events, session)
+
+    await in_transaction(ctx.client, unit)
 
 
 async def _publish_failure(
     ctx: ServiceContext, actor: Actor, command: CommandType, obj: str, reference: str, refusal: CommandRefused
 ) -> None:
-    event = new_event(
+    event = actor.event(
         CommandFailed(
             user_id=actor.user_id,
             channel=actor.channel,
             command=command,
-            object=obj,
+            object=obj[:255],
             reference=reference,
             result_code=int(refusal.result),
             message=refusal.message,
+            cause=refusal.cause,
         ),
-        registrar_id=actor.registrar_id,
-        correlation_id=actor.correlation_id,
-        clock=ctx.clock,
+        ctx,
     )
 
     async def work(session: AsyncClientSession) -> None:

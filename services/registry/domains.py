@@ -11,9 +11,12 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from services.registry.commands import Actor, execute
+from services.registry.money import Charge, charge
 from services.registry.names import parse_domain_name
 from services.registry.results import CommandRefused, Result
+from services.registry.users import Permission
 from shared.events import CommandType, DomainCreated, new_event
+from shared.events.money import TransactionKind
 from shared.mongo.indexes import CollectionIndexes
 from shared.mongo.transactions import in_transaction
 from shared.runtime import ServiceContext
@@ -49,6 +52,9 @@ async def create_domain(ctx: ServiceContext, actor: Actor, raw_name: str, regist
 
     async def run(reference: str) -> Domain:
         name, tld = parse_domain_name(raw_name, tlds)
+        registrar = await ctx.db["registrars"].find_one({"_id": actor.registrar_id}, {"products": 1})
+        if registrar is None or tld not in registrar.get("products", []):
+            raise CommandRefused(Result.AUTHORIZATION_ERROR, f"registrar [{actor.registrar_id}] is not accredited for .{tld}")
         now = ctx.clock.now()
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON keeps milliseconds
         domain = Domain(name, tld, actor.registrar_id, registrant, now, "REGISTERED")
@@ -77,7 +83,10 @@ async def create_domain(ctx: ServiceContext, actor: Actor, raw_name: str, regist
                 )
             except DuplicateKeyError as exc:
                 raise CommandRefused(Result.OBJECT_EXISTS, f"Object exists: domain [{name}]") from exc
-            await ctx.outbox.add([event], session)
+            charged = await charge(
+                ctx, session, actor.registrar_id, Charge(TransactionKind.CREATE, name, reference), actor.correlation_id
+            )
+            await ctx.outbox.add([event, *charged], session)
 
         await in_transaction(ctx.client, work)
         return domain
@@ -85,9 +94,14 @@ async def create_domain(ctx: ServiceContext, actor: Actor, raw_name: str, regist
     return await execute(ctx, actor, CommandType.NEW_DOMAIN, raw_name.strip().lower(), run)
 
 
-async def info_domain(ctx: ServiceContext, registrar_id: str, raw_name: str) -> Domain:
+async def info_domain(ctx: ServiceContext, actor: Actor, raw_name: str) -> Domain:
     """A registrar sees only its own domains; another's is reported as not existing (no leak)."""
-    doc = await ctx.db[DOMAINS].find_one({"_id": raw_name.strip().lower(), "registrar_id": registrar_id})
-    if doc is None:
-        raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: domain [{raw_name}]")
-    return Domain.from_document(doc)
+
+    async def run(_: str) -> Domain:
+        doc = await ctx.db[DOMAINS].find_one({"_id": raw_name.strip().lower(), "registrar_id": actor.registrar_id})
+        if doc is None:
+            raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: domain [{raw_name}]")
+        return Domain.from_document(doc)
+
+    return await execute(ctx, actor, CommandType.INFO_DOMAIN, raw_name.strip().lower(), run,
+                         requires=Permission.MY_REGISTRATIONS)

@@ -7,6 +7,7 @@ from enum import IntEnum
 
 class Result(IntEnum):
     OK = 1000
+    BILLING_FAILURE = 2104
     AUTHENTICATION_ERROR = 2200
     AUTHORIZATION_ERROR = 2201
     PARAMETER_VALUE_RANGE = 2004
@@ -22,7 +23,9 @@ class Result(IntEnum):
 class CommandRefused(Exception):
     """A business refusal: changes nothing, is reported to the caller and published as command.failed."""
 
-    def __init__(self, result: Result, message: str) -> None:
+    def __init__(self, result: Result, message: str, cause: str | None = None) -> None:
         super().__init__(f"{int(result)} {message}")
         self.result = result
         self.message = message
+        # set when the refusal is about the registrar's standing, not the command (see CommandFailed.cause)
+        self.cause = cause

@@ -1,12 +1,29 @@
 from pydantic import Field, SecretStr
 
+from shared.events.money import TransactionKind
 from shared.settings import ServiceSettings
 
 
 class RegistrySettings(ServiceSettings):
     service_name: str = "registry"
     http_port: int = 8001
-    tlds: tuple[str, ...] = ("be",)
+    # the products (TLDs) this registry serves; a registrar registers only in those it is accredited for
+    tlds: tuple[str, ...] = ("be", "vlaanderen", "brussels")
+    # registry staff authenticate to /api/operator with this bearer token
+    operator_token: SecretStr = SecretStr("operator-dev-token")
+    # prices in euro cents (DNS Belgium's published fees)
+    prices: dict[TransactionKind, int] = Field(
+        default_factory=lambda: {
+            TransactionKind.CREATE: 400,
+            TransactionKind.RENEWAL: 400,
+            TransactionKind.TRANSFER: 400,
+            TransactionKind.REACTIVATION: 1000,
+            TransactionKind.TRANSFER_FROM_QUARANTINE: 4000,
+        }
+    )
+    # balance levels (cents) whose downward crossing publishes payment.watermark_reached
+    watermarks_cents: tuple[int, ...] = (1_000_000, 500_000, 250_000, 100_000, 50_000, 25_000)
+    minimum_prepayment_cents: int = 250_000
     # make run seeds a demo registrar so a person can try the platform at once (README: demo registrar)
     seed_demo_registrar: bool = False
     demo_registrar_id: str = Field(default="a100001", pattern=r"^[a-z0-9][a-z0-9-]{2,31}$")

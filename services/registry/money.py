@@ -1,0 +1,126 @@
+"""Prepayment: every paying transaction is priced, debited and recorded in the ledger.
+
+A registrar whose balance is already negative gets no new paying transaction (2104), unless it pays by
+standing order. Crossing a watermark level on the way down publishes payment.watermark_reached.
+Amounts are integer euro cents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from services.registry.results import CommandRefused, Result
+from services.registry.settings import RegistrySettings
+from shared.events import EventEnvelope, new_event
+from shared.events.money import PayingTransactionRecorded, PrepaymentReceived, TransactionKind, WatermarkReached
+from shared.mongo.indexes import CollectionIndexes
+from shared.runtime import ServiceContext
+
+REGISTRARS = "registrars"
+LEDGER = "ledger"
+LEDGER_INDEXES = (CollectionIndexes(LEDGER, (IndexModel([("registrar_id", ASCENDING), ("at", DESCENDING)]),)),)
+
+
+@dataclass(frozen=True)
+class Charge:
+    kind: TransactionKind
+    obj: str
+    reference: str
+
+
+def crossed_watermarks(levels: tuple[int, ...], before: int, after: int) -> list[int]:
+    """The levels passed on the way down from `before` to `after` (a level is reached when the balance
+    drops below it)."""
+    return sorted((lvl for lvl in levels if after < lvl <= before), reverse=True)
+
+
+async def charge(
+    ctx: ServiceContext, session: AsyncClientSession, registrar_id: str, charge: Charge, correlation_id: str
+) -> list[EventEnvelope[Any]]:
+    """Debit a paying transaction inside the command's transaction; returns the events to publish with it.
+
+    The balance is read and written in the same transaction: a concurrent debit of the same registrar
+    makes one of the two transactions conflict and retry, so no debit is lost."""
+    settings: RegistrySettings = ctx.settings  # type: ignore[assignment]
+    price = settings.prices[charge.kind]
+    doc = await ctx.db[REGISTRARS].find_one(
+        {"_id": registrar_id}, {"balance_cents": 1, "standing_order": 1}, session=session
+    )
+    if doc is None:
+        raise CommandRefused(Result.AUTHORIZATION_ERROR, f"registrar [{registrar_id}] is unknown")
+    before = int(doc.get("balance_cents", 0))
+    if before < 0 and not doc.get("standing_order"):
+        raise CommandRefused(
+            Result.BILLING_FAILURE,
+            f"the prepayment balance is negative (EUR {before / 100:.2f}): no paying transactions until it is topped up",
+            cause="negative_balance",
+        )
+    after = before - price
+    await ctx.db[REGISTRARS].update_one({"_id": registrar_id}, {"$inc": {"balance_cents": -price}}, session=session)
+    now = ctx.clock.now()
+    await ctx.db[LEDGER].insert_one(
+        {
+            "_id": ObjectId(), "registrar_id": registrar_id, "kind": charge.kind.value, "object": charge.obj,
+            "amount_cents": -price, "balance_cents": after, "reference": charge.reference, "at": now,
+        },
+        session=session,
+    )
+    events: list[EventEnvelope[Any]] = [
+        new_event(
+            PayingTransactionRecorded(
+                kind=charge.kind, object=charge.obj, amount_cents=price, balance_cents=after, reference=charge.reference
+            ),
+            registrar_id=registrar_id, correlation_id=correlation_id, clock=ctx.clock,
+        )
+    ]
+    for level in crossed_watermarks(settings.watermarks_cents, before, after):
+        events.append(
+            new_event(
+                WatermarkReached(level_cents=level, balance_cents=after),
+                registrar_id=registrar_id, correlation_id=correlation_id, clock=ctx.clock,
+            )
+        )
+    return events
+
+
+async def book_prepayment(
+    ctx: ServiceContext, session: AsyncClientSession, registrar_id: str, amount_cents: int, reference: str,
+    correlation_id: str,
+) -> list[EventEnvelope[Any]]:
+    if amount_cents <= 0:
+        raise CommandRefused(Result.PARAMETER_VALUE_RANGE, "a prepayment is a positive amount")
+    result = await ctx.db[REGISTRARS].update_one(
+        {"_id": registrar_id}, {"$inc": {"balance_cents": amount_cents}}, session=session
+    )
+    if result.matched_count == 0:
+        raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: registrar [{registrar_id}]")
+    doc = await ctx.db[REGISTRARS].find_one({"_id": registrar_id}, {"balance_cents": 1}, session=session)
+    balance = int(doc["balance_cents"]) if doc else amount_cents
+    await ctx.db[LEDGER].insert_one(
+        {
+            "_id": ObjectId(), "registrar_id": registrar_id, "kind": "PREPAYMENT", "object": registrar_id,
+            "amount_cents": amount_cents, "balance_cents": balance, "reference": reference, "at": ctx.clock.now(),
+        },
+        session=session,
+    )
+    return [
+        new_event(
+            PrepaymentReceived(amount_cents=amount_cents, balance_cents=balance, reference=reference),
+            registrar_id=registrar_id, correlation_id=correlation_id, clock=ctx.clock,
+        )
+    ]
+
+
+async def balance(ctx: ServiceContext, registrar_id: str) -> int:
+    doc = await ctx.db[REGISTRARS].find_one({"_id": registrar_id}, {"balance_cents": 1})
+    return int(doc.get("balance_cents", 0)) if doc else 0
+
+
+async def ledger(ctx: ServiceContext, registrar_id: str, limit: int = 200) -> list[dict[str, Any]]:
+    docs = await ctx.db[LEDGER].find({"registrar_id": registrar_id}).sort("at", DESCENDING).limit(limit).to_list()
+    return [{k: v for k, v in d.items() if k != "_id"} for d in docs]
