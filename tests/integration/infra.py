@@ -25,6 +25,15 @@ ROOT = Path(__file__).resolve().parents[2]
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 MONGODB_URL = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/?retryWrites=false")
 DEMO_AUTH = ("a100001", "Demo-Web-2026")
+OPERATOR = {"Authorization": "Bearer operator-dev-token"}
+
+
+async def login(client: httpx.AsyncClient, user_id: str = DEMO_AUTH[0], password: str = DEMO_AUTH[1],
+                code: str | None = None) -> dict[str, str]:
+    """Log in over the registry's HTTP API; returns the Authorization header to send."""
+    response = await client.post("/api/login", json={"user_id": user_id, "password": password, "code": code})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
 T = TypeVar("T")
 
 

@@ -7,7 +7,8 @@ from services.registry.app import build as build_registry
 from services.registry.settings import RegistrySettings
 from services.reporting.app import build as build_reporting
 from services.reporting.settings import ReportingSettings
-from tests.integration.infra import DEMO_AUTH, eventually, running
+from services.registry.registrars import seed_demo_registrar
+from tests.integration.infra import eventually, login, running
 
 
 def settings(namespace: str) -> tuple[RegistrySettings, ReportingSettings]:
@@ -19,16 +20,17 @@ async def test_created_domains_are_counted_once_each_and_refusals_publish_comman
     reg_settings, rep_settings = settings(namespace)
     reporting_app = build_reporting(rep_settings)
     async with running(reporting_app) as reporting, running(build_registry(reg_settings)) as registry:
+        auth = await login(registry)
         names = [f"flow-{i}.be" for i in range(25)]
         responses = await asyncio.gather(
-            *(registry.post("/api/domains", json={"name": n}, auth=DEMO_AUTH) for n in names)
+            *(registry.post("/api/domains", json={"name": n}, headers=auth) for n in names)
         )
         assert [r.status_code for r in responses] == [201] * len(names)
 
-        dup = await registry.post("/api/domains", json={"name": names[0]}, auth=DEMO_AUTH)
+        dup = await registry.post("/api/domains", json={"name": names[0]}, headers=auth)
         assert dup.status_code == 409
         assert dup.json()["detail"] == {"result_code": 2302, "message": f"Object exists: domain [{names[0]}]"}
-        bad = await registry.post("/api/domains", json={"name": "a.be"}, auth=DEMO_AUTH)
+        bad = await registry.post("/api/domains", json={"name": "a.be"}, headers=auth)
         assert bad.status_code == 422 and bad.json()["detail"]["result_code"] == 2005
 
         async def counted() -> int:
@@ -45,6 +47,7 @@ async def test_created_domains_are_counted_once_each_and_refusals_publish_comman
         metrics = (await registry.get("/metrics")).text
         assert 'outbox_relayed_events_total{event_type="domain.created"} 25.0' in metrics
         assert 'outbox_relayed_events_total{event_type="command.failed"} 2.0' in metrics
+        assert 'outbox_relayed_events_total{event_type="payment.transaction_recorded"} 25.0' in metrics
         rep_metrics = (await reporting.get("/metrics")).text
         assert 'events_consumed_total{event_type="domain.created",outcome="processed"} 25.0' in rep_metrics
 
@@ -53,17 +56,20 @@ async def test_a_refused_create_changes_nothing_and_unknown_credentials_are_refu
     reg_settings, _ = settings(namespace)
     async with running(build_registry(reg_settings)) as registry:
         ctx = registry._transport.app.state.ctx  # type: ignore[attr-defined]
-        assert (await registry.post("/api/domains", json={"name": "taken.be"}, auth=DEMO_AUTH)).status_code == 201
+        auth = await login(registry)
+        assert (await registry.post("/api/domains", json={"name": "taken.be"}, headers=auth)).status_code == 201
         before = await ctx.db["domains"].find_one({"_id": "taken.be"})
-        again = await registry.post("/api/domains", json={"name": "TAKEN.be", "registrant": "x"}, auth=DEMO_AUTH)
+        again = await registry.post("/api/domains", json={"name": "TAKEN.be", "registrant": "x"}, headers=auth)
         assert again.status_code == 409
         assert await ctx.db["domains"].find_one({"_id": "taken.be"}) == before
 
-        for auth in [("a100001", "Wrong-Pass-1"), ("nobody", "Demo-Web-2026")]:
-            r = await registry.post("/api/domains", json={"name": "other.be"}, auth=auth)
-            assert r.status_code == 401
+        for user, password in [("a100001", "Wrong-Pass-1"), ("nobody", "Demo-Web-2026")]:
+            r = await registry.post("/api/login", json={"user_id": user, "password": password})
+            assert r.status_code == 401 and r.json()["detail"]["result_code"] == 2200
+        r = await registry.post("/api/domains", json={"name": "other.be"}, headers={"Authorization": "Bearer forged"})
+        assert r.status_code == 401
         assert await ctx.db["domains"].count_documents({"_id": "other.be"}) == 0
-        assert (await registry.post("/api/domains", json={"name": "x.com"}, auth=DEMO_AUTH)).json()["detail"][
+        assert (await registry.post("/api/domains", json={"name": "x.com"}, headers=auth)).json()["detail"][
             "result_code"
         ] == 2306
 
@@ -72,13 +78,11 @@ async def test_a_registrar_sees_only_its_own_domains(namespace: str) -> None:
     reg_settings, _ = settings(namespace)
     async with running(build_registry(reg_settings)) as registry:
         ctx = registry._transport.app.state.ctx  # type: ignore[attr-defined]
-        other = reg_settings.model_copy(update={"demo_registrar_id": "b200002"})
-        from services.registry.registrars import seed_demo_registrar
-
-        await seed_demo_registrar(ctx.db, other, ctx.clock)
-        assert (await registry.post("/api/domains", json={"name": "mine.be"}, auth=DEMO_AUTH)).status_code == 201
-        assert (await registry.get("/api/domains/mine.be", auth=DEMO_AUTH)).status_code == 200
-        theirs = await registry.get("/api/domains/mine.be", auth=("b200002", "Demo-Web-2026"))
+        await seed_demo_registrar(ctx, reg_settings, "b200002")
+        auth = await login(registry)
+        assert (await registry.post("/api/domains", json={"name": "mine.be"}, headers=auth)).status_code == 201
+        assert (await registry.get("/api/domains/mine.be", headers=auth)).status_code == 200
+        theirs = await registry.get("/api/domains/mine.be", headers=await login(registry, "b200002"))
         assert theirs.status_code == 404  # not 403: another registrar's domain is not even acknowledged
 
 
@@ -86,12 +90,11 @@ async def test_racing_registrars_exactly_one_wins(namespace: str) -> None:
     reg_settings, _ = settings(namespace)
     async with running(build_registry(reg_settings)) as registry:
         ctx = registry._transport.app.state.ctx  # type: ignore[attr-defined]
-        from services.registry.registrars import seed_demo_registrar
-
-        await seed_demo_registrar(ctx.db, reg_settings.model_copy(update={"demo_registrar_id": "b200002"}), ctx.clock)
+        await seed_demo_registrar(ctx, reg_settings, "b200002")
+        mine, theirs = await login(registry), await login(registry, "b200002")
         results = await asyncio.gather(
-            registry.post("/api/domains", json={"name": "contested.be"}, auth=DEMO_AUTH),
-            registry.post("/api/domains", json={"name": "contested.be"}, auth=("b200002", "Demo-Web-2026")),
+            registry.post("/api/domains", json={"name": "contested.be"}, headers=mine),
+            registry.post("/api/domains", json={"name": "contested.be"}, headers=theirs),
         )
         assert sorted(r.status_code for r in results) == [201, 409]
         assert await ctx.db["domains"].count_documents({"_id": "contested.be"}) == 1

@@ -5,7 +5,7 @@ failing, and services killed with SIGKILL in the middle of a stream."""
 import asyncio
 import contextlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -21,10 +21,10 @@ from shared.mongo.transactions import in_transaction
 from shared.runtime import ServiceContext, ServiceSpec, create_app
 from shared.settings import ServiceSettings
 from tests.integration.infra import (
-    DEMO_AUTH,
     MONGODB_URL,
     ServiceProcess,
     eventually,
+    login,
     queue_depth,
     running,
 )
@@ -113,7 +113,9 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_after_the_delivery_
 
 
 async def test_exactly_once_while_consumer_and_relay_are_killed_mid_stream(namespace: str, tmp_path: Path) -> None:
-    registry = ServiceProcess("registry", namespace, tmp_path, SEED_DEMO_REGISTRAR="true", OUTBOX_LEASE_SECONDS="2")
+    registry = ServiceProcess(
+        "registry", namespace, tmp_path, SEED_DEMO_REGISTRAR="true", OUTBOX_LEASE_SECONDS="2", OUTBOX_BATCH_SIZE="5"
+    )
     reporting = ServiceProcess("reporting", namespace, tmp_path)
     mongo: AsyncMongoClient = AsyncMongoClient(MONGODB_URL, tz_aware=True)
     try:
@@ -122,7 +124,8 @@ async def test_exactly_once_while_consumer_and_relay_are_killed_mid_stream(names
         counter = iter(range(10_000))
 
         async def create(n: int) -> None:
-            async with httpx.AsyncClient(base_url=registry.url, auth=DEMO_AUTH, timeout=10) as http:
+            async with httpx.AsyncClient(base_url=registry.url, timeout=10) as http:
+                http.headers.update(await login(http))
 
                 async def one() -> None:
                     with contextlib.suppress(httpx.TransportError):  # the registry may be killed meanwhile
@@ -138,10 +141,20 @@ async def test_exactly_once_while_consumer_and_relay_are_killed_mid_stream(names
         await burst
         await reporting.start()
 
-        burst = asyncio.create_task(create(80))
-        await asyncio.sleep(0.5)
-        registry.kill()  # the relay dies mid-stream: some events published, not yet deleted from the outbox
-        await burst
+        # another replica holds the relay's lease: this one must not publish, so the burst waits in the outbox
+        leases = mongo[f"{namespace}_registry"]["leases"]
+        await leases.replace_one(
+            {"_id": "outbox-relay"},
+            {"owner": "another-replica", "expires_at": datetime.now(UTC) + timedelta(minutes=5)},
+            upsert=True,
+        )
+        await create(80)
+        waiting = await mongo[f"{namespace}_registry"]["outbox"].count_documents({})
+        assert waiting >= 60, waiting
+        # the registry dies with its outbox full. (Killed between commands, not inside one: the MongoDB
+        # stand-in keeps a killed client's open transaction locking its documents; see the README.)
+        registry.kill()
+        await leases.delete_one({"_id": "outbox-relay", "owner": "another-replica"})  # that replica is gone too
         await registry.start()
         await create(40)
 
