@@ -6,4 +6,5 @@ source "$(dirname "$0")/common.sh"
 prepare_platform
 cd "$ROOT"
 export SEED_DEMO_REGISTRAR="${SEED_DEMO_REGISTRAR:-true}"
+export OPERATOR_TOKEN="${OPERATOR_TOKEN:-operator-dev-token}"  # local only; set your own anywhere else
 "$PY" deploy/local/platform.py

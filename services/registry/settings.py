@@ -9,8 +9,8 @@ class RegistrySettings(ServiceSettings):
     http_port: int = 8001
     # the products (TLDs) this registry serves; a registrar registers only in those it is accredited for
     tlds: tuple[str, ...] = ("be", "vlaanderen", "brussels")
-    # registry staff authenticate to /api/operator with this bearer token
-    operator_token: SecretStr = SecretStr("operator-dev-token")
+    # registry staff authenticate to /api/operator with this bearer token; empty disables the operator API
+    operator_token: SecretStr = SecretStr("")
     # prices in euro cents (DNS Belgium's published fees)
     prices: dict[TransactionKind, int] = Field(
         default_factory=lambda: {

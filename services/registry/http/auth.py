@@ -58,7 +58,7 @@ def authentication(ctx: ServiceContext):  # noqa: ANN201 - FastAPI dependencies
     async def operator(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
         settings: RegistrySettings = ctx.settings  # type: ignore[assignment]
         expected = settings.operator_token.get_secret_value()
-        if credentials is None or not secrets.compare_digest(credentials.credentials, expected):
+        if not expected or credentials is None or not secrets.compare_digest(credentials.credentials, expected):
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "operator token required",
                                 headers={"WWW-Authenticate": "Bearer"})
         return "operator"
