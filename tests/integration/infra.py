@@ -151,3 +151,40 @@ class ServiceProcess:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class EventTap:
+    """An exclusive queue on the namespace's events exchange: what the platform really published."""
+
+    def __init__(self, namespace: str, binding: str = "#") -> None:
+        self.exchange = f"{namespace}.registry.events"
+        self.binding = binding
+        self.events: list[dict] = []
+
+    async def __aenter__(self) -> "EventTap":
+        import json
+
+        self.connection = await aio_pika.connect(AMQP_URL)
+        channel = await self.connection.channel()
+        exchange = await channel.declare_exchange(self.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(exchange, routing_key=self.binding)
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            async with message.process():
+                self.events.append(json.loads(message.body))
+
+        await queue.consume(on_message)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.connection.close()
+
+    def of(self, event_type: str) -> list[dict]:
+        return [e for e in self.events if e["event_type"] == event_type]
+
+    async def wait_for(self, event_type: str, count: int = 1, timeout: float = 15) -> list[dict]:
+        async def found() -> list[dict]:
+            return self.of(event_type)
+
+        return await eventually(found, lambda found: len(found) >= count, timeout=timeout)

@@ -1,0 +1,205 @@
+"""Registrar accounts through the registry's HTTP API, the real broker and the real database: users and
+permissions, 2-step login, the hitpoints block, prepayment and watermarks, validation, operators."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from services.registry import totp
+from services.registry.app import build
+from services.registry.settings import RegistrySettings
+from shared.clock import SystemClock
+from shared.events import new_event
+from shared.events.hitpoints import RegistrarBlocked, RegistrarUnblocked, UnblockedBy
+from shared.runtime import ServiceContext
+from tests.integration.infra import OPERATOR, EventTap, eventually, login, running
+
+PROFILE = {
+    "organisation": ["Second Registrar NV"],
+    "address": {"street": ["Kerkstraat 2"], "postal_code": "9000", "city": "Gent", "country": "BE"},
+    "phone": "+32.92000000",
+    "email": "info@second.example",
+    "languages": ["nl", "en"],
+    "automated_email": "epp@second.example",
+}
+
+
+@pytest.fixture
+async def registry(namespace: str) -> AsyncIterator[httpx.AsyncClient]:
+    settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, outbox_poll_seconds=0.05,
+                                operator_token="operator-dev-token")
+    async with running(build(settings)) as client:
+        yield client
+
+
+def ctx_of(client: httpx.AsyncClient) -> ServiceContext:
+    return client._transport.app.state.ctx  # type: ignore[attr-defined]
+
+
+async def test_the_administrator_manages_users_and_a_read_only_user_cannot_transact(
+    registry: httpx.AsyncClient, namespace: str
+) -> None:
+    admin = await login(registry)
+    async with EventTap(namespace) as tap:
+        r = await registry.post("/api/registrar/users", headers=admin,
+                                json={"user_id": "reader", "password": "Reader-123", "permissions": ["MY_REGISTRATIONS"]})
+        assert r.status_code == 201, r.text
+        assert (await tap.wait_for("user.created"))[0]["payload"]["user_id"] == "reader"
+
+        reader = await login(registry, "reader", "Reader-123")
+        assert (await registry.get("/api/registrar", headers=reader)).status_code == 200
+        refused = await registry.post("/api/domains", json={"name": "reader.be"}, headers=reader)
+        assert refused.status_code == 403 and refused.json()["detail"]["result_code"] == 2201
+        failed = (await tap.wait_for("command.failed"))[-1]["payload"]
+        assert (failed["command"], failed["cause"], failed["user_id"]) == ("NEW_DOMAIN", "permission", "reader")
+        # only the administrator manages users and the EPP password
+        r = await registry.post("/api/registrar/users", headers=reader,
+                                json={"user_id": "sneaky", "password": "Sneaky-123", "permissions": []})
+        assert r.status_code == 403
+        r = await registry.put("/api/registrar/epp-password", headers=reader, json={"new_password": "NewEpp-123"})
+        assert r.status_code == 403
+        # a read-only user sees no money
+        assert "balance_cents" not in (await registry.get("/api/registrar", headers=reader)).json()
+
+    assert (await registry.post("/api/registrar/users", headers=admin, json={
+        "user_id": "reader", "password": "Reader-123", "permissions": []})).status_code == 409
+    weak = await registry.post("/api/registrar/users", headers=admin,
+                               json={"user_id": "weak", "password": "weakpass", "permissions": []})
+    assert weak.status_code == 422 and weak.json()["detail"]["result_code"] == 2306
+    assert (await registry.delete("/api/registrar/users/a100001", headers=admin)).status_code == 409
+    assert (await registry.delete("/api/registrar/users/reader", headers=admin)).status_code == 204
+    assert (await registry.post("/api/login", json={"user_id": "reader", "password": "Reader-123"})).status_code == 401
+
+
+async def test_two_step_login_and_the_temporary_key_that_works_once(registry: httpx.AsyncClient) -> None:
+    admin = await login(registry)
+    await registry.post("/api/registrar/users", headers=admin, json={
+        "user_id": "clerk", "password": "Clerk-1234", "permissions": ["MY_REGISTRATIONS", "TRANSACTIONS"]})
+    clerk = await login(registry, "clerk", "Clerk-1234")
+    secret = (await registry.post("/api/registrar/two-step", headers=clerk)).json()["totp_secret"]
+
+    assert (await registry.post("/api/login", json={"user_id": "clerk", "password": "Clerk-1234"})).status_code == 401
+    await login(registry, "clerk", "Clerk-1234", code=totp.code_at(secret, datetime.now(UTC)))
+
+    key = (await registry.post("/api/registrar/users/clerk/two-step/temporary-key", headers=admin)).json()
+    assert key["valid_seconds"] == 90
+    await login(registry, "clerk", "Clerk-1234", code=key["temporary_key"])
+    again = await registry.post("/api/login", json={"user_id": "clerk", "password": "Clerk-1234",
+                                                    "code": key["temporary_key"]})
+    assert again.status_code == 401  # once only
+    r = await registry.post("/api/registrar/users/a100001/two-step/temporary-key", headers=admin)
+    assert r.status_code == 409  # never for the administrator
+
+    attempts = (await registry.get("/api/registrar/users/clerk/login-attempts", headers=admin)).json()
+    assert [a["success"] for a in attempts][:4] == [False, True, True, False]
+    assert all(a["ip"] for a in attempts)
+
+
+async def test_a_blocked_registrar_is_refused_every_command_until_unblocked(
+    registry: httpx.AsyncClient, namespace: str
+) -> None:
+    ctx = ctx_of(registry)
+    admin = await login(registry)
+    until = datetime.now(UTC) + timedelta(hours=24)
+    blocked = new_event(RegistrarBlocked(blocked_until=until, exceeded_at=datetime.now(UTC), hitpoints=100, limit=100),
+                        registrar_id="a100001", correlation_id=None, clock=SystemClock())
+    await ctx.publisher.publish(blocked)  # as hitpoints does
+
+    async def block_recorded() -> dict:
+        return await ctx.db["registrars"].find_one({"_id": "a100001"}) or {}
+
+    await eventually(block_recorded, lambda doc: "blocked_until" in doc)
+    refused = await registry.post("/api/domains", json={"name": "during-block.be"}, headers=admin)
+    assert refused.status_code == 409 and refused.json()["detail"]["result_code"] == 2308
+    assert "blocked by the hitpoint system until" in refused.json()["detail"]["message"]
+    assert (await registry.get("/api/registrar", headers=admin)).status_code == 409  # queries too
+    assert await ctx.db["domains"].count_documents({"_id": "during-block.be"}) == 0
+
+    await ctx.publisher.publish(new_event(RegistrarUnblocked(by=UnblockedBy.SELF), registrar_id="a100001",
+                                          correlation_id=None, clock=SystemClock()))
+    await eventually(block_recorded, lambda doc: "blocked_until" not in doc)
+    created = await registry.post("/api/domains", json={"name": "during-block.be"}, headers=admin)
+    assert created.status_code == 201, created.text
+
+
+async def test_paying_transactions_debit_cross_watermarks_and_stop_at_a_negative_balance(
+    registry: httpx.AsyncClient, namespace: str
+) -> None:
+    ctx = ctx_of(registry)
+    admin = await login(registry)
+    # from EUR 2,500 down to EUR 2.00: the next create (EUR 4) goes negative, the one after is refused
+    await ctx.db["registrars"].update_one({"_id": "a100001"}, {"$set": {"balance_cents": 25_200}})
+    async with EventTap(namespace) as tap:
+        assert (await registry.post("/api/domains", json={"name": "pay-1.be"}, headers=admin)).status_code == 201
+        watermark = (await tap.wait_for("payment.watermark_reached"))[0]["payload"]
+        assert watermark == {"level_cents": 25_000, "balance_cents": 24_800}
+        await ctx.db["registrars"].update_one({"_id": "a100001"}, {"$set": {"balance_cents": 200}})
+        assert (await registry.post("/api/domains", json={"name": "pay-2.be"}, headers=admin)).status_code == 201
+        refused = await registry.post("/api/domains", json={"name": "pay-3.be"}, headers=admin)
+        assert refused.status_code == 402 and refused.json()["detail"]["result_code"] == 2104
+        assert await ctx.db["domains"].count_documents({"_id": "pay-3.be"}) == 0
+        recorded = await tap.wait_for("payment.transaction_recorded", 2)
+        assert [p["payload"]["balance_cents"] for p in recorded] == [24_800, -200]
+        assert (await tap.wait_for("command.failed"))[0]["payload"]["cause"] == "negative_balance"
+
+        topped = await registry.post("/api/operator/registrars/a100001/prepayments", headers=OPERATOR,
+                                     json={"amount_cents": 250_000})
+        assert topped.json()["balance_cents"] == 249_800
+        assert (await registry.post("/api/domains", json={"name": "pay-3.be"}, headers=admin)).status_code == 201
+    balance = (await registry.get("/api/registrar/balance", headers=admin)).json()
+    assert balance["balance_cents"] == 249_400
+    assert [e["kind"] for e in balance["ledger"][:2]] == ["CREATE", "PREPAYMENT"]
+
+
+async def test_account_sections_are_validated_and_registrars_see_only_their_own(registry: httpx.AsyncClient) -> None:
+    admin = await login(registry)
+    bad = [
+        ("/api/registrar/profile", PROFILE | {"phone": "+32 9 200 00 00"}),
+        ("/api/registrar/profile", PROFILE | {"languages": ["nl", "nl"]}),
+        ("/api/registrar/epp-settings", {"poll": True, "ip_addresses": [f"192.0.2.{i}" for i in range(11)]}),
+        ("/api/registrar/epp-settings", {"poll": True, "ip_addresses": ["300.1.1.1"]}),
+        ("/api/registrar/email-categories", {"legal": [f"l{i}@x.example" for i in range(6)]}),
+        ("/api/registrar/product-urls", {"urls": {"be": {"de": "https://x.example"}}}),
+    ]
+    for path, body in bad:
+        assert (await registry.put(path, json=body, headers=admin)).status_code == 422, (path, body)
+    good = await registry.put("/api/registrar/epp-settings", headers=admin,
+                              json={"poll": False, "ip_addresses": ["192.0.2.1", "2001:db8::1"]})
+    assert good.status_code == 200
+    account = (await registry.get("/api/registrar", headers=admin)).json()
+    assert account["epp_settings"] == {"poll": False, "ip_addresses": ["192.0.2.1", "2001:db8::1"]}
+    assert "epp_password_hash" not in account
+    # the official address is the operator's
+    assert (await registry.put("/api/registrar/official-address", headers=admin, json={})).status_code in (404, 405)
+
+
+async def test_operators_create_registrars_and_find_a_registrar_lists_product_urls(registry: httpx.AsyncClient) -> None:
+    new = {"registrar_id": "b200002", "name": "Second Registrar NV", "profile": PROFILE,
+           "official_address": {"organisation": ["Second Registrar NV"], "address": PROFILE["address"]},
+           "products": ["be"], "admin_password": "Second-Web-1", "epp_password": "Second-Epp-1"}
+    assert (await registry.post("/api/operator/registrars", json=new)).status_code == 401
+    assert (await registry.post("/api/operator/registrars", json=new,
+                                headers={"Authorization": "Bearer guess"})).status_code == 401
+    assert (await registry.post("/api/operator/registrars", json=new, headers=OPERATOR)).status_code == 201
+    assert (await registry.post("/api/operator/registrars", json=new, headers=OPERATOR)).status_code == 409
+
+    second = await login(registry, "b200002", "Second-Web-1")
+    assert (await registry.put("/api/registrar/product-urls", headers=second,
+                               json={"urls": {"vlaanderen": {"default": "https://x.example"}}})).status_code == 422
+    assert (await registry.put("/api/registrar/product-urls", headers=second, json={"urls": {
+        "be": {"default": "https://second.example/be", "fr": "https://second.example/fr"}}})).status_code == 200
+    listed = (await registry.get("/api/public/registrars", params={"product": "be", "language": "fr"})).json()
+    assert listed == [{"registrar_id": "b200002", "name": "Second Registrar NV", "url": "https://second.example/fr"}]
+
+    r = await registry.put("/api/operator/registrars/b200002/official-address", headers=OPERATOR,
+                           json={"organisation": ["Second Registrar NV"], "address": PROFILE["address"] | {"city": "Brugge"}})
+    assert r.status_code == 204
+    shown = (await registry.get("/api/registrar", headers=second)).json()
+    assert shown["official_address"]["address"]["city"] == "Brugge"
+    # each registrar sees only its own account and domains
+    assert shown["registrar_id"] == "b200002"
+    await registry.post("/api/domains", json={"name": "first-only.be"}, headers=await login(registry))
+    assert (await registry.get("/api/domains/first-only.be", headers=second)).status_code == 404
+    assert (await registry.post("/api/domains", json={"name": "second.vlaanderen"}, headers=second)).status_code == 403
