@@ -11,6 +11,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from services.registry.commands import Actor, execute
+from services.registry.contacts import ContactType, require_roles
 from services.registry.money import Charge, charge
 from services.registry.names import parse_domain_name
 from services.registry.results import CommandRefused, Result
@@ -47,7 +48,10 @@ class Domain:
         )
 
 
-async def create_domain(ctx: ServiceContext, actor: Actor, raw_name: str, registrant: str | None) -> Domain:
+async def create_domain(
+    ctx: ServiceContext, actor: Actor, raw_name: str, registrant: str, tech: list[str] | None = None,
+    onsite: list[str] | None = None,
+) -> Domain:
     tlds = ctx.settings.tlds  # type: ignore[attr-defined]
 
     async def run(reference: str) -> Domain:
@@ -65,7 +69,11 @@ async def create_domain(ctx: ServiceContext, actor: Actor, raw_name: str, regist
             clock=ctx.clock,
         )
 
+        roles = {ContactType.REGISTRANT: [registrant], ContactType.TECH: list(tech or []),
+                 ContactType.ONSITE: list(onsite or [])}
+
         async def work(session: AsyncClientSession) -> None:
+            await require_roles(ctx, session, actor.registrar_id, roles)
             try:
                 await ctx.db[DOMAINS].insert_one(
                     {
@@ -74,6 +82,10 @@ async def create_domain(ctx: ServiceContext, actor: Actor, raw_name: str, regist
                         "tld": tld,
                         "registrar_id": actor.registrar_id,
                         "registrant": registrant,
+                        "tech": roles[ContactType.TECH],
+                        "onsite": roles[ContactType.ONSITE],
+                        # every contact the domain uses, for the 'still linked' rule
+                        "contacts": sorted({c for aliases in roles.values() for c in aliases}),
                         "registered_at": now,
                         "status": domain.status,
                         "created_by": actor.user_id,

@@ -149,6 +149,26 @@ async def update_section(
     ]
 
 
+async def _seed_demo_contacts(ctx: ServiceContext, session: AsyncClientSession, registrar_id: str) -> list[EventEnvelope[Any]]:
+    """The demo registrar's billing and tech contacts (needed before a first domain) and one registrant."""
+    from services.registry.contacts import CONTACTS, ContactType, VerificationStatus, _payload
+    from shared.events.contacts import ContactCreated
+
+    base = {"street": ["Demostraat 1"], "city": "Leuven", "postal_code": "3001", "country": "BE",
+            "phone": "+32.16000000", "language": "en", "registrar_id": registrar_id, "created_at": ctx.clock.now()}
+    docs = [
+        base | {"_id": f"{registrar_id}-bill"[:16], "type": ContactType.BILLING.value, "name": "Demo Billing",
+                "email": "billing@demo-registrar.example"},
+        base | {"_id": f"{registrar_id}-tech"[:16], "type": ContactType.TECH.value, "name": "Demo Tech",
+                "email": "tech@demo-registrar.example"},
+        base | {"_id": f"{registrar_id}-demo"[:16], "type": ContactType.REGISTRANT.value, "name": "Demo Registrant",
+                "email": "registrant@demo-registrant.example", "verification": VerificationStatus.UNVERIFIED.value},
+    ]
+    await ctx.db[CONTACTS].insert_many(docs, session=session)
+    return [new_event(ContactCreated(**_payload(d)), registrar_id=registrar_id, correlation_id=f"seed-{registrar_id}",
+                      clock=ctx.clock) for d in docs]
+
+
 def public_view(doc: dict[str, Any]) -> dict[str, Any]:
     """The account as its own users see it: never password hashes or security codes."""
     hidden = {"epp_password_hash", "security_code_hash", "_id"}
@@ -228,6 +248,7 @@ async def seed_demo_registrar(ctx: ServiceContext, settings: RegistrySettings, r
                       "epp_settings": {"poll": True, "ip_addresses": ["127.0.0.1", "::1"]}}},
             session=session,
         )
+        events += await _seed_demo_contacts(ctx, session, registrar_id)
         await ctx.outbox.add(events, session)
 
     await in_transaction(ctx.client, work)

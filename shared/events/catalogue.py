@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.events.commands import CommandFailed
+from shared.events.contacts import ContactCreated, ContactDeleted, ContactUpdated
 from shared.events.domains import DomainCreated
 from shared.events.envelope import EventEnvelope, EventPayload
 from shared.events.hitpoints import RegistrarBlocked, RegistrarUnblocked
@@ -30,6 +31,9 @@ CATALOGUE: dict[tuple[str, int], type[EventPayload]] = {
     for model in (
         CommandFailed,
         DomainCreated,
+        ContactCreated,
+        ContactUpdated,
+        ContactDeleted,
         RegistrarCreated,
         RegistrarActivated,
         RegistrarUpdated,

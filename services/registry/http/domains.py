@@ -18,7 +18,9 @@ from shared.runtime import ServiceContext
 
 class CreateDomainRequest(BaseModel):
     name: str = Field(min_length=1, max_length=253, examples=["example.be"])
-    registrant: str | None = Field(default=None, max_length=64)
+    registrant: str = Field(max_length=16, description="alias of a REGISTRANT contact of yours")
+    tech: list[str] = Field(default_factory=list, max_length=5)
+    onsite: list[str] = Field(default_factory=list, max_length=5)
 
 
 class DomainView(BaseModel):
@@ -42,7 +44,7 @@ def router(ctx: ServiceContext) -> APIRouter:
     @api.post("/domains", status_code=status.HTTP_201_CREATED, response_model=DomainView)
     async def post_domain(body: CreateDomainRequest, who: Who) -> DomainView:
         try:
-            return DomainView.of(await create_domain(ctx, who, body.name, body.registrant))
+            return DomainView.of(await create_domain(ctx, who, body.name, body.registrant, body.tech, body.onsite))
         except CommandRefused as exc:
             raise refusal(exc) from exc
 
