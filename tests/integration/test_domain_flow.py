@@ -23,14 +23,14 @@ async def test_created_domains_are_counted_once_each_and_refusals_publish_comman
         auth = await login(registry)
         names = [f"flow-{i}.be" for i in range(25)]
         responses = await asyncio.gather(
-            *(registry.post("/api/domains", json={"name": n}, headers=auth) for n in names)
+            *(registry.post("/api/domains", json={"registrant": "a100001-demo", "name": n}, headers=auth) for n in names)
         )
         assert [r.status_code for r in responses] == [201] * len(names)
 
-        dup = await registry.post("/api/domains", json={"name": names[0]}, headers=auth)
+        dup = await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": names[0]}, headers=auth)
         assert dup.status_code == 409
         assert dup.json()["detail"] == {"result_code": 2302, "message": f"Object exists: domain [{names[0]}]"}
-        bad = await registry.post("/api/domains", json={"name": "a.be"}, headers=auth)
+        bad = await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "a.be"}, headers=auth)
         assert bad.status_code == 422 and bad.json()["detail"]["result_code"] == 2005
 
         async def counted() -> int:
@@ -57,19 +57,19 @@ async def test_a_refused_create_changes_nothing_and_unknown_credentials_are_refu
     async with running(build_registry(reg_settings)) as registry:
         ctx = registry._transport.app.state.ctx  # type: ignore[attr-defined]
         auth = await login(registry)
-        assert (await registry.post("/api/domains", json={"name": "taken.be"}, headers=auth)).status_code == 201
+        assert (await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "taken.be"}, headers=auth)).status_code == 201
         before = await ctx.db["domains"].find_one({"_id": "taken.be"})
-        again = await registry.post("/api/domains", json={"name": "TAKEN.be", "registrant": "x"}, headers=auth)
+        again = await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "TAKEN.be"}, headers=auth)
         assert again.status_code == 409
         assert await ctx.db["domains"].find_one({"_id": "taken.be"}) == before
 
         for user, password in [("a100001", "Wrong-Pass-1"), ("nobody", "Demo-Web-2026")]:
             r = await registry.post("/api/login", json={"user_id": user, "password": password})
             assert r.status_code == 401 and r.json()["detail"]["result_code"] == 2200
-        r = await registry.post("/api/domains", json={"name": "other.be"}, headers={"Authorization": "Bearer forged"})
+        r = await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "other.be"}, headers={"Authorization": "Bearer forged"})
         assert r.status_code == 401
         assert await ctx.db["domains"].count_documents({"_id": "other.be"}) == 0
-        assert (await registry.post("/api/domains", json={"name": "x.com"}, headers=auth)).json()["detail"][
+        assert (await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "x.com"}, headers=auth)).json()["detail"][
             "result_code"
         ] == 2306
 
@@ -80,7 +80,7 @@ async def test_a_registrar_sees_only_its_own_domains(namespace: str) -> None:
         ctx = registry._transport.app.state.ctx  # type: ignore[attr-defined]
         await seed_demo_registrar(ctx, reg_settings, "b200002")
         auth = await login(registry)
-        assert (await registry.post("/api/domains", json={"name": "mine.be"}, headers=auth)).status_code == 201
+        assert (await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "mine.be"}, headers=auth)).status_code == 201
         assert (await registry.get("/api/domains/mine.be", headers=auth)).status_code == 200
         theirs = await registry.get("/api/domains/mine.be", headers=await login(registry, "b200002"))
         assert theirs.status_code == 404  # not 403: another registrar's domain is not even acknowledged
@@ -93,8 +93,8 @@ async def test_racing_registrars_exactly_one_wins(namespace: str) -> None:
         await seed_demo_registrar(ctx, reg_settings, "b200002")
         mine, theirs = await login(registry), await login(registry, "b200002")
         results = await asyncio.gather(
-            registry.post("/api/domains", json={"name": "contested.be"}, headers=mine),
-            registry.post("/api/domains", json={"name": "contested.be"}, headers=theirs),
+            registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "contested.be"}, headers=mine),
+            registry.post("/api/domains", json={"registrant": "b200002-demo", "name": "contested.be"}, headers=theirs),
         )
         assert sorted(r.status_code for r in results) == [201, 409]
         assert await ctx.db["domains"].count_documents({"_id": "contested.be"}) == 1

@@ -129,7 +129,7 @@ async def test_exactly_once_while_consumer_and_relay_are_killed_mid_stream(names
 
                 async def one() -> None:
                     with contextlib.suppress(httpx.TransportError):  # the registry may be killed meanwhile
-                        await http.post("/api/domains", json={"name": f"kill-{next(counter)}.be"})
+                        await http.post("/api/domains", json={"registrant": "a100001-demo", "name": f"kill-{next(counter)}.be"})
 
                 for _ in range(n // 10):
                     await asyncio.gather(*(one() for _ in range(10)))

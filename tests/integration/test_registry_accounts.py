@@ -50,7 +50,7 @@ async def test_the_administrator_manages_users_and_a_read_only_user_cannot_trans
 
         reader = await login(registry, "reader", "Reader-123")
         assert (await registry.get("/api/registrar", headers=reader)).status_code == 200
-        refused = await registry.post("/api/domains", json={"name": "reader.be"}, headers=reader)
+        refused = await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "reader.be"}, headers=reader)
         assert refused.status_code == 403 and refused.json()["detail"]["result_code"] == 2201
         failed = (await tap.wait_for("command.failed"))[-1]["payload"]
         assert (failed["command"], failed["cause"], failed["user_id"]) == ("NEW_DOMAIN", "permission", "reader")
@@ -111,7 +111,7 @@ async def test_a_blocked_registrar_is_refused_every_command_until_unblocked(
         return await ctx.db["registrars"].find_one({"_id": "a100001"}) or {}
 
     await eventually(block_recorded, lambda doc: "blocked_until" in doc)
-    refused = await registry.post("/api/domains", json={"name": "during-block.be"}, headers=admin)
+    refused = await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "during-block.be"}, headers=admin)
     assert refused.status_code == 409 and refused.json()["detail"]["result_code"] == 2308
     assert "blocked by the hitpoint system until" in refused.json()["detail"]["message"]
     assert (await registry.get("/api/registrar", headers=admin)).status_code == 409  # queries too
@@ -120,7 +120,7 @@ async def test_a_blocked_registrar_is_refused_every_command_until_unblocked(
     await ctx.publisher.publish(new_event(RegistrarUnblocked(by=UnblockedBy.SELF), registrar_id="a100001",
                                           correlation_id=None, clock=SystemClock()))
     await eventually(block_recorded, lambda doc: "blocked_until" not in doc)
-    created = await registry.post("/api/domains", json={"name": "during-block.be"}, headers=admin)
+    created = await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "during-block.be"}, headers=admin)
     assert created.status_code == 201, created.text
 
 
@@ -132,12 +132,12 @@ async def test_paying_transactions_debit_cross_watermarks_and_stop_at_a_negative
     # from EUR 2,500 down to EUR 2.00: the next create (EUR 4) goes negative, the one after is refused
     await ctx.db["registrars"].update_one({"_id": "a100001"}, {"$set": {"balance_cents": 25_200}})
     async with EventTap(namespace) as tap:
-        assert (await registry.post("/api/domains", json={"name": "pay-1.be"}, headers=admin)).status_code == 201
+        assert (await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "pay-1.be"}, headers=admin)).status_code == 201
         watermark = (await tap.wait_for("payment.watermark_reached"))[0]["payload"]
         assert watermark == {"level_cents": 25_000, "balance_cents": 24_800}
         await ctx.db["registrars"].update_one({"_id": "a100001"}, {"$set": {"balance_cents": 200}})
-        assert (await registry.post("/api/domains", json={"name": "pay-2.be"}, headers=admin)).status_code == 201
-        refused = await registry.post("/api/domains", json={"name": "pay-3.be"}, headers=admin)
+        assert (await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "pay-2.be"}, headers=admin)).status_code == 201
+        refused = await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "pay-3.be"}, headers=admin)
         assert refused.status_code == 402 and refused.json()["detail"]["result_code"] == 2104
         assert await ctx.db["domains"].count_documents({"_id": "pay-3.be"}) == 0
         recorded = await tap.wait_for("payment.transaction_recorded", 2)
@@ -147,7 +147,7 @@ async def test_paying_transactions_debit_cross_watermarks_and_stop_at_a_negative
         topped = await registry.post("/api/operator/registrars/a100001/prepayments", headers=OPERATOR,
                                      json={"amount_cents": 250_000})
         assert topped.json()["balance_cents"] == 249_800
-        assert (await registry.post("/api/domains", json={"name": "pay-3.be"}, headers=admin)).status_code == 201
+        assert (await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "pay-3.be"}, headers=admin)).status_code == 201
     balance = (await registry.get("/api/registrar/balance", headers=admin)).json()
     assert balance["balance_cents"] == 249_400
     assert [e["kind"] for e in balance["ledger"][:2]] == ["CREATE", "PREPAYMENT"]
@@ -200,6 +200,6 @@ async def test_operators_create_registrars_and_find_a_registrar_lists_product_ur
     assert shown["official_address"]["address"]["city"] == "Brugge"
     # each registrar sees only its own account and domains
     assert shown["registrar_id"] == "b200002"
-    await registry.post("/api/domains", json={"name": "first-only.be"}, headers=await login(registry))
+    await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "first-only.be"}, headers=await login(registry))
     assert (await registry.get("/api/domains/first-only.be", headers=second)).status_code == 404
-    assert (await registry.post("/api/domains", json={"name": "second.vlaanderen"}, headers=second)).status_code == 403
+    assert (await registry.post("/api/domains", json={"registrant": "b200002-demo", "name": "second.vlaanderen"}, headers=second)).status_code == 403
