@@ -1,124 +1,417 @@
-"""The container and cluster descriptions match the code: modules, ports, mounts, metrics.
-(Docker and kubectl do not run here; these checks read the files.)"""
+"""The container and cluster descriptions match the code: modules, ports, settings, mounts, metrics.
+
+Docker does not run here, so these checks read the files (Dockerfile, docker-compose.yml, deploy/) and
+compare them with the services' settings classes and the metrics the code defines.
+"""
+
+from __future__ import annotations
 
 import importlib
 import inspect
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+from shared.observability.metrics import ServiceMetrics
 from shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ["registry", "hitpoints", "verification", "notifications", "reporting"]
+CONNECTION_SECRET = "registry-platform-connections"
 
 
-def default_port(service: str, monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.delenv("HTTP_PORT", raising=False)
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def settings_class(service: str) -> type[ServiceSettings]:
     module = importlib.import_module(f"services.{service}.settings")
-    (cls,) = [c for _, c in inspect.getmembers(module, inspect.isclass)
-              if issubclass(c, ServiceSettings) and c is not ServiceSettings]
-    return cls().http_port
+    (cls,) = [
+        c for _, c in inspect.getmembers(module, inspect.isclass)
+        if issubclass(c, ServiceSettings) and c is not ServiceSettings and c.__module__ == module.__name__
+    ]
+    return cls
 
 
-def compose() -> dict:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+@pytest.fixture
+def default_port(monkeypatch: pytest.MonkeyPatch):
+    """The port a service listens on when HTTP_PORT is not set (settings read the environment)."""
+    monkeypatch.delenv("HTTP_PORT", raising=False)
+    return lambda service: settings_class(service)().http_port
 
 
-def k8s_documents() -> list[dict]:
-    return [doc for path in sorted((ROOT / "deploy/k8s").rglob("*.yaml"))
-            for doc in yaml.safe_load_all(path.read_text()) if doc]
+def load_yaml(relative: str) -> dict:
+    return yaml.safe_load((ROOT / relative).read_text())
 
 
-def defined_metric_names() -> str:
-    return "\n".join(p.read_text() for p in [*ROOT.glob("shared/**/*.py"), *ROOT.glob("services/**/*.py")])
+def compose_services() -> dict[str, dict]:
+    return load_yaml("docker-compose.yml")["services"]
+
+
+def bind_mounts(spec: dict) -> list[tuple[str, str]]:
+    """(host path, container path) of a compose service's bind mounts, short or long syntax."""
+    mounts = []
+    for volume in spec.get("volumes", []):
+        if isinstance(volume, dict):
+            if volume.get("type") == "bind":
+                mounts.append((volume["source"], volume["target"]))
+        else:
+            source, target = volume.split(":")[:2]
+            if source.startswith((".", "/")):
+                mounts.append((source, target))
+    return mounts
+
+
+def k8s_documents(under: str = "deploy/k8s") -> list[dict]:
+    return [
+        doc for path in sorted((ROOT / under).rglob("*.yaml"))
+        for doc in yaml.safe_load_all(path.read_text()) if doc
+    ]
+
+
+def base_objects(kind: str) -> dict[str, dict]:
+    return {d["metadata"]["name"]: d for d in k8s_documents("deploy/k8s/base") if d["kind"] == kind}
+
+
+def container_of(deployment: dict) -> dict:
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def dashboard() -> dict:
+    return json.loads((ROOT / "deploy/grafana/dashboards/platform.json").read_text())
+
+
+def dashboard_panels() -> list[dict]:
+    return [p for p in dashboard()["panels"] if p["type"] != "row"]
+
+
+def alert_rules() -> list[dict]:
+    return [rule for group in load_yaml("deploy/prometheus/alerts.yml")["groups"] for rule in group["rules"]]
+
+
+# metrics the platform defines itself (FastStream's and RabbitMQ's come from those projects)
+_OWN_METRIC = re.compile(r"\b((?:outbox|events_consumed|event_handling|reporting|registry)_[a-z_]*[a-z])\b")
+
+
+def own_metrics(expr: str) -> set[str]:
+    # drop label values and matchers' strings first: {queue=~".*\\.events"} names no metric
+    return set(_OWN_METRIC.findall(re.sub(r'"[^"]*"', '""', expr)))
+
+
+def exposed_shared_metric_names() -> set[str]:
+    """The sample names every service exposes (shared/observability/metrics.py), suffixes included."""
+    # from the families: a labelled metric has no samples until it is first used
+    suffixes = {
+        "counter": ["_total", "_created"], "gauge": [""], "info": ["_info"],
+        "histogram": ["_bucket", "_sum", "_count", "_created"], "summary": ["_sum", "_count", "_created"],
+    }
+    families = ServiceMetrics("test").registry.collect()
+    return {family.name + suffix for family in families for suffix in suffixes[family.type]}
+
+
+def metric_defined_in_services(name: str) -> bool:
+    """A metric a service creates itself (reporting_domains_counted): the code names it without suffix."""
+    base = re.sub(r"_(total|created|bucket|sum|count)$", "", name)
+    code = "\n".join(p.read_text() for p in (ROOT / "services").rglob("*.py"))
+    return f'"{base}"' in code
+
+
+def assert_metrics_exist(exprs: list[str], where: str) -> None:
+    shared = exposed_shared_metric_names()
+    for expr in exprs:
+        for name in own_metrics(expr):
+            defined = name in shared or metric_defined_in_services(name)
+            assert defined, f"{where} uses {name}, which no code defines"
+
+
+# --- Dockerfile ---------------------------------------------------------------------------------------
+
+
+def test_the_image_runs_as_uid_10001_and_copies_only_the_code() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    lines = [line.strip() for line in dockerfile.splitlines()]
+    assert [line for line in lines if line.startswith("FROM ")] == ["FROM python:3.11-slim"]
+    copied = {line.split()[1] for line in lines if line.startswith("COPY ")}
+    assert copied == {"requirements.lock", "pyproject.toml", "shared", "services"}
+    assert "pip install --no-cache-dir -r requirements.lock" in dockerfile
+    assert [line for line in lines if line.startswith("USER ")][-1].split()[1].split(":")[0] == "10001"
+    assert [line for line in lines if line.startswith("WORKDIR ")] == ["WORKDIR /app"]
+    assert 'CMD ["python", "-m", "services.registry"]' in lines
+    healthcheck = dockerfile[dockerfile.index("HEALTHCHECK"):]
+    assert "HTTP_PORT" in healthcheck and "/health/live" in healthcheck and "curl" not in healthcheck
+
+
+def test_the_build_context_leaves_out_local_state() -> None:
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
+    assert {".venv", ".tools", ".data", ".git", "tests", "bench"} <= ignored
+    assert ignored & {"__pycache__", "**/__pycache__"}
+
+
+# --- docker-compose.yml -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_compose_runs_each_service_module_on_its_port(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = compose()["services"][service]
+def test_compose_runs_the_service_module_on_its_default_port(service: str, default_port) -> None:
+    spec = compose_services()[service]
     assert spec["command"] == ["python", "-m", f"services.{service}"]
-    assert (ROOT / "services" / service / "__main__.py").exists()
-    port = default_port(service, monkeypatch)
+    assert (ROOT / "services" / service / "__main__.py").is_file()
+    port = default_port(service)
     assert spec["environment"]["HTTP_PORT"] == str(port)
     assert spec["ports"] == [f"{port}:{port}"]
-    assert f"127.0.0.1:{port}/health/ready" in " ".join(spec["healthcheck"]["test"])
-    assert spec["depends_on"] == {"rabbitmq": {"condition": "service_healthy"}, "mongo": {"condition": "service_healthy"}}
-    assert "rabbitmq:5672" in spec["environment"]["AMQP_URL"] and "replicaSet=rs0" in spec["environment"]["MONGODB_URL"]
+    assert f"http://127.0.0.1:{port}/health/ready" in " ".join(spec["healthcheck"]["test"])
 
 
-def test_compose_has_the_supporting_cast_and_its_mounts_exist() -> None:
-    services = compose()["services"]
-    assert {"rabbitmq", "mongo", "prometheus", "grafana", "mailpit"} <= set(services)
-    assert "healthcheck" in services["rabbitmq"] and "rs.initiate" in " ".join(services["mongo"]["healthcheck"]["test"])
-    for spec in services.values():
-        for volume in spec.get("volumes", []):
-            source = volume.split(":")[0]
-            if source.startswith("./"):
-                assert (ROOT / source).exists(), source
+@pytest.mark.parametrize("service", SERVICES)
+def test_compose_starts_the_service_after_a_healthy_broker_and_database(service: str) -> None:
+    spec = compose_services()[service]
+    assert spec["depends_on"] == {
+        "rabbitmq": {"condition": "service_healthy"},
+        "mongo": {"condition": "service_healthy"},
+    }
+    assert spec["environment"]["AMQP_URL"] == "amqp://guest:guest@rabbitmq:5672/"
+    assert spec["environment"]["MONGODB_URL"] == "mongodb://mongo:27017/?replicaSet=rs0"
+    assert spec["build"] == "." and spec["image"] == compose_services()["registry"]["image"]
 
 
-def test_prometheus_scrapes_every_service_and_rabbitmq(monkeypatch: pytest.MonkeyPatch) -> None:
-    config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
-    targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
-    expected = {s: [f"{s}:{default_port(s, monkeypatch)}"] for s in SERVICES} | {"rabbitmq": ["rabbitmq:15692"]}
+@pytest.mark.parametrize("service", SERVICES)
+def test_compose_environment_names_settings_the_service_reads(service: str, monkeypatch) -> None:
+    # the settings ignore unknown variables, so a misspelt name would be silently without effect
+    cls = settings_class(service)
+    environment = compose_services()[service]["environment"]
+    for name, value in environment.items():
+        assert name.lower() in cls.model_fields, f"{service}: {name} is not a setting"
+        monkeypatch.setenv(name, str(value))
+    settings = cls()
+    assert settings.http_port == int(environment["HTTP_PORT"])
+    assert settings.amqp_url == environment["AMQP_URL"]
+
+
+def test_compose_seeds_the_demo_registrar() -> None:
+    assert compose_services()["registry"]["environment"]["SEED_DEMO_REGISTRAR"] == "true"
+
+
+def test_compose_supporting_services() -> None:
+    services = compose_services()
+    assert services["rabbitmq"]["image"].startswith("rabbitmq:4.1-management")
+    assert {"5672:5672", "15672:15672", "15692:15692"} <= set(services["rabbitmq"]["ports"])
+    assert "ping" in services["rabbitmq"]["healthcheck"]["test"]
+    assert services["mongo"]["image"] == "mongo:8.0"
+    assert services["mongo"]["command"] == ["--replSet", "rs0", "--bind_ip_all"]
+    mongo_check = " ".join(services["mongo"]["healthcheck"]["test"])
+    assert "rs.initiate" in mongo_check and "host: 'mongo:27017'" in mongo_check
+    assert {"1025:1025", "8025:8025"} <= set(services["mailpit"]["ports"])
+    assert "9090:9090" in services["prometheus"]["ports"] and "3000:3000" in services["grafana"]["ports"]
+
+
+def test_rabbitmq_enables_the_management_and_prometheus_plugins() -> None:
+    mounted = {target: source for source, target in bind_mounts(compose_services()["rabbitmq"])}
+    plugins = (ROOT / mounted["/etc/rabbitmq/enabled_plugins"]).read_text().strip()
+    assert plugins.startswith("[") and plugins.endswith("].")
+    assert set(plugins[1:-2].replace(" ", "").split(",")) == {"rabbitmq_management", "rabbitmq_prometheus"}
+
+
+def test_every_bind_mounted_host_path_exists() -> None:
+    mounts = [(name, source) for name, spec in compose_services().items() for source, _ in bind_mounts(spec)]
+    assert len(mounts) >= 5
+    for name, source in mounts:
+        assert (ROOT / source).exists(), f"{name} mounts {source}, which is not in the repository"
+
+
+def test_prometheus_loads_the_rules_file_compose_mounts() -> None:
+    mounted = dict((target, source) for source, target in bind_mounts(compose_services()["prometheus"]))
+    for rule_file in load_yaml("deploy/prometheus/prometheus.yml")["rule_files"]:
+        assert Path(mounted[rule_file]).name == "alerts.yml"
+
+
+def test_grafana_provisions_from_the_mounted_directories() -> None:
+    mounted = {target: source for source, target in bind_mounts(compose_services()["grafana"])}
+    assert mounted["/etc/grafana/provisioning"] == "./deploy/grafana/provisioning"
+    providers = load_yaml("deploy/grafana/provisioning/dashboards/dashboards.yml")["providers"]
+    (dashboards_dir,) = [p["options"]["path"] for p in providers if p["type"] == "file"]
+    assert mounted[dashboards_dir] == "./deploy/grafana/dashboards"
+    (datasource,) = load_yaml("deploy/grafana/provisioning/datasources/prometheus.yml")["datasources"]
+    assert datasource["uid"] == "prometheus" and datasource["isDefault"] is True
+    assert datasource["url"] == "http://prometheus:9090"
+
+
+# --- Prometheus ---------------------------------------------------------------------------------------
+
+
+def test_prometheus_scrapes_exactly_the_services_and_rabbitmq(default_port) -> None:
+    jobs = {job["job_name"]: job for job in load_yaml("deploy/prometheus/prometheus.yml")["scrape_configs"]}
+    targets = {name: [t for c in job["static_configs"] for t in c["targets"]] for name, job in jobs.items()}
+    expected = {s: [f"{s}:{default_port(s)}"] for s in SERVICES} | {"rabbitmq": ["rabbitmq:15692"]}
     assert targets == expected
+    assert all(jobs[s].get("metrics_path", "/metrics") == "/metrics" for s in SERVICES)
+    assert jobs["rabbitmq"]["metrics_path"] == "/metrics/per-object"  # per-queue labels
 
 
-def test_alert_rules_are_complete_and_use_metrics_the_code_defines() -> None:
-    rules = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text())["groups"][0]["rules"]
-    assert len(rules) >= 5
-    code = defined_metric_names()
+def test_alert_rules_are_complete() -> None:
+    rules = alert_rules()
+    assert {r["alert"] for r in rules} >= {
+        "ServiceDown", "OutboxBacklog", "OutboxRelayFailing", "DeadLetters", "EventsRetrying", "ConsumerLag",
+    }
     for rule in rules:
-        assert rule["expr"] and rule["for"] and rule["labels"]["severity"] and rule["annotations"]["summary"]
-        for name in _own_metrics(rule["expr"]):
-            assert f'"{_base(name)}"' in code, f"{rule['alert']} uses {name}, which no code defines"
+        assert rule["expr"].strip() and re.fullmatch(r"\d+[smh]", rule["for"]), rule["alert"]
+        assert rule["labels"]["severity"], rule["alert"]
+        assert rule["annotations"]["summary"] and rule["annotations"]["runbook"], rule["alert"]
 
 
-def test_the_dashboard_parses_and_its_metrics_exist() -> None:
-    dashboard = json.loads((ROOT / "deploy/grafana/dashboards/platform.json").read_text())
-    assert dashboard["uid"] == "registry-platform"
-    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
-    assert len(exprs) >= 10
-    code = defined_metric_names()
-    for expr in exprs:
-        for name in _own_metrics(expr):
-            assert f'"{_base(name)}"' in code, f"the dashboard uses {name}, which no code defines"
+def test_alert_rules_use_metrics_the_code_defines() -> None:
+    exprs = [rule["expr"] for rule in alert_rules()]
+    used = set().union(*map(own_metrics, exprs))
+    assert {"outbox_oldest_pending_age_seconds", "events_consumed_total"} <= used
+    assert_metrics_exist(exprs, "an alert rule")
 
 
-def test_kubernetes_deployments_match_the_services(monkeypatch: pytest.MonkeyPatch) -> None:
+# --- Grafana ------------------------------------------------------------------------------------------
+
+
+def test_the_dashboard_is_valid_grafana_json() -> None:
+    board = dashboard()
+    assert board["uid"] == "registry-platform" and board["title"] == "Registry platform"
+    assert board["schemaVersion"] == 39
+    ids = [p["id"] for p in board["panels"]]
+    assert len(ids) == len(set(ids))
+    for panel in dashboard_panels():
+        assert panel["datasource"] == {"type": "prometheus", "uid": "prometheus"}, panel["title"]
+        grid = panel["gridPos"]
+        assert {"x", "y", "w", "h"} <= set(grid) and grid["x"] + grid["w"] <= 24, panel["title"]
+        assert panel["targets"], panel["title"]
+        refs = [t["refId"] for t in panel["targets"]]
+        assert len(refs) == len(set(refs)), panel["title"]
+        assert all(t["expr"].strip() for t in panel["targets"]), panel["title"]
+
+
+def test_the_dashboard_shows_what_the_platform_exposes() -> None:
+    exprs = " ".join(t["expr"] for p in dashboard_panels() for t in p["targets"])
+    for name in [
+        "up", "outbox_pending_events", "outbox_oldest_pending_age_seconds", "outbox_relayed_events_total",
+        "events_consumed_total", "event_handling_seconds_bucket", "rabbitmq_queue_messages_ready",
+        "faststream_received_messages_total", "faststream_published_messages_total",
+    ]:
+        assert re.search(rf"\b{name}\b", exprs), f"no panel shows {name}"
+    assert "histogram_quantile(0.99" in exprs
+
+
+def test_the_dashboard_uses_metrics_the_code_defines() -> None:
+    assert_metrics_exist([t["expr"] for p in dashboard_panels() for t in p["targets"]], "the dashboard")
+
+
+# --- Kubernetes ---------------------------------------------------------------------------------------
+
+
+def test_every_kubernetes_document_parses_and_names_its_kind() -> None:
     docs = k8s_documents()
-    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
-    services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
-    assert set(deployments) == set(SERVICES) == set(services)
-    for name, deployment in deployments.items():
-        container = deployment["spec"]["template"]["spec"]["containers"][0]
-        assert container["command"] == ["python", "-m", f"services.{name}"]
-        port = default_port(name, monkeypatch)
-        assert container["ports"][0]["containerPort"] == port
-        assert services[name]["spec"]["ports"][0]["port"] == port
-        assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
-        assert container["securityContext"]["readOnlyRootFilesystem"] is True
-        env = {e["name"] for e in container["env"]}
-        assert {"AMQP_URL", "MONGODB_URL", "HTTP_PORT"} <= env
+    assert docs
+    assert all(doc.get("kind") and doc.get("apiVersion") for doc in docs)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_deployment_runs_the_service_on_its_default_port(service: str, default_port) -> None:
+    deployment = base_objects("Deployment")[service]
+    container = container_of(deployment)
+    command = container["command"]
+    assert command[:2] == ["python", "-m"] and command[2] == f"services.{service}" and len(command) == 3
+    assert (ROOT / "services" / service / "__main__.py").is_file()
+    port = default_port(service)
+    (http,) = [p for p in container["ports"] if p["name"] == "http"]
+    assert http["containerPort"] == port
+    assert {"name": "HTTP_PORT", "value": str(port)} in container["env"]
+    assert deployment["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == str(port)
+    (service_port,) = base_objects("Service")[service]["spec"]["ports"]
+    assert service_port["port"] == port and service_port["targetPort"] in ("http", port)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_deployment_probes_security_and_resources(service: str) -> None:
+    pod = base_objects("Deployment")[service]["spec"]["template"]["spec"]
+    container = container_of(base_objects("Deployment")[service])
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 10001
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert set(container["resources"]) == {"requests", "limits"}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_deployment_takes_connections_from_the_secret_and_settings_from_the_configmap(service: str) -> None:
+    container = container_of(base_objects("Deployment")[service])
+    from_secret = [e for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})]
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in from_secret}
+    assert refs["AMQP_URL"] == {"name": CONNECTION_SECRET, "key": "amqp-url"}
+    assert refs["MONGODB_URL"] == {"name": CONNECTION_SECRET, "key": "mongodb-url"}
+    assert {"configMapRef": {"name": "registry-platform-config"}} in container["envFrom"]
+    # every variable the pod gets is a setting of this service (unknown names would be ignored silently)
+    fields = settings_class(service).model_fields
+    config = base_objects("ConfigMap")["registry-platform-config"]["data"]
+    names = [e["name"] for e in container["env"]] + list(config)
+    assert [n for n in names if n.lower() not in fields] == []
+
+
+def test_the_base_expects_the_connection_secret_and_the_readme_documents_its_keys() -> None:
+    assert "Secret" not in {d["kind"] for d in k8s_documents("deploy/k8s/base")}
+    readme = (ROOT / "deploy/k8s/README.md").read_text()
+    keys = {
+        e["valueFrom"]["secretKeyRef"]["key"]
+        for d in base_objects("Deployment").values() for e in container_of(d)["env"]
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+    assert {"amqp-url", "mongodb-url"} <= keys
+    assert CONNECTION_SECRET in readme and all(f"{key}=" in readme for key in keys)
+    assert "kubectl apply -k deploy/k8s/overlays/production" in readme
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_has_a_disruption_budget_an_autoscaler_and_matching_selectors(service: str) -> None:
+    deployment = base_objects("Deployment")[service]
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    matches = lambda selector: selector.items() <= pod_labels.items()  # noqa: E731
+    assert matches(deployment["spec"]["selector"]["matchLabels"])
+    assert matches(base_objects("Service")[service]["spec"]["selector"])
+    pdb = base_objects("PodDisruptionBudget")[service]
+    assert pdb["spec"]["minAvailable"] == 1 and matches(pdb["spec"]["selector"]["matchLabels"])
+    hpa = base_objects("HorizontalPodAutoscaler")[service]["spec"]
+    assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": service}
+    assert 2 <= hpa["minReplicas"] < hpa["maxReplicas"]
+    # the autoscaler owns the replica count; a fixed spec.replicas would be reset on every apply
+    assert "replicas" not in deployment["spec"]
 
 
 def test_every_kustomization_resource_exists() -> None:
-    for path in (ROOT / "deploy/k8s").rglob("kustomization.yaml"):
+    kustomizations = list((ROOT / "deploy/k8s").rglob("kustomization.yaml"))
+    assert len(kustomizations) >= 2
+    for path in kustomizations:
         for resource in yaml.safe_load(path.read_text())["resources"]:
             assert (path.parent / resource).exists(), f"{path}: {resource}"
 
 
-_OWN = re.compile(r"\b((?:outbox|events_consumed|event_handling|reporting|registry)_[a-z_]+)")
+def test_the_production_overlay_retargets_the_image_and_patches_existing_objects() -> None:
+    overlay = load_yaml("deploy/k8s/overlays/production/kustomization.yaml")
+    images = {container_of(d)["image"] for d in base_objects("Deployment").values()}
+    assert {i["name"] for i in overlay["images"]} == images == {"registry-platform"}
+    assert all(i["newName"] and i["newTag"] for i in overlay["images"])
+    base = {(d["kind"], d["metadata"]["name"]) for d in k8s_documents("deploy/k8s/base") if "metadata" in d}
+    assert overlay["patches"]
+    for patch in overlay["patches"]:
+        assert (patch["target"]["kind"], patch["target"]["name"]) in base
 
 
-def _own_metrics(expr: str) -> set[str]:
-    return set(_OWN.findall(expr))
-
-
-def _base(name: str) -> str:
-    # prometheus-client adds these suffixes to the names given in code
-    return re.sub(r"_(total|bucket|sum|count|created)$", "", name)
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (with kustomize) is not installed")
+def test_the_production_overlay_builds() -> None:
+    built = subprocess.run(
+        ["kubectl", "kustomize", str(ROOT / "deploy/k8s/overlays/production")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert built.returncode == 0, built.stderr
+    docs = [d for d in yaml.safe_load_all(built.stdout) if d]
+    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    assert len(deployments) == len(SERVICES)
+    (image,) = load_yaml("deploy/k8s/overlays/production/kustomization.yaml")["images"]
+    assert {container_of(d)["image"] for d in deployments} == {f"{image['newName']}:{image['newTag']}"}
