@@ -1,0 +1,73 @@
+"""Registry commands per second through the command layer (standing checks, rules, transaction with the
+outbox and the ledger) on the real database, with p50/p99 latency. Sequential and with CONCURRENCY
+commands in flight. Commands go straight to the command functions (no HTTP, no login).
+
+Run: make bench ARGS=bench/bench_registry_commands.py   (BENCH_COMMANDS sets the count per kind)
+Figures through the local MongoDB stand-in say more about the stand-in than about MongoDB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.registry.app import build  # noqa: E402
+from services.registry.commands import Actor  # noqa: E402
+from services.registry.domains import create_domain, info_domain  # noqa: E402
+from services.registry.settings import RegistrySettings  # noqa: E402
+from shared.events import Channel  # noqa: E402
+from tests.integration.infra import delete_namespace, running  # noqa: E402
+
+N = int(os.environ.get("BENCH_COMMANDS", "500"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
+
+
+async def measure(label: str, call: Callable[[int], Awaitable[object]], concurrency: int) -> None:
+    latencies: list[float] = []
+    counter = iter(range(N))
+
+    async def worker() -> None:
+        for i in counter:
+            started = time.perf_counter()
+            await call(i)
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    q = statistics.quantiles(latencies, n=100)
+    print(f"{label:<28} c={concurrency:<3} {N / elapsed:8.0f} /s   p50 {q[49] * 1000:6.1f} ms   p99 {q[98] * 1000:6.1f} ms")
+
+
+async def main() -> None:
+    namespace = f"b{uuid.uuid4().hex[:10]}"
+    settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, log_level="WARNING")
+    app = build(settings)
+    print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"commands per kind: {N}, MONGODB_URL={os.environ.get('MONGODB_URL', 'default')}")
+    try:
+        async with running(app):
+            ctx = app.state.ctx
+            # enough prepayment for every create: the bench measures commands, not refusals
+            await ctx.db["registrars"].update_one({"_id": "a100001"}, {"$set": {"balance_cents": 10**9}})
+            actor = Actor("a100001", "a100001", Channel.EPP, "bench")
+            for concurrency in (1, CONCURRENCY):
+                run = uuid.uuid4().hex[:6]
+                await measure("domain create", lambda i: create_domain(ctx, actor, f"b{run}-{i}.be", "a100001-demo"),
+                              concurrency)
+                await measure("domain info", lambda i: info_domain(ctx, actor, f"b{run}-{i}.be"), concurrency)
+    finally:
+        await delete_namespace(namespace)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
