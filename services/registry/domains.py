@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.registry.commands import Actor, execute
 from services.registry.contacts import ContactType, require_roles
-from services.registry.money import Charge, charge
+from services.registry.money import Charge, charge, registrar_lock
 from services.registry.names import parse_domain_name
 from services.registry.results import CommandRefused, Result
 from services.registry.users import Permission
@@ -100,7 +100,8 @@ async def create_domain(
             )
             await ctx.outbox.add([event, *charged], session)
 
-        await in_transaction(ctx.client, work)
+        async with registrar_lock(ctx, actor.registrar_id):
+            await in_transaction(ctx.client, work)
         return domain
 
     return await execute(ctx, actor, CommandType.NEW_DOMAIN, raw_name.strip().lower(), run)

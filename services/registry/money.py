@@ -7,6 +7,7 @@ Amounts are integer euro cents.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,13 @@ class Charge:
     kind: TransactionKind
     obj: str
     reference: str
+
+
+def registrar_lock(ctx: ServiceContext, registrar_id: str) -> asyncio.Lock:
+    """Paying commands of one registrar all write its balance: run them one at a time in this process
+    instead of letting their transactions conflict and back off (replicas still conflict, and retry)."""
+    locks: dict[str, asyncio.Lock] = ctx.extras.setdefault("registrar_locks", {})
+    return locks.setdefault(registrar_id, asyncio.Lock())
 
 
 def crossed_watermarks(levels: tuple[int, ...], before: int, after: int) -> list[int]:
