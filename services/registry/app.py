@@ -6,7 +6,8 @@ from fastapi import FastAPI
 
 from services.registry.contacts import CONTACT_INDEXES
 from services.registry.domains import DOMAIN_INDEXES
-from services.registry.http import account, auth, contacts, domains, operator, public
+from services.registry.groups import GROUP_INDEXES
+from services.registry.http import account, auth, contacts, domains, groups, operator, public
 from services.registry.money import LEDGER_INDEXES
 from services.registry.registrars import (
     REGISTRAR_INDEXES,
@@ -47,8 +48,8 @@ def build(settings: RegistrySettings | None = None) -> FastAPI:
             "Publishes every change and every failed command.",
             publishes=tuple(model for model in CATALOGUE.values() if model.producer == "registry"),
             handlers=handlers,
-            indexes=(*REGISTRAR_INDEXES, *USER_INDEXES, *CONTACT_INDEXES, *DOMAIN_INDEXES, *LEDGER_INDEXES),
-            routers=(auth.router, account.router, contacts.router, domains.router, operator.router, public.router),
+            indexes=(*REGISTRAR_INDEXES, *USER_INDEXES, *CONTACT_INDEXES, *GROUP_INDEXES, *DOMAIN_INDEXES, *LEDGER_INDEXES),
+            routers=(auth.router, account.router, contacts.router, groups.router, domains.router, operator.router, public.router),
             on_startup=(seed,),
         )
     )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from services.registry.commands import Actor, execute
 from services.registry.contacts import ContactType, require_roles
+from services.registry.groups import MAX_NAME_SERVERS, host_name, require_groups
 from services.registry.money import Charge, charge, registrar_lock
 from services.registry.names import parse_domain_name
 from services.registry.results import CommandRefused, Result
@@ -27,6 +30,38 @@ DOMAINS = "domains"
 DOMAIN_INDEXES = (CollectionIndexes(DOMAINS, (IndexModel([("registrar_id", ASCENDING), ("name", ASCENDING)]),)),)
 
 
+class HostAttr(BaseModel):
+    """A name server given on the domain: addresses (glue) only when it lies inside the domain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    addresses: list[str] = Field(default_factory=list, max_length=13)
+
+    @field_validator("name")
+    @classmethod
+    def host(cls, v: str) -> str:
+        return host_name(v)
+
+    @field_validator("addresses")
+    @classmethod
+    def ips(cls, v: list[str]) -> list[str]:
+        return [str(ipaddress.ip_address(a)) for a in v]
+
+
+def check_glue(domain: str, hosts: list[HostAttr]) -> None:
+    if len(hosts) > MAX_NAME_SERVERS:
+        raise CommandRefused(Result.PARAMETER_VALUE_POLICY, f"at most {MAX_NAME_SERVERS} name servers per domain")
+    if len({h.name for h in hosts}) != len(hosts):
+        raise CommandRefused(Result.PARAMETER_VALUE_POLICY, "each name server at most once")
+    for h in hosts:
+        inside = h.name == domain or h.name.endswith("." + domain)
+        if inside and not h.addresses:
+            raise CommandRefused(Result.PARAMETER_VALUE_SYNTAX, f"missing glue for {h.name}")
+        if not inside and h.addresses:
+            raise CommandRefused(Result.PARAMETER_VALUE_POLICY, f"no glue allowed for {h.name}: it is not in {domain}")
+
+
 @dataclass(frozen=True)
 class Domain:
     name: str
@@ -35,6 +70,9 @@ class Domain:
     registrant: str | None
     registered_at: datetime
     status: str
+    name_servers: tuple[dict[str, Any], ...] = ()
+    nsgroups: tuple[str, ...] = ()
+    keygroups: tuple[str, ...] = ()
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Domain:
@@ -45,12 +83,18 @@ class Domain:
             registrant=doc.get("registrant"),
             registered_at=doc["registered_at"],
             status=doc["status"],
+            name_servers=tuple(doc.get("name_servers", [])),
+            nsgroups=tuple(doc.get("nsgroups", [])),
+            keygroups=tuple(doc.get("keygroups", [])),
         )
 
 
 async def create_domain(
     ctx: ServiceContext, actor: Actor, raw_name: str, registrant: str, tech: list[str] | None = None,
     onsite: list[str] | None = None,
+    name_servers: list[HostAttr] | None = None,
+    nsgroups: list[str] | None = None,
+    keygroups: list[str] | None = None,
 ) -> Domain:
     tlds = ctx.settings.tlds  # type: ignore[attr-defined]
 
@@ -59,11 +103,15 @@ async def create_domain(
         registrar = await ctx.db["registrars"].find_one({"_id": actor.registrar_id}, {"products": 1})
         if registrar is None or tld not in registrar.get("products", []):
             raise CommandRefused(Result.AUTHORIZATION_ERROR, f"registrar [{actor.registrar_id}] is not accredited for .{tld}")
+        hosts, groups, keys = list(name_servers or []), sorted(set(nsgroups or [])), sorted(set(keygroups or []))
+        check_glue(name, hosts)
         now = ctx.clock.now()
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON keeps milliseconds
-        domain = Domain(name, tld, actor.registrar_id, registrant, now, "REGISTERED")
+        host_docs = tuple(h.model_dump() for h in hosts)
+        domain = Domain(name, tld, actor.registrar_id, registrant, now, "REGISTERED", host_docs, tuple(groups), tuple(keys))
         event = new_event(
-            DomainCreated(name=name, tld=tld, registrant=registrant, registered_at=now),
+            DomainCreated(name=name, tld=tld, registrant=registrant, registered_at=now,
+                          name_servers=[h.name for h in hosts], nsgroups=groups, keygroups=keys),
             registrar_id=actor.registrar_id,
             correlation_id=actor.correlation_id,
             clock=ctx.clock,
@@ -74,6 +122,7 @@ async def create_domain(
 
         async def work(session: AsyncClientSession) -> None:
             await require_roles(ctx, session, actor.registrar_id, roles)
+            await require_groups(ctx, session, actor.registrar_id, groups, keys)
             try:
                 await ctx.db[DOMAINS].insert_one(
                     {
@@ -86,6 +135,9 @@ async def create_domain(
                         "onsite": roles[ContactType.ONSITE],
                         # every contact the domain uses, for the 'still linked' rule
                         "contacts": sorted({c for aliases in roles.values() for c in aliases}),
+                        "name_servers": list(host_docs),
+                        "nsgroups": groups,
+                        "keygroups": keys,
                         "registered_at": now,
                         "status": domain.status,
                         "created_by": actor.user_id,

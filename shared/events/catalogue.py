@@ -15,6 +15,7 @@ from shared.events.commands import CommandFailed
 from shared.events.contacts import ContactCreated, ContactDeleted, ContactUpdated
 from shared.events.domains import DomainCreated
 from shared.events.envelope import EventEnvelope, EventPayload
+from shared.events.groups import KeyGroupChanged, KeyGroupDeleted, NameServerGroupChanged, NameServerGroupDeleted
 from shared.events.hitpoints import RegistrarBlocked, RegistrarUnblocked
 from shared.events.money import PayingTransactionRecorded, PrepaymentReceived, WatermarkReached
 from shared.events.registrars import (
@@ -34,6 +35,10 @@ CATALOGUE: dict[tuple[str, int], type[EventPayload]] = {
         ContactCreated,
         ContactUpdated,
         ContactDeleted,
+        NameServerGroupChanged,
+        NameServerGroupDeleted,
+        KeyGroupChanged,
+        KeyGroupDeleted,
         RegistrarCreated,
         RegistrarActivated,
         RegistrarUpdated,

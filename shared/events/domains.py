@@ -18,3 +18,6 @@ class DomainCreated(EventPayload):
     tld: str = Field(description="the top-level domain (product), e.g. be")
     registrant: str | None = Field(default=None, description="alias of the registrant contact")
     registered_at: AwareDatetime
+    name_servers: list[str] = Field(default_factory=list, description="host names given on the domain itself")
+    nsgroups: list[str] = Field(default_factory=list)
+    keygroups: list[str] = Field(default_factory=list)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
 from services.registry.commands import Actor
-from services.registry.domains import Domain, create_domain, info_domain
+from services.registry.domains import Domain, HostAttr, create_domain, info_domain
 from services.registry.http.auth import authentication
 from services.registry.http.errors import refusal
 from services.registry.results import CommandRefused
@@ -21,6 +21,9 @@ class CreateDomainRequest(BaseModel):
     registrant: str = Field(max_length=16, description="alias of a REGISTRANT contact of yours")
     tech: list[str] = Field(default_factory=list, max_length=5)
     onsite: list[str] = Field(default_factory=list, max_length=5)
+    name_servers: list[HostAttr] = Field(default_factory=list, max_length=9)
+    nsgroups: list[str] = Field(default_factory=list, max_length=9)
+    keygroups: list[str] = Field(default_factory=list, max_length=9)
 
 
 class DomainView(BaseModel):
@@ -30,10 +33,14 @@ class DomainView(BaseModel):
     registrant: str | None
     registered_at: datetime
     status: str
+    name_servers: list[HostAttr]
+    nsgroups: list[str]
+    keygroups: list[str]
 
     @classmethod
     def of(cls, d: Domain) -> "DomainView":
-        return cls(**d.__dict__)
+        return cls(**(d.__dict__ | {"name_servers": list(d.name_servers), "nsgroups": list(d.nsgroups),
+                                    "keygroups": list(d.keygroups)}))
 
 
 def router(ctx: ServiceContext) -> APIRouter:
@@ -44,7 +51,8 @@ def router(ctx: ServiceContext) -> APIRouter:
     @api.post("/domains", status_code=status.HTTP_201_CREATED, response_model=DomainView)
     async def post_domain(body: CreateDomainRequest, who: Who) -> DomainView:
         try:
-            return DomainView.of(await create_domain(ctx, who, body.name, body.registrant, body.tech, body.onsite))
+            return DomainView.of(await create_domain(ctx, who, body.name, body.registrant, body.tech, body.onsite,
+                                                        body.name_servers, body.nsgroups, body.keygroups))
         except CommandRefused as exc:
             raise refusal(exc) from exc
 
