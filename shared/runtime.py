@@ -82,6 +82,8 @@ class ServiceSpec:
     indexes: Sequence[CollectionIndexes] = ()
     routers: Sequence[Callable[[ServiceContext], APIRouter]] = ()
     on_startup: Sequence[Callable[[ServiceContext], Awaitable[None]]] = ()
+    # run first at shutdown, before the relay, broker and database close (stop background work here)
+    on_shutdown: Sequence[Callable[[ServiceContext], Awaitable[None]]] = ()
     clock: Clock = field(default_factory=SystemClock)
 
 
@@ -133,6 +135,8 @@ def create_app(spec: ServiceSpec) -> FastAPI:
             yield
         finally:
             app.state.ready = False
+            for hook in spec.on_shutdown:
+                await hook(ctx)
             if ctx.relay is not None and relay_task is not None:
                 await ctx.relay.stop()
                 relay_task.cancel()

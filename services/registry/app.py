@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.registry.contacts import CONTACT_INDEXES
 from services.registry.domains import DOMAIN_INDEXES
 from services.registry.groups import GROUP_INDEXES
+from services.registry.lifecycle import LIFECYCLE_INDEXES, start_lifecycle, stop_lifecycle
 from services.registry.http import account, auth, contacts, domains, groups, operator, public
 from services.registry.money import LEDGER_INDEXES
 from services.registry.registrars import (
@@ -17,6 +18,7 @@ from services.registry.registrars import (
 )
 from services.registry.settings import RegistrySettings
 from services.registry.users import USER_INDEXES
+from shared.clock import Clock, SystemClock
 from shared.events import CATALOGUE
 from shared.events.hitpoints import RegistrarBlocked, RegistrarUnblocked
 from shared.messaging.consumer import Handlers
@@ -33,7 +35,7 @@ def handlers(ctx: ServiceContext) -> Handlers:
     return {RegistrarBlocked: blocked, RegistrarUnblocked: unblocked}
 
 
-def build(settings: RegistrySettings | None = None) -> FastAPI:
+def build(settings: RegistrySettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or RegistrySettings()
 
     async def seed(ctx: ServiceContext) -> None:
@@ -48,8 +50,10 @@ def build(settings: RegistrySettings | None = None) -> FastAPI:
             "Publishes every change and every failed command.",
             publishes=tuple(model for model in CATALOGUE.values() if model.producer == "registry"),
             handlers=handlers,
-            indexes=(*REGISTRAR_INDEXES, *USER_INDEXES, *CONTACT_INDEXES, *GROUP_INDEXES, *DOMAIN_INDEXES, *LEDGER_INDEXES),
+            indexes=(*REGISTRAR_INDEXES, *USER_INDEXES, *CONTACT_INDEXES, *GROUP_INDEXES, *DOMAIN_INDEXES, *LIFECYCLE_INDEXES, *LEDGER_INDEXES),
             routers=(auth.router, account.router, contacts.router, groups.router, domains.router, operator.router, public.router),
-            on_startup=(seed,),
+            on_startup=(seed, start_lifecycle),
+            on_shutdown=(stop_lifecycle,),
+            clock=clock or SystemClock(),
         )
     )

@@ -73,6 +73,8 @@ class Domain:
     name_servers: tuple[dict[str, Any], ...] = ()
     nsgroups: tuple[str, ...] = ()
     keygroups: tuple[str, ...] = ()
+    delete_date: datetime | None = None
+    available_on: datetime | None = None
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Domain:
@@ -86,6 +88,8 @@ class Domain:
             name_servers=tuple(doc.get("name_servers", [])),
             nsgroups=tuple(doc.get("nsgroups", [])),
             keygroups=tuple(doc.get("keygroups", [])),
+            delete_date=doc.get("delete_date"),
+            available_on=doc.get("available_on"),
         )
 
 

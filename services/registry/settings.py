@@ -24,6 +24,9 @@ class RegistrySettings(ServiceSettings):
     # balance levels (cents) whose downward crossing publishes payment.watermark_reached
     watermarks_cents: tuple[int, ...] = (1_000_000, 500_000, 250_000, 100_000, 50_000, 25_000)
     minimum_prepayment_cents: int = 250_000
+    quarantine_days: int = Field(default=40, ge=1)
+    # how often the lifecycle job moves due deletions into quarantine and releases ended quarantines
+    lifecycle_interval_seconds: float = Field(default=60.0, gt=0)
     # make run seeds a demo registrar so a person can try the platform at once (README: demo registrar)
     seed_demo_registrar: bool = False
     demo_registrar_id: str = Field(default="a100001", pattern=r"^[a-z0-9][a-z0-9-]{2,31}$")

@@ -13,7 +13,15 @@ from pydantic import ValidationError
 
 from shared.events.commands import CommandFailed
 from shared.events.contacts import ContactCreated, ContactDeleted, ContactUpdated
-from shared.events.domains import DomainCreated
+from shared.events.domains import (
+    DomainCreated,
+    DomainDeleted,
+    DomainQuarantined,
+    DomainReactivated,
+    DomainReleased,
+    DomainUndeleted,
+    DomainUpdated,
+)
 from shared.events.envelope import EventEnvelope, EventPayload
 from shared.events.groups import KeyGroupChanged, KeyGroupDeleted, NameServerGroupChanged, NameServerGroupDeleted
 from shared.events.hitpoints import RegistrarBlocked, RegistrarUnblocked
@@ -32,6 +40,12 @@ CATALOGUE: dict[tuple[str, int], type[EventPayload]] = {
     for model in (
         CommandFailed,
         DomainCreated,
+        DomainUpdated,
+        DomainDeleted,
+        DomainUndeleted,
+        DomainQuarantined,
+        DomainReactivated,
+        DomainReleased,
         ContactCreated,
         ContactUpdated,
         ContactDeleted,

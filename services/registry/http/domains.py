@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from services.registry.commands import Actor
 from services.registry.domains import Domain, HostAttr, create_domain, info_domain
 from services.registry.http.auth import authentication
+from services.registry.lifecycle import delete_domain, reactivate_domain, undelete_domain, update_domain
 from services.registry.http.errors import refusal
 from services.registry.results import CommandRefused
 from shared.runtime import ServiceContext
@@ -19,6 +20,14 @@ from shared.runtime import ServiceContext
 class CreateDomainRequest(BaseModel):
     name: str = Field(min_length=1, max_length=253, examples=["example.be"])
     registrant: str = Field(max_length=16, description="alias of a REGISTRANT contact of yours")
+    tech: list[str] = Field(default_factory=list, max_length=5)
+    onsite: list[str] = Field(default_factory=list, max_length=5)
+    name_servers: list[HostAttr] = Field(default_factory=list, max_length=9)
+    nsgroups: list[str] = Field(default_factory=list, max_length=9)
+    keygroups: list[str] = Field(default_factory=list, max_length=9)
+
+
+class UpdateDomainRequest(BaseModel):
     tech: list[str] = Field(default_factory=list, max_length=5)
     onsite: list[str] = Field(default_factory=list, max_length=5)
     name_servers: list[HostAttr] = Field(default_factory=list, max_length=9)
@@ -36,6 +45,8 @@ class DomainView(BaseModel):
     name_servers: list[HostAttr]
     nsgroups: list[str]
     keygroups: list[str]
+    delete_date: datetime | None = None
+    available_on: datetime | None = Field(default=None, description="set while in quarantine")
 
     @classmethod
     def of(cls, d: Domain) -> "DomainView":
@@ -60,6 +71,37 @@ def router(ctx: ServiceContext) -> APIRouter:
     async def get_domain(name: str, who: Who) -> DomainView:
         try:
             return DomainView.of(await info_domain(ctx, who, name))
+        except CommandRefused as exc:
+            raise refusal(exc) from exc
+
+    @api.put("/domains/{name}", response_model=DomainView)
+    async def put_domain(name: str, body: UpdateDomainRequest, who: Who) -> DomainView:
+        try:
+            await update_domain(ctx, who, name, tech=body.tech, onsite=body.onsite, name_servers=body.name_servers,
+                                nsgroups=body.nsgroups, keygroups=body.keygroups)
+            return DomainView.of(await info_domain(ctx, who, name))
+        except CommandRefused as exc:
+            raise refusal(exc) from exc
+
+    @api.delete("/domains/{name}")
+    async def delete(name: str, who: Who, delete_date: AwareDatetime | None = None,
+                     overwrite_delete_date: bool = False) -> dict[str, datetime]:
+        try:
+            return {"delete_date": await delete_domain(ctx, who, name, delete_date, overwrite_delete_date)}
+        except CommandRefused as exc:
+            raise refusal(exc) from exc
+
+    @api.post("/domains/{name}/undelete", status_code=204)
+    async def undelete(name: str, who: Who) -> None:
+        try:
+            await undelete_domain(ctx, who, name)
+        except CommandRefused as exc:
+            raise refusal(exc) from exc
+
+    @api.post("/domains/{name}/reactivate", status_code=204)
+    async def reactivate(name: str, who: Who) -> None:
+        try:
+            await reactivate_domain(ctx, who, name)
         except CommandRefused as exc:
             raise refusal(exc) from exc
 

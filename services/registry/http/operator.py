@@ -14,6 +14,7 @@ from services.registry import money
 from services.registry.commands import commit
 from services.registry.http.auth import authentication
 from services.registry.http.errors import refusal
+from services.registry.lifecycle import run_lifecycle
 from services.registry.registrar_model import OfficialAddress, RegistrarStatus
 from services.registry.registrars import NewRegistrar, get_registrar, insert_registrar, public_view, update_section
 from services.registry.results import CommandRefused
@@ -21,19 +22,15 @@ from shared.events import new_event
 from shared.events.registrars import RegistrarUpdated
 from shared.runtime import ServiceContext
 
-
 class Prepayment(BaseModel):
     amount_cents: int = Field(gt=0)
     reference: str = Field(default_factory=lambda: f"pay-{uuid.uuid4().hex[:12]}", max_length=64)
 
-
 class StatusChange(BaseModel):
     status: RegistrarStatus
 
-
 class LockFunction(BaseModel):
     enabled: bool
-
 
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/api/operator", tags=["operator"])
@@ -96,8 +93,6 @@ def router(ctx: ServiceContext) -> APIRouter:
             await ctx.db["registrars"].update_one({"_id": registrar_id}, {"$set": {"status": body.status.value}},
                                                   session=session)
 
-
-
             return [new_event(RegistrarUpdated(section="status", changes={"status": body.status.value}, by_operator=True),
                               registrar_id=registrar_id, correlation_id=request.state.correlation_id,
                               clock=ctx.clock)], None
@@ -113,13 +108,16 @@ def router(ctx: ServiceContext) -> APIRouter:
             await ctx.db["registrars"].update_one({"_id": registrar_id}, {"$set": {"lock_function": body.enabled}},
                                                   session=session)
 
-
-
             return [new_event(RegistrarUpdated(section="lock_function", changes={"enabled": body.enabled},
                                                by_operator=True),
                               registrar_id=registrar_id, correlation_id=request.state.correlation_id,
                               clock=ctx.clock)], None
 
         await run(work)
+
+    @api.post("/lifecycle/run")
+    async def lifecycle(_: Op) -> dict[str, int]:
+        """Run the lifecycle job now (it also runs every LIFECYCLE_INTERVAL_SECONDS)."""
+        return await run_lifecycle(ctx)
 
     return api
