@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import socket
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +41,11 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_lease_seconds: float = Field(default=10.0, gt=0)
     processed_event_ttl_days: int = Field(default=7, ge=1)
+
+    # the platform's shared secret: signs user session tokens (every service verifies them) and seals
+    # event fields that only one consumer may read (the transfer code for the registrant's mail).
+    # The default is for local runs only; deployments mount their own (deploy/k8s secret, compose env).
+    internal_secret: SecretStr = SecretStr("local-dev-internal-secret-change-me")
 
     # give up connecting at start-up after this long (tenacity, exponential back-off with jitter)
     connect_timeout_seconds: float = Field(default=60.0, gt=0)
