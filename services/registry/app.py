@@ -8,7 +8,20 @@ from services.registry.contacts import CONTACT_INDEXES
 from services.registry.domains import DOMAIN_INDEXES
 from services.registry.groups import GROUP_INDEXES
 from services.registry.lifecycle import LIFECYCLE_INDEXES, start_lifecycle, stop_lifecycle
-from services.registry.http import account, auth, contacts, domains, groups, operator, public
+from services.registry.http import (
+    account,
+    auth,
+    contacts,
+    domains,
+    groups,
+    locks,
+    operator,
+    operator_domains,
+    public,
+    transfers,
+)
+from services.registry.locks import LOCK_INDEXES
+from services.registry.override import on_verification_approved, on_verification_failed, on_verification_required
 from services.registry.money import LEDGER_INDEXES
 from services.registry.registrars import (
     REGISTRAR_INDEXES,
@@ -21,6 +34,7 @@ from services.registry.users import USER_INDEXES
 from shared.clock import Clock, SystemClock
 from shared.events import CATALOGUE
 from shared.events.hitpoints import RegistrarBlocked, RegistrarUnblocked
+from shared.events.verification import VerificationApproved, VerificationFailed, VerificationRequired
 from shared.messaging.consumer import Handlers
 from shared.runtime import ServiceContext, ServiceSpec, create_app
 
@@ -32,7 +46,17 @@ def handlers(ctx: ServiceContext) -> Handlers:
     async def unblocked(event, session):  # noqa: ANN001, ANN202
         await on_registrar_unblocked(ctx, event, session)
 
-    return {RegistrarBlocked: blocked, RegistrarUnblocked: unblocked}
+    async def required(event, session):  # noqa: ANN001, ANN202
+        await on_verification_required(ctx, event, session)
+
+    async def approved(event, session):  # noqa: ANN001, ANN202
+        await on_verification_approved(ctx, event, session)
+
+    async def failed(event, session):  # noqa: ANN001, ANN202
+        await on_verification_failed(ctx, event, session)
+
+    return {RegistrarBlocked: blocked, RegistrarUnblocked: unblocked, VerificationRequired: required,
+            VerificationApproved: approved, VerificationFailed: failed}
 
 
 def build(settings: RegistrySettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -50,8 +74,9 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
             "Publishes every change and every failed command.",
             publishes=tuple(model for model in CATALOGUE.values() if model.producer == "registry"),
             handlers=handlers,
-            indexes=(*REGISTRAR_INDEXES, *USER_INDEXES, *CONTACT_INDEXES, *GROUP_INDEXES, *DOMAIN_INDEXES, *LIFECYCLE_INDEXES, *LEDGER_INDEXES),
-            routers=(auth.router, account.router, contacts.router, groups.router, domains.router, operator.router, public.router),
+            indexes=(*REGISTRAR_INDEXES, *USER_INDEXES, *CONTACT_INDEXES, *GROUP_INDEXES, *DOMAIN_INDEXES, *LIFECYCLE_INDEXES, *LOCK_INDEXES, *LEDGER_INDEXES),
+            routers=(auth.router, account.router, contacts.router, groups.router, domains.router, transfers.router, locks.router,
+                     operator.router, operator_domains.router, public.router),
             on_startup=(seed, start_lifecycle),
             on_shutdown=(stop_lifecycle,),
             clock=clock or SystemClock(),

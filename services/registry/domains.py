@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from services.registry.contacts import ContactType, require_roles
 from services.registry.groups import MAX_NAME_SERVERS, host_name, require_groups
 from services.registry.money import Charge, charge, registrar_lock
 from services.registry.names import parse_domain_name
+from services.registry.override import override_at_creation, override_events
 from services.registry.results import CommandRefused, Result
 from services.registry.users import Permission
 from shared.events import CommandType, DomainCreated, new_event
@@ -75,6 +76,9 @@ class Domain:
     keygroups: tuple[str, ...] = ()
     delete_date: datetime | None = None
     available_on: datetime | None = None
+    statuses: tuple[str, ...] = ()
+    # the reason while the name servers are overridden (services/registry/override.py)
+    override_reason: str | None = None
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Domain:
@@ -90,6 +94,8 @@ class Domain:
             keygroups=tuple(doc.get("keygroups", [])),
             delete_date=doc.get("delete_date"),
             available_on=doc.get("available_on"),
+            statuses=tuple(doc.get("statuses", [])),
+            override_reason=(doc.get("override") or {}).get("reason"),
         )
 
 
@@ -121,12 +127,15 @@ async def create_domain(
             clock=ctx.clock,
         )
 
+        created: dict[str, Any] = {}
         roles = {ContactType.REGISTRANT: [registrant], ContactType.TECH: list(tech or []),
                  ContactType.ONSITE: list(onsite or [])}
 
         async def work(session: AsyncClientSession) -> None:
             await require_roles(ctx, session, actor.registrar_id, roles)
             await require_groups(ctx, session, actor.registrar_id, groups, keys)
+            override = await override_at_creation(ctx, session, registrant)
+            created["override_reason"] = (override or {}).get("reason")
             try:
                 await ctx.db[DOMAINS].insert_one(
                     {
@@ -146,6 +155,7 @@ async def create_domain(
                         "status": domain.status,
                         "created_by": actor.user_id,
                         "reference": reference,
+                        **({"override": override} if override else {}),
                     },
                     session=session,
                 )
@@ -154,11 +164,13 @@ async def create_domain(
             charged = await charge(
                 ctx, session, actor.registrar_id, Charge(TransactionKind.CREATE, name, reference), actor.correlation_id
             )
-            await ctx.outbox.add([event, *charged], session)
+            overridden = override_events(ctx, {"_id": name, "registrar_id": actor.registrar_id}, None, override,
+                                         actor.correlation_id)
+            await ctx.outbox.add([event, *charged, *overridden], session)
 
         async with registrar_lock(ctx, actor.registrar_id):
             await in_transaction(ctx.client, work)
-        return domain
+        return replace(domain, **created)
 
     return await execute(ctx, actor, CommandType.NEW_DOMAIN, raw_name.strip().lower(), run)
 

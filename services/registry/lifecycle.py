@@ -1,5 +1,5 @@
 """A domain after its creation: update, delete with a delete date, undelete, quarantine, reactivate,
-release (digest 4.1-4.2).
+release (digest 4.1-4.2); the job also lifts client locks whose complaint went unanswered for 48 hours.
 
   REGISTERED --delete (date)--> REGISTERED, deletion scheduled --date reached--> QUARANTINE (40 days)
   QUARANTINE --reactivate (deleting registrar, EUR 10)--> REGISTERED, exactly as before
@@ -25,6 +25,7 @@ from services.registry.commands import Actor, commit, execute
 from services.registry.contacts import ContactType, require_roles
 from services.registry.domains import DOMAINS, HostAttr, check_glue
 from services.registry.groups import require_groups
+from services.registry.locks import due_complaints, lift_unanswered
 from services.registry.money import Charge, charge, registrar_lock
 from services.registry.results import CommandRefused, Result
 from services.registry.settings import RegistrySettings
@@ -171,7 +172,7 @@ async def run_lifecycle(ctx: ServiceContext) -> dict[str, int]:
     """Move due deletions into quarantine and release ended quarantines; one transaction per domain."""
     settings: RegistrySettings = ctx.settings  # type: ignore[assignment]
     now = ctx.clock.now()
-    counts = {"quarantined": 0, "released": 0}
+    counts = {"quarantined": 0, "released": 0, "locks_lifted": 0}
     due = await ctx.db[DOMAINS].find({"status": "REGISTERED", "delete_date": {"$lte": now}}, {"_id": 1}).to_list()
     for doc in due:
         available_on = now + timedelta(days=settings.quarantine_days)
@@ -203,9 +204,17 @@ async def run_lifecycle(ctx: ServiceContext) -> dict[str, int]:
             counts["released"] += 1
 
         await in_transaction(ctx.client, release)
+    for complaint_id in await due_complaints(ctx, now):
+        async def lift(session: AsyncClientSession, complaint_id: str = complaint_id) -> None:
+            events = await lift_unanswered(ctx, session, complaint_id, now)
+            await ctx.outbox.add(events, session)
+            counts["locks_lifted"] += bool(events)
+
+        await in_transaction(ctx.client, lift)
     if any(counts.values()):
         ctx.committed()
-        log.info("lifecycle: %(quarantined)d quarantined, %(released)d released", counts)
+        log.info("lifecycle: %(quarantined)d quarantined, %(released)d released, %(locks_lifted)d locks lifted "
+                 "after unanswered complaints", counts)
     return counts
 
 

@@ -24,6 +24,9 @@ class RegistrySettings(ServiceSettings):
     # balance levels (cents) whose downward crossing publishes payment.watermark_reached
     watermarks_cents: tuple[int, ...] = (1_000_000, 500_000, 250_000, 100_000, 50_000, 25_000)
     minimum_prepayment_cents: int = 250_000
+    # what a domain publishes while its name servers are overridden (the registry's landing page)
+    override_name_servers: tuple[str, ...] = ("ns1.landing.registry.invalid", "ns2.landing.registry.invalid")
+    transfer_code_days: int = Field(default=7, ge=1)
     quarantine_days: int = Field(default=40, ge=1)
     # how often the lifecycle job moves due deletions into quarantine and releases ended quarantines
     lifecycle_interval_seconds: float = Field(default=60.0, gt=0)

@@ -16,14 +16,26 @@ from shared.events.contacts import ContactCreated, ContactDeleted, ContactUpdate
 from shared.events.domains import (
     DomainCreated,
     DomainDeleted,
+    DomainLocked,
+    DomainOverrideChanged,
     DomainQuarantined,
     DomainReactivated,
     DomainReleased,
+    DomainTransferred,
     DomainUndeleted,
+    DomainUnlocked,
     DomainUpdated,
+    LockComplaintClosed,
+    LockComplaintFiled,
+    TransferCodeSent,
 )
 from shared.events.envelope import EventEnvelope, EventPayload
-from shared.events.groups import KeyGroupChanged, KeyGroupDeleted, NameServerGroupChanged, NameServerGroupDeleted
+from shared.events.groups import (
+    KeyGroupChanged,
+    KeyGroupDeleted,
+    NameServerGroupChanged,
+    NameServerGroupDeleted,
+)
 from shared.events.hitpoints import RegistrarBlocked, RegistrarUnblocked
 from shared.events.money import PayingTransactionRecorded, PrepaymentReceived, WatermarkReached
 from shared.events.registrars import (
@@ -34,6 +46,7 @@ from shared.events.registrars import (
     UserDeleted,
     UserUpdated,
 )
+from shared.events.verification import VerificationApproved, VerificationFailed, VerificationRequired
 
 CATALOGUE: dict[tuple[str, int], type[EventPayload]] = {
     (model.event_type, model.event_version): model
@@ -46,6 +59,16 @@ CATALOGUE: dict[tuple[str, int], type[EventPayload]] = {
         DomainQuarantined,
         DomainReactivated,
         DomainReleased,
+        DomainTransferred,
+        DomainLocked,
+        DomainUnlocked,
+        TransferCodeSent,
+        LockComplaintFiled,
+        LockComplaintClosed,
+        DomainOverrideChanged,
+        VerificationRequired,
+        VerificationApproved,
+        VerificationFailed,
         ContactCreated,
         ContactUpdated,
         ContactDeleted,

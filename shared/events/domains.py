@@ -83,3 +83,97 @@ class DomainReleased(EventPayload):
     producer = "registry"
 
     name: str
+
+
+class DomainTransferred(EventPayload):
+    """The domain moved to another registrar and/or another registrant with its transfer code (executed at
+    once). The envelope's registrar_id is the gaining registrar."""
+
+    event_type = "domain.transferred"
+    producer = "registry"
+
+    name: str
+    gaining_registrar_id: str
+    losing_registrar_id: str
+    old_registrant: str | None
+    new_registrant: str
+    from_quarantine: bool = Field(description="the name was in quarantine: it leaves quarantine with this transfer")
+    expires_at: AwareDatetime = Field(description="the transfer starts a new registration period")
+
+
+class DomainLocked(EventPayload):
+    """A lock status was set on the domain: clientTransferProhibited by its registrar, or a server* status
+    by the registry."""
+
+    event_type = "domain.locked"
+    producer = "registry"
+
+    name: str
+    status: str = Field(description="clientTransferProhibited, serverTransferProhibited, serverUpdateProhibited …")
+    by_operator: bool
+
+
+class DomainUnlocked(EventPayload):
+    """A lock status was cleared: by its registrar, by the registry, or by the registry after an unanswered
+    complaint (reason complaint_unanswered)."""
+
+    event_type = "domain.unlocked"
+    producer = "registry"
+
+    name: str
+    status: str
+    by_operator: bool
+    reason: str | None = None
+
+
+class TransferCodeSent(EventPayload):
+    """A transfer code was issued (or its validity extended) and is to be mailed to the registrant. The code
+    travels sealed (shared.sealing, under INTERNAL_SECRET): only the mailer opens it, no other subscriber."""
+
+    event_type = "domain.transfer_code_sent"
+    producer = "registry"
+
+    name: str
+    registrant: str
+    email: str
+    sealed_code: str = Field(description="the code (5 groups of 3 digits), sealed for the mailer")
+    valid_until: AwareDatetime
+    sends: int = Field(ge=1, le=4)
+    url: str | None = None
+
+
+class LockComplaintFiled(EventPayload):
+    """An operator filed a complaint against a client lock: the registrar must show the registrant's request
+    before `deadline`, or the registry lifts the lock."""
+
+    event_type = "domain.lock_complaint_filed"
+    producer = "registry"
+
+    name: str
+    complaint_id: str
+    deadline: AwareDatetime
+
+
+class LockComplaintClosed(EventPayload):
+    """A lock complaint ended: upheld (the registrar showed the request), lifted (the lock was removed by the
+    registrar or by the registry at the deadline) or withdrawn."""
+
+    event_type = "domain.lock_complaint_closed"
+    producer = "registry"
+
+    name: str
+    complaint_id: str
+    outcome: str
+
+
+class DomainOverrideChanged(EventPayload):
+    """The domain's published name servers were overridden (it stays registered but is not delegated) or
+    the override was lifted. While overridden, the zone must carry `published_name_servers`."""
+
+    event_type = "domain.override_changed"
+    producer = "registry"
+
+    name: str
+    overridden: bool
+    reason: str | None = None
+    published_name_servers: list[str] = Field(default_factory=list)

@@ -46,11 +46,11 @@ async def test_delete_quarantine_reactivate_and_release(registry: httpx.AsyncCli
         r = await registry.delete("/api/domains/cycle.be", headers=me, params={"delete_date": when.isoformat()})
         assert r.status_code == 200
         assert (await registry.delete("/api/domains/cycle.be", headers=me)).status_code == 409  # already scheduled
-        assert await lifecycle(registry) == {"quarantined": 0, "released": 0}  # not yet
+        assert await lifecycle(registry) == {"quarantined": 0, "released": 0, "locks_lifted": 0}  # not yet
 
         clock.advance(timedelta(days=3, seconds=1))
         me = await login(registry)
-        assert await lifecycle(registry) == {"quarantined": 1, "released": 0}
+        assert await lifecycle(registry) == {"quarantined": 1, "released": 0, "locks_lifted": 0}
         info = (await registry.get("/api/domains/cycle.be", headers=me)).json()
         assert info["status"] == "QUARANTINE"
         assert datetime.fromisoformat(info["available_on"]) == clock.now() + timedelta(days=40)
@@ -71,7 +71,7 @@ async def test_delete_quarantine_reactivate_and_release(registry: httpx.AsyncCli
         assert (await registry.delete("/api/domains/cycle.be", headers=me)).status_code == 200
         assert (await lifecycle(registry))["quarantined"] == 1
         clock.advance(timedelta(days=40, seconds=1))
-        assert await lifecycle(registry) == {"quarantined": 0, "released": 1}
+        assert await lifecycle(registry) == {"quarantined": 0, "released": 1, "locks_lifted": 0}
         for kind in ("domain.deleted", "domain.quarantined", "domain.reactivated", "domain.released"):
             await tap.wait_for(kind)
         assert len(tap.of("domain.quarantined")) == 2

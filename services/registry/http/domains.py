@@ -5,7 +5,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Query, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 from services.registry.commands import Actor
@@ -14,6 +14,7 @@ from services.registry.http.auth import authentication
 from services.registry.lifecycle import delete_domain, reactivate_domain, undelete_domain, update_domain
 from services.registry.http.errors import refusal
 from services.registry.results import CommandRefused
+from services.registry.transfers import domain_for_transfer
 from shared.runtime import ServiceContext
 
 
@@ -47,11 +48,20 @@ class DomainView(BaseModel):
     keygroups: list[str]
     delete_date: datetime | None = None
     available_on: datetime | None = Field(default=None, description="set while in quarantine")
+    statuses: list[str] = Field(default_factory=list, description=(
+        "clientTransferProhibited (yours), serverTransferProhibited / serverUpdateProhibited / "
+        "serverDeleteProhibited (the registry's)"))
+    name_servers_overridden: bool = Field(default=False, description=(
+        "while true the domain publishes the registry's override name servers, shown in name_servers; "
+        "its registered ones return when the override is lifted"))
+    override_reason: str | None = None
 
     @classmethod
-    def of(cls, d: Domain) -> "DomainView":
-        return cls(**(d.__dict__ | {"name_servers": list(d.name_servers), "nsgroups": list(d.nsgroups),
-                                    "keygroups": list(d.keygroups)}))
+    def of(cls, d: Domain, override_name_servers: tuple[str, ...] = ()) -> "DomainView":
+        hosts = [HostAttr(name=h) for h in override_name_servers] if d.override_reason else list(d.name_servers)
+        return cls(**(d.__dict__ | {"name_servers": hosts, "nsgroups": [] if d.override_reason else list(d.nsgroups),
+                                    "keygroups": list(d.keygroups), "statuses": list(d.statuses),
+                                    "name_servers_overridden": d.override_reason is not None}))
 
 
 def router(ctx: ServiceContext) -> APIRouter:
@@ -59,18 +69,24 @@ def router(ctx: ServiceContext) -> APIRouter:
     actor, _, _ = authentication(ctx)
     Who = Annotated[Actor, Depends(actor)]
 
+    def view(d: Domain) -> DomainView:
+        return DomainView.of(d, ctx.settings.override_name_servers)  # type: ignore[attr-defined]
+
     @api.post("/domains", status_code=status.HTTP_201_CREATED, response_model=DomainView)
     async def post_domain(body: CreateDomainRequest, who: Who) -> DomainView:
         try:
-            return DomainView.of(await create_domain(ctx, who, body.name, body.registrant, body.tech, body.onsite,
+            return view(await create_domain(ctx, who, body.name, body.registrant, body.tech, body.onsite,
                                                         body.name_servers, body.nsgroups, body.keygroups))
         except CommandRefused as exc:
             raise refusal(exc) from exc
 
     @api.get("/domains/{name}", response_model=DomainView)
-    async def get_domain(name: str, who: Who) -> DomainView:
+    async def get_domain(name: str, who: Who, transfer_code: Annotated[str | None, Query(
+            description="another registrar's domain can be seen with its valid transfer code")] = None) -> DomainView:
         try:
-            return DomainView.of(await info_domain(ctx, who, name))
+            if transfer_code is not None:
+                return view(Domain.from_document(await domain_for_transfer(ctx, who, name, transfer_code)))
+            return view(await info_domain(ctx, who, name))
         except CommandRefused as exc:
             raise refusal(exc) from exc
 
@@ -79,7 +95,7 @@ def router(ctx: ServiceContext) -> APIRouter:
         try:
             await update_domain(ctx, who, name, tech=body.tech, onsite=body.onsite, name_servers=body.name_servers,
                                 nsgroups=body.nsgroups, keygroups=body.keygroups)
-            return DomainView.of(await info_domain(ctx, who, name))
+            return view(await info_domain(ctx, who, name))
         except CommandRefused as exc:
             raise refusal(exc) from exc
 

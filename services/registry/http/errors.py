@@ -6,6 +6,7 @@ from services.registry.results import CommandRefused, Result
 _HTTP_STATUS = {
     Result.AUTHENTICATION_ERROR: status.HTTP_401_UNAUTHORIZED,
     Result.AUTHORIZATION_ERROR: status.HTTP_403_FORBIDDEN,
+    Result.INVALID_AUTHORIZATION_INFO: status.HTTP_403_FORBIDDEN,
     Result.OBJECT_EXISTS: status.HTTP_409_CONFLICT,
     Result.OBJECT_DOES_NOT_EXIST: status.HTTP_404_NOT_FOUND,
     Result.STATUS_PROHIBITS: status.HTTP_409_CONFLICT,

@@ -15,29 +15,40 @@ from services.registry.commands import commit
 from services.registry.http.auth import authentication
 from services.registry.http.errors import refusal
 from services.registry.lifecycle import run_lifecycle
+from services.registry.locks import lift_all_client_locks
 from services.registry.registrar_model import OfficialAddress, RegistrarStatus
-from services.registry.registrars import NewRegistrar, get_registrar, insert_registrar, public_view, update_section
+from services.registry.registrars import (
+    NewRegistrar,
+    get_registrar,
+    insert_registrar,
+    public_view,
+    update_section,
+)
 from services.registry.results import CommandRefused
 from shared.events import new_event
 from shared.events.registrars import RegistrarUpdated
 from shared.runtime import ServiceContext
 
+
 class Prepayment(BaseModel):
     amount_cents: int = Field(gt=0)
     reference: str = Field(default_factory=lambda: f"pay-{uuid.uuid4().hex[:12]}", max_length=64)
 
+
 class StatusChange(BaseModel):
     status: RegistrarStatus
 
+
 class LockFunction(BaseModel):
     enabled: bool
+
 
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/api/operator", tags=["operator"])
     _, operator, _ = authentication(ctx)
     Op = Annotated[str, Depends(operator)]
 
-    async def run(work) -> Any:  # noqa: ANN001
+    async def run(work) -> Any:
         try:
             result: list[Any] = []
 
@@ -101,17 +112,19 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     @api.put("/registrars/{registrar_id}/lock-function", status_code=204)
     async def lock_function(registrar_id: str, body: LockFunction, request: Request, _: Op) -> None:
-        """Withdraw (or give back) a registrar's right to set clientTransferProhibited."""
+        """Withdraw (or give back) a registrar's right to set clientTransferProhibited; withdrawing lifts the
+        registrar's existing client locks."""
 
         async def work(session: AsyncClientSession) -> tuple[list, None]:
             await get_registrar(ctx, registrar_id, session)
             await ctx.db["registrars"].update_one({"_id": registrar_id}, {"$set": {"lock_function": body.enabled}},
                                                   session=session)
-
+            lifted = [] if body.enabled else await lift_all_client_locks(ctx, session, registrar_id,
+                                                                         request.state.correlation_id)
             return [new_event(RegistrarUpdated(section="lock_function", changes={"enabled": body.enabled},
                                                by_operator=True),
                               registrar_id=registrar_id, correlation_id=request.state.correlation_id,
-                              clock=ctx.clock)], None
+                              clock=ctx.clock), *lifted], None
 
         await run(work)
 

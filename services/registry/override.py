@@ -1,0 +1,122 @@
+"""Name-server override while the registrant is pending verification (seed on registrant verification).
+
+The domain keeps its registered name servers, but what it publishes, and what info shows, is the
+override (the registry's landing name servers) with its reason. The verification service decides
+(shared/events/verification.py); the registry applies the decision here, and applies the standing rules
+itself so that no window opens between a registration and the verification service's reaction:
+
+- a domain registered with a contact that is PENDING is overridden at creation;
+- a transfer takes the new contact's status, except that an old PENDING contact with a new UNVERIFIED
+  one makes the new one PENDING; the override follows the resulting status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from services.registry.contacts import CONTACTS, VerificationStatus
+from shared.events import EventEnvelope, new_event
+from shared.events.domains import DomainOverrideChanged
+from shared.events.verification import VerificationApproved, VerificationFailed, VerificationRequired
+from shared.runtime import ServiceContext
+
+DOMAINS = "domains"
+VERIFICATION = "verification"  # the kind of override the verification lifts; the registry may have others
+PENDING_REASON = "Registrant verification pending"
+
+
+def published_name_servers(ctx: ServiceContext) -> list[str]:
+    return list(ctx.settings.override_name_servers)  # type: ignore[attr-defined]
+
+
+def override_document(ctx: ServiceContext, reason: str, kind: str = VERIFICATION) -> dict[str, Any]:
+    return {"reason": reason, "kind": kind, "since": ctx.clock.now()}
+
+
+def _changed(ctx: ServiceContext, domain: dict[str, Any], overridden: bool, reason: str | None,
+             correlation_id: str | None) -> EventEnvelope[Any]:
+    return new_event(
+        DomainOverrideChanged(name=domain["_id"], overridden=overridden, reason=reason,
+                              published_name_servers=published_name_servers(ctx) if overridden else []),
+        registrar_id=domain["registrar_id"], correlation_id=correlation_id, clock=ctx.clock,
+    )
+
+
+async def contact_status(ctx: ServiceContext, session: AsyncClientSession, alias: str) -> VerificationStatus:
+    doc = await ctx.db[CONTACTS].find_one({"_id": alias}, {"verification": 1}, session=session)
+    return VerificationStatus((doc or {}).get("verification", VerificationStatus.UNVERIFIED.value))
+
+
+async def override_at_creation(ctx: ServiceContext, session: AsyncClientSession, registrant: str) -> dict[str, Any] | None:
+    """The override a new domain starts with: one while its registrant is pending verification."""
+    if await contact_status(ctx, session, registrant) is VerificationStatus.PENDING:
+        return override_document(ctx, PENDING_REASON)
+    return None
+
+
+async def status_after_transfer(ctx: ServiceContext, session: AsyncClientSession, old: str | None,
+                                new: str) -> VerificationStatus:
+    """The new registrant's status, moving it to PENDING where the old one was pending."""
+    new_status = await contact_status(ctx, session, new)
+    if old and new_status is VerificationStatus.UNVERIFIED \
+            and await contact_status(ctx, session, old) is VerificationStatus.PENDING:
+        await ctx.db[CONTACTS].update_one({"_id": new}, {"$set": {"verification": VerificationStatus.PENDING.value}},
+                                          session=session)
+        return VerificationStatus.PENDING
+    return new_status
+
+
+def override_after_transfer(ctx: ServiceContext, domain: dict[str, Any],
+                            status: VerificationStatus) -> dict[str, Any] | None:
+    """A pending new registrant keeps (or gets) the verification override; another status lifts it. An
+    override of another kind (set by the registry for other reasons) is not the registrant's to lift."""
+    current = domain.get("override")
+    if current and current.get("kind") != VERIFICATION:
+        return current
+    if status is VerificationStatus.PENDING:
+        return current or override_document(ctx, PENDING_REASON)
+    return None
+
+
+def override_events(ctx: ServiceContext, domain: dict[str, Any], before: dict[str, Any] | None,
+                    after: dict[str, Any] | None, correlation_id: str | None) -> list[EventEnvelope[Any]]:
+    if bool(before) == bool(after):
+        return []
+    return [_changed(ctx, domain, bool(after), (after or {}).get("reason"), correlation_id)]
+
+
+# -- the verification service's decisions -------------------------------------------------------------------------
+
+async def on_verification_required(ctx: ServiceContext, event: EventEnvelope[VerificationRequired],
+                                   session: AsyncClientSession) -> None:
+    p = event.payload
+    await ctx.db[CONTACTS].update_one(
+        {"_id": p.contact, "verification": {"$ne": VerificationStatus.VERIFIED.value}},
+        {"$set": {"verification": VerificationStatus.PENDING.value}}, session=session)
+    domain = await ctx.db[DOMAINS].find_one({"_id": p.domain, "registrant": p.contact}, session=session)
+    if domain is None or domain.get("override"):
+        return  # transferred to another registrant meanwhile, or already overridden
+    await ctx.db[DOMAINS].update_one({"_id": p.domain}, {"$set": {"override": override_document(ctx, p.reason)}},
+                                     session=session)
+    await ctx.outbox.add([_changed(ctx, domain, True, p.reason, event.correlation_id)], session)
+
+
+async def on_verification_approved(ctx: ServiceContext, event: EventEnvelope[VerificationApproved],
+                                   session: AsyncClientSession) -> None:
+    contact = event.payload.contact
+    await ctx.db[CONTACTS].update_one({"_id": contact}, {"$set": {"verification": VerificationStatus.VERIFIED.value}},
+                                      session=session)
+    held = await ctx.db[DOMAINS].find({"registrant": contact, "override.kind": VERIFICATION},
+                                      session=session).to_list()
+    if held:
+        await ctx.db[DOMAINS].update_many({"_id": {"$in": [d["_id"] for d in held]}}, {"$unset": {"override": ""}},
+                                          session=session)
+        await ctx.outbox.add([_changed(ctx, d, False, None, event.correlation_id) for d in held], session)
+
+
+async def on_verification_failed(ctx: ServiceContext, event: EventEnvelope[VerificationFailed],
+                                 session: AsyncClientSession) -> None:
+    await ctx.db[CONTACTS].update_one({"_id": event.payload.contact},
+                                      {"$set": {"verification": VerificationStatus.FAILED.value}}, session=session)
