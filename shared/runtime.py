@@ -43,7 +43,7 @@ from shared.mongo.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
 from shared.observability.logging import configure_logging, correlation
 from shared.observability.metrics import ServiceMetrics
 from shared.retry import connect_retrying
-from shared.settings import ServiceSettings
+from shared.settings import DEFAULT_INTERNAL_SECRET, ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,9 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         relay_task = asyncio.create_task(ctx.relay.run(), name="outbox-relay") if ctx.relay else None
         app.state.ready = True
         log.info("%s started", spec.name, extra={"http_port": settings.http_port})
+        if settings.internal_secret.get_secret_value() == DEFAULT_INTERNAL_SECRET:
+            log.warning("INTERNAL_SECRET is the local development default: set your own outside a laptop "
+                        "(it signs sessions and seals transfer codes)")
         try:
             yield
         finally:

@@ -12,6 +12,9 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+DEFAULT_INTERNAL_SECRET = "local-dev-internal-secret-change-me"
+
+
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
@@ -45,7 +48,7 @@ class ServiceSettings(BaseSettings):
     # the platform's shared secret: signs user session tokens (every service verifies them) and seals
     # event fields that only one consumer may read (the transfer code for the registrant's mail).
     # The default is for local runs only; deployments mount their own (deploy/k8s secret, compose env).
-    internal_secret: SecretStr = SecretStr("local-dev-internal-secret-change-me")
+    internal_secret: SecretStr = SecretStr(DEFAULT_INTERNAL_SECRET)
 
     # give up connecting at start-up after this long (tenacity, exponential back-off with jitter)
     connect_timeout_seconds: float = Field(default=60.0, gt=0)
