@@ -39,6 +39,8 @@ class Actor:
     channel: Channel
     correlation_id: str
     permissions: frozenset[Permission] = field(default=ALL_PERMISSIONS)
+    # EPP gives each command its svTRID up front, so that a refusal's command.failed carries it
+    reference: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -100,7 +102,7 @@ async def execute(
     reference: str | None = None,
 ) -> T:
     """Run one command; `run` receives the transaction reference. Refusals are published, then re-raised."""
-    reference = reference or new_reference(actor.channel)
+    reference = reference or actor.reference or new_reference(actor.channel)
     counter = command_metrics(ctx)
     try:
         await check_standing(ctx, actor, requires)

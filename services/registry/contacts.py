@@ -10,10 +10,11 @@ A registrar sees and changes only its own contacts; another's is reported as not
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
@@ -131,12 +132,32 @@ async def create_contact(ctx: ServiceContext, actor: Actor, new: NewContact) -> 
 
 
 async def update_contact(ctx: ServiceContext, actor: Actor, alias: str, fields: ContactFields) -> dict[str, Any]:
+    return await _update(ctx, actor, alias, lambda _: fields)
+
+
+async def change_contact(ctx: ServiceContext, actor: Actor, alias: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Apply only the given fields over the current ones (EPP contact:chg); the result is validated whole."""
+
+    def merged(doc: dict[str, Any]) -> ContactFields:
+        values = {k: doc.get(k) for k in ContactFields.model_fields} | changes
+        try:
+            return ContactFields(**{k: v for k, v in values.items() if v is not None})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise CommandRefused(Result.PARAMETER_VALUE_SYNTAX, f"invalid contact data: {where}: {first['msg']}") from exc
+
+    return await _update(ctx, actor, alias, merged)
+
+
+async def _update(ctx: ServiceContext, actor: Actor, alias: str,
+                  new_fields: Callable[[dict[str, Any]], ContactFields]) -> dict[str, Any]:
     async def run(_: str) -> dict[str, Any]:
         changed: list[dict[str, Any]] = []
 
         async def unit(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
             doc = await _own(ctx, actor, alias, session)
-            values = fields.model_dump(mode="json")
+            values = new_fields(doc).model_dump(mode="json")
             await ctx.db[CONTACTS].update_one({"_id": alias}, {"$set": values}, session=session)
             updated = doc | values
             changed.append(updated)

@@ -177,12 +177,17 @@ async def create_domain(
 
 async def info_domain(ctx: ServiceContext, actor: Actor, raw_name: str) -> Domain:
     """A registrar sees only its own domains; another's is reported as not existing (no leak)."""
+    return Domain.from_document(await info_domain_document(ctx, actor, raw_name))
 
-    async def run(_: str) -> Domain:
+
+async def info_domain_document(ctx: ServiceContext, actor: Actor, raw_name: str) -> dict[str, Any]:
+    """The stored domain, for a channel that shows more than Domain holds (EPP info)."""
+
+    async def run(_: str) -> dict[str, Any]:
         doc = await ctx.db[DOMAINS].find_one({"_id": raw_name.strip().lower(), "registrar_id": actor.registrar_id})
         if doc is None:
             raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: domain [{raw_name}]")
-        return Domain.from_document(doc)
+        return doc
 
     return await execute(ctx, actor, CommandType.INFO_DOMAIN, raw_name.strip().lower(), run,
                          requires=Permission.MY_REGISTRATIONS)

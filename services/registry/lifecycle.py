@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -66,34 +68,80 @@ def _refuse_if(doc: dict[str, Any], *server_statuses: str, quarantined: bool = T
         raise CommandRefused(Result.STATUS_PROHIBITS, f"Domain [{doc['_id']}] has invalid status (quarantine)")
 
 
+@dataclass(frozen=True)
+class DomainChanges:
+    """An update as EPP states it: what to add and what to remove (RFC 5731 domain:add / domain:rem)."""
+
+    add_hosts: tuple[HostAttr, ...] = ()
+    rem_hosts: tuple[str, ...] = ()
+    add_contacts: tuple[tuple[str, str], ...] = ()  # (tech|onsite, alias)
+    rem_contacts: tuple[tuple[str, str], ...] = ()
+    add_nsgroups: tuple[str, ...] = ()
+    rem_nsgroups: tuple[str, ...] = ()
+    add_keygroups: tuple[str, ...] = ()
+    rem_keygroups: tuple[str, ...] = ()
+
+    def apply(self, doc: dict[str, Any]) -> dict[str, Any]:
+        hosts = {h["name"]: HostAttr(**h) for h in doc.get("name_servers", []) if h["name"] not in self.rem_hosts}
+        hosts |= {h.name: h for h in self.add_hosts}
+
+        def merged(current: list[str], add: tuple[str, ...], rem: tuple[str, ...]) -> list[str]:
+            kept = [x for x in current if x not in rem]
+            return kept + [x for x in add if x not in kept]
+
+        return {
+            "tech": merged(doc.get("tech", []), tuple(a for k, a in self.add_contacts if k == "tech"),
+                           tuple(a for k, a in self.rem_contacts if k == "tech")),
+            "onsite": merged(doc.get("onsite", []), tuple(a for k, a in self.add_contacts if k == "onsite"),
+                             tuple(a for k, a in self.rem_contacts if k == "onsite")),
+            "name_servers": list(hosts.values()),
+            "nsgroups": merged(doc.get("nsgroups", []), self.add_nsgroups, self.rem_nsgroups),
+            "keygroups": merged(doc.get("keygroups", []), self.add_keygroups, self.rem_keygroups),
+        }
+
+
 async def update_domain(
     ctx: ServiceContext, actor: Actor, name: str, *, tech: list[str], onsite: list[str],
     name_servers: list[HostAttr], nsgroups: list[str], keygroups: list[str],
 ) -> dict[str, Any]:
     """Replace the domain's tech/onsite contacts, name servers and groups (the registrant changes only
     through a transfer)."""
+    values = {"tech": tech, "onsite": onsite, "name_servers": name_servers, "nsgroups": nsgroups,
+              "keygroups": keygroups}
+    return await _update(ctx, actor, name, lambda _: values)
+
+
+async def change_domain(ctx: ServiceContext, actor: Actor, name: str, changes: DomainChanges) -> dict[str, Any]:
+    """Add to and remove from the domain's current values (EPP update)."""
+    return await _update(ctx, actor, name, changes.apply)
+
+
+async def _update(ctx: ServiceContext, actor: Actor, name: str,
+                  new_values: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
     name = name.strip().lower()
 
     async def run(_: str) -> dict[str, Any]:
-        check_glue(name, name_servers)
-        groups, keys = sorted(set(nsgroups)), sorted(set(keygroups))
         result: list[dict[str, Any]] = []
 
         async def unit(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
             doc = await _own(ctx, actor, name, session)
             _refuse_if(doc, "serverUpdateProhibited")
+            wanted = new_values(doc)
+            tech, onsite, hosts = list(wanted["tech"]), list(wanted["onsite"]), list(wanted["name_servers"])
+            groups, keys = sorted(set(wanted["nsgroups"])), sorted(set(wanted["keygroups"]))
+            check_glue(name, hosts)
             roles = {ContactType.REGISTRANT: [doc["registrant"]], ContactType.TECH: tech, ContactType.ONSITE: onsite}
             await require_roles(ctx, session, actor.registrar_id, roles)
             await require_groups(ctx, session, actor.registrar_id, groups, keys)
             values = {
-                "tech": tech, "onsite": onsite, "name_servers": [h.model_dump() for h in name_servers],
+                "tech": tech, "onsite": onsite, "name_servers": [h.model_dump() for h in hosts],
                 "nsgroups": groups, "keygroups": keys,
                 "contacts": sorted({c for aliases in roles.values() for c in aliases}),
             }
             await ctx.db[DOMAINS].update_one({"_id": name}, {"$set": values}, session=session)
             result.append(doc | values)
             return [actor.event(DomainUpdated(name=name, tech=tech, onsite=onsite,
-                                              name_servers=[h.name for h in name_servers], nsgroups=groups,
+                                              name_servers=[h.name for h in hosts], nsgroups=groups,
                                               keygroups=keys), ctx)]
 
         await commit(ctx, unit)

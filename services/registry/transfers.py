@@ -206,7 +206,8 @@ async def transfer_domain(ctx: ServiceContext, actor: Actor, name: str, request:
             await ctx.db[DOMAINS].update_one({"_id": name}, {"$set": values, "$unset": unset}, session=session)
             kind = TransactionKind.TRANSFER_FROM_QUARANTINE if from_quarantine else TransactionKind.TRANSFER
             charged = await charge(ctx, session, actor.registrar_id, Charge(kind, name, reference), actor.correlation_id)
-            done.append({k: v for k, v in doc.items() if k not in unset} | values | {"_id": name})
+            done.append({k: v for k, v in doc.items() if k not in unset} | values
+                        | {"_id": name, "losing_registrar_id": losing})
             transferred = actor.event(DomainTransferred(
                 name=name, gaining_registrar_id=actor.registrar_id, losing_registrar_id=losing,
                 old_registrant=doc.get("registrant"), new_registrant=registrant, from_quarantine=from_quarantine,
