@@ -209,6 +209,7 @@ async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
             handlers,
             ProcessedEvents(ctx.client, ctx.db, timedelta(days=settings.processed_event_ttl_days)),
             ctx.metrics,
+            on_applied=ctx.committed,
         )
         # manual acks: EventConsumer decides between ack, requeue and dead-letter
         ctx.broker.subscriber(

@@ -23,6 +23,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.registry import totp
 from services.registry.passwords import check_policy, hash_password, verify_password
 from services.registry.results import CommandRefused, Result
+from shared.auth import SessionTokens
 from shared.mongo.client import Document
 from shared.mongo.indexes import CollectionIndexes
 
@@ -95,7 +96,9 @@ def admin_document(registrar_id: str, password: str, now: datetime) -> dict[str,
 
 
 class Users:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], tokens: SessionTokens | None = None) -> None:
+        # signs session tokens so that other services can verify them (shared/auth.py)
+        self.tokens = tokens
         self.users = db[USERS]
         self.attempts = db[LOGIN_ATTEMPTS]
         self.sessions = db[SESSIONS]
@@ -208,11 +211,18 @@ class Users:
         )
         if not ok or doc is None:
             raise CommandRefused(Result.AUTHENTICATION_ERROR, "wrong user id, password or 2-step code")
-        token = secrets.token_urlsafe(32)
-        await self.sessions.insert_one(
-            {"_id": _digest(token), "user_id": user_id, "ip": ip, "expires_at": now + timedelta(hours=SESSION_HOURS)}
+        user = User.from_document(doc)
+        session_id, expires_at = secrets.token_urlsafe(16), now + timedelta(hours=SESSION_HOURS)
+        token = (
+            self.tokens.issue(user_id=user_id, registrar_id=user.registrar_id, permissions=user.permissions,
+                              session_id=session_id, expires_at=expires_at)
+            if self.tokens else secrets.token_urlsafe(32)
         )
-        return User.from_document(doc), token
+        # the record stays the registry's authority (logout ends the session here at once)
+        await self.sessions.insert_one(
+            {"_id": _digest(token), "session_id": session_id, "user_id": user_id, "ip": ip, "expires_at": expires_at}
+        )
+        return user, token
 
     async def _use_temporary_key(self, doc: dict[str, Any], code: str, now: datetime) -> bool:
         key = doc.get("temporary_key")

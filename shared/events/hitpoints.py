@@ -1,10 +1,10 @@
-"""Blocking decisions (published by hitpoints; the registry enforces them)."""
+"""Hitpoint warnings and blocking decisions (published by hitpoints; the registry enforces blocks)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from shared.events.envelope import EventPayload
 
@@ -34,3 +34,16 @@ class RegistrarUnblocked(EventPayload):
     producer = "hitpoints"
 
     by: UnblockedBy
+
+
+class HitpointsThresholdReached(EventPayload):
+    """A registrar's hitpoints since the last reset reached a warning level of its limit (80 % and 100 % by
+    default). Notifications tells the registrar; at 100 % registrar.blocked follows in the same commit."""
+
+    event_type = "hitpoints.threshold_reached"
+    producer = "hitpoints"
+
+    percent: int = Field(ge=1, le=100)
+    hitpoints: int = Field(ge=0, description="the registrar's hitpoints when the level was reached")
+    limit: int = Field(ge=1)
+    reached_at: AwareDatetime = Field(description="when the faulty command that reached the level occurred")

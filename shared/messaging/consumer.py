@@ -19,14 +19,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from faststream.rabbit import RabbitMessage
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from shared.events import CATALOGUE, EventEnvelope, EventPayload, UndecodableEvent, decode_event
-from shared.mongo.idempotency import EventHandler, ProcessedEvents
+from shared.mongo.idempotency import BatchHandler, EventHandler, ProcessedEvents
 from shared.observability.logging import correlation
 from shared.observability.metrics import ServiceMetrics
 
@@ -43,6 +43,9 @@ def routing_keys(handlers: Handlers) -> set[str]:
 
 
 def _with_correlation(handler: EventHandler) -> EventHandler:
+    if isinstance(handler, BatchHandler):
+        return handler  # a run of events has no one correlation id; kept as is so runs stay recognisable
+
     async def run(event: EventEnvelope[Any], session: AsyncClientSession) -> None:
         with correlation(event.correlation_id):
             await handler(event, session)
@@ -59,12 +62,15 @@ class EventConsumer:
         metrics: ServiceMetrics,
         *,
         max_batch: int = 100,
+        on_applied: Callable[[], None] | None = None,
     ) -> None:
         self.name = name
         self.handlers = {payload: _with_correlation(h) for payload, h in handlers.items()}
         self.processed = processed
         self.metrics = metrics
         self.max_batch = max_batch
+        # called after a transaction that applied events committed (wakes the outbox relay at once)
+        self.on_applied = on_applied
         self._pending: asyncio.Queue[_Pending] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
 
@@ -113,13 +119,18 @@ class EventConsumer:
                     log.warning("a batch of %d events failed; applying them one by one", len(batch), exc_info=True)
                     await self._apply_one_by_one(batch)
                 continue
+            if self.on_applied is not None and any(flags):
+                self.on_applied()
             for (_, _, applied), flag in zip(batch, flags, strict=True):
                 applied.set_result(flag)
 
     async def _apply_one_by_one(self, batch: list[_Pending]) -> None:
         for event, handler, applied in batch:
             try:
-                applied.set_result(await self.processed.apply_once(self.name, event, handler))
+                ran_now = await self.processed.apply_once(self.name, event, handler)
+                if self.on_applied is not None and ran_now:
+                    self.on_applied()
+                applied.set_result(ran_now)
             except Exception as exc:  # this event's own failure: it alone is requeued
                 applied.set_exception(exc)
 

@@ -25,6 +25,35 @@ PROCESSED_INDEXES = (CollectionIndexes(PROCESSED, (IndexModel("expires_at", expi
 EventHandler = Callable[[EventEnvelope[Any], AsyncClientSession], Awaitable[None]]
 
 
+class BatchHandler:
+    """A handler that applies a run of consecutive events at once, in the batch's transaction: one write per
+    hot document (a registrar's counter) instead of one per event. Called alone, it applies a run of one."""
+
+    def __init__(
+        self, apply_many: Callable[[Sequence[EventEnvelope[Any]], AsyncClientSession], Awaitable[None]]
+    ) -> None:
+        self.apply_many = apply_many
+
+    async def __call__(self, event: EventEnvelope[Any], session: AsyncClientSession) -> None:
+        await self.apply_many([event], session)
+
+
+async def _run_handlers(items: Sequence[tuple[EventEnvelope[Any], EventHandler]], session: AsyncClientSession) -> None:
+    """Each event in order; a run of consecutive events for the same BatchHandler goes to it in one call."""
+    i = 0
+    while i < len(items):
+        handler = items[i][1]
+        if isinstance(handler, BatchHandler):
+            j = i
+            while j < len(items) and items[j][1] is handler:
+                j += 1
+            await handler.apply_many([event for event, _ in items[i:j]], session)
+            i = j
+        else:
+            await handler(items[i][0], session)
+            i += 1
+
+
 class ProcessedEvents:
     def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], ttl: timedelta) -> None:
         self.client = client
@@ -63,8 +92,7 @@ class ProcessedEvents:
                     ],
                     session=session,
                 )
-                for _, event, handler in fresh:
-                    await handler(event, session)
+                await _run_handlers([(event, handler) for _, event, handler in fresh], session)
             return flags
 
         return await in_transaction(self.client, work)

@@ -95,7 +95,7 @@ def alert_rules() -> list[dict]:
 
 
 # metrics the platform defines itself (FastStream's and RabbitMQ's come from those projects)
-_OWN_METRIC = re.compile(r"\b((?:outbox|events_consumed|event_handling|reporting|registry)_[a-z_]*[a-z])\b")
+_OWN_METRIC = re.compile(r"\b((?:outbox|events_consumed|event_handling|reporting|registry|hitpoints)_[a-z_]*[a-z])\b")
 
 
 def own_metrics(expr: str) -> set[str]:

@@ -15,6 +15,7 @@ from services.registry.http.errors import refusal
 from services.registry.results import CommandRefused
 from services.registry.settings import RegistrySettings
 from services.registry.users import Users
+from shared.auth import SessionTokens
 from shared.events import Channel
 from shared.runtime import ServiceContext
 
@@ -39,11 +40,12 @@ def client_ip(request: Request) -> str:
 
 
 def authentication(ctx: ServiceContext):  # noqa: ANN201 - FastAPI dependencies
-    users = Users(ctx.db) if hasattr(ctx, "db") else None
+    tokens = SessionTokens(ctx.settings.internal_secret)  # signed: every service can verify them
+    users = Users(ctx.db, tokens) if hasattr(ctx, "db") else None
 
     def _users() -> Users:
         nonlocal users
-        users = users or Users(ctx.db)
+        users = users or Users(ctx.db, tokens)
         return users
 
     async def actor(

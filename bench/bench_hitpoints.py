@@ -1,0 +1,147 @@
+"""Hitpoints: command.failed events counted per second, and how fast a registrar that reaches its limit is
+refused by the registry.
+
+  throughput  BENCH_EVENTS command.failed (1 hitpoint each, spread over BENCH_REGISTRARS registrars)
+              waiting in hitpoints' quorum queue; a hitpoints process starts and counts them all (dedup
+              record, counter $inc, offending transaction, in micro-batched transactions). The limit is
+              set out of reach so that the figure is the counting alone.
+  latency     the registry and hitpoints in one process on the real broker and database: a registrar one
+              faulty command short of its limit sends it over HTTP; the time from sending it to the
+              registry refusing the registrar's next command (2308), polled every 5 ms. The path: registry
+              outbox -> broker -> hitpoints (count, block, outbox) -> broker -> registry (block applied).
+              BENCH_ROUNDS rounds; an operator unblock between rounds.
+
+Run: .venv/bin/python bench/bench_hitpoints.py  (or make bench ARGS=bench/bench_hitpoints.py).
+Figures through the local MongoDB stand-in say more about the stand-in than about MongoDB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import aio_pika
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.hitpoints.app import build as build_hitpoints  # noqa: E402
+from services.hitpoints.settings import HitpointsSettings  # noqa: E402
+from services.registry.app import build as build_registry  # noqa: E402
+from services.registry.registrars import seed_demo_registrar  # noqa: E402
+from services.registry.settings import RegistrySettings  # noqa: E402
+from shared.clock import SystemClock  # noqa: E402
+from shared.events import Channel, CommandFailed, CommandType, new_event  # noqa: E402
+from tests.integration.infra import AMQP_URL, OPERATOR, delete_namespace, eventually, login, running  # noqa: E402
+
+N = int(os.environ.get("BENCH_EVENTS", "5000"))
+REGISTRARS = int(os.environ.get("BENCH_REGISTRARS", "20"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "50"))
+PREFETCH = int(os.environ.get("PREFETCH_COUNT", "256"))
+
+
+async def throughput(namespace: str) -> float:
+    settings = HitpointsSettings(namespace=namespace, log_level="WARNING", prefetch_count=PREFETCH,
+                                 limit_min=10**9, limit_max=10**9, jobs_interval_seconds=3600)
+    async with running(build_hitpoints(settings)):
+        pass  # declares the queue and its bindings, then stops consuming
+    clock = SystemClock()
+    registrars = [f"bench{i:03d}" for i in range(REGISTRARS)]
+    events = [
+        new_event(CommandFailed(user_id=r, channel=Channel.EPP, command=CommandType.DEL_CONTACT, object=f"c{i}",
+                                reference=f"epp-{i}", result_code=2303, message="Object does not exist"),
+                  registrar_id=r, correlation_id=None, clock=clock)
+        for i in range(N) for r in [registrars[i % REGISTRARS]]
+    ]
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(f"{namespace}.registry.events")
+        for first in range(0, N, 500):
+            await asyncio.gather(*(
+                exchange.publish(aio_pika.Message(e.to_json(), message_id=str(e.event_id), type=e.event_type,
+                                                  content_type="application/json",
+                                                  delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                                 routing_key=e.event_type)
+                for e in events[first:first + 500]
+            ))
+    app = build_hitpoints(settings)
+    started = time.perf_counter()
+    async with running(app):
+        db = app.state.ctx.db
+
+        async def counted() -> int:
+            docs = await db["counters"].find({}, {"hitpoints": 1}).to_list()
+            return sum(int(d["hitpoints"]) for d in docs)
+
+        await eventually(counted, lambda n: n >= N, timeout=1800)
+        elapsed = time.perf_counter() - started
+        assert await counted() == N, "every event counted exactly once"
+    return N / elapsed
+
+
+async def block_latency(namespace: str) -> list[float]:
+    registry_settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, log_level="WARNING",
+                                         operator_token="operator-dev-token", epp_enabled=False)
+    hitpoints_settings = HitpointsSettings(namespace=namespace, log_level="WARNING", operator_token="operator-dev-token")
+    latencies: list[float] = []
+    async with running(build_registry(registry_settings)) as registry, \
+            running(build_hitpoints(hitpoints_settings)) as hitpoints:
+        ctx = registry._transport.app.state.ctx  # type: ignore[attr-defined]
+        await seed_demo_registrar(ctx, registry_settings, "b200002")
+        me = await login(registry, "b200002")
+        assert (await registry.post("/api/domains", headers=me, json={"name": "mine.be", "registrant": "b200002-demo"})).status_code == 201
+
+        async def hitpoints_now() -> int:
+            return (await hitpoints.get("/api/hitpoints", headers=me)).json()["hitpoints"]
+
+        async def info_code() -> int:
+            return (await registry.get("/api/domains/mine.be", headers=me)).status_code
+
+        for _ in range(ROUNDS):
+            # the limit is 101 (one domain): ten refused creates of an existing name give 100
+            for _ in range(10):
+                await registry.post("/api/domains", headers=me, json={"name": "mine.be", "registrant": "b200002-demo"})
+            await eventually(hitpoints_now, lambda n: n == 100, timeout=60)
+            started = time.perf_counter()
+            crossing = await registry.post("/api/domains", headers=me, json={"name": "mine.be", "registrant": "b200002-demo"})
+            assert crossing.status_code == 409
+            while await info_code() != 409:
+                if time.perf_counter() - started > 30:
+                    raise AssertionError("the registry never refused")
+                await asyncio.sleep(0.005)
+            latencies.append(time.perf_counter() - started)
+            r = await hitpoints.post("/api/operator/hitpoints/b200002/unblock", headers=OPERATOR)
+            assert r.status_code == 200, r.text
+            await eventually(info_code, lambda code: code == 200, timeout=60)
+    return latencies
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+async def main() -> None:
+    namespace, namespace2 = f"b{uuid.uuid4().hex[:10]}", f"b{uuid.uuid4().hex[:10]}"
+    try:
+        rate = await throughput(namespace)
+        latencies = await block_latency(namespace2)
+    finally:
+        await delete_namespace(namespace)
+        await delete_namespace(namespace2)
+    print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"MONGODB_URL={os.environ.get('MONGODB_URL', '-')}, prefetch {PREFETCH}")
+    print(f"command.failed counted        {rate:10.0f} events/s   ({N} events, {REGISTRARS} registrars)")
+    print(f"block latency p50             {percentile(latencies, 0.50) * 1000:10.1f} ms   ({ROUNDS} rounds)")
+    print(f"block latency p99             {percentile(latencies, 0.99) * 1000:10.1f} ms")
+    print(f"block latency mean / max      {statistics.mean(latencies) * 1000:10.1f} / {max(latencies) * 1000:.1f} ms")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
