@@ -135,7 +135,8 @@ async def update_section(
     doc = await get_registrar(ctx, registrar_id, session)
     data = value.model_dump(mode="json")
     if section == "product_urls":
-        not_accredited = set(data["urls"]) - set(doc["products"])
+        # a reseller shows a URL for the gTLDs it resells through an accredited registrar (onboarding.py)
+        not_accredited = set(data["urls"]) - set(doc["products"]) - set(doc.get("resold_products", {}))
         if not_accredited:
             raise CommandRefused(
                 Result.PARAMETER_VALUE_POLICY, f"not accredited for {sorted(not_accredited)}: no product URL there"

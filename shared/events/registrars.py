@@ -25,6 +25,10 @@ class RegistrarActivated(EventPayload):
     event_type = "registrar.activated"
     producer = "registry"
 
+    # optional (added later): consumers of the first version may not find them
+    application_id: str | None = Field(default=None, description="the application the account came from")
+    products: list[str] = Field(default_factory=list, description="TLDs it registers in directly")
+
 
 class RegistrarUpdated(EventPayload):
     """Part of a registrar's account changed; `section` names which, `changes` the new values."""
@@ -66,3 +70,52 @@ class UserDeleted(EventPayload):
     producer = "registry"
 
     user_id: str
+
+
+class RegistrarApplicationRecorded(EventPayload):
+    """An operator recorded an application to become a registrar (no account exists yet: no registrar_id)."""
+
+    event_type = "registrar.application_recorded"
+    producer = "registry"
+
+    application_id: str
+    name: str
+    email: str
+    products: list[str] = Field(description="TLDs it will register in directly (.be, or gTLDs it is accredited for)")
+    resold_products: dict[str, str] = Field(
+        default_factory=dict, description="gTLD -> the accredited registrar it resells that gTLD through"
+    )
+    contract_language: str
+    prepayment_cents: int
+    standing_order: bool
+
+
+class RegistrarContractSigned(EventPayload):
+    """The applicant signed its contract: its account exists (registrar.created), awaiting prepayment and
+    activation."""
+
+    event_type = "registrar.contract_signed"
+    producer = "registry"
+
+    application_id: str
+    contract_reference: str | None = None
+
+
+class SecurityCodeIssued(EventPayload):
+    """A 12-digit security code to activate the account was issued, for the letter (never carries the code)."""
+
+    event_type = "registrar.security_code_issued"
+    producer = "registry"
+
+    application_id: str
+    reissued: bool = Field(default=False, description="true when an operator replaced an earlier code")
+
+
+class RegistrarActivationFailed(EventPayload):
+    """An activation was tried with a wrong security code; `locked` once the attempts are used up."""
+
+    event_type = "registrar.activation_failed"
+    producer = "registry"
+
+    failed_attempts: int
+    locked: bool
