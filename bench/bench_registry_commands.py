@@ -1,6 +1,7 @@
 """Registry commands per second through the command layer (standing checks, rules, transaction with the
-outbox and the ledger) on the real database, with p50/p99 latency. Sequential and with CONCURRENCY
-commands in flight. Commands go straight to the command functions (no HTTP, no login).
+outbox and the ledger) on the real database: domain create, info and update, with p50/p99 latency.
+Sequential and with CONCURRENCY commands in flight. Commands go straight to the command functions (no
+HTTP, no login).
 
 Run: make bench ARGS=bench/bench_registry_commands.py   (BENCH_COMMANDS sets the count per kind)
 Figures through the local MongoDB stand-in say more about the stand-in than about MongoDB.
@@ -22,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.registry.app import build  # noqa: E402
 from services.registry.commands import Actor  # noqa: E402
-from services.registry.domains import create_domain, info_domain  # noqa: E402
+from services.registry.domains import HostAttr, create_domain, info_domain  # noqa: E402
+from services.registry.lifecycle import update_domain  # noqa: E402
 from services.registry.settings import RegistrySettings  # noqa: E402
 from shared.events import Channel  # noqa: E402
 from tests.integration.infra import delete_namespace, running  # noqa: E402
@@ -65,6 +67,11 @@ async def main() -> None:
                 await measure("domain create", lambda i: create_domain(ctx, actor, f"b{run}-{i}.be", "a100001-demo"),
                               concurrency)
                 await measure("domain info", lambda i: info_domain(ctx, actor, f"b{run}-{i}.be"), concurrency)
+                # a full replacement that checks contacts and glue: the update rule's whole path
+                await measure("domain update", lambda i: update_domain(
+                    ctx, actor, f"b{run}-{i}.be", tech=["a100001-tech"], onsite=[], nsgroups=[], keygroups=[],
+                    name_servers=[HostAttr(name=f"ns1.b{run}-{i}.be", addresses=["192.0.2.53"]),
+                                  HostAttr(name="ns.example.net")]), concurrency)
     finally:
         await delete_namespace(namespace)
 

@@ -59,3 +59,17 @@ def next_brussels_midnight(instant: datetime) -> datetime:
 def brussels_month(instant: datetime) -> str:
     """The calendar month, Brussels time, as YYYY-MM (the key of monthly allowances)."""
     return brussels(instant).strftime("%Y-%m")
+
+
+def brussels_month_start(instant: datetime) -> datetime:
+    """00:00 Brussels time on the first day of the calendar month `instant` falls in, in UTC."""
+    local = brussels(instant)
+    return datetime(local.year, local.month, 1, tzinfo=BRUSSELS).astimezone(UTC)
+
+
+def one_year_after(instant: datetime) -> datetime:
+    """The same instant a year on (a registration period); 29 February becomes 28 February."""
+    try:
+        return instant.replace(year=instant.year + 1)
+    except ValueError:
+        return instant.replace(year=instant.year + 1, day=28)

@@ -20,6 +20,7 @@ from services.registry.names import parse_domain_name
 from services.registry.override import override_at_creation, override_events
 from services.registry.results import CommandRefused, Result
 from services.registry.users import Permission
+from shared.clock import one_year_after
 from shared.events import CommandType, DomainCreated, new_event
 from shared.events.money import TransactionKind
 from shared.mongo.indexes import CollectionIndexes
@@ -79,6 +80,8 @@ class Domain:
     statuses: tuple[str, ...] = ()
     # the reason while the name servers are overridden (services/registry/override.py)
     override_reason: str | None = None
+    # end of the paid period: the month-end renewal (services/registry/renewal.py) moves it a year on
+    expires_at: datetime | None = None
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Domain:
@@ -96,6 +99,7 @@ class Domain:
             available_on=doc.get("available_on"),
             statuses=tuple(doc.get("statuses", [])),
             override_reason=(doc.get("override") or {}).get("reason"),
+            expires_at=doc.get("expires_at"),
         )
 
 
@@ -118,7 +122,8 @@ async def create_domain(
         now = ctx.clock.now()
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON keeps milliseconds
         host_docs = tuple(h.model_dump() for h in hosts)
-        domain = Domain(name, tld, actor.registrar_id, registrant, now, "REGISTERED", host_docs, tuple(groups), tuple(keys))
+        domain = Domain(name, tld, actor.registrar_id, registrant, now, "REGISTERED", host_docs, tuple(groups), tuple(keys),
+                        expires_at=one_year_after(now))
         event = new_event(
             DomainCreated(name=name, tld=tld, registrant=registrant, registered_at=now,
                           name_servers=[h.name for h in hosts], nsgroups=groups, keygroups=keys),
@@ -152,6 +157,7 @@ async def create_domain(
                         "nsgroups": groups,
                         "keygroups": keys,
                         "registered_at": now,
+                        "expires_at": domain.expires_at,
                         "status": domain.status,
                         "created_by": actor.user_id,
                         "reference": reference,

@@ -1,8 +1,9 @@
 """Prepayment: every paying transaction is priced, debited and recorded in the ledger.
 
 A registrar whose balance is already negative gets no new paying transaction (2104), unless it pays by
-standing order. Crossing a watermark level on the way down publishes payment.watermark_reached.
-Amounts are integer euro cents.
+standing order or the transaction cannot be refused (the automatic renewal: the debt is booked).
+Crossing a watermark level on the way down publishes payment.watermark_reached. Amounts are integer euro
+cents.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def crossed_watermarks(levels: tuple[int, ...], before: int, after: int) -> list
 
 
 async def charge(
-    ctx: ServiceContext, session: AsyncClientSession, registrar_id: str, charge: Charge, correlation_id: str
+    ctx: ServiceContext, session: AsyncClientSession, registrar_id: str, charge: Charge, correlation_id: str | None,
+    *, allow_negative: bool = False,
 ) -> list[EventEnvelope[Any]]:
     """Debit a paying transaction inside the command's transaction; returns the events to publish with it.
 
@@ -62,7 +64,7 @@ async def charge(
     if doc is None:
         raise CommandRefused(Result.AUTHORIZATION_ERROR, f"registrar [{registrar_id}] is unknown")
     before = int(doc.get("balance_cents", 0))
-    if before < 0 and not doc.get("standing_order"):
+    if before < 0 and not doc.get("standing_order") and not allow_negative:
         raise CommandRefused(
             Result.BILLING_FAILURE,
             f"the prepayment balance is negative (EUR {before / 100:.2f}): no paying transactions until it is topped up",

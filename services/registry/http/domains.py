@@ -42,6 +42,7 @@ class DomainView(BaseModel):
     registrar_id: str
     registrant: str | None
     registered_at: datetime
+    expires_at: datetime | None = Field(default=None, description="renewed automatically at the month's end")
     status: str
     name_servers: list[HostAttr]
     nsgroups: list[str]

@@ -24,6 +24,7 @@ from services.registry.registrars import (
     public_view,
     update_section,
 )
+from services.registry.renewal import run_renewal
 from services.registry.results import CommandRefused
 from shared.events import new_event
 from shared.events.registrars import RegistrarUpdated
@@ -132,5 +133,10 @@ def router(ctx: ServiceContext) -> APIRouter:
     async def lifecycle(_: Op) -> dict[str, int]:
         """Run the lifecycle job now (it also runs every LIFECYCLE_INTERVAL_SECONDS)."""
         return await run_lifecycle(ctx)
+
+    @api.post("/renewal/run")
+    async def renewal(_: Op) -> dict[str, int]:
+        """Run the month-end renewal now (it also runs every RENEWAL_INTERVAL_SECONDS); renews only what is due."""
+        return await run_renewal(ctx)
 
     return api

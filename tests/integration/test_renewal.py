@@ -1,0 +1,186 @@
+"""The month-end renewal through HTTP on the real broker and database, with the clock moved across month
+ends in Brussels time: who is renewed and charged, once, and who is not (quarantine, due deletions,
+anniversaries that fall in the next Brussels month). Also: an IDN created over HTTP is stored as its A-label."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import httpx
+import pytest
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from services.registry import renewal
+from services.registry.app import build
+from services.registry.settings import RegistrySettings
+from shared.clock import ManualClock
+from shared.runtime import ServiceContext
+from tests.integration.infra import OPERATOR, EventTap, eventually, login, running
+
+START = datetime(2025, 12, 10, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+async def registry(namespace: str, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
+    settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, outbox_poll_seconds=0.05,
+                                operator_token="operator-dev-token", lifecycle_interval_seconds=3600,
+                                renewal_interval_seconds=3600, epp_enabled=False)
+    async with running(build(settings, clock)) as client:
+        yield client
+
+
+def context(registry: httpx.AsyncClient) -> ServiceContext:
+    return registry._transport.app.state.ctx  # type: ignore[attr-defined]
+
+
+async def create_at(registry: httpx.AsyncClient, clock: ManualClock, when: datetime, name: str) -> dict:
+    clock.set(when)
+    r = await registry.post("/api/domains", headers=await login(registry),
+                            json={"name": name, "registrant": "a100001-demo"})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def renew(registry: httpx.AsyncClient) -> dict:
+    r = await registry.post("/api/operator/renewal/run", headers=OPERATOR)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def lifecycle(registry: httpx.AsyncClient) -> dict:
+    return (await registry.post("/api/operator/lifecycle/run", headers=OPERATOR)).json()
+
+
+async def account(registry: httpx.AsyncClient) -> dict:
+    return (await registry.get("/api/registrar/balance", headers=await login(registry))).json()
+
+
+async def expiry(registry: httpx.AsyncClient, name: str) -> datetime:
+    info = (await registry.get(f"/api/domains/{name}", headers=await login(registry))).json()
+    return datetime.fromisoformat(info["expires_at"])
+
+
+def renewals(ledger: list[dict]) -> list[dict]:
+    return [line for line in ledger if line["kind"] == "RENEWAL"]
+
+
+async def test_month_end_renewal_in_brussels_time(registry: httpx.AsyncClient, clock: ManualClock,
+                                                  namespace: str) -> None:
+    created = await create_at(registry, clock, START, "renew-dec.be")
+    assert datetime.fromisoformat(created["expires_at"]) == datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
+    # 23:30 on 31 December in Brussels: a December anniversary, renewed on 1 January
+    await create_at(registry, clock, datetime(2025, 12, 31, 22, 30, tzinfo=UTC), "edge-dec.be")
+    # 00:30 on 1 January in Brussels (still 31 December in UTC): a January anniversary, renewed on 1 February
+    await create_at(registry, clock, datetime(2025, 12, 31, 23, 30, tzinfo=UTC), "edge-jan.be")
+    for name in ("gone.be", "due.be", "later.be"):
+        await create_at(registry, clock, START + timedelta(days=1), name)
+    me = await login(registry)
+    for name, when in (("gone.be", datetime(2026, 12, 20, tzinfo=UTC)),  # quarantined before the month ends
+                       ("due.be", datetime(2026, 12, 31, 23, 10, tzinfo=UTC)),  # its date comes before the run
+                       ("later.be", datetime(2027, 1, 15, tzinfo=UTC))):  # still REGISTERED when the run comes
+        r = await registry.delete(f"/api/domains/{name}", headers=me, params={"delete_date": when.isoformat()})
+        assert r.status_code == 200, r.text
+
+    # nothing is due during the anniversary month itself, up to its last minute in Brussels
+    clock.set(datetime(2026, 12, 31, 22, 30, tzinfo=UTC))
+    assert (await lifecycle(registry))["quarantined"] == 1  # gone.be
+    assert await renew(registry) == {"renewed": 0}
+    balance_before = (await account(registry))["balance_cents"]
+
+    async with EventTap(namespace) as tap:
+        clock.set(datetime(2026, 12, 31, 23, 30, tzinfo=UTC))  # 00:30 on 1 January 2027 in Brussels
+        assert await renew(registry) == {"renewed": 3}
+        assert await renew(registry) == {"renewed": 0}  # idempotent: once a month
+        events = await tap.wait_for("domain.renewed", 3)
+        paid = await eventually(
+            lambda: asyncio.sleep(0, [p for p in tap.of("payment.transaction_recorded")
+                                      if p["payload"]["kind"] == "RENEWAL"]), lambda found: len(found) >= 3)
+    assert sorted(e["payload"]["name"] for e in events) == ["edge-dec.be", "later.be", "renew-dec.be"]
+    assert {e["registrar_id"] for e in events} == {"a100001"}
+    assert {e["payload"]["registrar_id"] for e in events} == {"a100001"}
+    assert sorted(p["payload"]["object"] for p in paid) == ["edge-dec.be", "later.be", "renew-dec.be"]
+
+    assert await expiry(registry, "renew-dec.be") == datetime(2027, 12, 10, 10, 0, tzinfo=UTC)
+    assert await expiry(registry, "edge-dec.be") == datetime(2027, 12, 31, 22, 30, tzinfo=UTC)
+    assert await expiry(registry, "edge-jan.be") == datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # not yet
+    assert await expiry(registry, "due.be") == datetime(2026, 12, 11, 10, 0, tzinfo=UTC)  # being deleted
+    money = await account(registry)
+    assert balance_before - money["balance_cents"] == 3 * 400
+    lines = renewals(money["ledger"])
+    assert sorted(line["object"] for line in lines) == ["edge-dec.be", "later.be", "renew-dec.be"]
+    assert {(line["amount_cents"], line["reference"]) for line in lines if line["object"] == "later.be"} == {
+        (-400, "renewal-2027-01-later.be")}
+    assert (await lifecycle(registry))["quarantined"] == 1  # due.be, unrenewed
+
+    # 1 February in Brussels: the January anniversary; the renewed ones are not touched again
+    clock.set(datetime(2027, 1, 31, 23, 30, tzinfo=UTC))
+    assert await renew(registry) == {"renewed": 1}
+    assert await expiry(registry, "edge-jan.be") == datetime(2027, 12, 31, 23, 30, tzinfo=UTC)
+    assert len(renewals((await account(registry))["ledger"])) == 4
+    gone = (await registry.get("/api/domains/gone.be", headers=await login(registry))).json()
+    assert gone["status"] == "QUARANTINE" and "expires_at" in gone
+    metrics = (await registry.get("/metrics")).text
+    assert 'registry_domain_renewals_total{in_debt="false",tld="be"} 4.0' in metrics
+
+
+async def test_renewal_is_charged_on_a_negative_balance_but_creates_are_refused(
+        registry: httpx.AsyncClient, clock: ManualClock) -> None:
+    for name in ("debt1.be", "debt2.be"):
+        await create_at(registry, clock, START, name)
+    await context(registry).db["registrars"].update_one({"_id": "a100001"}, {"$set": {"balance_cents": 100}})
+    clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    assert await renew(registry) == {"renewed": 2}
+    money = await account(registry)
+    assert money["balance_cents"] == 100 - 2 * 400  # the second renewal was booked on a negative balance
+    assert sorted(line["balance_cents"] for line in renewals(money["ledger"])) == [-700, -300]
+    r = await registry.post("/api/domains", headers=await login(registry),
+                            json={"name": "refused.be", "registrant": "a100001-demo"})
+    assert (r.status_code, r.json()["detail"]["result_code"]) == (402, 2104), r.text
+    metrics = (await registry.get("/metrics")).text
+    assert 'registry_domain_renewals_total{in_debt="true",tld="be"} 2.0' in metrics
+
+
+async def test_a_crash_mid_run_loses_nothing_and_concurrent_runs_renew_once(
+        registry: httpx.AsyncClient, clock: ManualClock) -> None:
+    names = [f"crash{i}.be" for i in range(6)]
+    for name in names:
+        await create_at(registry, clock, START, name)
+    ctx = context(registry)
+    clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
+    real, calls = renewal.renew_domain, []
+
+    async def crashing(ctx: ServiceContext, session: AsyncClientSession, name: str, now: datetime) -> list:
+        calls.append(name)
+        if len(calls) == 3:
+            raise RuntimeError("the process dies here")
+        return await real(ctx, session, name, now)
+
+    with mock.patch.object(renewal, "renew_domain", crashing), pytest.raises(RuntimeError):
+        await renewal.run_renewal(ctx)
+    first = {line["object"] for line in renewals((await account(registry))["ledger"])}
+    assert len(first) == 2
+    # the operator endpoint and the job's own run at the same time: what is left is renewed exactly once
+    results = await asyncio.gather(renewal.run_renewal(ctx), renew(registry))
+    assert sum(r["renewed"] for r in results) == 4
+    lines = renewals((await account(registry))["ledger"])
+    assert sorted(line["object"] for line in lines) == sorted(names)
+    for name in names:
+        assert await expiry(registry, name) == datetime(2027, 12, 10, 10, 0, tzinfo=UTC)
+
+
+async def test_an_idn_is_stored_as_its_a_label(registry: httpx.AsyncClient, clock: ManualClock) -> None:
+    created = await create_at(registry, clock, START, "café.be")
+    assert created["name"] == "xn--caf-dma.be"
+    assert datetime.fromisoformat(created["expires_at"]) == datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
+    assert (await registry.get("/api/domains/xn--caf-dma.be", headers=await login(registry))).status_code == 200
+    me = await login(registry)
+    bogus = await registry.post("/api/domains", headers=me, json={"name": "xn--zzzzzz.be", "registrant": "a100001-demo"})
+    assert bogus.json()["detail"]["result_code"] == 2005, bogus.text
+    taken = await registry.post("/api/domains", headers=me, json={"name": "CAFÉ.be", "registrant": "a100001-demo"})
+    assert taken.json()["detail"]["result_code"] == 2302, taken.text
