@@ -21,6 +21,7 @@ from shared.events.domains import (
     DomainQuarantined,
     DomainReactivated,
     DomainReleased,
+    DomainRenewed,
     DomainTransferred,
     DomainUndeleted,
     DomainUnlocked,
@@ -36,12 +37,16 @@ from shared.events.groups import (
     NameServerGroupChanged,
     NameServerGroupDeleted,
 )
-from shared.events.hitpoints import RegistrarBlocked, RegistrarUnblocked
+from shared.events.hitpoints import HitpointsThresholdReached, RegistrarBlocked, RegistrarUnblocked
 from shared.events.money import PayingTransactionRecorded, PrepaymentReceived, WatermarkReached
 from shared.events.registrars import (
     RegistrarActivated,
+    RegistrarActivationFailed,
+    RegistrarApplicationRecorded,
+    RegistrarContractSigned,
     RegistrarCreated,
     RegistrarUpdated,
+    SecurityCodeIssued,
     UserCreated,
     UserDeleted,
     UserUpdated,
@@ -78,6 +83,10 @@ CATALOGUE: dict[tuple[str, int], type[EventPayload]] = {
         KeyGroupDeleted,
         RegistrarCreated,
         RegistrarActivated,
+        RegistrarApplicationRecorded,
+        RegistrarContractSigned,
+        SecurityCodeIssued,
+        RegistrarActivationFailed,
         RegistrarUpdated,
         UserCreated,
         UserUpdated,
@@ -87,6 +96,8 @@ CATALOGUE: dict[tuple[str, int], type[EventPayload]] = {
         WatermarkReached,
         RegistrarBlocked,
         RegistrarUnblocked,
+        HitpointsThresholdReached,
+        DomainRenewed,
     )
 }
 

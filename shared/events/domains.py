@@ -177,3 +177,15 @@ class DomainOverrideChanged(EventPayload):
     overridden: bool
     reason: str | None = None
     published_name_servers: list[str] = Field(default_factory=list)
+
+
+class DomainRenewed(EventPayload):
+    """The month-end renewal (.be renews automatically; digest 4.2) renewed the domain for a year and
+    charged its sponsoring registrar, even on a negative balance. Published once per renewal."""
+
+    event_type = "domain.renewed"
+    producer = "registry"
+
+    name: str
+    registrar_id: str = Field(description="the sponsoring registrar, charged for the renewal")
+    expires_at: AwareDatetime = Field(description="the end of the new registration period")
