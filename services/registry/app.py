@@ -15,20 +15,24 @@ from services.registry.http import (
     domains,
     groups,
     locks,
+    onboarding,
     operator,
     operator_domains,
     public,
     transfers,
 )
+from services.registry.epp.server import start_epp, stop_epp
 from services.registry.locks import LOCK_INDEXES
 from services.registry.override import on_verification_approved, on_verification_failed, on_verification_required
 from services.registry.money import LEDGER_INDEXES
+from services.registry.onboarding import APPLICATION_INDEXES
 from services.registry.registrars import (
     REGISTRAR_INDEXES,
     on_registrar_blocked,
     on_registrar_unblocked,
     seed_demo_registrar,
 )
+from services.registry.renewal import RENEWAL_INDEXES, start_renewal, stop_renewal
 from services.registry.settings import RegistrySettings
 from services.registry.users import USER_INDEXES
 from shared.clock import Clock, SystemClock
@@ -74,11 +78,12 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
             "Publishes every change and every failed command.",
             publishes=tuple(model for model in CATALOGUE.values() if model.producer == "registry"),
             handlers=handlers,
-            indexes=(*REGISTRAR_INDEXES, *USER_INDEXES, *CONTACT_INDEXES, *GROUP_INDEXES, *DOMAIN_INDEXES, *LIFECYCLE_INDEXES, *LOCK_INDEXES, *LEDGER_INDEXES),
+            indexes=(*REGISTRAR_INDEXES, *USER_INDEXES, *CONTACT_INDEXES, *GROUP_INDEXES, *DOMAIN_INDEXES, *LIFECYCLE_INDEXES, *LOCK_INDEXES, *LEDGER_INDEXES,
+                     *APPLICATION_INDEXES, *RENEWAL_INDEXES),
             routers=(auth.router, account.router, contacts.router, groups.router, domains.router, transfers.router, locks.router,
-                     operator.router, operator_domains.router, public.router),
-            on_startup=(seed, start_lifecycle),
-            on_shutdown=(stop_lifecycle,),
+                     operator.router, operator_domains.router, onboarding.router, public.router),
+            on_startup=(seed, start_lifecycle, start_epp, start_renewal),
+            on_shutdown=(stop_epp, stop_lifecycle, stop_renewal),
             clock=clock or SystemClock(),
         )
     )

@@ -30,6 +30,22 @@ class RegistrySettings(ServiceSettings):
     quarantine_days: int = Field(default=40, ge=1)
     # how often the lifecycle job moves due deletions into quarantine and releases ended quarantines
     lifecycle_interval_seconds: float = Field(default=60.0, gt=0)
+    # how often the renewal job looks for domains whose anniversary fell in a past month (Brussels time);
+    # it renews them on its first run after the month's end, so this bounds the delay past midnight
+    renewal_interval_seconds: float = Field(default=900.0, gt=0)
+    # the EPP server (RFC 5734 over TLS) runs inside the registry process, beside the HTTP API
+    epp_enabled: bool = True
+    epp_host: str = "0.0.0.0"
+    epp_port: int = Field(default=7700, ge=0, le=65535, description="IANA's is 700; 0 picks a free port (tests)")
+    epp_cert_file: str = Field(default="", description="PEM certificate; empty: a development one in EPP_CERT_DIR")
+    epp_key_file: str = ""
+    epp_cert_dir: str = ".data/epp"
+    epp_server_id: str = "EPP server of the registry platform"
+    epp_idle_timeout_seconds: float = Field(default=240.0, gt=0)
+    epp_max_sessions_per_registrar: int = Field(default=4, ge=1)
+    epp_max_frame_bytes: int = Field(default=65_536, ge=1_024)
+    # per registrar, per 60 seconds (digest 7.4)
+    epp_rate_limits: dict[str, int] = Field(default_factory=lambda: {"info": 180, "check": 360, "poll": 60})
     # make run seeds a demo registrar so a person can try the platform at once (README: demo registrar)
     seed_demo_registrar: bool = False
     demo_registrar_id: str = Field(default="a100001", pattern=r"^[a-z0-9][a-z0-9-]{2,31}$")

@@ -1,0 +1,100 @@
+"""EPP throughput and latency over real TLS sessions: 1, 10 and 50 concurrent sessions, each running a mix
+of domain check, info and create (2:2:1), against the registry's EPP server on the real database.
+Prints commands per second overall and p50/p99 per command type.
+
+Run: make bench ARGS=bench/bench_epp.py   (BENCH_EPP_COMMANDS: commands per session count, default 2000)
+The registrar's session cap is raised for the bench (the default cap is 4 sessions per registrar).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.registry.app import build
+from services.registry.settings import RegistrySettings
+from tests.integration.epp_client import EppClient
+from tests.integration.infra import delete_namespace, running
+
+TOTAL = int(os.environ.get("BENCH_EPP_COMMANDS", "2000"))
+SESSIONS = [int(s) for s in os.environ.get("BENCH_EPP_SESSIONS", "1,10,50").split(",")]
+DOMAIN = 'xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"'
+
+
+def command(kind: str, name: str) -> str:
+    if kind == "check":
+        return f"<check><domain:check {DOMAIN}><domain:name>{name}</domain:name></domain:check></check>"
+    if kind == "info":
+        return f"<info><domain:info {DOMAIN}><domain:name>{name}</domain:name></domain:info></info>"
+    return (f"<create><domain:create {DOMAIN}><domain:name>{name}</domain:name><domain:registrant>a100001-demo"
+            "</domain:registrant><domain:contact type=\"tech\">a100001-tech</domain:contact>"
+            "<domain:authInfo><domain:pw>x</domain:pw></domain:authInfo></domain:create></create>")
+
+
+async def run(port: int, sessions: int, run_id: str) -> None:
+    latencies: dict[str, list[float]] = defaultdict(list)
+    codes: dict[int, int] = defaultdict(int)
+    clients = []
+    for _ in range(sessions):
+        client = EppClient(port)
+        await client.connect()
+        assert (await client.login()).code == 1000
+        clients.append(client)
+    mix = ["check", "info", "create", "check", "info"]
+    counter = iter(range(TOTAL))
+
+    async def worker(client: EppClient) -> None:
+        created: list[str] = []
+        for i in counter:
+            kind = mix[i % len(mix)]
+            name = f"bench-{run_id}-{i}.be" if kind == "create" else (created[-1] if created else f"none-{i}.be")
+            started = time.perf_counter()
+            answer = await client.command(command(kind, name))
+            latencies[kind].append(time.perf_counter() - started)
+            codes[answer.code] += 1
+            if kind == "create" and answer.code == 1000:
+                created.append(name)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in clients))
+    elapsed = time.perf_counter() - started
+    for client in clients:
+        await client.logout()
+        await client.close()
+    line = f"sessions={sessions:<3} {TOTAL / elapsed:7.0f} commands/s "
+    for kind in ("check", "info", "create"):
+        q = statistics.quantiles(latencies[kind], n=100)
+        line += f"| {kind} p50 {q[49] * 1000:6.1f} ms p99 {q[98] * 1000:6.1f} ms "
+    creates = len(latencies["create"]) / elapsed
+    print(line + f"| creates {creates:5.0f}/s | codes {dict(codes)}")
+
+
+async def main() -> None:
+    namespace = f"b{uuid.uuid4().hex[:10]}"
+    settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, log_level="WARNING", epp_port=0,
+                                epp_max_sessions_per_registrar=max(SESSIONS) + 1,
+                                epp_rate_limits={"check": 10**9, "info": 10**9, "poll": 10**9})
+    app = build(settings)
+    print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"commands per run: {TOTAL} (check:info:create = 2:2:1), MONGODB_URL={os.environ.get('MONGODB_URL', 'default')}")
+    try:
+        async with running(app):
+            ctx = app.state.ctx
+            await ctx.db["registrars"].update_one({"_id": "a100001"}, {"$set": {"balance_cents": 10**12}})
+            for sessions in SESSIONS:
+                await run(ctx.extras["epp_port"], sessions, f"{sessions}{uuid.uuid4().hex[:4]}")
+    finally:
+        await delete_namespace(namespace)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

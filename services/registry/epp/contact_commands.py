@@ -1,0 +1,149 @@
+"""EPP contact commands (RFC 5733 with the .be extension: contact type and language; info-contact v2.0
+adds the registrant's verification status). Translation only: the rules are services/registry/contacts.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+from pydantic import ValidationError
+
+from services.registry.commands import Actor
+from services.registry.contacts import (
+    ContactType,
+    NewContact,
+    change_contact,
+    check_contacts,
+    create_contact,
+    delete_contact,
+    info_contact,
+)
+from services.registry.epp.ns import CONTACT, DNSBE, element, q, stamp, sub, text, texts
+from services.registry.epp.reply import Reply
+from services.registry.results import CommandRefused, Result
+from shared.runtime import ServiceContext
+
+# .be calls the registrant "licensee" on the wire
+EPP_TYPES = {"licensee": ContactType.REGISTRANT, "billing": ContactType.BILLING, "tech": ContactType.TECH,
+             "onsite": ContactType.ONSITE}
+WIRE_TYPES = {v: k for k, v in EPP_TYPES.items()}
+
+
+def _dnsbe_contact(extension: etree._Element | None, op: str) -> etree._Element | None:
+    if extension is None:
+        return None
+    node = extension.find(f"{q(DNSBE, 'ext')}/{q(DNSBE, op)}/{q(DNSBE, 'contact')}")
+    return node
+
+
+def _fields(source: etree._Element) -> dict[str, Any]:
+    """The contact fields a contact:create or contact:chg element gives."""
+    values: dict[str, Any] = {}
+    postal = source.find(q(CONTACT, "postalInfo"))
+    if postal is not None:
+        values["name"] = text(postal, CONTACT, "name")
+        if postal.find(q(CONTACT, "org")) is not None:
+            values["organisation"] = text(postal, CONTACT, "org")
+        addr = postal.find(q(CONTACT, "addr"))
+        if addr is not None:
+            values |= {"street": texts(addr, CONTACT, "street"), "city": text(addr, CONTACT, "city"),
+                       "province": text(addr, CONTACT, "sp"), "postal_code": text(addr, CONTACT, "pc"),
+                       "country": text(addr, CONTACT, "cc")}
+    for tag, key in (("voice", "phone"), ("fax", "fax"), ("email", "email")):
+        if source.find(q(CONTACT, tag)) is not None:
+            values[key] = text(source, CONTACT, tag)
+    return values
+
+
+def _validated(model: type[NewContact], values: dict[str, Any]) -> NewContact:
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise CommandRefused(Result.PARAMETER_VALUE_SYNTAX, f"invalid contact data: {where}: {first['msg']}") from exc
+
+
+async def check(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+    free = await check_contacts(ctx, actor, texts(command, CONTACT, "id"))
+    data = element(CONTACT, "chkData")
+    for alias, available in free.items():
+        cd = sub(data, CONTACT, "cd")
+        sub(cd, CONTACT, "id", alias, avail="1" if available else "0")
+        if not available:
+            sub(cd, CONTACT, "reason", "in use")
+    return Reply(res_data=data)
+
+
+async def info(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+    c = await info_contact(ctx, actor, text(command, CONTACT, "id") or "")
+    data = element(CONTACT, "infData")
+    sub(data, CONTACT, "id", c["alias"])
+    sub(data, CONTACT, "roid", f"{c['alias'].upper().replace('.', '_').replace('-', '_')}-REG")
+    sub(data, CONTACT, "status", s="linked" if await ctx.db["domains"].find_one({"contacts": c["alias"]}, {"_id": 1}) else "ok")
+    postal = sub(data, CONTACT, "postalInfo", type="loc")
+    sub(postal, CONTACT, "name", c["name"])
+    if c.get("organisation"):
+        sub(postal, CONTACT, "org", c["organisation"])
+    addr = sub(postal, CONTACT, "addr")
+    for line in c["street"]:
+        sub(addr, CONTACT, "street", line)
+    sub(addr, CONTACT, "city", c["city"])
+    if c.get("province"):
+        sub(addr, CONTACT, "sp", c["province"])
+    sub(addr, CONTACT, "pc", c["postal_code"])
+    sub(addr, CONTACT, "cc", c["country"])
+    sub(data, CONTACT, "voice", c["phone"])
+    if c.get("fax"):
+        sub(data, CONTACT, "fax", c["fax"])
+    sub(data, CONTACT, "email", c["email"])
+    sub(data, CONTACT, "clID", c["registrar_id"])
+    sub(data, CONTACT, "crID", c["registrar_id"])
+    sub(data, CONTACT, "crDate", stamp(c["created_at"]))
+    ext = element(DNSBE, "ext")
+    contact = sub(sub(ext, DNSBE, "infData"), DNSBE, "contact")
+    sub(contact, DNSBE, "type", WIRE_TYPES[ContactType(c["type"])])
+    if c.get("vat"):
+        sub(contact, DNSBE, "vat", c["vat"])
+    sub(contact, DNSBE, "lang", c.get("language", "en"))
+    v2 = extension is not None and extension.find(f"{q(DNSBE, 'ext')}/{q(DNSBE, 'info')}/{q(DNSBE, 'contact')}") is not None
+    if v2 and c.get("verification"):
+        sub(contact, DNSBE, "verification", c["verification"].lower())
+        if c.get("verification_url"):
+            sub(contact, DNSBE, "verificationurl", c["verification_url"])
+    return Reply(res_data=data, extension=ext)
+
+
+async def create(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+    ext = _dnsbe_contact(extension, "create")
+    wire_type = text(ext, DNSBE, "type")
+    if wire_type not in EPP_TYPES:
+        raise CommandRefused(Result.REQUIRED_PARAMETER_MISSING,
+                             f"dnsbe:type is required: one of {', '.join(EPP_TYPES)}")
+    values = _fields(command) | {"alias": text(command, CONTACT, "id"), "type": EPP_TYPES[wire_type]}
+    if text(ext, DNSBE, "lang"):
+        values["language"] = text(ext, DNSBE, "lang")
+    if text(ext, DNSBE, "vat"):
+        values["vat"] = text(ext, DNSBE, "vat")
+    created = await create_contact(ctx, actor, _validated(NewContact, {k: v for k, v in values.items() if v is not None}))
+    data = element(CONTACT, "creData")
+    sub(data, CONTACT, "id", created["alias"])
+    sub(data, CONTACT, "crDate", stamp(created["created_at"]))
+    return Reply(res_data=data)
+
+
+async def update(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+    chg = command.find(q(CONTACT, "chg"))
+    changes = _fields(chg) if chg is not None else {}
+    ext = _dnsbe_contact(extension, "update")
+    ext_chg = ext.find(q(DNSBE, "chg")) if ext is not None else None
+    for tag, key in (("lang", "language"), ("vat", "vat")):
+        if text(ext_chg, DNSBE, tag):
+            changes[key] = text(ext_chg, DNSBE, tag)
+    await change_contact(ctx, actor, text(command, CONTACT, "id") or "", changes)
+    return Reply()
+
+
+async def delete(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+    await delete_contact(ctx, actor, text(command, CONTACT, "id") or "")
+    return Reply()

@@ -1,0 +1,44 @@
+"""EPP poll (RFC 5730 2.9.2.3): the registrar's queue lives in the notifications service; this side
+checks that the registrar has poll switched on and asks over the broker (shared/poll_rpc.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from lxml import etree
+
+from services.registry.commands import Actor
+from services.registry.epp.ns import DNSBE, element, stamp, sub
+from services.registry.epp.reply import Reply
+from services.registry.results import CommandRefused, Result
+from shared.poll_rpc import POLL_QUEUE, PollReply, PollRequest
+from shared.runtime import ServiceContext
+
+TIMEOUT_SECONDS = 5.0
+
+
+async def poll(ctx: ServiceContext, actor: Actor, command: etree._Element) -> Reply:
+    registrar = await ctx.db["registrars"].find_one({"_id": actor.registrar_id}, {"epp_settings.poll": 1})
+    if not (registrar or {}).get("epp_settings", {}).get("poll"):
+        raise CommandRefused(Result.AUTHORIZATION_ERROR, "EPP poll messages are switched off for this registrar: "
+                             "messages go out as CPS e-mail (switch poll on in the EPP settings)")
+    request = PollRequest(registrar_id=actor.registrar_id, op=command.get("op", "req"), msg_id=command.get("msgID"))
+    if request.op == "ack" and not request.msg_id:
+        raise CommandRefused(Result.REQUIRED_PARAMETER_MISSING, "poll ack needs msgID")
+    try:
+        raw = await ctx.broker.request(request.model_dump_json().encode(),
+                                       queue=ctx.settings._ns(POLL_QUEUE), timeout=TIMEOUT_SECONDS)
+        reply = PollReply.model_validate_json(raw.body)
+    except TimeoutError as exc:
+        raise CommandRefused(Result.COMMAND_FAILED, "the poll service did not answer; try again") from exc
+    if reply.code >= 2000:
+        raise CommandRefused(Result(reply.code), reply.message or "poll failed")
+    if reply.head is None:
+        return Reply(code=Result(reply.code), message=reply.message,
+                     msgq=(reply.count, reply.acked_id) if reply.acked_id else None)
+    head = reply.head
+    data = element(DNSBE, "pollRes")
+    for key, value in head.fields.items():
+        sub(data, DNSBE, key, stamp(value) if isinstance(value, datetime) else str(value))
+    return Reply(code=Result(reply.code), message=reply.message, res_data=data,
+                 msgq=(reply.count, head.msg_id), poll_message=(stamp(head.queued_at), head.text))
