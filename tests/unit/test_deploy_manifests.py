@@ -162,7 +162,8 @@ def test_compose_runs_the_service_module_on_its_default_port(service: str, defau
     assert (ROOT / "services" / service / "__main__.py").is_file()
     port = default_port(service)
     assert spec["environment"]["HTTP_PORT"] == str(port)
-    assert spec["ports"] == [f"{port}:{port}"]
+    # the registry also publishes its EPP port
+    assert spec["ports"] == [f"{port}:{port}"] + (["7700:7700"] if service == "registry" else [])
     assert f"http://127.0.0.1:{port}/health/ready" in " ".join(spec["healthcheck"]["test"])
 
 
@@ -324,8 +325,12 @@ def test_deployment_runs_the_service_on_its_default_port(service: str, default_p
     assert http["containerPort"] == port
     assert {"name": "HTTP_PORT", "value": str(port)} in container["env"]
     assert deployment["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == str(port)
-    (service_port,) = base_objects("Service")[service]["spec"]["ports"]
+    ports = base_objects("Service")[service]["spec"]["ports"]
+    (service_port,) = [p for p in ports if p["name"] == "http"]
     assert service_port["port"] == port and service_port["targetPort"] in ("http", port)
+    if service == "registry":  # EPP: IANA's port 700 outside, 7700 in the unprivileged container
+        assert {"name": "epp", "port": 700, "targetPort": "epp"} in ports
+        assert {"name": "epp", "containerPort": 7700} in container["ports"]
 
 
 @pytest.mark.parametrize("service", SERVICES)
