@@ -6,8 +6,8 @@ from fastapi import FastAPI
 
 from services.registry.contacts import CONTACT_INDEXES
 from services.registry.domains import DOMAIN_INDEXES
+from services.registry.epp.server import start_epp, stop_epp
 from services.registry.groups import GROUP_INDEXES
-from services.registry.lifecycle import LIFECYCLE_INDEXES, start_lifecycle, stop_lifecycle
 from services.registry.http import (
     account,
     auth,
@@ -21,11 +21,15 @@ from services.registry.http import (
     public,
     transfers,
 )
-from services.registry.epp.server import start_epp, stop_epp
+from services.registry.lifecycle import LIFECYCLE_INDEXES, start_lifecycle, stop_lifecycle
 from services.registry.locks import LOCK_INDEXES
-from services.registry.override import on_verification_approved, on_verification_failed, on_verification_required
 from services.registry.money import LEDGER_INDEXES
 from services.registry.onboarding import APPLICATION_INDEXES
+from services.registry.override import (
+    on_verification_approved,
+    on_verification_failed,
+    on_verification_required,
+)
 from services.registry.registrars import (
     REGISTRAR_INDEXES,
     on_registrar_blocked,
@@ -44,19 +48,19 @@ from shared.runtime import ServiceContext, ServiceSpec, create_app
 
 
 def handlers(ctx: ServiceContext) -> Handlers:
-    async def blocked(event, session):  # noqa: ANN001, ANN202
+    async def blocked(event, session):
         await on_registrar_blocked(ctx, event, session)
 
-    async def unblocked(event, session):  # noqa: ANN001, ANN202
+    async def unblocked(event, session):
         await on_registrar_unblocked(ctx, event, session)
 
-    async def required(event, session):  # noqa: ANN001, ANN202
+    async def required(event, session):
         await on_verification_required(ctx, event, session)
 
-    async def approved(event, session):  # noqa: ANN001, ANN202
+    async def approved(event, session):
         await on_verification_approved(ctx, event, session)
 
-    async def failed(event, session):  # noqa: ANN001, ANN202
+    async def failed(event, session):
         await on_verification_failed(ctx, event, session)
 
     return {RegistrarBlocked: blocked, RegistrarUnblocked: unblocked, VerificationRequired: required,

@@ -16,7 +16,7 @@ from services.registry.commands import Actor, execute
 from services.registry.contacts import ContactType, require_roles
 from services.registry.groups import MAX_NAME_SERVERS, host_name, require_groups
 from services.registry.money import Charge, charge, registrar_lock
-from services.registry.names import parse_domain_name
+from services.registry.names import lookup_name, parse_domain_name
 from services.registry.override import override_at_creation, override_events
 from services.registry.results import CommandRefused, Result
 from services.registry.users import Permission
@@ -178,7 +178,7 @@ async def create_domain(
             await in_transaction(ctx.client, work)
         return replace(domain, **created)
 
-    return await execute(ctx, actor, CommandType.NEW_DOMAIN, raw_name.strip().lower(), run)
+    return await execute(ctx, actor, CommandType.NEW_DOMAIN, lookup_name(raw_name), run)
 
 
 async def info_domain(ctx: ServiceContext, actor: Actor, raw_name: str) -> Domain:
@@ -190,10 +190,10 @@ async def info_domain_document(ctx: ServiceContext, actor: Actor, raw_name: str)
     """The stored domain, for a channel that shows more than Domain holds (EPP info)."""
 
     async def run(_: str) -> dict[str, Any]:
-        doc = await ctx.db[DOMAINS].find_one({"_id": raw_name.strip().lower(), "registrar_id": actor.registrar_id})
+        doc = await ctx.db[DOMAINS].find_one({"_id": lookup_name(raw_name), "registrar_id": actor.registrar_id})
         if doc is None:
             raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: domain [{raw_name}]")
         return doc
 
-    return await execute(ctx, actor, CommandType.INFO_DOMAIN, raw_name.strip().lower(), run,
+    return await execute(ctx, actor, CommandType.INFO_DOMAIN, lookup_name(raw_name), run,
                          requires=Permission.MY_REGISTRATIONS)

@@ -22,7 +22,13 @@ from services.registry.commands import Actor, commit, execute
 from services.registry.results import CommandRefused, Result
 from services.registry.users import Permission
 from shared.events import CommandType, EventEnvelope
-from shared.events.groups import DnsKey, KeyGroupChanged, KeyGroupDeleted, NameServerGroupChanged, NameServerGroupDeleted
+from shared.events.groups import (
+    DnsKey,
+    KeyGroupChanged,
+    KeyGroupDeleted,
+    NameServerGroupChanged,
+    NameServerGroupDeleted,
+)
 from shared.mongo.indexes import CollectionIndexes
 
 NSGROUPS = "nsgroups"

@@ -29,6 +29,7 @@ from services.registry.domains import DOMAINS, HostAttr, check_glue
 from services.registry.groups import require_groups
 from services.registry.locks import due_complaints, lift_unanswered
 from services.registry.money import Charge, charge, registrar_lock
+from services.registry.names import lookup_name
 from services.registry.results import CommandRefused, Result
 from services.registry.settings import RegistrySettings
 from shared.events import CommandType, EventEnvelope, new_event
@@ -118,7 +119,7 @@ async def change_domain(ctx: ServiceContext, actor: Actor, name: str, changes: D
 
 async def _update(ctx: ServiceContext, actor: Actor, name: str,
                   new_values: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
-    name = name.strip().lower()
+    name = lookup_name(name)
 
     async def run(_: str) -> dict[str, Any]:
         result: list[dict[str, Any]] = []
@@ -153,7 +154,7 @@ async def _update(ctx: ServiceContext, actor: Actor, name: str,
 async def delete_domain(ctx: ServiceContext, actor: Actor, name: str, delete_date: datetime | None,
                         overwrite: bool = False) -> datetime:
     """Schedule the deletion; a date in the past or today means as soon as the lifecycle job runs."""
-    name = name.strip().lower()
+    name = lookup_name(name)
 
     async def run(_: str) -> datetime:
         when = (delete_date or ctx.clock.now()).astimezone(UTC)
@@ -174,7 +175,7 @@ async def delete_domain(ctx: ServiceContext, actor: Actor, name: str, delete_dat
 
 
 async def undelete_domain(ctx: ServiceContext, actor: Actor, name: str) -> None:
-    name = name.strip().lower()
+    name = lookup_name(name)
 
     async def run(_: str) -> None:
         async def unit(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
@@ -192,7 +193,7 @@ async def undelete_domain(ctx: ServiceContext, actor: Actor, name: str) -> None:
 
 async def reactivate_domain(ctx: ServiceContext, actor: Actor, name: str) -> None:
     """Only the registrar that deleted it, only during quarantine; priced as a reactivation."""
-    name = name.strip().lower()
+    name = lookup_name(name)
 
     async def run(reference: str) -> None:
         async def unit(session: AsyncClientSession) -> list[EventEnvelope[Any]]:

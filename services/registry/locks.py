@@ -25,6 +25,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.registry.commands import Actor, commit, execute
+from services.registry.names import lookup_name
 from services.registry.results import CommandRefused, Result
 from services.registry.users import Permission
 from shared.events import CommandType, EventEnvelope, new_event
@@ -116,7 +117,7 @@ async def _clear(ctx: ServiceContext, session: AsyncClientSession, doc: dict[str
 # -- the sponsoring registrar's client lock ----------------------------------------------------------------------
 
 async def lock_domain(ctx: ServiceContext, actor: Actor, name: str, request: LockRequest) -> None:
-    name = name.strip().lower()
+    name = lookup_name(name)
 
     async def run(_: str) -> None:
         async def unit(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
@@ -144,7 +145,7 @@ async def lock_domain(ctx: ServiceContext, actor: Actor, name: str, request: Loc
 
 async def unlock_domain(ctx: ServiceContext, actor: Actor, name: str) -> None:
     """Allowed even when the lock function is withdrawn: a registrant must always be able to leave."""
-    name = name.strip().lower()
+    name = lookup_name(name)
 
     async def run(_: str) -> None:
         async def unit(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
@@ -215,7 +216,7 @@ async def file_complaint(ctx: ServiceContext, session: AsyncClientSession, name:
 
 async def answer_complaint(ctx: ServiceContext, actor: Actor, name: str, evidence: str) -> dict[str, Any]:
     """The registrar shows the registrant's request the lock rests on."""
-    name = name.strip().lower()
+    name = lookup_name(name)
 
     async def run(_: str) -> dict[str, Any]:
         answered: list[dict[str, Any]] = []

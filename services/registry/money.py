@@ -19,7 +19,12 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from services.registry.results import CommandRefused, Result
 from services.registry.settings import RegistrySettings
 from shared.events import EventEnvelope, new_event
-from shared.events.money import PayingTransactionRecorded, PrepaymentReceived, TransactionKind, WatermarkReached
+from shared.events.money import (
+    PayingTransactionRecorded,
+    PrepaymentReceived,
+    TransactionKind,
+    WatermarkReached,
+)
 from shared.mongo.indexes import CollectionIndexes
 from shared.runtime import ServiceContext
 

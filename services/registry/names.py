@@ -47,3 +47,15 @@ def a_label(label: str, raw: str) -> str:
     except (idna.IDNAError, UnicodeError) as exc:
         raise CommandRefused(Result.PARAMETER_VALUE_SYNTAX, f"invalid domain name [{raw}]: IDNA: {exc}") from exc
     return label
+
+
+def lookup_name(raw: str) -> str:
+    """The stored form of a name someone refers to (info, update, transfer …): lower case, and a U-label
+    turned into its A-label. No validation: a name that cannot be converted simply is not found."""
+    name = unicodedata.normalize("NFC", raw.strip().lower().rstrip("."))
+    if name.isascii():
+        return name
+    try:
+        return ".".join(a if a.isascii() else idna.encode(a).decode("ascii") for a in name.split("."))
+    except (idna.IDNAError, UnicodeError):
+        return name

@@ -29,6 +29,7 @@ from services.registry.domains import DOMAINS, HostAttr, check_glue
 from services.registry.groups import require_groups
 from services.registry.locks import CLIENT_LOCK, refuse_if_status
 from services.registry.money import Charge, charge, registrar_lock
+from services.registry.names import lookup_name
 from services.registry.override import override_after_transfer, override_events, status_after_transfer
 from services.registry.results import CommandRefused, Result
 from services.registry.users import Permission
@@ -94,7 +95,7 @@ def code_is_valid(ctx: ServiceContext, doc: dict[str, Any], code: str, now: date
 
 async def request_transfer_code(ctx: ServiceContext, actor: Actor, name: str, url: str | None = None) -> datetime:
     """Mail the code to the registrant (through the event the mailer reads); returns its expiry."""
-    name = name.strip().lower()
+    name = lookup_name(name)
 
     async def run(_: str) -> datetime:
         if url is not None:
@@ -153,7 +154,7 @@ async def _copy_registrant(ctx: ServiceContext, session: AsyncClientSession, ali
 
 
 async def transfer_domain(ctx: ServiceContext, actor: Actor, name: str, request: TransferRequest) -> dict[str, Any]:
-    name = name.strip().lower()
+    name = lookup_name(name)
 
     async def run(reference: str) -> dict[str, Any]:
         done: list[dict[str, Any]] = []
@@ -224,7 +225,7 @@ async def transfer_domain(ctx: ServiceContext, actor: Actor, name: str, request:
 
 async def domain_for_transfer(ctx: ServiceContext, actor: Actor, name: str, code: str) -> dict[str, Any]:
     """Info for a registrar that is not the sponsor but holds the valid transfer code (digest 4.4)."""
-    name = name.strip().lower()
+    name = lookup_name(name)
 
     async def run(_: str) -> dict[str, Any]:
         doc = await ctx.db[DOMAINS].find_one({"_id": name})

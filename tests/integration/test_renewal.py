@@ -179,6 +179,8 @@ async def test_an_idn_is_stored_as_its_a_label(registry: httpx.AsyncClient, cloc
     assert created["name"] == "xn--caf-dma.be"
     assert datetime.fromisoformat(created["expires_at"]) == datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
     assert (await registry.get("/api/domains/xn--caf-dma.be", headers=await login(registry))).status_code == 200
+    # referred to by its U-label in later commands too
+    assert (await registry.get("/api/domains/café.be", headers=await login(registry))).json()["name"] == "xn--caf-dma.be"
     me = await login(registry)
     bogus = await registry.post("/api/domains", headers=me, json={"name": "xn--zzzzzz.be", "registrant": "a100001-demo"})
     assert bogus.json()["detail"]["result_code"] == 2005, bogus.text

@@ -50,3 +50,12 @@ def test_a_u_label_under_another_tld_is_a_policy_refusal() -> None:
     with pytest.raises(CommandRefused) as refused:
         parse_domain_name("café.fr", ("be",))
     assert refused.value.result == Result.PARAMETER_VALUE_POLICY
+
+
+def test_lookup_name_finds_the_stored_a_label() -> None:
+    from services.registry.names import lookup_name
+
+    assert lookup_name(" Café.BE. ") == "xn--caf-dma.be"
+    assert lookup_name("example.be") == "example.be"
+    assert lookup_name("xn--caf-dma.be") == "xn--caf-dma.be"
+    assert lookup_name("☃☃\u0000.be").endswith(".be")  # not convertible: returned as is, then simply not found

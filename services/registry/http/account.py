@@ -15,7 +15,7 @@ from services.registry.http.errors import refusal
 from services.registry.registrar_model import EmailCategories, EppSettings, ProductUrls, Profile
 from services.registry.registrars import get_registrar, public_view, update_section
 from services.registry.results import CommandRefused, Result
-from services.registry.users import Permission, User, Users
+from services.registry.users import Permission, User
 from shared.events import CommandType
 from shared.events.registrars import UserCreated, UserDeleted, UserUpdated
 from shared.runtime import ServiceContext
@@ -52,7 +52,7 @@ def router(ctx: ServiceContext) -> APIRouter:
     actor, _, users = authentication(ctx)
     Who = Annotated[Actor, Depends(actor)]
 
-    async def run(who: Actor, command: CommandType, obj: str, work, requires: Permission | None = Permission.TRANSACTIONS) -> Any:  # noqa: ANN001
+    async def run(who: Actor, command: CommandType, obj: str, work, requires: Permission | None = Permission.TRANSACTIONS) -> Any:
         try:
             return await execute(ctx, who, command, obj, work, requires=requires)
         except CommandRefused as exc:

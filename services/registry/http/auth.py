@@ -39,7 +39,7 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def authentication(ctx: ServiceContext):  # noqa: ANN201 - FastAPI dependencies
+def authentication(ctx: ServiceContext):
     tokens = SessionTokens(ctx.settings.internal_secret)  # signed: every service can verify them
     users = Users(ctx.db, tokens) if hasattr(ctx, "db") else None
 

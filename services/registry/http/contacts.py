@@ -27,7 +27,7 @@ def router(ctx: ServiceContext) -> APIRouter:
     actor, _, _ = authentication(ctx)
     Who = Annotated[Actor, Depends(actor)]
 
-    async def run(call) -> Any:  # noqa: ANN001
+    async def run(call) -> Any:
         try:
             return await call
         except CommandRefused as exc:

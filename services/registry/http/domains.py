@@ -11,8 +11,8 @@ from pydantic import AwareDatetime, BaseModel, Field
 from services.registry.commands import Actor
 from services.registry.domains import Domain, HostAttr, create_domain, info_domain
 from services.registry.http.auth import authentication
-from services.registry.lifecycle import delete_domain, reactivate_domain, undelete_domain, update_domain
 from services.registry.http.errors import refusal
+from services.registry.lifecycle import delete_domain, reactivate_domain, undelete_domain, update_domain
 from services.registry.results import CommandRefused
 from services.registry.transfers import domain_for_transfer
 from shared.runtime import ServiceContext

@@ -19,7 +19,7 @@ def router(ctx: ServiceContext) -> APIRouter:
     actor, _, _ = authentication(ctx)
     Who = Annotated[Actor, Depends(actor)]
 
-    async def run(call) -> Any:  # noqa: ANN001
+    async def run(call) -> Any:
         try:
             return await call
         except CommandRefused as exc:
@@ -27,7 +27,7 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     for kind, model, path in ((NS, NameServerGroup, "nsgroups"), (KEYS, KeyGroup, "keygroups")):
 
-        def routes(kind=kind, model=model, path=path) -> None:  # noqa: ANN001 - binds the loop's values
+        def routes(kind=kind, model=model, path=path) -> None:
             async def create(body: model, who: Who) -> dict[str, Any]:  # type: ignore[valid-type]
                 return await run(save_group(ctx, who, kind, body, create=True))
 
