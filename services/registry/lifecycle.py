@@ -226,11 +226,11 @@ async def run_lifecycle(ctx: ServiceContext) -> dict[str, int]:
     for doc in due:
         available_on = now + timedelta(days=settings.quarantine_days)
 
-        async def quarantine(session: AsyncClientSession, name: str = doc["_id"], available_on: datetime = available_on) -> None:
+        async def quarantine(session: AsyncClientSession, name: str = doc["_id"], available_on: datetime = available_on) -> bool:
             current = await ctx.db[DOMAINS].find_one({"_id": name}, session=session)
             if not current or current["status"] != "REGISTERED" or not current.get("delete_date") \
                     or current["delete_date"] > now:
-                return  # undeleted or rescheduled meanwhile
+                return False  # undeleted or rescheduled meanwhile
             await ctx.db[DOMAINS].update_one(
                 {"_id": name}, {"$set": {"status": "QUARANTINE", "quarantined_at": now, "available_on": available_on}},
                 session=session,
@@ -238,28 +238,29 @@ async def run_lifecycle(ctx: ServiceContext) -> dict[str, int]:
             await ctx.outbox.add([new_event(DomainQuarantined(name=name, quarantined_at=now, available_on=available_on),
                                             registrar_id=current["registrar_id"], correlation_id=None, clock=ctx.clock)],
                                  session)
-            counts["quarantined"] += 1
+            return True
 
-        await in_transaction(ctx.client, quarantine)
+        # counted after the commit: a transaction the driver retries runs its callback again
+        counts["quarantined"] += await in_transaction(ctx.client, quarantine)
     ended = await ctx.db[DOMAINS].find({"status": "QUARANTINE", "available_on": {"$lte": now}}, {"_id": 1}).to_list()
     for doc in ended:
-        async def release(session: AsyncClientSession, name: str = doc["_id"]) -> None:
+        async def release(session: AsyncClientSession, name: str = doc["_id"]) -> bool:
             current = await ctx.db[DOMAINS].find_one({"_id": name}, session=session)
             if not current or current["status"] != "QUARANTINE" or current["available_on"] > now:
-                return
+                return False
             await ctx.db[DOMAINS].delete_one({"_id": name}, session=session)
             await ctx.outbox.add([new_event(DomainReleased(name=name), registrar_id=current["registrar_id"],
                                             correlation_id=None, clock=ctx.clock)], session)
-            counts["released"] += 1
+            return True
 
-        await in_transaction(ctx.client, release)
+        counts["released"] += await in_transaction(ctx.client, release)
     for complaint_id in await due_complaints(ctx, now):
-        async def lift(session: AsyncClientSession, complaint_id: str = complaint_id) -> None:
+        async def lift(session: AsyncClientSession, complaint_id: str = complaint_id) -> bool:
             events = await lift_unanswered(ctx, session, complaint_id, now)
             await ctx.outbox.add(events, session)
-            counts["locks_lifted"] += bool(events)
+            return bool(events)
 
-        await in_transaction(ctx.client, lift)
+        counts["locks_lifted"] += await in_transaction(ctx.client, lift)
     if any(counts.values()):
         ctx.committed()
         log.info("lifecycle: %(quarantined)d quarantined, %(released)d released, %(locks_lifted)d locks lifted "
