@@ -39,6 +39,7 @@ from shared.events.groups import (
 )
 from shared.events.hitpoints import HitpointsThresholdReached, RegistrarBlocked, RegistrarUnblocked
 from shared.events.money import PayingTransactionRecorded, PrepaymentReceived, WatermarkReached
+from shared.events.notifications import EmailBounced
 from shared.events.registrars import (
     RegistrarActivated,
     RegistrarActivationFailed,
@@ -51,7 +52,14 @@ from shared.events.registrars import (
     UserDeleted,
     UserUpdated,
 )
-from shared.events.verification import VerificationApproved, VerificationFailed, VerificationRequired
+from shared.events.reports import QuarterlyReportReady
+from shared.events.verification import (
+    VerificationApproved,
+    VerificationFailed,
+    VerificationLinkResent,
+    VerificationRequired,
+    VerificationUndone,
+)
 
 CATALOGUE: dict[tuple[str, int], type[EventPayload]] = {
     (model.event_type, model.event_version): model
@@ -74,6 +82,8 @@ CATALOGUE: dict[tuple[str, int], type[EventPayload]] = {
         VerificationRequired,
         VerificationApproved,
         VerificationFailed,
+        VerificationUndone,
+        VerificationLinkResent,
         ContactCreated,
         ContactUpdated,
         ContactDeleted,
@@ -98,6 +108,8 @@ CATALOGUE: dict[tuple[str, int], type[EventPayload]] = {
         RegistrarUnblocked,
         HitpointsThresholdReached,
         DomainRenewed,
+        QuarterlyReportReady,
+        EmailBounced,
     )
 }
 

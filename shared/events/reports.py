@@ -1,0 +1,19 @@
+"""Report events (published by the reporting service). Notifications mails the registrar when a new quarterly
+report is ready."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.events.envelope import EventPayload
+
+
+class QuarterlyReportReady(EventPayload):
+    """A registrar's quarterly .be registrar report was generated (envelope registrar_id: whose report)."""
+
+    event_type = "report.quarterly_ready"
+    producer = "reporting"
+
+    quarter: str = Field(description="the quarter reported on, e.g. 2026-Q3")
+    url: str = Field(description="where a user with the reports permission reads it (HTML)")
+    zip_name: str = Field(description="the raw-data archive's file name")
