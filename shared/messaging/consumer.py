@@ -114,7 +114,7 @@ class EventConsumer:
                 flags = await self.processed.apply_batch(self.name, [(e, h) for e, h, _ in batch])
             except Exception as exc:
                 if len(batch) == 1:
-                    batch[0][2].set_exception(exc)
+                    _settle(batch[0][2], exc=exc)
                 else:
                     log.warning("a batch of %d events failed; applying them one by one", len(batch), exc_info=True)
                     await self._apply_one_by_one(batch)
@@ -122,7 +122,7 @@ class EventConsumer:
             if self.on_applied is not None and any(flags):
                 self.on_applied()
             for (_, _, applied), flag in zip(batch, flags, strict=True):
-                applied.set_result(flag)
+                _settle(applied, flag)
 
     async def _apply_one_by_one(self, batch: list[_Pending]) -> None:
         for event, handler, applied in batch:
@@ -130,15 +130,27 @@ class EventConsumer:
                 ran_now = await self.processed.apply_once(self.name, event, handler)
                 if self.on_applied is not None and ran_now:
                     self.on_applied()
-                applied.set_result(ran_now)
+                _settle(applied, ran_now)
             except Exception as exc:  # this event's own failure: it alone is requeued
-                applied.set_exception(exc)
+                _settle(applied, exc=exc)
 
     async def close(self) -> None:
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
+
+
+def _settle(applied: asyncio.Future[bool], flag: bool = False, exc: BaseException | None = None) -> None:
+    """Hand the outcome to the waiting delivery, unless it is gone: a broker connection reset cancels the
+    deliveries in flight (their futures with them), and setting a cancelled future would kill the worker
+    and leave the rest of its batch waiting for ever. The event is redelivered and found applied."""
+    if applied.done():
+        return
+    if exc is not None:
+        applied.set_exception(exc)
+    else:
+        applied.set_result(flag)
 
 
 def _type_of(message: RabbitMessage) -> str:
