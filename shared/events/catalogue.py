@@ -31,6 +31,7 @@ from shared.events.domains import (
     TransferCodeSent,
 )
 from shared.events.envelope import EventEnvelope, EventPayload
+from shared.events.feeds import DomainRevoked, InfectionReported, SupportCaseOpened
 from shared.events.groups import (
     KeyGroupChanged,
     KeyGroupDeleted,
@@ -39,7 +40,7 @@ from shared.events.groups import (
 )
 from shared.events.hitpoints import HitpointsThresholdReached, RegistrarBlocked, RegistrarUnblocked
 from shared.events.money import PayingTransactionRecorded, PrepaymentReceived, WatermarkReached
-from shared.events.notifications import EmailBounced
+from shared.events.notifications import EmailBounced, PollMessageAcknowledged
 from shared.events.registrars import (
     RegistrarActivated,
     RegistrarActivationFailed,
@@ -52,12 +53,13 @@ from shared.events.registrars import (
     UserDeleted,
     UserUpdated,
 )
-from shared.events.reports import QuarterlyReportReady
+from shared.events.reports import DailyReportsGenerated, QuarterlyReportReady
 from shared.events.verification import (
     VerificationApproved,
     VerificationFailed,
     VerificationLinkResent,
     VerificationRequired,
+    VerificationSupportNotice,
     VerificationUndone,
 )
 
@@ -84,6 +86,7 @@ CATALOGUE: dict[tuple[str, int], type[EventPayload]] = {
         VerificationFailed,
         VerificationUndone,
         VerificationLinkResent,
+        VerificationSupportNotice,
         ContactCreated,
         ContactUpdated,
         ContactDeleted,
@@ -109,7 +112,12 @@ CATALOGUE: dict[tuple[str, int], type[EventPayload]] = {
         HitpointsThresholdReached,
         DomainRenewed,
         QuarterlyReportReady,
+        DailyReportsGenerated,
+        DomainRevoked,
+        InfectionReported,
+        SupportCaseOpened,
         EmailBounced,
+        PollMessageAcknowledged,
     )
 }
 

@@ -50,3 +50,6 @@ class ContactDeleted(EventPayload):
 
     alias: str
     type: str
+    # optional (added for notifications): the registry's clean-up deleted it, not its registrar; only then
+    # is the registrar told (DEL_CONTACT_BY_REGISTRY)
+    by_registry: bool = False

@@ -17,6 +17,9 @@ class RegistrarCreated(EventPayload):
     products: list[str] = Field(description="TLDs the registrar is accredited for, e.g. ['be']")
     languages: list[str] = Field(description="ordered preference of nl, fr, en")
     email: str
+    # optional (added for notifications): where structured (CPS) mail goes, and whether EPP poll is on
+    automated_email: str | None = Field(default=None, description="the automated e-mail address (CPS mails)")
+    poll: bool | None = Field(default=None, description="EPP poll messages switched on")
 
 
 class RegistrarActivated(EventPayload):

@@ -90,3 +90,17 @@ class VerificationUndone(EventPayload):
     producer = "verification"
 
     contact: str
+
+
+class VerificationSupportNotice(EventPayload):
+    """Something about a registrant's verification that support staff must look at: a verified contact was
+    updated (they check the new data by hand), a registrant used every attempt, or an individual reached
+    the cap of verifications. Added in the verification service's issue; for support's mailbox."""
+
+    event_type = "verification.support_notice"
+    producer = "verification"
+
+    contact: str
+    case_id: str | None = None
+    reason: str = Field(description="verified_contact_updated | attempts_exhausted | individual_cap_reached")
+    detail: str | None = None
