@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -28,6 +29,16 @@ from shared.runtime import ServiceContext
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 REGISTRARS = "registrars"
+# The registrar document check_standing read for the command running in this task, so the command's rules need
+# not read it again (one round trip less per command); products ride along because domain creates need them.
+_STANDING: ContextVar[dict[str, Any] | None] = ContextVar("standing_registrar", default=None)
+STANDING_FIELDS = {"status": 1, "blocked_until": 1, "products": 1}
+
+
+def standing_registrar(registrar_id: str) -> dict[str, Any] | None:
+    """The registrar as this command's standing check saw it (None outside a command or for another one)."""
+    doc = _STANDING.get()
+    return doc if doc is not None and doc.get("_id") == registrar_id else None
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,8 @@ def command_metrics(ctx: ServiceContext) -> Counter:
 
 async def check_standing(ctx: ServiceContext, actor: Actor, requires: Permission | None) -> None:
     """Refuse before the command's rules when the registrar or user may not act now."""
-    doc = await ctx.db[REGISTRARS].find_one({"_id": actor.registrar_id}, {"status": 1, "blocked_until": 1})
+    doc = await ctx.db[REGISTRARS].find_one({"_id": actor.registrar_id}, STANDING_FIELDS)
+    _STANDING.set(doc)
     if doc is None or doc["status"] != "ACTIVE":
         raise CommandRefused(
             Result.AUTHORIZATION_ERROR, f"registrar [{actor.registrar_id}] is not active", cause="registrar_inactive"

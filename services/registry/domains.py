@@ -12,7 +12,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from services.registry.commands import Actor, execute
+from services.registry.commands import Actor, execute, standing_registrar
 from services.registry.contacts import ContactType, require_roles
 from services.registry.groups import MAX_NAME_SERVERS, host_name, require_groups
 from services.registry.money import Charge, charge, registrar_lock
@@ -114,7 +114,8 @@ async def create_domain(
 
     async def run(reference: str) -> Domain:
         name, tld = parse_domain_name(raw_name, tlds)
-        registrar = await ctx.db["registrars"].find_one({"_id": actor.registrar_id}, {"products": 1})
+        registrar = standing_registrar(actor.registrar_id) or await ctx.db["registrars"].find_one(
+            {"_id": actor.registrar_id}, {"products": 1})
         if registrar is None or tld not in registrar.get("products", []):
             raise CommandRefused(Result.AUTHORIZATION_ERROR, f"registrar [{actor.registrar_id}] is not accredited for .{tld}")
         hosts, groups, keys = list(name_servers or []), sorted(set(nsgroups or [])), sorted(set(keygroups or []))
