@@ -29,6 +29,7 @@ from services.registry.override import (
     on_verification_approved,
     on_verification_failed,
     on_verification_required,
+    on_verification_undone,
 )
 from services.registry.registrars import (
     REGISTRAR_INDEXES,
@@ -42,7 +43,12 @@ from services.registry.users import USER_INDEXES
 from shared.clock import Clock, SystemClock
 from shared.events import CATALOGUE
 from shared.events.hitpoints import RegistrarBlocked, RegistrarUnblocked
-from shared.events.verification import VerificationApproved, VerificationFailed, VerificationRequired
+from shared.events.verification import (
+    VerificationApproved,
+    VerificationFailed,
+    VerificationRequired,
+    VerificationUndone,
+)
 from shared.messaging.consumer import Handlers
 from shared.runtime import ServiceContext, ServiceSpec, create_app
 
@@ -63,8 +69,11 @@ def handlers(ctx: ServiceContext) -> Handlers:
     async def failed(event, session):
         await on_verification_failed(ctx, event, session)
 
+    async def undone(event, session):
+        await on_verification_undone(ctx, event, session)
+
     return {RegistrarBlocked: blocked, RegistrarUnblocked: unblocked, VerificationRequired: required,
-            VerificationApproved: approved, VerificationFailed: failed}
+            VerificationApproved: approved, VerificationFailed: failed, VerificationUndone: undone}
 
 
 def build(settings: RegistrySettings | None = None, clock: Clock | None = None) -> FastAPI:

@@ -19,12 +19,25 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from services.registry.contacts import CONTACTS, VerificationStatus
 from shared.events import EventEnvelope, new_event
 from shared.events.domains import DomainOverrideChanged
-from shared.events.verification import VerificationApproved, VerificationFailed, VerificationRequired
+from shared.events.verification import (
+    VERIFICATION_LINK_SEAL,
+    VerificationApproved,
+    VerificationFailed,
+    VerificationRequired,
+    VerificationUndone,
+)
 from shared.runtime import ServiceContext
+from shared.sealing import Sealer, Unsealable
 
 DOMAINS = "domains"
 VERIFICATION = "verification"  # the kind of override the verification lifts; the registry may have others
 PENDING_REASON = "Registrant verification pending"
+# info-contact v2.0 dnsbe:verificationtype: AUTO when the registry's scoring selected the contact (the one
+# value the seed shows), REGISTRAR when the registrar verifies its contacts itself
+SELECTED_TYPE = "AUTO"
+REGISTRAR_TYPE = "REGISTRAR"
+# what the registry keeps on the contact while a verification is open (shown by info-contact, HTTP info)
+CASE_FIELDS = {"verification_url": "", "verification_case": ""}
 
 
 def published_name_servers(ctx: ServiceContext) -> list[str]:
@@ -92,9 +105,17 @@ def override_events(ctx: ServiceContext, domain: dict[str, Any], before: dict[st
 async def on_verification_required(ctx: ServiceContext, event: EventEnvelope[VerificationRequired],
                                    session: AsyncClientSession) -> None:
     p = event.payload
+    case: dict[str, Any] = {"verification": VerificationStatus.PENDING.value, "verification_type": SELECTED_TYPE}
+    if p.first and p.case_id and p.sealed_link:
+        # the registrar may fetch the URL (info-contact v2.0) to inform the registrant itself
+        try:
+            case |= {"verification_case": p.case_id,
+                     "verification_url": Sealer(ctx.settings.internal_secret, VERIFICATION_LINK_SEAL).open(p.sealed_link)}
+        except Unsealable:
+            pass  # sealed under another secret: the status still applies, the URL is not shown
     await ctx.db[CONTACTS].update_one(
         {"_id": p.contact, "verification": {"$ne": VerificationStatus.VERIFIED.value}},
-        {"$set": {"verification": VerificationStatus.PENDING.value}}, session=session)
+        {"$set": case}, session=session)
     domain = await ctx.db[DOMAINS].find_one({"_id": p.domain, "registrant": p.contact}, session=session)
     if domain is None or domain.get("override"):
         return  # transferred to another registrant meanwhile, or already overridden
@@ -106,8 +127,10 @@ async def on_verification_required(ctx: ServiceContext, event: EventEnvelope[Ver
 async def on_verification_approved(ctx: ServiceContext, event: EventEnvelope[VerificationApproved],
                                    session: AsyncClientSession) -> None:
     contact = event.payload.contact
-    await ctx.db[CONTACTS].update_one({"_id": contact}, {"$set": {"verification": VerificationStatus.VERIFIED.value}},
-                                      session=session)
+    kind = REGISTRAR_TYPE if event.payload.method == "registrar" else SELECTED_TYPE
+    await ctx.db[CONTACTS].update_one({"_id": contact}, {"$set": {"verification": VerificationStatus.VERIFIED.value,
+                                                                  "verification_type": kind},
+                                                         "$unset": CASE_FIELDS}, session=session)
     held = await ctx.db[DOMAINS].find({"registrant": contact, "override.kind": VERIFICATION},
                                       session=session).to_list()
     if held:
@@ -119,4 +142,15 @@ async def on_verification_approved(ctx: ServiceContext, event: EventEnvelope[Ver
 async def on_verification_failed(ctx: ServiceContext, event: EventEnvelope[VerificationFailed],
                                  session: AsyncClientSession) -> None:
     await ctx.db[CONTACTS].update_one({"_id": event.payload.contact},
-                                      {"$set": {"verification": VerificationStatus.FAILED.value}}, session=session)
+                                      {"$set": {"verification": VerificationStatus.FAILED.value},
+                                       "$unset": CASE_FIELDS}, session=session)
+
+
+async def on_verification_undone(ctx: ServiceContext, event: EventEnvelope[VerificationUndone],
+                                 session: AsyncClientSession) -> None:
+    """A verified registrant was updated: it is UNVERIFIED again (only from VERIFIED: a late event does not
+    move a contact that was selected again meanwhile). Its active domains stay active."""
+    await ctx.db[CONTACTS].update_one(
+        {"_id": event.payload.contact, "verification": VerificationStatus.VERIFIED.value},
+        {"$set": {"verification": VerificationStatus.UNVERIFIED.value}, "$unset": {"verification_type": ""}},
+        session=session)

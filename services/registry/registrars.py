@@ -116,7 +116,8 @@ async def insert_registrar(
 
     return [
         event(RegistrarCreated(name=new.name, products=doc["products"],
-                               languages=[lang.value for lang in new.profile.languages], email=str(new.profile.email))),
+                               languages=[lang.value for lang in new.profile.languages], email=str(new.profile.email),
+                               automated_email=str(new.profile.automated_email), poll=doc["epp_settings"]["poll"])),
         event(UserCreated(user_id=new.registrar_id, permissions=admin["permissions"])),
     ]
 
@@ -243,12 +244,15 @@ async def seed_demo_registrar(ctx: ServiceContext, settings: RegistrySettings, r
                 )
             return
         events = await insert_registrar(ctx, session, new, RegistrarStatus.ACTIVE, correlation_id=f"seed-{registrar_id}")
+        epp_settings = {"poll": True, "ip_addresses": ["127.0.0.1", "::1"]}
         await ctx.db[REGISTRARS].update_one(
             {"_id": registrar_id},
-            {"$set": {"balance_cents": settings.minimum_prepayment_cents,
-                      "epp_settings": {"poll": True, "ip_addresses": ["127.0.0.1", "::1"]}}},
+            {"$set": {"balance_cents": settings.minimum_prepayment_cents, "epp_settings": epp_settings}},
             session=session,
         )
+        # notifications learns of the poll switch from this event, as from any EPP settings change
+        events.append(new_event(RegistrarUpdated(section="epp_settings", changes=epp_settings), registrar_id=registrar_id,
+                                correlation_id=f"seed-{registrar_id}", clock=ctx.clock))
         events += await _seed_demo_contacts(ctx, session, registrar_id)
         await ctx.outbox.add(events, session)
 

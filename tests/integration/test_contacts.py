@@ -49,7 +49,7 @@ async def test_contact_lifecycle_and_its_events(registry: httpx.AsyncClient, nam
 
         assert (await registry.post("/api/contacts", json=contact("spare", "ONSITE"), headers=me)).status_code == 201
         assert (await registry.delete("/api/contacts/spare", headers=me)).status_code == 204
-        assert (await tap.wait_for("contact.deleted"))[0]["payload"] == {"alias": "spare", "type": "ONSITE"}
+        assert (await tap.wait_for("contact.deleted"))[0]["payload"] == {"alias": "spare", "type": "ONSITE", "by_registry": False}
     checked = (await registry.get("/api/contacts/check", params={"alias": ["jan-1", "free-one"]}, headers=me)).json()
     assert checked == {"jan-1": False, "free-one": True}
 

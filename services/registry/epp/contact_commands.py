@@ -111,6 +111,8 @@ async def info(ctx: ServiceContext, actor: Actor, command: etree._Element, exten
         sub(contact, DNSBE, "verification", c["verification"].lower())
         if c.get("verification_url"):
             sub(contact, DNSBE, "verificationurl", c["verification_url"])
+        if c.get("verification_type"):
+            sub(contact, DNSBE, "verificationtype", c["verification_type"])
     return Reply(res_data=data, extension=ext)
 
 
