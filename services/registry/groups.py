@@ -194,6 +194,18 @@ async def info_group(ctx: Any, actor: Actor, kind: _Kind, name: str) -> dict[str
     return await execute(ctx, actor, kind.info, name, run, requires=Permission.MY_REGISTRATIONS)
 
 
+async def check_groups(ctx: Any, actor: Actor, kind: _Kind, names: list[str]) -> dict[str, bool]:
+    """Which names the registrar can still give a new group (names are per registrar, so another's is free).
+    A read like info: it runs as the info command type (there is no check type in the catalogue)."""
+
+    async def run(_: str) -> dict[str, bool]:
+        taken = {d["name"] for d in await ctx.db[kind.collection].find(
+            {"registrar_id": actor.registrar_id, "name": {"$in": names}}, {"name": 1}).to_list()}
+        return {name: name not in taken for name in names}
+
+    return await execute(ctx, actor, kind.info, ",".join(names)[:200], run, requires=Permission.MY_REGISTRATIONS)
+
+
 async def require_groups(
     ctx: Any, session: AsyncClientSession, registrar_id: str, nsgroups: list[str], keygroups: list[str]
 ) -> None:

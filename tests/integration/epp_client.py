@@ -14,6 +14,9 @@ NS = {
     "domain": "urn:ietf:params:xml:ns:domain-1.0",
     "contact": "urn:ietf:params:xml:ns:contact-1.0",
     "dnsbe": "http://www.dns.be/xml/epp/dnsbe-1.0",
+    "nsgroup": "http://www.dns.be/xml/epp/nsgroup-1.0",
+    "keygroup": "http://www.dns.be/xml/epp/keygroup-1.0",
+    "secDNS": "urn:ietf:params:xml:ns:secDNS-1.1",
 }
 HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>'
 EPP_OPEN = '<epp xmlns="urn:ietf:params:xml:ns:epp-1.0">'

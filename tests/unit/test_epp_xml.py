@@ -231,8 +231,8 @@ def test_object_service_not_offered_is_2307() -> None:
 
 
 def test_unknown_object_namespace_is_2307_not_2001() -> None:
-    data = command('<create><nsgroup:create xmlns:nsgroup="http://www.dns.be/xml/epp/nsgroup-1.0">'
-                   "<nsgroup:name>nsg-1</nsgroup:name></nsgroup:create></create>")
+    data = command('<create><widget:create xmlns:widget="http://example.invalid/widget-1.0">'
+                   "<widget:name>w-1</widget:name></widget:create></create>")
     with pytest.raises(EppXmlError) as caught:
         implemented(data)
     assert caught.value.code == 2307
@@ -578,3 +578,100 @@ def test_schema_loading_stays_local() -> None:
     with pytest.raises(etree.XMLSchemaParseError):
         etree.XMLSchema(doc)
     assert set(xml.SCHEMA_FILES.values()) <= {p.name for p in xml.SCHEMA_DIR.glob("*.xsd")}
+
+
+# -- DNS Belgium's nsgroup-1.0 and keygroup-1.0 objects, secDNS-1.1 on domains ---------------------------------------
+
+NSGROUP = "http://www.dns.be/xml/epp/nsgroup-1.0"
+KEYGROUP = "http://www.dns.be/xml/epp/keygroup-1.0"
+PUBKEY = "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ=="
+KEY = ("<keygroup:key><keygroup:flags>257</keygroup:flags><keygroup:protocol>3</keygroup:protocol>"
+       f"<keygroup:alg>13</keygroup:alg><keygroup:pubKey>{PUBKEY}</keygroup:pubKey></keygroup:key>")
+
+
+def ns_cmd(verb: str, inner: str) -> bytes:
+    return command(f'<{verb}><nsgroup:{verb} xmlns:nsgroup="{NSGROUP}">{inner}</nsgroup:{verb}></{verb}>')
+
+
+def key_cmd(verb: str, inner: str) -> bytes:
+    return command(f'<{verb}><keygroup:{verb} xmlns:keygroup="{KEYGROUP}">{inner}</keygroup:{verb}></{verb}>')
+
+
+GROUP_REQUESTS = {
+    "nsgroup create": ns_cmd("create", "<nsgroup:name>nsg-1.a</nsgroup:name><nsgroup:ns>ns1.example.net</nsgroup:ns>"
+                                       "<nsgroup:ns>ns2.example.net</nsgroup:ns>"),
+    "nsgroup update": ns_cmd("update", "<nsgroup:name>nsg-1</nsgroup:name><nsgroup:ns>ns1.example.net</nsgroup:ns>"),
+    "nsgroup check": ns_cmd("check", "<nsgroup:name>a</nsgroup:name><nsgroup:name>b</nsgroup:name>"),
+    "nsgroup info": ns_cmd("info", "<nsgroup:name>nsg-1</nsgroup:name>"),
+    "nsgroup delete": ns_cmd("delete", "<nsgroup:name>nsg-1</nsgroup:name>"),
+    "keygroup create": key_cmd("create", f"<keygroup:name>kg-1</keygroup:name>{KEY}{KEY}"),
+    "keygroup update": key_cmd("update", f"<keygroup:name>kg-1</keygroup:name>{KEY}"),
+    "keygroup check": key_cmd("check", "<keygroup:name>kg-1</keygroup:name>"),
+    "keygroup info": key_cmd("info", "<keygroup:name>kg-1</keygroup:name>"),
+    "keygroup delete": key_cmd("delete", "<keygroup:name>kg-1</keygroup:name>"),
+    "secDNS keyData on domain create (RFC 5910 5.2)": command(
+        "<create><domain:create><domain:name>example.be</domain:name><domain:registrant>jd1234</domain:registrant>"
+        "<domain:authInfo><domain:pw>x</domain:pw></domain:authInfo></domain:create></create>",
+        f"<secDNS:create><secDNS:keyData><secDNS:flags>257</secDNS:flags><secDNS:protocol>3</secDNS:protocol>"
+        f"<secDNS:alg>13</secDNS:alg><secDNS:pubKey>{PUBKEY}</secDNS:pubKey></secDNS:keyData></secDNS:create>"),
+    "secDNS rem all on domain update": command(
+        "<update><domain:update><domain:name>example.be</domain:name></domain:update></update>",
+        "<secDNS:update><secDNS:rem><secDNS:all>true</secDNS:all></secDNS:rem></secDNS:update>"),
+}
+
+
+@pytest.mark.parametrize("name", list(GROUP_REQUESTS))
+def test_group_and_secdns_requests_validate(name: str) -> None:
+    root = parse_frame(GROUP_REQUESTS[name])
+    require_implemented(root, IMPLEMENTED, [DOMAIN, CONTACT, NSGROUP, KEYGROUP], [SECDNS, DNSBE_NS])
+    cmd = command_of(root)
+    assert cmd is not None and cmd.verb in name
+
+
+GROUP_REFUSED = {
+    "nsgroup without name server": ns_cmd("create", "<nsgroup:name>nsg-1</nsgroup:name>"),
+    "nsgroup with ten name servers": ns_cmd("create", "<nsgroup:name>nsg-1</nsgroup:name>"
+                                            + "<nsgroup:ns>ns.example.net</nsgroup:ns>" * 10),
+    "nsgroup name with a space": ns_cmd("info", "<nsgroup:name>nsg 1</nsgroup:name>"),
+    "nsgroup name starting with a hyphen": ns_cmd("info", "<nsgroup:name>-nsg</nsgroup:name>"),
+    "nsgroup address (no glue in groups)": ns_cmd("create", "<nsgroup:name>n</nsgroup:name><nsgroup:ns>ns.x.be"
+                                                  "</nsgroup:ns><nsgroup:addr>192.0.2.1</nsgroup:addr>"),
+    "keygroup with five keys": key_cmd("create", "<keygroup:name>kg-1</keygroup:name>" + KEY * 5),
+    "keygroup without key": key_cmd("create", "<keygroup:name>kg-1</keygroup:name>"),
+    "keygroup key not base64": key_cmd("create", "<keygroup:name>kg-1</keygroup:name>" + KEY.replace(PUBKEY, "*!")),
+    "keygroup flags out of range": key_cmd("create", "<keygroup:name>kg</keygroup:name>"
+                                           + KEY.replace(">257<", ">70000<")),
+    "keygroup key missing alg": key_cmd("create", "<keygroup:name>kg</keygroup:name>"
+                                        + KEY.replace("<keygroup:alg>13</keygroup:alg>", "")),
+    "secDNS pubKey not base64": command(
+        "<create><domain:create><domain:name>example.be</domain:name><domain:registrant>jd1234</domain:registrant>"
+        "<domain:authInfo><domain:pw>x</domain:pw></domain:authInfo></domain:create></create>",
+        "<secDNS:create><secDNS:keyData><secDNS:flags>257</secDNS:flags><secDNS:protocol>3</secDNS:protocol>"
+        "<secDNS:alg>13</secDNS:alg><secDNS:pubKey>*</secDNS:pubKey></secDNS:keyData></secDNS:create>"),
+}
+
+
+@pytest.mark.parametrize("name", list(GROUP_REFUSED))
+def test_malformed_group_and_secdns_requests_are_2001(name: str) -> None:
+    assert refused(GROUP_REFUSED[name]).code == 2001
+
+
+def test_group_replies_and_greeting_validate() -> None:
+    chk = etree.Element(f"{{{NSGROUP}}}chkData", nsmap={"nsgroup": NSGROUP})
+    cd = etree.SubElement(chk, f"{{{NSGROUP}}}cd")
+    etree.SubElement(cd, f"{{{NSGROUP}}}name", avail="0").text = "nsg-1"
+    etree.SubElement(cd, f"{{{NSGROUP}}}reason").text = "in use"
+    valid(response(1000, None, "ABC-1", "SV-1", res_data=chk))
+    inf = etree.fromstring(f'<keygroup:infData xmlns:keygroup="{KEYGROUP}"><keygroup:name>kg-1</keygroup:name>{KEY}'
+                           "</keygroup:infData>")
+    sec = etree.fromstring(f'<secDNS:infData xmlns:secDNS="{SECDNS}"><secDNS:keyData><secDNS:flags>257</secDNS:flags>'
+                           "<secDNS:protocol>3</secDNS:protocol><secDNS:alg>13</secDNS:alg>"
+                           f"<secDNS:pubKey>{PUBKEY}</secDNS:pubKey></secDNS:keyData></secDNS:infData>")
+    holder = etree.Element(f"{{{EPP_NS}}}extension")
+    holder.append(sec)
+    valid(response(1000, None, "ABC-1", "SV-1", res_data=inf, extension=holder))
+    bad = etree.fromstring(f'<keygroup:infData xmlns:keygroup="{KEYGROUP}"><keygroup:name>kg-1</keygroup:name>'
+                           "</keygroup:infData>")
+    assert not xml.SCHEMA.validate(etree.fromstring(response(1000, None, "A", "S", res_data=bad)))
+    root = valid(greeting("srv", datetime(2026, 1, 1), [DOMAIN, CONTACT, NSGROUP, KEYGROUP], [SECDNS, DNSBE_NS]))
+    assert root.xpath("e:greeting/e:svcMenu/e:objURI/text()", namespaces={"e": EPP_NS})[2:] == [NSGROUP, KEYGROUP]

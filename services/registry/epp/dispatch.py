@@ -12,8 +12,19 @@ from typing import Any
 from lxml import etree
 
 from services.registry.commands import Actor
-from services.registry.epp import contact_commands, domain_commands, poll_commands
-from services.registry.epp.ns import CONTACT, DNSBE, DOMAIN, EPP, EXTENSIONS, OBJECTS, q, text
+from services.registry.epp import contact_commands, domain_commands, group_commands, poll_commands
+from services.registry.epp.ns import (
+    CONTACT,
+    DNSBE,
+    DOMAIN,
+    EPP,
+    EXTENSIONS,
+    KEYGROUP,
+    NSGROUP,
+    OBJECTS,
+    q,
+    text,
+)
 from services.registry.epp.reply import Reply
 from services.registry.epp.session import EppSession, RateLimiter, SessionTable, login
 from services.registry.epp.xml import EppXmlError, greeting, parse_frame, response
@@ -28,6 +39,8 @@ OBJECT_HANDLERS: dict[tuple[str, str], Handler] = {
     ("check", CONTACT): contact_commands.check, ("info", CONTACT): contact_commands.info,
     ("create", CONTACT): contact_commands.create, ("update", CONTACT): contact_commands.update,
     ("delete", CONTACT): contact_commands.delete,
+    **{(verb, group): getattr(group_commands, verb) for group in (NSGROUP, KEYGROUP)
+       for verb in ("check", "info", "create", "update", "delete")},
 }
 DNSBE_COMMANDS = {"requestAuthCode": domain_commands.request_auth_code, "undelete": domain_commands.undelete,
                   "reactivate": domain_commands.reactivate}

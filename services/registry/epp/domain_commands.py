@@ -12,7 +12,7 @@ from lxml import etree
 from services.registry.availability import check_domains
 from services.registry.commands import Actor
 from services.registry.domains import HostAttr, create_domain, info_domain_document
-from services.registry.epp.ns import DNSBE, DOMAIN, element, q, stamp, sub, text, texts
+from services.registry.epp.ns import DNSBE, DOMAIN, EPP, SECDNS, element, q, stamp, sub, text, texts
 from services.registry.epp.reply import Reply
 from services.registry.lifecycle import (
     DomainChanges,
@@ -68,6 +68,43 @@ def _dnsbe(extension: etree._Element | None, *path: str) -> etree._Element | Non
             return None
         node = node.find(q(DNSBE, tag))
     return node
+
+
+def _refuse_secdns(extension: etree._Element | None) -> None:
+    """A .be domain holds its DNSSEC keys through key groups (keygroup-1.0, named in dnsbe:keygroup); keys given
+    on the domain itself (secDNS keyData) are refused rather than ignored, and DS data never applies: the
+    registry derives DS from keys (digest 7.2)."""
+    if extension is None:
+        return
+    for tag in ("create", "update"):
+        node = extension.find(q(SECDNS, tag))
+        if node is None:
+            continue
+        if next(node.iter(q(SECDNS, "dsData")), None) is not None:
+            raise CommandRefused(Result.UNIMPLEMENTED_OPTION, "secDNS dsData is not supported: .be takes keys "
+                                                              "(keyData) and derives DS itself")
+        raise CommandRefused(Result.UNIMPLEMENTED_OPTION, "DNSSEC keys are set through key groups: create a "
+                                                          "keygroup-1.0 object and name it in dnsbe:keygroup")
+
+
+async def _secdns_info(ctx: ServiceContext, doc: dict[str, Any]) -> etree._Element | None:
+    """The keys of the domain's key groups, in RFC 5910 keyData form, so a secDNS client sees them."""
+    names = doc.get("keygroups", [])
+    if not names:
+        return None
+    groups = await ctx.db["keygroups"].find({"registrar_id": doc["registrar_id"], "name": {"$in": names}},
+                                            {"name": 1, "keys": 1}).to_list()
+    keys = [k for g in sorted(groups, key=lambda g: g["name"]) for k in g.get("keys", [])]
+    if not keys:
+        return None
+    data = element(SECDNS, "infData")
+    for key in keys:
+        node = sub(data, SECDNS, "keyData")
+        sub(node, SECDNS, "flags", str(key["flags"]))
+        sub(node, SECDNS, "protocol", str(key["protocol"]))
+        sub(node, SECDNS, "alg", str(key["algorithm"]))
+        sub(node, SECDNS, "pubKey", key["public_key"])
+    return data
 
 
 def _period(command: etree._Element) -> None:
@@ -146,11 +183,17 @@ async def info(ctx: ServiceContext, actor: Actor, command: etree._Element, exten
             sub(d, DNSBE, "nameserversOverridden", "true", reason=doc["override"]["reason"])
         if doc.get("delete_date"):
             sub(d, DNSBE, "deletionDate", stamp(doc["delete_date"]))
+    secdns = await _secdns_info(ctx, doc)
+    if secdns is not None:
+        holder = etree.Element(q(EPP, "extension"))
+        holder.extend([secdns] + ([ext] if ext is not None else []))
+        ext = holder
     return Reply(res_data=data, extension=ext)
 
 
 async def create(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
     _period(command)
+    _refuse_secdns(extension)
     ext = _dnsbe(extension, "create", "domain")
     domain = await create_domain(
         ctx, actor, text(command, DOMAIN, "name") or "", text(command, DOMAIN, "registrant") or "",
@@ -170,6 +213,7 @@ async def update(ctx: ServiceContext, actor: Actor, command: etree._Element, ext
     """domain:add / domain:rem go to the registry's update rule; the clientTransferProhibited status to the
     lock rules (its text, if any, is the registrant's request the lock rests on)."""
     name = (text(command, DOMAIN, "name") or "").lower()
+    _refuse_secdns(extension)
     add, rem, chg = (command.find(q(DOMAIN, t)) for t in ("add", "rem", "chg"))
     if chg is not None and chg.find(q(DOMAIN, "registrant")) is not None:
         raise CommandRefused(Result.PARAMETER_VALUE_POLICY, "the registrant changes only through a transfer")

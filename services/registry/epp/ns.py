@@ -12,10 +12,13 @@ DOMAIN = "urn:ietf:params:xml:ns:domain-1.0"
 CONTACT = "urn:ietf:params:xml:ns:contact-1.0"
 SECDNS = "urn:ietf:params:xml:ns:secDNS-1.1"
 DNSBE = "http://www.dns.be/xml/epp/dnsbe-1.0"
+NSGROUP = "http://www.dns.be/xml/epp/nsgroup-1.0"
+KEYGROUP = "http://www.dns.be/xml/epp/keygroup-1.0"
 
-OBJECTS = [DOMAIN, CONTACT]
+OBJECTS = [DOMAIN, CONTACT, NSGROUP, KEYGROUP]
 EXTENSIONS = [SECDNS, DNSBE]
-PREFIX = {DOMAIN: "domain", CONTACT: "contact", DNSBE: "dnsbe", SECDNS: "secDNS"}
+PREFIX = {DOMAIN: "domain", CONTACT: "contact", DNSBE: "dnsbe", SECDNS: "secDNS", NSGROUP: "nsgroup",
+          KEYGROUP: "keygroup"}
 
 
 def q(namespace: str, tag: str) -> str:

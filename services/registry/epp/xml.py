@@ -26,6 +26,8 @@ SCHEMA_FILES = {
     "urn:ietf:params:xml:ns:contact-1.0": "contact-1.0.xsd",
     "urn:ietf:params:xml:ns:secDNS-1.1": "secDNS-1.1.xsd",
     DNSBE_NS: "dnsbe-1.0.xsd",
+    "http://www.dns.be/xml/epp/nsgroup-1.0": "nsgroup-1.0.xsd",
+    "http://www.dns.be/xml/epp/keygroup-1.0": "keygroup-1.0.xsd",
 }
 # Backstop only: the framing layer (epp_max_frame_bytes) refuses big frames before they get here.
 MAX_DOCUMENT_BYTES = 1 << 20

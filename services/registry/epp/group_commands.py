@@ -1,0 +1,113 @@
+"""EPP commands on DNS Belgium's name-server group and key group objects (nsgroup-1.0, keygroup-1.0):
+translate the XML, call the group rules in services/registry/groups.py, render the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+from pydantic import ValidationError
+
+from services.registry.commands import Actor, execute
+from services.registry.epp.ns import KEYGROUP, NSGROUP, element, q, sub, text, texts
+from services.registry.epp.reply import Reply
+from services.registry.groups import (
+    KEYS,
+    NS,
+    KeyGroup,
+    NameServerGroup,
+    check_groups,
+    delete_group,
+    info_group,
+    save_group,
+)
+from services.registry.results import CommandRefused, Result
+from shared.runtime import ServiceContext
+
+# Values the schema lets through but the registry's policy refuses (flags 257, protocol 3, supported algorithms).
+POLICY_FIELDS = {"flags", "protocol", "algorithm"}
+
+
+def _keys(command: etree._Element) -> list[dict[str, Any]]:
+    return [{"flags": text(k, KEYGROUP, "flags"), "protocol": text(k, KEYGROUP, "protocol"),
+             "algorithm": text(k, KEYGROUP, "alg"), "public_key": text(k, KEYGROUP, "pubKey") or ""}
+            for k in command.findall(q(KEYGROUP, "key"))]
+
+
+async def _refused(ctx: ServiceContext, actor: Actor, command: Any, name: str, refusal: CommandRefused) -> None:
+    """Bad input is refused through the command layer too, so it publishes command.failed like any refusal."""
+
+    async def run(_: str) -> None:
+        raise refusal
+
+    await execute(ctx, actor, command, name, run)
+
+
+async def _group(ctx: ServiceContext, actor: Actor, namespace: str, command: etree._Element,
+                 create: bool) -> NameServerGroup | KeyGroup:
+    name = text(command, namespace, "name") or ""
+    kind = NS if namespace == NSGROUP else KEYS
+    try:
+        if namespace == NSGROUP:
+            return NameServerGroup(name=name, name_servers=texts(command, NSGROUP, "ns"))
+        return KeyGroup(name=name, keys=_keys(command))  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        code = Result.PARAMETER_VALUE_POLICY if POLICY_FIELDS & {str(p) for p in first["loc"]} \
+            else Result.PARAMETER_VALUE_SYNTAX
+        where = ".".join(str(p) for p in first["loc"])
+        await _refused(ctx, actor, kind.new if create else kind.update, name,
+                       CommandRefused(code, f"invalid {kind.label}: {where}: {first['msg']}"))
+        raise AssertionError("unreachable") from exc  # _refused always raises
+
+
+def _kind(command: etree._Element) -> tuple[str, Any]:
+    namespace = etree.QName(command).namespace
+    return (NSGROUP, NS) if namespace == NSGROUP else (KEYGROUP, KEYS)
+
+
+async def check(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+    namespace, kind = _kind(command)
+    free = await check_groups(ctx, actor, kind, texts(command, namespace, "name"))
+    data = element(namespace, "chkData")
+    for name, available in free.items():
+        cd = sub(data, namespace, "cd")
+        sub(cd, namespace, "name", name, avail="1" if available else "0")
+        if not available:
+            sub(cd, namespace, "reason", "in use")
+    return Reply(res_data=data)
+
+
+async def info(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+    namespace, kind = _kind(command)
+    doc = await info_group(ctx, actor, kind, text(command, namespace, "name") or "")
+    data = element(namespace, "infData")
+    sub(data, namespace, "name", doc["name"])
+    for host in doc.get("name_servers", []):
+        sub(data, namespace, "ns", host)
+    for key in doc.get("keys", []):
+        node = sub(data, namespace, "key")
+        sub(node, namespace, "flags", str(key["flags"]))
+        sub(node, namespace, "protocol", str(key["protocol"]))
+        sub(node, namespace, "alg", str(key["algorithm"]))
+        sub(node, namespace, "pubKey", key["public_key"])
+    return Reply(res_data=data)
+
+
+async def create(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+    namespace, kind = _kind(command)
+    await save_group(ctx, actor, kind, await _group(ctx, actor, namespace, command, True), create=True)
+    return Reply()
+
+
+async def update(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+    """The update replaces the group's whole list (nsgroup:ns or keygroup:key), as a create would set it."""
+    namespace, kind = _kind(command)
+    await save_group(ctx, actor, kind, await _group(ctx, actor, namespace, command, False), create=False)
+    return Reply()
+
+
+async def delete(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+    namespace, kind = _kind(command)
+    await delete_group(ctx, actor, kind, text(command, namespace, "name") or "")
+    return Reply()
