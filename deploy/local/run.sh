@@ -7,4 +7,15 @@ prepare_platform
 cd "$ROOT"
 export SEED_DEMO_REGISTRAR="${SEED_DEMO_REGISTRAR:-true}"
 export OPERATOR_TOKEN="${OPERATOR_TOKEN:-operator-dev-token}"  # local only; set your own anywhere else
+export REPORTS_DIR="${REPORTS_DIR:-$DATA/reports}"  # the reporting service's report files
+# the notifications service's mail: a local SMTP catcher (mail in .data/mail) unless one listens already
+export SMTP_HOST="${SMTP_HOST:-127.0.0.1}" SMTP_PORT="${SMTP_PORT:-1025}"
+if ! port_open "$SMTP_HOST" "$SMTP_PORT"; then
+  "$PY" deploy/local/mailcatcher.py --port "$SMTP_PORT" --dir "$DATA/mail" &
+  CATCHER_PID=$!
+  wait_port "$SMTP_HOST" "$SMTP_PORT" 10 || die "the SMTP catcher did not start on $SMTP_PORT"
+  # keep the MongoDB clean-up prepare_platform may have set, and stop the catcher too
+  PREVIOUS_EXIT="$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\1/")"
+  trap "kill $CATCHER_PID 2>/dev/null; ${PREVIOUS_EXIT}" EXIT
+fi
 "$PY" deploy/local/platform.py

@@ -91,6 +91,9 @@ async def delete_namespace(namespace: str) -> None:
                 channel = await connection.channel()
                 with contextlib.suppress(Exception):
                     await channel.queue_delete(queue)
+        channel = await connection.channel()
+        with contextlib.suppress(Exception):  # the EPP poll request queue (shared/poll_rpc.py)
+            await channel.queue_delete(f"{namespace}.notifications.poll")
         for exchange in (f"{namespace}.registry.events", f"{namespace}.registry.events.dlx"):
             channel = await connection.channel()
             with contextlib.suppress(Exception):

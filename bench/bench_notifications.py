@@ -1,0 +1,164 @@
+"""Notifications: poll messages enqueued per second, and mails delivered per second over real SMTP.
+
+  poll    BENCH_EVENTS hitpoints.threshold_reached events for BENCH_REGISTRARS registrars with EPP poll on,
+          waiting in notifications' quorum queue; a notifications process starts and queues them all
+          (dedup record, registrar settings read, poll message insert, in micro-batched transactions).
+  mails   the same number of events for registrars with poll off: each becomes a CPS mail, recorded and
+          sent to a local aiosmtpd server on loopback (in this process); the figure is from start to the
+          last mail received by the server.
+  rpc     BENCH_RPC poll req+ack pairs over the broker (request/reply with direct reply-to), as the EPP
+          server sends them, one at a time: round trips per second.
+
+Run: .venv/bin/python bench/bench_notifications.py  (or make bench ARGS=bench/bench_notifications.py).
+Figures through the local MongoDB stand-in say more about the stand-in than about MongoDB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import platform
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.notifications.app import build
+from services.notifications.settings import NotificationsSettings
+from shared.clock import SystemClock
+from shared.events import EventEnvelope, new_event
+from shared.events.hitpoints import HitpointsThresholdReached
+from shared.events.registrars import RegistrarCreated
+from shared.poll_rpc import POLL_QUEUE, PollReply, PollRequest
+from tests.integration.infra import AMQP_URL, delete_namespace, eventually, running
+from tests.integration.smtp_server import SmtpCatcher
+
+N = int(os.environ.get("BENCH_EVENTS", "2000"))
+REGISTRARS = int(os.environ.get("BENCH_REGISTRARS", "20"))
+RPC = int(os.environ.get("BENCH_RPC", "300"))
+PREFETCH = int(os.environ.get("PREFETCH_COUNT", "256"))
+
+
+def event(payload: Any, registrar_id: str) -> EventEnvelope[Any]:
+    return new_event(payload, registrar_id=registrar_id, correlation_id=None, clock=SystemClock())
+
+
+async def publish(namespace: str, events: list[EventEnvelope[Any]]) -> None:
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(f"{namespace}.registry.events")
+        for first in range(0, len(events), 500):
+            await asyncio.gather(*(
+                exchange.publish(aio_pika.Message(e.to_json(), message_id=str(e.event_id), type=e.event_type,
+                                                  content_type="application/json",
+                                                  delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                                 routing_key=e.event_type)
+                for e in events[first:first + 500]
+            ))
+
+
+def registrars(poll: bool) -> tuple[list[str], list[EventEnvelope[Any]]]:
+    ids = [f"{'p' if poll else 'm'}bench{i:03d}" for i in range(REGISTRARS)]
+    created = [event(RegistrarCreated(name=r, products=["be"], languages=["en"], email=f"info@{r}.example",
+                                      automated_email=f"epp@{r}.example", poll=poll), r) for r in ids]
+    return ids, created
+
+
+def warnings(ids: list[str]) -> list[EventEnvelope[Any]]:
+    return [event(HitpointsThresholdReached(percent=80, hitpoints=i, limit=1000, reached_at=datetime.now(UTC)),
+                  ids[i % len(ids)]) for i in range(N)]
+
+
+async def run(namespace: str, smtp_port: int, poll: bool, done: Any) -> float:
+    settings = NotificationsSettings(namespace=namespace, log_level="WARNING", prefetch_count=PREFETCH,
+                                     smtp_port=smtp_port, dispatch_poll_seconds=0.05, gauges_interval_seconds=3600)
+    ids, created = registrars(poll)
+    app = build(settings)
+    async with running(app):  # declares the queue and its bindings; learns the registrars
+        await publish(namespace, created)
+        db = app.state.ctx.db
+
+        async def known() -> int:
+            return await db["registrars"].count_documents({})
+
+        await eventually(known, lambda n: n >= REGISTRARS, timeout=120)
+    await publish(namespace, warnings(ids))
+    app = build(settings)
+    started = time.perf_counter()
+    async with running(app):
+        await eventually(lambda: done(app.state.ctx.db), lambda n: n >= N, timeout=3600)
+        elapsed = time.perf_counter() - started
+        assert await done(app.state.ctx.db) == N, "every event applied exactly once"
+    return N / elapsed
+
+
+async def rpc(namespace: str, smtp_port: int) -> tuple[float, list[float], int]:
+    settings = NotificationsSettings(namespace=namespace, log_level="WARNING", smtp_port=smtp_port,
+                                     gauges_interval_seconds=3600)
+    ids, created = registrars(True)
+    app = build(settings)
+    async with running(app):
+        ctx = app.state.ctx
+        await publish(namespace, created + [event(HitpointsThresholdReached(
+            percent=80, hitpoints=i, limit=1000, reached_at=datetime.now(UTC)), ids[0]) for i in range(RPC)])
+
+        async def queued() -> int:
+            return await ctx.db["poll_messages"].count_documents({"registrar_id": ids[0]})
+
+        await eventually(queued, lambda n: n >= RPC, timeout=600)
+        started, pairs, timeouts = time.perf_counter(), [], 0
+        for _ in range(RPC):
+            began = time.perf_counter()
+            try:
+                raw = await ctx.broker.request(PollRequest(registrar_id=ids[0], op="req").model_dump_json().encode(),
+                                               queue=settings._ns(POLL_QUEUE), timeout=5)
+                head = PollReply.model_validate_json(raw.body).head
+                assert head is not None
+                raw = await ctx.broker.request(PollRequest(registrar_id=ids[0], op="ack", msg_id=head.msg_id)
+                                               .model_dump_json().encode(), queue=settings._ns(POLL_QUEUE), timeout=5)
+                assert PollReply.model_validate_json(raw.body).code in (1000, 2303)  # 2303: a timed-out ack landed
+            except TimeoutError:  # what the EPP server would answer 2400 to (it waits 5 s)
+                timeouts += 1
+                continue
+            pairs.append(time.perf_counter() - began)
+        return RPC / (time.perf_counter() - started), pairs, timeouts
+
+
+async def main() -> None:
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    namespaces = [f"b{uuid.uuid4().hex[:10]}" for _ in range(3)]
+    try:
+        async with SmtpCatcher() as smtp:
+            async def polled(db: Any) -> int:
+                return await db["poll_messages"].count_documents({})
+
+            async def mailed(_: Any) -> int:
+                return len(smtp.messages)
+
+            only = os.environ.get("BENCH_ONLY", "")
+            poll_rate = await run(namespaces[0], smtp.port, True, polled) if only in ("", "poll") else 0.0
+            mail_rate = await run(namespaces[1], smtp.port, False, mailed) if only in ("", "mails") else 0.0
+            rpc_rate, pairs, timeouts = await rpc(namespaces[2], smtp.port) if only in ("", "rpc") else (0.0, [0.0], 0)
+    finally:
+        for ns in namespaces:
+            await delete_namespace(ns)
+    print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"MONGODB_URL={os.environ.get('MONGODB_URL', '-')}, prefetch {PREFETCH}")
+    print(f"poll messages enqueued        {poll_rate:10.0f} /s   ({N} events, {REGISTRARS} registrars, poll on)")
+    print(f"CPS mails delivered (SMTP)    {mail_rate:10.0f} /s   ({N} events, {REGISTRARS} registrars, poll off)")
+    print(f"poll req+ack round trips      {rpc_rate:10.1f} /s   ({RPC} pairs over the broker, one at a time)")
+    ordered = sorted(pairs) or [0.0]
+    print(f"req+ack pair p50 / max        {ordered[len(ordered) // 2] * 1000:10.0f} / {ordered[-1] * 1000:.0f} ms"
+          f"   ({timeouts} requests over the EPP server's 5 s)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,39 @@
+"""The poll request/reply endpoint (shared/poll_rpc.py): the registry's EPP server asks over the broker, the
+answer goes back on the request's reply-to. Transport only: it translates and calls the application."""
+
+from __future__ import annotations
+
+import logging
+
+from faststream.rabbit import RabbitMessage, RabbitQueue
+from pydantic import ValidationError
+
+from services.notifications.service import notifications_of
+from services.notifications.settings import NotificationsSettings
+from shared.poll_rpc import POLL_QUEUE, PollReply, PollRequest
+from shared.runtime import ServiceContext
+
+log = logging.getLogger(__name__)
+
+
+def poll_queue(settings: NotificationsSettings) -> RabbitQueue:
+    # a request nobody answered within the TTL is dropped: the EPP server stopped waiting long before
+    return RabbitQueue(settings._ns(POLL_QUEUE), durable=True,
+                       arguments={"x-message-ttl": settings.poll_request_ttl_ms})
+
+
+def register_poll_responder(ctx: ServiceContext) -> None:
+    settings: NotificationsSettings = ctx.settings  # type: ignore[assignment]
+
+    @ctx.broker.subscriber(poll_queue(settings), title=f"{settings._ns(POLL_QUEUE)}:consume",
+                           description="EPP poll req/ack for a registrar's queue (PollRequest -> PollReply)")
+    async def on_poll(message: RabbitMessage) -> PollReply:
+        try:
+            request = PollRequest.model_validate_json(message.body)
+        except ValidationError as exc:
+            return PollReply(code=2001, message=f"malformed poll request: {exc.error_count()} error(s)")
+        try:
+            return await notifications_of(ctx).poll(request, channel="epp")
+        except Exception:
+            log.exception("poll %s for %s failed", request.op, request.registrar_id)
+            return PollReply(code=2400, message="the poll queue is unavailable; try again")

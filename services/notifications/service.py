@@ -1,0 +1,425 @@
+"""The notifications application: turns events into poll messages and mails, serves the poll queues,
+keeps the registrar and registrant read models, records bounces.
+
+The rules live in triggers.py (which message an event means), routing.py (channel, addresses,
+languages) and cps.py (the payload); this module reads and writes MongoDB around them. Everything an
+event causes is written in the consumer's transaction together with its processed-event record, so a
+redelivered event queues nothing twice; mails are sent afterwards by delivery.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from string import Template
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.notifications import cps
+from services.notifications.messages import MAILS, STRUCTURED, Audience, Category, Mail
+from services.notifications.metrics import DEPTH_BUCKETS, NotificationsMetrics, depth_bucket
+from services.notifications.routing import (
+    Channel,
+    RegistrarSettings,
+    category_addresses,
+    languages_for,
+    structured_route,
+)
+from services.notifications.settings import NotificationsSettings
+from services.notifications.store import CONTACTS, POLL, REGISTRARS
+from services.notifications.store import MAILS as MAIL_COLLECTION
+from services.notifications.triggers import (
+    Notice,
+    RegistrantMail,
+    RegistrarMail,
+    ToRegistrar,
+    domain_variables,
+    notices,
+)
+from shared.events import EventEnvelope, new_event
+from shared.events.contacts import ContactDeleted
+from shared.events.notifications import EmailBounced, PollMessageAcknowledged
+from shared.events.registrars import RegistrarCreated, RegistrarUpdated
+from shared.mongo.client import Document
+from shared.mongo.transactions import in_transaction
+from shared.poll_rpc import PollMessage, PollReply, PollRequest
+from shared.runtime import ServiceContext
+
+log = logging.getLogger(__name__)
+
+# registrar.updated sections and the profile fields notifications keeps
+PROFILE_FIELDS = ("email", "automated_email", "languages")
+CATEGORY_NAMES = tuple(c.value for c in Category if c is not Category.GENERAL)
+
+
+def utcnow() -> datetime:
+    """Wall time, for delivery scheduling and latency (operations, not registry rules)."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Writes:
+    """What a run of events (or one staff mail) writes, in a few bulk writes at the end of its transaction."""
+
+    poll: list[Document] = field(default_factory=list)
+    mails: list[UpdateOne] = field(default_factory=list)
+
+    async def flush(self, db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
+        if self.poll:
+            await db[POLL].insert_many(self.poll, ordered=True, session=session)
+        if self.mails:
+            await db[MAIL_COLLECTION].bulk_write(self.mails, ordered=True, session=session)
+        self.poll, self.mails = [], []
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    msg_id: str
+    message: str
+    queued_at: datetime
+    text: str
+    fields: dict[str, str]
+
+
+class Notifications:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        self.settings: NotificationsSettings = ctx.settings  # type: ignore[assignment]
+        self.metrics = NotificationsMetrics(ctx.metrics.registry)
+        self.poll_retention = timedelta(days=self.settings.poll_retention_days)
+        self.acked_retention = timedelta(days=self.settings.acked_retention_days)
+        self.mail_retention = timedelta(days=self.settings.sent_mail_retention_days)
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        return self.ctx.db
+
+    # -- read models -------------------------------------------------------------------------------------------
+
+    async def on_registrar_created(self, event: EventEnvelope[RegistrarCreated], session: AsyncClientSession) -> None:
+        p = event.payload
+        known = await self.db[REGISTRARS].find_one({"_id": event.registrar_id}, session=session) or {}
+        values: dict[str, Any] = {"name": p.name, "email": p.email, "languages": p.languages,
+                                  "automated_email": p.automated_email, "poll": p.poll}
+        # an update may have arrived first: it is newer than what the creation says
+        fresh = {k: v for k, v in values.items() if v is not None and k not in known}
+        if fresh:
+            await self.db[REGISTRARS].update_one({"_id": event.registrar_id}, {"$set": fresh}, upsert=True,
+                                                 session=session)
+
+    async def on_registrar_updated(self, event: EventEnvelope[RegistrarUpdated], session: AsyncClientSession) -> None:
+        p = event.payload
+        changes: dict[str, Any] = {}
+        if p.section == "profile":
+            changes = {k: p.changes[k] for k in PROFILE_FIELDS if k in p.changes}
+        elif p.section == "epp_settings" and "poll" in p.changes:
+            changes = {"poll": bool(p.changes["poll"])}
+        elif p.section == "email_categories":
+            changes = {f"categories.{k}": list(p.changes.get(k) or []) for k in CATEGORY_NAMES}
+        if changes:
+            await self.db[REGISTRARS].update_one({"_id": event.registrar_id}, {"$set": changes}, upsert=True,
+                                                 session=session)
+
+    async def on_contact_changed(self, event: EventEnvelope[Any], session: AsyncClientSession) -> None:
+        p = event.payload
+        await self.db[CONTACTS].update_one(
+            {"_id": p.alias},
+            {"$set": {"registrar_id": event.registrar_id, "email": p.email.strip().lower(), "language": p.language,
+                      "type": p.type}},
+            upsert=True, session=session,
+        )
+
+    async def on_contact_deleted(self, event: EventEnvelope[ContactDeleted], session: AsyncClientSession) -> None:
+        await self.db[CONTACTS].delete_one({"_id": event.payload.alias}, session=session)
+        await self.on_event(event, session)
+
+    async def registrar(self, registrar_id: str, session: AsyncClientSession | None = None) -> RegistrarSettings:
+        return RegistrarSettings.of(registrar_id, await self.db[REGISTRARS].find_one({"_id": registrar_id},
+                                                                                     session=session))
+
+    # -- events that mean messages -------------------------------------------------------------------------------
+
+    async def on_event(self, event: EventEnvelope[Any], session: AsyncClientSession) -> None:
+        await self.apply_events([event], session)
+
+    async def apply_events(self, events: Sequence[EventEnvelope[Any]], session: AsyncClientSession) -> None:
+        """A run of events in the consumer's transaction: one read of the registrars' settings, one write of
+        the poll messages and one of the mails for the whole run."""
+        planned = [(event, notices(event)) for event in events]
+        wanted = {n.registrar_id for _, items in planned for n in items if isinstance(n, ToRegistrar | RegistrarMail)}
+        docs = await self.db[REGISTRARS].find({"_id": {"$in": sorted(wanted)}}, session=session).to_list() if wanted else []
+        registrars = {d["_id"]: RegistrarSettings.of(d["_id"], d) for d in docs}
+        writes = Writes()
+        for event, items in planned:
+            await self.deliver(items, event, session, writes, registrars)
+        await writes.flush(self.db, session)
+
+    async def on_email_bounced(self, event: EventEnvelope[EmailBounced], session: AsyncClientSession) -> None:
+        """E-MAIL BOUNCED to every registrar with a contact at the address (a registrant's mail bounced); TRANSFER
+        BOUNCED to the registrar whose transfer code mail it was."""
+        p = event.payload
+        out: list[Notice] = []
+        if p.audience == Audience.REGISTRANT.value:
+            registrars = await self.db[CONTACTS].distinct("registrar_id", {"email": p.recipient.strip().lower()},
+                                                          session=session)
+            date = cps.stamp(event.occurred_at)
+            for rid in sorted(r for r in registrars if r):
+                out.append(ToRegistrar(rid, "email.bounced",
+                                       {"email": p.recipient, "detailedcode": p.detailed_code or "", "date": date},
+                                       {"email": p.recipient}, p.recipient))
+            if p.message_type == "registrant.transfer_code" and event.registrar_id and p.object:
+                out.append(ToRegistrar(event.registrar_id, "transfer.code_bounced",
+                                       {"domainname": p.object, "email": p.recipient}, domain_variables(p.object),
+                                       p.object))
+        writes = Writes()
+        await self.deliver(out, event, session, writes, {})
+        await writes.flush(self.db, session)
+
+    async def deliver(self, items: list[Notice], event: EventEnvelope[Any], session: AsyncClientSession,
+                      writes: Writes, registrars: dict[str, RegistrarSettings]) -> None:
+        async def settings_of(rid: str) -> RegistrarSettings:
+            if rid not in registrars:
+                registrars[rid] = await self.registrar(rid, session)
+            return registrars[rid]
+
+        for notice in items:
+            if isinstance(notice, ToRegistrar):
+                self._structured(notice, await settings_of(notice.registrar_id), event, writes)
+            elif isinstance(notice, RegistrarMail):
+                self._registrar_mail(notice, await settings_of(notice.registrar_id), event, writes)
+            else:
+                await self._registrant_mail(notice, event, session, writes)
+
+    def _structured(self, n: ToRegistrar, registrar: RegistrarSettings, event: EventEnvelope[Any],
+                    writes: Writes) -> None:
+        message = STRUCTURED[n.message]
+        language = languages_for(registrar.languages, message.msg, multilingual=False)[0]
+        route = structured_route(registrar)
+        now = self.ctx.clock.now()
+        if route.channel is Channel.POLL:
+            writes.poll.append({
+                "_id": str(ObjectId()), "registrar_id": n.registrar_id, "message": n.message, "queued_at": now,
+                "text": message.msg[language], "fields": cps.poll_fields(message, n.values), "language": language,
+                "event_id": str(event.event_id), "acked_at": None, "expires_at": now + self.poll_retention,
+            })
+        else:
+            rendered = cps.cps(message, n.values, n.variables, language)
+            self.queue_mail(
+                key=f"{event.event_id}:{n.message}:{n.object}:{route.address}:{language}", to=str(route.address),
+                subject=rendered.subject, body=rendered.body, kind="cps", message=n.message, language=language,
+                registrar_id=n.registrar_id, audience=Audience.REGISTRAR, about=n.object, writes=writes,
+            )
+        self.metrics.messages.labels(n.message, route.channel.value).inc()
+
+    def _registrar_mail(self, n: RegistrarMail, registrar: RegistrarSettings, event: EventEnvelope[Any],
+                        writes: Writes) -> None:
+        mail = MAILS[n.mail]
+        self.queue_category_mail(mail, registrar, mail.category or Category.GENERAL, mail.subject, mail.body,
+                                 n.variables, f"{event.event_id}:{n.mail}:{n.object}", writes)
+
+    def queue_category_mail(self, mail: Mail, registrar: RegistrarSettings, category: Category,
+                            subjects: dict[str, str], bodies: dict[str, str], variables: dict[str, str],
+                            key_prefix: str, writes: Writes, multilingual: bool | None = None) -> int:
+        """The mail to each of the category's addresses, in the registrar's languages (routing.py)."""
+        languages = languages_for(registrar.languages, bodies, mail.multilingual if multilingual is None else multilingual)
+        queued = 0
+        for address in category_addresses(registrar, category):
+            for order, language in enumerate(languages):
+                self.queue_mail(
+                    key=f"{key_prefix}:{address}:{language}", to=address,
+                    subject=Template(subjects[language]).safe_substitute(variables),
+                    body=Template(bodies[language]).safe_substitute(variables), kind=category.value,
+                    message=mail.key, language=language, registrar_id=registrar.registrar_id,
+                    audience=Audience.REGISTRAR, about=None, writes=writes, order=order,
+                )
+                queued += 1
+        self.metrics.messages.labels(mail.key, Channel.MAIL.value).inc(queued)
+        return queued
+
+    async def _registrant_mail(self, n: RegistrantMail, event: EventEnvelope[Any], session: AsyncClientSession,
+                               writes: Writes) -> None:
+        mail = MAILS[n.mail]
+        language = n.language
+        if not language and n.contact:
+            contact = await self.db[CONTACTS].find_one({"_id": n.contact}, {"language": 1}, session=session)
+            language = (contact or {}).get("language")
+        chosen = languages_for([language or "en"], mail.body, multilingual=False)[0]
+        self.queue_mail(
+            key=f"{event.event_id}:{n.mail}:{n.object}:{n.email}:{chosen}", to=n.email,
+            subject=Template(mail.subject[chosen]).safe_substitute(n.variables),
+            body=Template(mail.body[chosen]).safe_substitute(n.variables), kind="registrant", message=n.mail,
+            language=chosen, registrar_id=n.registrar_id, audience=Audience.REGISTRANT, about=n.object,
+            sealed={name: {"purpose": purpose, "value": value} for name, (purpose, value) in n.sealed.items()},
+            writes=writes,
+        )
+        self.metrics.messages.labels(n.mail, Channel.MAIL.value).inc()
+
+    def queue_mail(self, *, key: str, to: str, subject: str, body: str, kind: str, message: str, language: str,
+                   registrar_id: str | None, audience: Audience, about: str | None, writes: Writes,
+                   sealed: dict[str, dict[str, str]] | None = None, order: int = 0) -> None:
+        """Record the mail to send; the key makes a second queueing of the same mail a no-op. `order` keeps the
+        language versions of one message in the recipient's order (the dispatcher sends them one after another)."""
+        now, wall = self.ctx.clock.now(), utcnow()
+        writes.mails.append(UpdateOne({"_id": key}, {"$setOnInsert": {
+            "to": to, "subject": subject, "body": body, "sealed": sealed or {}, "kind": kind, "message": message,
+            "language": language, "registrar_id": registrar_id, "audience": audience.value, "about": about,
+            "status": "pending", "attempts": 0, "queued_at": now, "queued_wall": wall, "order": order,
+            "next_attempt_at": wall,
+            "expires_at": now + self.mail_retention,
+        }}, upsert=True))
+
+    # -- the poll queue -------------------------------------------------------------------------------------------
+
+    def _open(self, registrar_id: str) -> dict[str, Any]:
+        return {"registrar_id": registrar_id, "acked_at": None, "expires_at": {"$gt": self.ctx.clock.now()}}
+
+    async def count(self, registrar_id: str) -> int:
+        return await self.db[POLL].count_documents(self._open(registrar_id))
+
+    async def queued(self, registrar_id: str, limit: int = 1) -> list[QueuedMessage]:
+        docs = await self.db[POLL].find(self._open(registrar_id)).sort(
+            [("queued_at", ASCENDING), ("_id", ASCENDING)]).limit(limit).to_list()
+        return [QueuedMessage(d["_id"], d["message"], d["queued_at"], d["text"], d["fields"]) for d in docs]
+
+    async def poll(self, request: PollRequest, channel: str = "epp") -> PollReply:
+        if request.op == "req":
+            reply = await self._req(request.registrar_id)
+        elif not request.msg_id:
+            reply = PollReply(code=2003, message="poll ack needs msgID")
+        else:
+            reply = await self.ack(request.registrar_id, request.msg_id, channel)
+        self.metrics.poll_requests.labels(request.op, str(reply.code)).inc()
+        return reply
+
+    async def _req(self, registrar_id: str) -> PollReply:
+        head = await self.queued(registrar_id)
+        if not head:
+            return PollReply(code=1300, count=0)
+        m = head[0]
+        return PollReply(code=1301, count=await self.count(registrar_id),
+                         head=PollMessage(msg_id=m.msg_id, queued_at=m.queued_at, text=m.text, fields=m.fields))
+
+    async def ack(self, registrar_id: str, msg_id: str, channel: str) -> PollReply:
+        """Acknowledge once, whichever channel: the first ack wins; any later one finds no message."""
+        now = self.ctx.clock.now()
+
+        async def work(session: AsyncClientSession) -> Document | None:
+            # find_one then a conditional update_one, not find_one_and_update: the local stand-in scans the
+            # whole collection for the latter; a concurrent ack of the same message conflicts and is retried
+            doc = await self.db[POLL].find_one({"_id": msg_id} | self._open(registrar_id), session=session)
+            if doc is None:
+                return None
+            done = await self.db[POLL].update_one(
+                {"_id": msg_id, "acked_at": None},
+                {"$set": {"acked_at": now, "acked_via": channel, "expires_at": now + self.acked_retention}},
+                session=session,
+            )
+            if done.modified_count == 1:
+                await self.ctx.outbox.add([new_event(
+                    PollMessageAcknowledged(msg_id=msg_id, message_type=doc["message"], channel=channel,
+                                            queued_at=doc["queued_at"]),
+                    registrar_id=registrar_id, correlation_id=doc.get("event_id"), clock=self.ctx.clock,
+                )], session)
+                return doc
+            return None
+
+        if await in_transaction(self.ctx.client, work) is None:
+            return PollReply(code=2303, message=f"Object does not exist: message [{msg_id}] is not in your queue "
+                                                "(unknown, or acknowledged already)")
+        self.ctx.committed()
+        return PollReply(code=1000, message="Command completed successfully", count=await self.count(registrar_id),
+                         acked_id=msg_id)
+
+    # -- bounces reported after delivery, and staff mail ---------------------------------------------------------
+
+    async def record_bounce(self, recipient: str, smtp_code: int | None, reason: str, detailed_code: str | None,
+                            mail_key: str | None, correlation_id: str) -> bool:
+        """A bounce that came back after the server accepted the mail (a DSN): the mail's record says bounced and
+        email.bounced is published. False when mail_key names no mail to that recipient."""
+
+        async def work(session: AsyncClientSession) -> bool:
+            mail = None
+            if mail_key:
+                mail = await self.db[MAIL_COLLECTION].find_one({"_id": mail_key, "to": recipient}, session=session)
+                if mail is None:
+                    return False
+                await self.db[MAIL_COLLECTION].update_one(
+                    {"_id": mail_key}, {"$set": {"status": "bounced", "smtp_reply": f"{smtp_code or ''} {reason}".strip()}},
+                    session=session)
+            await self.ctx.outbox.add([self.bounce_event(mail or {"to": recipient, "audience": "registrant"},
+                                                         smtp_code, reason, detailed_code, True, correlation_id)], session)
+            return True
+
+        done = await in_transaction(self.ctx.client, work)
+        if done:
+            self.metrics.mails_bounced.labels("reported").inc()
+            self.ctx.committed()
+        return done
+
+    def bounce_event(self, mail: Document, smtp_code: int | None, reason: str, detailed_code: str | None,
+                     permanent: bool, correlation_id: str | None) -> EventEnvelope[EmailBounced]:
+        return new_event(
+            EmailBounced(recipient=mail["to"], message_type=mail.get("message", "unknown"),
+                         audience=mail.get("audience", "registrant"), smtp_code=smtp_code, reason=reason[:500],
+                         permanent=permanent, object=mail.get("about"), detailed_code=detailed_code),
+            registrar_id=mail.get("registrar_id"), correlation_id=correlation_id, clock=self.ctx.clock,
+        )
+
+    async def announce(self, category: Category, subjects: dict[str, str], bodies: dict[str, str],
+                       registrar_ids: list[str] | None, multilingual: bool, broadcast_id: str) -> int:
+        """Staff mail of a category to the given registrars (all known ones when None); returns mails queued."""
+        mail = MAILS["registrar.announcement"]
+
+        async def work(session: AsyncClientSession) -> int:
+            query: dict[str, Any] = {"_id": {"$in": registrar_ids}} if registrar_ids is not None else {}
+            docs = await self.db[REGISTRARS].find(query, session=session).to_list()
+            queued, writes = 0, Writes()
+            for doc in docs:
+                queued += self.queue_category_mail(mail, RegistrarSettings.of(doc["_id"], doc), category, subjects,
+                                                   bodies, {}, f"{broadcast_id}:{category.value}", writes,
+                                                   multilingual=multilingual)
+            await writes.flush(self.db, session)
+            return queued
+
+        return await in_transaction(self.ctx.client, work)
+
+    async def mails_to(self, address: str, limit: int = 100) -> list[Document]:
+        """The send record of the mails to an address (bodies left out: they may hold personal data)."""
+        return await self.db[MAIL_COLLECTION].find(
+            {"to": address}, {"body": 0, "sealed": 0}).sort("queued_wall", ASCENDING).limit(limit).to_list()
+
+    # -- gauges ------------------------------------------------------------------------------------------------------
+
+    async def refresh_gauges(self) -> None:
+        now = self.ctx.clock.now()
+        depths = await (await self.db[POLL].aggregate([
+            {"$match": {"acked_at": None, "expires_at": {"$gt": now}}},
+            {"$group": {"_id": "$registrar_id", "n": {"$sum": 1}, "oldest": {"$min": "$queued_at"}}},
+        ])).to_list()
+        buckets = {name: 0 for _, _, name in DEPTH_BUCKETS}
+        for d in depths:
+            buckets[depth_bucket(int(d["n"]))] += 1
+        for name, n in buckets.items():
+            self.metrics.queue_registrars.labels(name).set(n)
+        self.metrics.queue_messages.set(sum(int(d["n"]) for d in depths))
+        oldest = min((d["oldest"] for d in depths), default=None)
+        self.metrics.oldest_poll_seconds.set((now - oldest).total_seconds() if oldest else 0)
+        pending = self.db[MAIL_COLLECTION]
+        self.metrics.mails_pending.set(await pending.count_documents({"status": "pending"}))
+        first = await pending.find_one({"status": "pending"}, {"queued_wall": 1}, sort=[("queued_wall", ASCENDING)])
+        self.metrics.oldest_pending_seconds.set((utcnow() - first["queued_wall"]).total_seconds() if first else 0)
+        self.metrics.gauges_refreshed.set(utcnow().timestamp())
+
+
+def notifications_of(ctx: ServiceContext) -> Notifications:
+    """One application object per service context."""
+    app = ctx.extras.get("notifications")
+    if app is None:
+        app = ctx.extras["notifications"] = Notifications(ctx)
+    return app

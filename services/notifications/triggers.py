@@ -1,0 +1,156 @@
+"""Which messages an event means: the pure translation from the other services' events to notices.
+
+A notice names a catalogue entry (messages.py) and its values; service.py routes and stores it. Events of
+a registrar's own doing that it already knows of (it deleted a contact) mean no message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.notifications.cps import stamp
+from shared.clock import brussels
+from shared.events import EventEnvelope
+from shared.events.contacts import ContactDeleted
+from shared.events.domains import DomainTransferred, LockComplaintClosed, LockComplaintFiled, TransferCodeSent
+from shared.events.hitpoints import HitpointsThresholdReached, RegistrarBlocked, RegistrarUnblocked
+from shared.events.money import WatermarkReached
+from shared.events.reports import QuarterlyReportReady
+from shared.events.verification import (
+    VERIFICATION_LINK_SEAL,
+    VerificationApproved,
+    VerificationFailed,
+    VerificationLinkResent,
+    VerificationRequired,
+    VerificationUndone,
+)
+
+TRANSFER_CODE_SEAL = "transfer-code"
+
+
+@dataclass(frozen=True)
+class ToRegistrar:
+    """A structured message (poll or CPS)."""
+
+    registrar_id: str
+    message: str
+    values: dict[str, str]
+    variables: dict[str, str]
+    object: str
+
+
+@dataclass(frozen=True)
+class RegistrarMail:
+    """An unstructured mail to the registrar (its category's addresses)."""
+
+    registrar_id: str
+    mail: str
+    variables: dict[str, str]
+    object: str
+
+
+@dataclass(frozen=True)
+class RegistrantMail:
+    email: str
+    language: str | None
+    mail: str
+    variables: dict[str, str]
+    object: str
+    # placeholder -> (seal purpose, sealed value): opened by the mailer only
+    sealed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    registrar_id: str | None = None
+    contact: str | None = None
+
+
+Notice = ToRegistrar | RegistrarMail | RegistrantMail
+
+
+def domain_variables(name: str) -> dict[str, str]:
+    label, _, tld = name.partition(".")
+    return {"domainName": label, "domainNameASCII": label, "tld": tld or "be", "domain": name}
+
+
+def _domain(registrar_id: str, message: str, name: str, element: str, date: str,
+            extra: dict[str, str] | None = None) -> ToRegistrar:
+    return ToRegistrar(registrar_id, message, {element: name, "date": date, **(extra or {})}, domain_variables(name), name)
+
+
+def _contact(registrar_id: str, message: str, alias: str, date: str) -> ToRegistrar:
+    return ToRegistrar(registrar_id, message, {"contact": alias, "date": date}, {"contactAlias": alias}, alias)
+
+
+def notices(event: EventEnvelope[Any]) -> list[Notice]:
+    p = event.payload
+    rid = event.registrar_id or ""
+    date = stamp(event.occurred_at)
+    out: list[Notice] = []
+    match p:
+        case DomainTransferred() if p.losing_registrar_id != p.gaining_registrar_id:
+            out.append(_domain(p.losing_registrar_id, "transfer.away", p.name, "domainname", date))
+        case TransferCodeSent():
+            out.append(RegistrantMail(
+                p.email, None, "registrant.transfer_code",
+                {"domain": p.name, "valid_until": brussels(p.valid_until).strftime("%Y-%m-%d %H:%M")},
+                p.name, {"code": (TRANSFER_CODE_SEAL, p.sealed_code)}, rid, p.registrant))
+        case HitpointsThresholdReached():
+            out.append(ToRegistrar(rid, "hitpoints.threshold_reached",
+                                   {"percent": str(p.percent), "hitpoints": str(p.hitpoints), "limit": str(p.limit),
+                                    "date": stamp(p.reached_at)}, {"percent": str(p.percent)}, str(p.percent)))
+        case RegistrarBlocked():
+            until = stamp(p.blocked_until)
+            out.append(ToRegistrar(rid, "hitpoints.blocked",
+                                   {"hitpoints": str(p.hitpoints), "limit": str(p.limit), "date": stamp(p.exceeded_at),
+                                    "blockeduntil": until},
+                                   {"blockedUntil": brussels(p.blocked_until).strftime("%Y-%m-%d %H:%M")}, until))
+        case RegistrarUnblocked():
+            out.append(ToRegistrar(rid, "hitpoints.unblocked", {"by": p.by.value, "date": date}, {}, p.by.value))
+        case WatermarkReached():
+            level = f"{p.level_cents / 100:.2f}"
+            out.append(ToRegistrar(rid, "watermark.reached", {"level": level}, {"level": level}, level))
+        case ContactDeleted() if p.by_registry:
+            out.append(_contact(rid, "contact.deleted_by_registry", p.alias, date))
+        case LockComplaintFiled():
+            out.append(_domain(rid, "lock.complaint_filed", p.name, "domainname", stamp(p.deadline)))
+        case LockComplaintClosed():
+            out.append(_domain(rid, "lock.complaint_closed", p.name, "domainname", date, {"outcome": p.outcome}))
+        case VerificationRequired():
+            if p.first:
+                out.append(_contact(rid, "verification.required.contact", p.contact, date))
+            out.append(_domain(rid, "verification.required.domain", p.domain, "domain", date))
+            if p.first and p.email and p.sealed_link:
+                out.append(_verification_link(rid, p.contact, p.email, p.language, p.sealed_link, p.domain))
+        case VerificationLinkResent():
+            out.append(_verification_link(rid, p.contact, p.email, p.language, p.sealed_link, "",
+                                          object_=f"{p.case_id}:resent"))
+        case VerificationApproved():
+            out.append(_contact(rid, "verification.approved.contact", p.contact, date))
+            out += [_domain(rid, "verification.approved.domain", d, "domain", date) for d in p.domains]
+            if p.email:
+                out.append(RegistrantMail(p.email, p.language, "registrant.verification_approved",
+                                          {"domains": ", ".join(p.domains)}, p.contact, registrar_id=rid,
+                                          contact=p.contact))
+        case VerificationFailed():
+            out.append(_contact(rid, "verification.failed.contact", p.contact, date))
+            if p.email:
+                out.append(RegistrantMail(p.email, p.language, "registrant.verification_failed",
+                                          {"domains": ", ".join(p.domains), "reason": p.reason or "-"}, p.contact,
+                                          registrar_id=rid, contact=p.contact))
+        case VerificationUndone():
+            out.append(_contact(rid, "verification.undone.contact", p.contact, date))
+        case QuarterlyReportReady():
+            out.append(RegistrarMail(rid, "registrar.quarterly_report", {"quarter": p.quarter, "url": p.url}, p.quarter))
+    return [n for n in out if not isinstance(n, ToRegistrar | RegistrarMail) or n.registrar_id]
+
+
+def _verification_link(rid: str, contact: str, email: str, language: str | None, sealed_link: str, domain: str,
+                       object_: str | None = None) -> RegistrantMail:
+    return RegistrantMail(email, language, "registrant.verification_required", {"name": contact, "domain": domain},
+                          object_ or contact, {"link": (VERIFICATION_LINK_SEAL, sealed_link)}, rid, contact)
+
+
+# the events whose notices come from notices(); email.bounced and the registrar/contact read models are
+# handled by the service itself
+TRIGGERS = (DomainTransferred, TransferCodeSent, HitpointsThresholdReached, RegistrarBlocked, RegistrarUnblocked,
+            WatermarkReached, ContactDeleted, LockComplaintFiled, LockComplaintClosed, VerificationRequired,
+            VerificationLinkResent, VerificationApproved, VerificationFailed, VerificationUndone, QuarterlyReportReady)

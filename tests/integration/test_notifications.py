@@ -1,0 +1,353 @@
+"""The notifications service with the registry, through the real broker, the real database and a real SMTP
+server on loopback (aiosmtpd): routing by EPP poll setting, the CPS mail byte for byte, the poll queue over
+EPP (registry EPP server -> broker -> notifications -> reply) and over HTTP, categories and languages,
+registrant mails with sealed values, bounces, transient SMTP failures, redelivery."""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from services.notifications.app import build as build_notifications
+from services.notifications.cps import cps, stamp
+from services.notifications.messages import STRUCTURED
+from services.notifications.settings import NotificationsSettings
+from services.registry.app import build as build_registry
+from services.registry.registrars import seed_demo_registrar
+from services.registry.settings import RegistrySettings
+from shared.clock import BRUSSELS, ManualClock
+from shared.events import EventEnvelope, new_event
+from shared.events.domains import TransferCodeSent
+from shared.events.hitpoints import HitpointsThresholdReached
+from shared.events.reports import QuarterlyReportReady
+from shared.events.verification import VERIFICATION_LINK_SEAL, VerificationRequired
+from shared.mongo.transactions import in_transaction
+from shared.poll_rpc import POLL_QUEUE, PollReply
+from shared.runtime import ServiceContext
+from shared.sealing import Sealer
+from tests.integration.epp_client import EppClient
+from tests.integration.infra import OPERATOR, EventTap, eventually, login, running
+from tests.integration.smtp_server import SmtpCatcher, body_of
+
+START = datetime(2027, 3, 10, 9, 30, tzinfo=BRUSSELS)
+DEMO, OTHER = "a100001", "b200002"
+
+
+def notifications_settings(namespace: str, smtp_port: int, **extra: Any) -> NotificationsSettings:
+    return NotificationsSettings(namespace=namespace, outbox_poll_seconds=0.05, operator_token="operator-dev-token",
+                                 smtp_port=smtp_port, dispatch_poll_seconds=0.1, mail_retry_after_seconds=0.2,
+                                 gauges_interval_seconds=0.5, **extra)
+
+
+@dataclass
+class Platform:
+    registry: httpx.AsyncClient
+    notifications: httpx.AsyncClient
+    smtp: SmtpCatcher
+    clock: ManualClock
+    namespace: str
+
+    @property
+    def registry_ctx(self) -> ServiceContext:
+        return self.registry._transport.app.state.ctx  # type: ignore[attr-defined]
+
+    @property
+    def ctx(self) -> ServiceContext:
+        return self.notifications._transport.app.state.ctx  # type: ignore[attr-defined]
+
+    async def publish(self, *events: EventEnvelope[Any]) -> None:
+        """Through the registry's outbox, as the platform's own events travel."""
+        ctx = self.registry_ctx
+
+        async def work(session: AsyncClientSession) -> None:
+            await ctx.outbox.add(list(events), session)
+
+        await in_transaction(ctx.client, work)
+        ctx.committed()
+
+    def event(self, payload: Any, registrar_id: str | None = DEMO) -> EventEnvelope[Any]:
+        return new_event(payload, registrar_id=registrar_id, correlation_id=None, clock=self.clock)
+
+    async def registrar_known(self, registrar_id: str, accept: Callable[[dict], bool]) -> dict:
+        async def probe() -> dict:
+            return await self.ctx.db["registrars"].find_one({"_id": registrar_id}) or {}
+
+        return await eventually(probe, accept)
+
+    async def queue(self, headers: dict[str, str], count: int) -> dict[str, Any]:
+        async def probe() -> dict[str, Any]:
+            r = await self.notifications.get("/api/poll/messages", headers=headers)
+            assert r.status_code == 200, r.text
+            return r.json()
+
+        # count and list are two reads: wait until both see the same queue
+        return await eventually(probe, lambda q: q["count"] == count and len(q["messages"]) == min(count, 50))
+
+    async def mails(self, address: str, count: int, timeout: float = 20) -> list:
+        async def probe() -> list:
+            return self.smtp.to(address)
+
+        return await eventually(probe, lambda m: len(m) >= count, timeout=timeout)
+
+    async def epp(self) -> EppClient:
+        client = EppClient(self.registry_ctx.extras["epp_port"])
+        await client.connect()
+        assert (await client.login()).code == 1000
+        return client
+
+
+@pytest.fixture
+async def platform(namespace: str) -> AsyncIterator[Platform]:
+    clock = ManualClock(START)
+    async with SmtpCatcher() as smtp:
+        registry_settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, outbox_poll_seconds=0.05,
+                                             operator_token="operator-dev-token", epp_port=0)
+        notifications = build_notifications(notifications_settings(namespace, smtp.port), clock=clock)
+        async with running(notifications) as notes, running(build_registry(registry_settings, clock=clock)) as reg:
+            platform = Platform(reg, notes, smtp, clock, namespace)
+            await seed_demo_registrar(platform.registry_ctx, registry_settings, OTHER)
+            await platform.registrar_known(DEMO, lambda d: d.get("poll") is True and "email" in d)
+            await platform.registrar_known(OTHER, lambda d: d.get("poll") is True)
+            yield platform
+
+
+def threshold(percent: int = 80) -> HitpointsThresholdReached:
+    return HitpointsThresholdReached(percent=percent, hitpoints=80, limit=100, reached_at=START)
+
+
+async def test_poll_on_queues_the_message_and_epp_serves_it_once(platform: Platform) -> None:
+    me = await login(platform.registry)
+    first, second = platform.event(threshold(80)), platform.event(threshold(100))
+    await platform.publish(first)
+    await platform.queue(me, 1)
+    platform.clock.advance(timedelta(seconds=2))
+    await platform.publish(second)
+    queue = await platform.queue(me, 2)
+    assert [m["fields"]["percent"] for m in queue["messages"]] == ["80", "100"]  # oldest first
+    assert platform.smtp.messages == []  # poll on: no CPS mail
+
+    client = await platform.epp()
+    req = await client.command('<poll op="req"/>')
+    assert req.code == 1301 and req.message == "Command completed successfully; ack to dequeue"
+    msgq = req.find("epp:response/epp:msgQ")
+    assert msgq is not None and msgq.get("count") == "2"
+    msg_id = msgq.get("id")
+    assert msg_id == queue["messages"][0]["msg_id"]
+    assert req.text("epp:response/epp:msgQ/epp:qDate") == stamp(START)
+    assert req.text("epp:response/epp:msgQ/epp:msg") == "Hitpoint threshold reached"  # demo languages: en, nl
+    res = req.find("epp:response/epp:resData/dnsbe:pollRes")
+    assert res is not None
+    assert [(child.tag.split("}")[1], child.text) for child in res] == [
+        ("type", "HITPOINTS"), ("action", "THRESHOLD REACHED"), ("percent", "80"), ("hitpoints", "80"),
+        ("limit", "100"), ("date", stamp(START)), ("returncode", "1000")]
+    assert (await client.command('<poll op="req"/>')).find("epp:response/epp:msgQ").get("id") == msg_id  # type: ignore[union-attr]
+
+    ack = await client.command(f'<poll op="ack" msgID="{msg_id}"/>')
+    assert ack.code == 1000
+    assert ack.find("epp:response/epp:msgQ").get("count") == "1"  # type: ignore[union-attr]
+    again = await client.command(f'<poll op="ack" msgID="{msg_id}"/>')
+    assert again.code == 2303  # acknowledged once
+    # the second message is acknowledged on the web site: EPP cannot acknowledge it again
+    web_id = (await platform.queue(me, 1))["messages"][0]["msg_id"]
+    r = await platform.notifications.post(f"/api/poll/messages/{web_id}/ack", headers=me)
+    assert r.status_code == 200 and r.json()["count"] == 0
+    assert (await client.command(f'<poll op="ack" msgID="{web_id}"/>')).code == 2303
+    assert (await platform.notifications.post(f"/api/poll/messages/{web_id}/ack", headers=me)).status_code == 404
+    empty = await client.command('<poll op="req"/>')
+    assert empty.code == 1300 and empty.find("epp:response/epp:msgQ") is None
+    await client.close()
+
+
+async def test_registrars_see_only_their_own_queue(platform: Platform) -> None:
+    await platform.publish(platform.event(threshold(), registrar_id=OTHER))
+    other = await login(platform.registry, OTHER)
+    queued = await platform.queue(other, 1)
+    me = await login(platform.registry)
+    assert (await platform.queue(me, 0))["messages"] == []
+    r = await platform.notifications.post(f"/api/poll/messages/{queued['messages'][0]['msg_id']}/ack", headers=me)
+    assert r.status_code == 404
+    client = await platform.epp()
+    answer = await client.command(f'<poll op="ack" msgID="{queued["messages"][0]["msg_id"]}"/>')
+    assert answer.code == 2303
+    await platform.queue(other, 1)
+    assert (await platform.notifications.get("/api/poll/messages")).status_code == 401
+
+
+async def test_poll_off_sends_the_cps_mail_at_once_byte_for_byte(platform: Platform) -> None:
+    me = await login(platform.registry)
+    r = await platform.registry.put("/api/registrar/epp-settings", headers=me,
+                                    json={"poll": False, "ip_addresses": ["127.0.0.1", "::1"]})
+    assert r.status_code == 200, r.text
+    await platform.registrar_known(DEMO, lambda d: d.get("poll") is False)
+    event = platform.event(threshold(80))
+    await platform.publish(event)
+    [mail] = await platform.mails("epp@demo-registrar.example", 1)
+    expected = cps(STRUCTURED["hitpoints.threshold_reached"],
+                   {"percent": "80", "hitpoints": "80", "limit": "100", "date": stamp(START)}, {"percent": "80"}, "en")
+    assert mail["Subject"] == "80% of your hitpoint limit reached"
+    assert body_of(mail) == expected.body
+    assert body_of(mail).startswith("##SUBJECT: 80% of your hitpoint limit reached\n\n----BEGIN-OF-CPS----\n"
+                                    "TYPE: HITPOINTS\nACTION: THRESHOLD REACHED\n")
+    assert (await platform.queue(me, 0))["count"] == 0
+    client = await platform.epp()
+    assert (await client.command('<poll op="req"/>')).code == 2201  # polling while off: authorization error
+    # the send is recorded
+    record = (await platform.notifications.get("/api/operator/notifications/mails",
+                                               params={"to": "epp@demo-registrar.example"}, headers=OPERATOR)).json()
+    assert [(m["status"], m["message"], m["attempts"]) for m in record] == [("sent", "hitpoints.threshold_reached", 1)]
+    # the same event delivered again (a redelivery) sends nothing more
+    await platform.ctx.publisher.publish(event)
+    await asyncio.sleep(1.0)
+    assert len(platform.smtp.to("epp@demo-registrar.example")) == 1
+
+
+async def test_category_mail_falls_back_and_follows_the_languages(platform: Platform) -> None:
+    me = await login(platform.registry)
+    r = await platform.registry.put("/api/registrar/email-categories", headers=me,
+                                    json={"legal": ["legal1@demo.example", "legal2@demo.example"], "technical": [],
+                                          "abuse": [], "newsletter": []})
+    assert r.status_code == 200, r.text
+    await platform.registrar_known(DEMO, lambda d: d.get("categories", {}).get("legal") == [
+        "legal1@demo.example", "legal2@demo.example"])
+    texts = {lang: {"subject": f"subject-{lang}", "body": f"body-{lang}\n"} for lang in ("nl", "fr", "en")}
+
+    async def announce(category: str, multilingual: bool) -> int:
+        r = await platform.notifications.post("/api/operator/notifications/mail", headers=OPERATOR, json={
+            "category": category, "texts": texts, "multilingual": multilingual, "registrar_ids": [DEMO]})
+        assert r.status_code == 202, r.text
+        return r.json()["mails_queued"]
+
+    assert await announce("legal", True) == 4
+    for address in ("legal1@demo.example", "legal2@demo.example"):
+        mails = await platform.mails(address, 2)
+        assert [m["Subject"] for m in mails] == ["subject-en", "subject-nl"]  # the demo registrar's order: en, nl
+        assert [m["Content-Language"] for m in mails] == ["en", "nl"]
+    assert await announce("technical", False) == 1  # no technical address: the general one, first language only
+    [tech] = await platform.mails("info@demo-registrar.example", 1)
+    assert (tech["Subject"], body_of(tech)) == ("subject-en", "body-en\n")
+    assert await announce("newsletter", True) == 0  # no newsletter address: no fallback
+    # languages changed in the profile: fr first
+    profile = (await platform.registry.get("/api/registrar", headers=me)).json()["profile"]
+    r = await platform.registry.put("/api/registrar/profile", headers=me, json=profile | {"languages": ["fr", "en"]})
+    assert r.status_code == 200, r.text
+    await platform.registrar_known(DEMO, lambda d: d.get("languages") == ["fr", "en"])
+    assert await announce("abuse", False) == 1
+    assert [m["Subject"] for m in await platform.mails("info@demo-registrar.example", 2)][1] == "subject-fr"
+    bad = await platform.notifications.post("/api/operator/notifications/mail", headers=OPERATOR,
+                                            json={"category": "legal", "texts": {"de": texts["en"]}})
+    assert bad.status_code == 422
+    assert (await platform.notifications.post("/api/operator/notifications/mail", json={})).status_code == 401
+
+
+async def test_transfer_code_mail_opens_the_seal_only_to_send_and_a_bounce_tells_the_registrars(
+        platform: Platform) -> None:
+    registrant = "registrant@demo-registrant.example"  # the demo registrant of both demo registrars
+    sealer = Sealer(platform.registry_ctx.settings.internal_secret, "transfer-code")
+    code = "123-456-789-012-345"
+    sent = platform.event(TransferCodeSent(name="code.be", registrant=f"{DEMO}-demo", email=registrant,
+                                           sealed_code=sealer.seal(code), valid_until=START + timedelta(days=7), sends=1))
+    async with EventTap(platform.namespace, "email.bounced") as tap:
+        await platform.publish(sent)
+        [mail] = await platform.mails(registrant, 1)
+        assert mail["Subject"] == "Transfer code for the domain name code.be"
+        assert f"Your transfer code for code.be is {code}\n" in body_of(mail)
+        stored = await platform.ctx.db["mails"].find_one({"to": registrant})
+        assert code not in str(stored) and "[[code]]" in stored["body"]  # type: ignore[index]
+
+        # the registrant's mailbox is gone: the next mail is refused for good
+        platform.smtp.refused[registrant] = "550 5.1.1 Mailbox does not exist"
+        await platform.publish(platform.event(TransferCodeSent(
+            name="code.be", registrant=f"{DEMO}-demo", email=registrant, sealed_code=sealer.seal(code),
+            valid_until=START + timedelta(days=7), sends=2)))
+        [bounced] = await tap.wait_for("email.bounced")
+    assert bounced["payload"] | {"reason": ""} == {
+        "recipient": registrant, "message_type": "registrant.transfer_code", "audience": "registrant",
+        "smtp_code": 550, "reason": "", "permanent": True, "object": "code.be", "detailed_code": "5.1.1"}
+    # every registrar with a contact at that address hears of it; the one that asked for the code also gets 1159
+    me, other = await login(platform.registry), await login(platform.registry, OTHER)
+    mine = (await platform.queue(me, 2))["messages"]
+    assert sorted(m["fields"]["type"] + "/" + m["fields"]["returncode"] for m in mine) == ["EMAIL/2000", "TRANSFER/1159"]
+    email_msg = next(m for m in mine if m["fields"]["type"] == "EMAIL")
+    assert email_msg["fields"] | {"date": ""} == {"type": "EMAIL", "action": "BOUNCED", "email": registrant,
+                                                  "detailedcode": "5.1.1", "date": "", "returncode": "2000"}
+    assert email_msg["text"] == "E-mail bounced"
+    theirs = (await platform.queue(other, 1))["messages"]
+    assert theirs[0]["fields"]["action"] == "BOUNCED"
+    record = await platform.ctx.db["mails"].find({"to": registrant}).sort("queued_wall", 1).to_list()
+    assert [m["status"] for m in record] == ["sent", "bounced"]
+    assert len(platform.smtp.to(registrant)) == 1  # the refused mail was not retried
+
+
+async def test_transient_smtp_failures_are_retried_and_sent_once(platform: Platform) -> None:
+    me = await login(platform.registry)
+    await platform.registry.put("/api/registrar/epp-settings", headers=me,
+                                json={"poll": False, "ip_addresses": ["127.0.0.1", "::1"]})
+    await platform.registrar_known(DEMO, lambda d: d.get("poll") is False)
+    platform.smtp.transient_failures = 4  # more than one round of quick retries: the mail waits and comes back
+    await platform.publish(platform.event(threshold(80)))
+    await platform.mails("epp@demo-registrar.example", 1, timeout=30)
+    await asyncio.sleep(1.0)
+    assert len(platform.smtp.to("epp@demo-registrar.example")) == 1
+    metrics = (await platform.notifications.get("/metrics")).text
+    retried = [ln for ln in metrics.splitlines() if ln.startswith("notifications_mails_retried_total")]
+    assert retried and float(retried[0].split()[-1]) >= 3
+    assert 'notifications_mails_sent_total{kind="cps"} 1.0' in metrics
+
+
+async def test_unacknowledged_messages_expire_after_a_year(platform: Platform) -> None:
+    me = await login(platform.registry)
+    await platform.publish(platform.event(threshold()))
+    await platform.queue(me, 1)
+    platform.clock.advance(timedelta(days=364))
+    await platform.queue(await login(platform.registry), 1)  # a new session: the clock moved past the old one
+    platform.clock.advance(timedelta(days=2))
+    await platform.queue(await login(platform.registry), 0)
+    client = await platform.epp()
+    assert (await client.command('<poll op="req"/>')).code == 1300
+
+
+async def test_the_catalogue_is_published(platform: Platform) -> None:
+    catalogue = (await platform.notifications.get("/api/notifications/catalogue")).json()
+    bounced = next(c for c in catalogue if c["key"] == "email.bounced")
+    assert (bounced["type"], bounced["action"], bounced["returncode"]) == ("EMAIL", "BOUNCED", 2000)
+    assert bounced["subject"]["en"] == "E-mail to ${email} bounced: Permanent Failure"
+    assert {c["key"] for c in catalogue} >= {"verification.required.domain", "hitpoints.blocked", "transfer.away",
+                                             "registrant.transfer_code", "registrar.quarterly_report"}
+
+
+async def test_verification_required_tells_the_registrar_and_mails_the_registrant_the_link(platform: Platform) -> None:
+    link = "https://verify.example/v/secret-token-1"
+    sealed = Sealer(platform.ctx.settings.internal_secret, VERIFICATION_LINK_SEAL).seal(link)
+    await platform.publish(platform.event(VerificationRequired(
+        contact=f"{DEMO}-demo", domain="nieuw.be", case_id="case-1", first=True, email="jan@registrant.example",
+        language="fr", sealed_link=sealed)))
+    me = await login(platform.registry)
+    queue = (await platform.queue(me, 2))["messages"]
+    assert [(m["fields"]["type"], m["fields"]["action"], m["fields"]["returncode"]) for m in queue] == [
+        ("CONTACT", "VERIFICATION REQUIRED", "1505"), ("DOMAIN", "VERIFICATION REQUIRED", "1505")]
+    assert queue[1]["fields"]["domain"] == "nieuw.be"  # dnsbe:domain, as the digest's verification messages
+    [mail] = await platform.mails("jan@registrant.example", 1)
+    assert mail["Subject"] == "Vérification requise pour votre nom de domaine .be"
+    assert link in body_of(mail)
+    stored = await platform.ctx.db["mails"].find_one({"to": "jan@registrant.example"})
+    assert link not in str(stored)
+
+
+async def test_a_malformed_poll_request_gets_an_answer_not_silence(platform: Platform) -> None:
+    raw = await platform.registry_ctx.broker.request(b'{"op": "drain"}', queue=platform.ctx.settings._ns(POLL_QUEUE),
+                                                     timeout=5)
+    reply = PollReply.model_validate_json(raw.body)
+    assert reply.code == 2001 and "malformed" in (reply.message or "")
+
+
+async def test_the_quarterly_report_mail_goes_in_each_of_the_registrars_languages(platform: Platform) -> None:
+    await platform.publish(platform.event(QuarterlyReportReady(quarter="2027-Q1", url="https://r.example/q1",
+                                                               zip_name="q1.zip")))
+    mails = await platform.mails("info@demo-registrar.example", 2)
+    assert [m["Subject"] for m in mails] == ["Your .be registrar report 2027-Q1", "Uw .be-registrarrapport 2027-Q1"]
+    assert "https://r.example/q1" in body_of(mails[1])
