@@ -1,20 +1,49 @@
-"""The verification service process. A skeleton: health, metrics, AsyncAPI, its database and broker connection;
-its queue is declared when its issue gives it the events it handles."""
+"""The verification service process: wiring only. The handlers hand events to the Verification application
+(service.py); the rules are in scoring.py and transitions.py."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from services.verification import __doc__ as DESCRIPTION
+from services.verification import api
+from services.verification.jobs import start_jobs, stop_jobs
+from services.verification.service import verification_of
 from services.verification.settings import VerificationSettings
-from shared.runtime import ServiceSpec, create_app
+from services.verification.store import VERIFICATION_INDEXES
+from shared.clock import Clock, SystemClock
+from shared.events import CATALOGUE
+from shared.events.contacts import ContactCreated, ContactDeleted, ContactUpdated
+from shared.events.domains import DomainCreated, DomainTransferred
+from shared.messaging.consumer import Handlers
+from shared.mongo.idempotency import BatchHandler
+from shared.runtime import ServiceContext, ServiceSpec, create_app
 
 
-def build(settings: VerificationSettings | None = None) -> FastAPI:
+def handlers(ctx: ServiceContext) -> Handlers:
+    v = verification_of(ctx)
+    return {
+        ContactCreated: v.on_contact_created,
+        ContactUpdated: v.on_contact_updated,
+        ContactDeleted: v.on_contact_deleted,
+        # registrations come in bursts: a run of them is read and written in a few queries
+        DomainCreated: BatchHandler(v.on_domains_created),
+        DomainTransferred: v.on_domain_transferred,
+    }
+
+
+def build(settings: VerificationSettings | None = None, clock: Clock | None = None) -> FastAPI:
     return create_app(
         ServiceSpec(
             name="verification",
             settings=settings or VerificationSettings(),
             description=DESCRIPTION,
+            publishes=tuple(model for model in CATALOGUE.values() if model.producer == "verification"),
+            handlers=handlers,
+            indexes=VERIFICATION_INDEXES,
+            routers=(api.router,),
+            on_startup=(start_jobs,),
+            on_shutdown=(stop_jobs,),
+            clock=clock or SystemClock(),
         )
     )

@@ -1,6 +1,59 @@
+"""The verification service's settings (README: verification). The scoring rules, weights and threshold
+are ours (DNS Belgium does not publish its parameters); attempts (3) and the review time (5 days) follow
+the seed on registrant verification."""
+
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+
 from shared.settings import ServiceSettings
+
+DEFAULT_WEIGHTS = {
+    "country_phone_mismatch": 1.0,
+    "disposable_email": 1.0,
+    "implausible_address": 1.0,
+    "implausible_name": 1.0,
+    "burst_from_new_contact": 1.0,
+}
+DEFAULT_DISPOSABLE = (
+    "mailinator.com", "guerrillamail.com", "10minutemail.com", "tempmail.com", "temp-mail.org", "yopmail.com",
+    "trashmail.com", "sharklasers.com", "getnada.com", "dispostable.com", "maildrop.cc", "throwawaymail.com",
+)
 
 
 class VerificationSettings(ServiceSettings):
     service_name: str = "verification"
     http_port: int = 8003
+    # support staff and operators use /api/support/verification and /api/operator/verification with this
+    # bearer token; empty disables them
+    operator_token: SecretStr = SecretStr("")
+
+    # scoring (services/verification/scoring.py): a registration is selected when the weights of the
+    # rules that flag it add up to the threshold
+    rule_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    selection_threshold: float = Field(default=2.0, gt=0)
+    disposable_email_domains: tuple[str, ...] = DEFAULT_DISPOSABLE
+    new_contact_hours: float = Field(default=48.0, gt=0, description="a contact this young is 'new'")
+    burst_window_hours: float = Field(default=24.0, gt=0)
+    burst_registrations: int = Field(default=5, ge=2, description="registrations in the window that flag a new contact")
+
+    # the registrant's side
+    public_base_url: str = "http://127.0.0.1:8003"
+    max_attempts: int = Field(default=3, ge=1)
+    proof_deadline_days: float = Field(default=14.0, gt=0, description="without proof by then the case fails")
+    review_days: float = Field(default=5.0, gt=0, description="support's target for a document review (alerts)")
+    verifications_per_individual: int = Field(default=10, ge=1)
+    max_document_bytes: int = Field(default=2_000_000, ge=1_000, le=12_000_000)
+    max_documents_per_upload: int = Field(default=5, ge=1, le=20)
+
+    # the eID provider: "simulator" (local runs and tests) serves its own authorisation page here
+    eid_provider: str = Field(default="simulator", pattern="^(simulator)$")
+
+    jobs_interval_seconds: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _known_rules(self) -> Self:
+        unknown = set(self.rule_weights) - set(DEFAULT_WEIGHTS)
+        if unknown:
+            raise ValueError(f"RULE_WEIGHTS names unknown rules: {', '.join(sorted(unknown))}")
+        return self

@@ -1,0 +1,261 @@
+"""The verification HTTP API.
+
+- The registrant, on the verification URL's token (no login: the token is the credential; a wrong or
+  expired one is a 404 that does not say why): see the case, start eID, upload documents.
+- The eID provider's callback, and the simulated provider's page (local runs and tests).
+- The registrar (session token from the registry, MY_REGISTRATIONS; its own contacts only): case status,
+  the verification URL (to inform the registrant itself), re-send the mail.
+- Support (operator token): the review queue, documents, approve / reject / ask for more, raise the cap.
+- Operators: the "verification at registrar" switch per registrar, the periodic job.
+"""
+
+# no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, Field
+
+from services.verification.eid import InvalidCallback, SimulatedEid
+from services.verification.service import ChangedMeanwhile, NotFound, Refused, verification_of
+from services.verification.transitions import AWAITING_REGISTRANT, CaseStatus, TransitionRefused
+from services.verification.uploads import BadUpload, read_uploads
+from shared.auth import SessionAuth, SessionClaims, operator_guard
+from shared.runtime import ServiceContext
+
+VIEW_PERMISSION = "MY_REGISTRATIONS"
+_CASE_ID = r"^[0-9a-f]{32}$"
+_NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, {"message": "not found"})
+
+
+class RegistrantView(BaseModel):
+    status: str = Field(description="OPEN, EID_STARTED, IN_REVIEW, MORE_INFO, SUPPORT, APPROVED, FAILED, CANCELLED")
+    contact: str
+    domains: list[str]
+    attempts_left: int
+    can_start_eid: bool
+    can_upload: bool
+    deadline: datetime
+    message: str | None = Field(default=None, description="what the registrant should do now")
+
+
+class CaseView(BaseModel):
+    case_id: str
+    contact: str
+    registrar_id: str | None
+    status: str
+    why: str
+    flagged: dict[str, str]
+    domains: list[str]
+    attempts: int
+    allowed: int
+    opened_at: datetime
+    updated_at: datetime
+    deadline: datetime
+    method: str | None = None
+    failure: str | None = None
+    request: str | None = Field(default=None, description="what support last asked for")
+    history: list[dict[str, Any]]
+
+
+class ContactVerification(BaseModel):
+    contact: str
+    status: str = Field(description="UNVERIFIED, PENDING, VERIFIED or FAILED")
+    case: CaseView | None
+
+
+class Review(BaseModel):
+    decision: Literal["approve", "reject", "ask_more"]
+    note: str | None = Field(default=None, max_length=2000)
+    subject: str | None = Field(default=None, max_length=200,
+                                description="the identity document's number: counts against the individual's cap")
+
+
+class RaiseCap(BaseModel):
+    extra: int = Field(default=1, ge=1, le=100)
+
+
+class RegistrarSwitch(BaseModel):
+    verifies_itself: bool
+
+
+def _case_view(case: dict[str, Any]) -> CaseView:
+    return CaseView(case_id=case["_id"], **{k: case.get(k) for k in CaseView.model_fields if k != "case_id"})
+
+
+def _message(case: dict[str, Any]) -> str | None:
+    s = CaseStatus(case["status"])
+    if s is CaseStatus.SUPPORT:
+        return "please contact support to finish the verification"
+    if s is CaseStatus.MORE_INFO:
+        return f"support asks for more documents: {case.get('request') or ''}".strip()
+    if s is CaseStatus.IN_REVIEW:
+        return "your documents are being reviewed (up to 5 days)"
+    return None
+
+
+def _refused(exc: Exception) -> HTTPException:
+    return HTTPException(status.HTTP_409_CONFLICT, {"message": getattr(exc, "message", None) or str(exc)})
+
+
+def router(ctx: ServiceContext) -> APIRouter:
+    api = APIRouter(tags=["verification"])
+    auth = SessionAuth(ctx.settings.internal_secret, ctx.clock)
+    Viewer = Annotated[SessionClaims, Depends(auth.requires(VIEW_PERMISSION))]
+    Op = Annotated[str, Depends(operator_guard(ctx.settings.operator_token))]  # type: ignore[attr-defined]
+    CaseId = Annotated[str, Path(pattern=_CASE_ID)]
+    Alias = Annotated[str, Path(min_length=3, max_length=16)]
+
+    def app():  # type: ignore[no-untyped-def]
+        return verification_of(ctx)
+
+    def callback_url() -> str:
+        return f"{app().settings.public_base_url.rstrip('/')}/verify/eid/callback"
+
+    async def guarded(call: Any) -> Any:
+        try:
+            return await call
+        except NotFound as exc:
+            raise _NOT_FOUND from exc
+        except (TransitionRefused, Refused, ChangedMeanwhile) as exc:
+            raise _refused(exc) from exc
+
+    # -- the registrant ------------------------------------------------------------------------------------------
+
+    @api.get("/verify/eid/callback", tags=["registrant"], response_model=RegistrantView)
+    async def eid_callback(request: Request) -> RegistrantView:
+        """Where the eID provider sends the registrant back with the outcome."""
+        try:
+            result = app().eid.read_callback(dict(request.query_params))
+        except InvalidCallback as exc:
+            raise _NOT_FOUND from exc
+        outcome = await guarded(app().eid_callback(result, request.state.correlation_id))
+        return _registrant_view(outcome.case, outcome.message)
+
+    def _registrant_view(case: dict[str, Any], message: str | None = None) -> RegistrantView:
+        s = CaseStatus(case["status"])
+        left = max(int(case["allowed"]) - int(case["attempts"]), 0)
+        return RegistrantView(status=s.value, contact=case["contact"], domains=case["domains"], attempts_left=left,
+                              can_start_eid=s in AWAITING_REGISTRANT and left > 0,
+                              can_upload=s in AWAITING_REGISTRANT and left > 0, deadline=case["deadline"],
+                              message=message or _message(case))
+
+    @api.get("/verify/{token}", tags=["registrant"], response_model=RegistrantView)
+    async def registrant_case(token: str) -> RegistrantView:
+        """The verification page: which domains, what to do."""
+        return _registrant_view(await guarded(app().case_by_token(token)))
+
+    @api.post("/verify/{token}/eid", tags=["registrant"])
+    async def start_eid(token: str) -> dict[str, str]:
+        """Start an electronic identification: go to `redirect_url`. Uses one attempt."""
+        outcome = await guarded(app().start_eid(token, callback_url()))
+        return {"redirect_url": outcome.redirect_url or ""}
+
+    @api.post("/verify/{token}/documents", tags=["registrant"], response_model=RegistrantView, status_code=201)
+    async def upload(token: str, request: Request) -> RegistrantView:
+        """Upload identity documents (multipart/form-data, or JSON {"documents": [{filename, content_type,
+        content_base64}]}); they go to support's review queue. Uses one attempt."""
+        s = app().settings
+        await guarded(app().case_by_token(token))  # a wrong token is a 404 before the body is read
+        try:
+            uploads = read_uploads(request.headers.get("content-type", ""), await request.body(),
+                                   s.max_document_bytes, s.max_documents_per_upload)
+        except BadUpload as exc:
+            raise HTTPException(exc.status, {"message": str(exc)}) from exc
+        outcome = await guarded(app().upload(token, uploads))
+        return _registrant_view(outcome.case)
+
+    @api.get("/eid-simulator/authorize", tags=["eid-simulator"], response_model=None)
+    async def simulator(state: str, callback: str, outcome: Literal["success", "failure"] | None = None,
+                        subject: str = "BE-SIM-00000001") -> Response:
+        """The simulated eID provider: with `outcome` it 'identifies' `subject` and sends the registrant back."""
+        eid = app().eid
+        if not isinstance(eid, SimulatedEid):
+            raise _NOT_FOUND
+        if not callback.startswith(callback_url()):
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, {"message": "unknown callback"})
+        if outcome is None:
+            ok, ko = (eid.callback_url(callback, state, o, subject) for o in ("success", "failure"))
+            return HTMLResponse(f'<p>eID simulator</p><a href="{ok}">identify {subject}</a> | <a href="{ko}">fail</a>')
+        return RedirectResponse(eid.callback_url(callback, state, outcome, subject), status.HTTP_303_SEE_OTHER)
+
+    # -- the registrar -------------------------------------------------------------------------------------------
+
+    @api.get("/api/verification/contacts/{alias}", response_model=ContactVerification)
+    async def contact_status(alias: Alias, user: Viewer) -> ContactVerification:
+        contact, case = await guarded(app().own_contact(user.registrar_id, alias))
+        return ContactVerification(contact=alias, status=contact["status"], case=_case_view(case) if case else None)
+
+    @api.get("/api/verification/contacts/{alias}/url")
+    async def contact_url(alias: Alias, user: Viewer) -> dict[str, str]:
+        """The verification URL, for a registrar that informs its registrant itself."""
+        case, link = await guarded(app().link_for_registrar(user.registrar_id, alias))
+        return {"contact": alias, "case_id": case["_id"], "url": link}
+
+    @api.post("/api/verification/contacts/{alias}/resend", status_code=202)
+    async def resend(alias: Alias, user: Viewer, request: Request) -> dict[str, str]:
+        """Send the verification mail to the registrant again."""
+        case = await guarded(app().resend(user.registrar_id, alias, request.state.correlation_id))
+        return {"contact": alias, "case_id": case["_id"], "status": "resent"}
+
+    # -- support -------------------------------------------------------------------------------------------------
+
+    @api.get("/api/support/verification/queue", response_model=list[CaseView], tags=["support"])
+    async def queue(_: Op) -> list[CaseView]:
+        """Cases waiting for support (documents in review, registrants sent to support), oldest first."""
+        return [_case_view(c) for c in await app().review_queue()]
+
+    @api.get("/api/support/verification/cases/{case_id}", tags=["support"])
+    async def case(case_id: CaseId, _: Op) -> dict[str, Any]:
+        c = await guarded(app().case(case_id))
+        docs = await app().documents(case_id)
+        return {"case": _case_view(c).model_dump(mode="json"),
+                "documents": [{"document_id": d["_id"], "filename": d["filename"], "content_type": d["content_type"],
+                               "size": d["size"], "uploaded_at": d["uploaded_at"].isoformat()} for d in docs]}
+
+    @api.get("/api/support/verification/cases/{case_id}/documents/{document_id}", tags=["support"])
+    async def document(case_id: CaseId, document_id: Annotated[str, Path(pattern=_CASE_ID)], _: Op) -> Response:
+        for d in await app().documents(case_id, with_data=True):
+            if d["_id"] == document_id:
+                return Response(bytes(d["data"]), media_type=d["content_type"],
+                                headers={"Content-Disposition": "attachment"})
+        raise _NOT_FOUND
+
+    @api.post("/api/support/verification/cases/{case_id}/review", response_model=CaseView, tags=["support"])
+    async def review(case_id: CaseId, body: Review, _: Op, request: Request) -> CaseView:
+        return _case_view(await guarded(app().review(case_id, body.decision, body.note, body.subject,
+                                                     request.state.correlation_id)))
+
+    @api.post("/api/support/verification/cases/{case_id}/raise-cap", response_model=CaseView, tags=["support"])
+    async def raise_cap(case_id: CaseId, body: RaiseCap, _: Op, request: Request) -> CaseView:
+        """The individual reached its cap of verifications: let it verify this case (and `extra` - 1 more)."""
+        return _case_view(await guarded(app().raise_cap(case_id, body.extra, request.state.correlation_id)))
+
+    @api.get("/api/support/verification/notices", tags=["support"])
+    async def notices(_: Op) -> list[dict[str, Any]]:
+        return [n | {"at": n["at"].isoformat()} for n in await app().notices()]
+
+    # -- operators -----------------------------------------------------------------------------------------------
+    Registrar = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{2,31}$")]
+
+    @api.put("/api/operator/verification/registrars/{registrar_id}", response_model=RegistrarSwitch,
+             tags=["operator"])
+    async def switch(registrar_id: Registrar, body: RegistrarSwitch, _: Op) -> RegistrarSwitch:
+        """'Verification at registrar': its new contacts are verified at creation, existing ones on their next
+        update, and its registrations are never selected."""
+        await app().set_registrar(registrar_id, body.verifies_itself)
+        return body
+
+    @api.get("/api/operator/verification/registrars/{registrar_id}", response_model=RegistrarSwitch,
+             tags=["operator"])
+    async def switch_state(registrar_id: Registrar, _: Op) -> RegistrarSwitch:
+        return RegistrarSwitch(verifies_itself=await app().verifies_itself(registrar_id))
+
+    @api.post("/api/operator/verification/jobs/run", tags=["operator"])
+    async def run_jobs(_: Op) -> dict[str, int]:
+        """What the periodic job does: fail the cases past their deadline, refresh the gauges."""
+        return await app().run_due()
+
+    return api

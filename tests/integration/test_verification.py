@@ -1,0 +1,411 @@
+"""The verification service with the registry, through the real broker and database: registrations in the
+registry are scored, selected ones overridden, proven by eID or documents, approved or failed, and the
+registry lifts the override; the registrar's switch, transfers, updates, the race with contact.created."""
+
+import asyncio
+import base64
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import aio_pika
+import httpx
+import pytest
+from lxml import etree
+
+from services.registry.app import build as build_registry
+from services.registry.epp.xml import SCHEMA
+from services.registry.registrars import seed_demo_registrar
+from services.registry.settings import RegistrySettings
+from services.verification.app import build as build_verification
+from services.verification.settings import VerificationSettings
+from shared.clock import BRUSSELS, ManualClock
+from shared.events import new_event
+from shared.events.contacts import ContactCreated
+from shared.events.domains import DomainCreated
+from shared.runtime import ServiceContext
+from shared.sealing import Sealer
+from tests.integration.epp_client import EppClient
+from tests.integration.infra import AMQP_URL, OPERATOR, EventTap, eventually, login, queue_depth, running
+
+START = datetime(2027, 3, 1, 10, 0, tzinfo=BRUSSELS)
+GOOD = {"name": "Veerle Peeters", "street": ["Kerkstraat 12"], "city": "Leuven", "postal_code": "3000",
+        "country": "BE", "phone": "+32.16123456", "email": "veerle@example.be", "language": "nl"}
+# three rules flag it: the phone's country, a disposable mailbox, a placeholder street
+SUSPICIOUS = GOOD | {"phone": "+7.9161234567", "email": "fast@mailinator.com", "street": ["asdf"]}
+
+
+@dataclass
+class Platform:
+    registry: httpx.AsyncClient
+    verification: httpx.AsyncClient
+    clock: ManualClock
+    tap: EventTap
+    namespace: str
+
+    @property
+    def vctx(self) -> ServiceContext:
+        return self.verification._transport.app.state.ctx  # type: ignore[attr-defined]
+
+    async def contact(self, headers: dict, alias: str, data: dict) -> None:
+        r = await self.registry.post("/api/contacts", headers=headers, json=data | {"alias": alias, "type": "REGISTRANT"})
+        assert r.status_code == 201, r.text
+
+    async def update(self, headers: dict, alias: str, data: dict) -> None:
+        r = await self.registry.put(f"/api/contacts/{alias}", headers=headers, json=data)
+        assert r.status_code == 200, r.text
+
+    async def domain(self, headers: dict, name: str, registrant: str) -> None:
+        r = await self.registry.post("/api/domains", headers=headers, json={"name": name, "registrant": registrant})
+        assert r.status_code == 201, r.text
+
+    async def overridden(self, headers: dict, name: str, expected: bool) -> dict:
+        async def probe() -> dict:
+            return (await self.registry.get(f"/api/domains/{name}", headers=headers)).json()
+
+        return await eventually(probe, lambda d: bool(d.get("override_reason")) is expected)
+
+    async def registry_contact(self, headers: dict, alias: str, status: str) -> dict:
+        async def probe() -> dict:
+            return (await self.registry.get(f"/api/contacts/{alias}", headers=headers)).json()
+
+        return await eventually(probe, lambda c: c.get("verification") == status)
+
+    async def events(self, event_type: str, contact: str, count: int = 1) -> list[dict]:
+        def mine() -> list[dict]:
+            return [e for e in self.tap.of(event_type) if e["payload"].get("contact") == contact]
+
+        async def probe() -> list[dict]:
+            return mine()
+
+        return await eventually(probe, lambda found: len(found) >= count)
+
+    def token_of(self, required: dict) -> str:
+        link = Sealer(self.vctx.settings.internal_secret, "verification-link").open(required["payload"]["sealed_link"])
+        return urlsplit(link).path.rsplit("/", 1)[1]
+
+    async def eid(self, token: str, outcome: str = "success", subject: str = "BE-85010112345") -> httpx.Response:
+        r = await self.verification.post(f"/verify/{token}/eid")
+        assert r.status_code == 200, r.text
+        page = urlsplit(r.json()["redirect_url"])
+        back = await self.verification.get(page.path, params=page.query + f"&outcome={outcome}&subject={subject}")
+        assert back.status_code == 303, back.text
+        callback = urlsplit(back.headers["location"])
+        return await self.verification.get(callback.path + "?" + callback.query)
+
+    async def review(self, case_id: str, decision: str, **extra: Any) -> httpx.Response:
+        return await self.verification.post(f"/api/support/verification/cases/{case_id}/review", headers=OPERATOR,
+                                            json={"decision": decision, **extra})
+
+
+@pytest.fixture
+async def platform(namespace: str) -> AsyncIterator[Platform]:
+    clock = ManualClock(START)
+    registry_settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, outbox_poll_seconds=0.05,
+                                         operator_token="operator-dev-token", lifecycle_interval_seconds=3600,
+                                         epp_port=0)
+    settings = VerificationSettings(namespace=namespace, outbox_poll_seconds=0.05, operator_token="operator-dev-token",
+                                    jobs_interval_seconds=3600, verifications_per_individual=2,
+                                    public_base_url="http://service")
+    async with EventTap(namespace, "verification.#") as tap, \
+            running(build_verification(settings, clock)) as verification, \
+            running(build_registry(registry_settings, clock)) as registry:
+        p = Platform(registry, verification, clock, tap, namespace)
+        await seed_demo_registrar(p.registry._transport.app.state.ctx, registry_settings, "b200002")  # type: ignore[attr-defined]
+        yield p
+
+
+async def test_selection_override_eid_approval_and_undo(platform: Platform) -> None:
+    p = platform
+    me = await login(p.registry)
+    await p.contact(me, "vp-1", GOOD)
+    await p.domain(me, "before.be", "vp-1")  # plausible data: not selected
+    await p.update(me, "vp-1", SUSPICIOUS)   # unverified stays unverified
+    await p.domain(me, "first.be", "vp-1")
+
+    [required] = await p.events("verification.required", "vp-1")
+    r = required["payload"]
+    assert (r["domain"], r["first"], r["email"], r["language"]) == ("first.be", True, "fast@mailinator.com", "nl")
+    assert "verify/" not in str(required)  # the link crosses the broker sealed only
+    await p.overridden(me, "first.be", True)
+    assert not (await p.overridden(me, "before.be", False)).get("override_reason")  # registered before: untouched
+    contact = await p.registry_contact(me, "vp-1", "PENDING")
+    token = p.token_of(required)
+    assert contact["verification_url"].endswith(token) and contact["verification_type"] == "AUTO"
+    await epp_info_contact_v2(p, "vp-1", ("pending", contact["verification_url"], "AUTO"))
+
+    # every later domain of the pending handle: its own message, overridden too
+    await p.domain(me, "second.be", "vp-1")
+    later = (await p.events("verification.required", "vp-1", 2))[1]["payload"]
+    assert (later["domain"], later["first"], later["case_id"]) == ("second.be", False, r["case_id"])
+    await p.overridden(me, "second.be", True)
+
+    # the registrar fetches the URL and asks for the mail again; another registrar sees nothing
+    url = await p.verification.get("/api/verification/contacts/vp-1/url", headers=me)
+    assert url.status_code == 200 and url.json()["url"] == contact["verification_url"]
+    other = await login(p.registry, "b200002")
+    assert (await p.verification.get("/api/verification/contacts/vp-1/url", headers=other)).status_code == 404
+    assert (await p.verification.post("/api/verification/contacts/vp-1/resend", headers=me)).status_code == 202
+    resent = (await p.tap.wait_for("verification.link_resent"))[0]["payload"]
+    assert resent["sealed_link"] == r["sealed_link"] and resent["email"] == "fast@mailinator.com"
+
+    # a wrong token says nothing; the right one shows the case
+    assert (await p.verification.get(f"/verify/{'x' * 43}")).status_code == 404
+    page = (await p.verification.get(f"/verify/{token}")).json()
+    assert page["status"] == "OPEN" and page["domains"] == ["first.be", "second.be"] and page["attempts_left"] == 3
+
+    # eID: approved at once; one message per domain; the registry lifts both overrides
+    p.clock.advance(timedelta(hours=5))
+    done = await p.eid(token)
+    assert done.status_code == 200 and done.json()["status"] == "APPROVED", done.text
+    [approved] = await p.events("verification.approved", "vp-1")
+    assert approved["payload"]["method"] == "eid" and sorted(approved["payload"]["domains"]) == ["first.be", "second.be"]
+    await p.overridden(me, "first.be", False)
+    await p.overridden(me, "second.be", False)
+    contact = await p.registry_contact(me, "vp-1", "VERIFIED")
+    assert "verification_url" not in contact
+    await epp_info_contact_v2(p, "vp-1", ("verified", None, "AUTO"))
+    # the callback cannot be replayed, a closed case cannot be started again
+    assert (await p.verification.post(f"/verify/{token}/eid")).status_code == 409
+
+    # future domains with the handle are approved automatically
+    await p.domain(me, "third.be", "vp-1")
+    assert not (await p.overridden(me, "third.be", False)).get("override_reason")
+    await asyncio.sleep(1)
+    assert len(p.tap.of("verification.required")) == 2
+
+    # a copy of the contact under another handle verifies on its own
+    await p.contact(me, "vp-copy", SUSPICIOUS)
+    await p.domain(me, "copy.be", "vp-copy")
+    copy = (await p.events("verification.required", "vp-copy"))[0]["payload"]
+    assert copy["first"] and copy["case_id"] != r["case_id"]
+    await p.overridden(me, "copy.be", True)
+
+    # a verified contact that is updated reverts to unverified; support and the registrar are told
+    await p.update(me, "vp-1", GOOD)
+    await p.events("verification.undone", "vp-1")
+    notice = (await p.events("verification.support_notice", "vp-1"))[0]["payload"]
+    assert notice["reason"] == "verified_contact_updated"
+    await p.registry_contact(me, "vp-1", "UNVERIFIED")
+    assert not (await p.overridden(me, "third.be", False)).get("override_reason")  # active domains stay active
+
+    metrics = (await p.verification.get("/metrics")).text
+    assert "verification_registrations_selected_total" in metrics
+    assert 'verification_time_to_verification_seconds_count{method="eid"} 1.0' in metrics
+
+
+async def test_documents_review_ask_more_reject_and_reselection(platform: Platform) -> None:
+    p = platform
+    me = await login(p.registry)
+    await p.contact(me, "doc-1", SUSPICIOUS)
+    await p.domain(me, "papers.be", "doc-1")
+    [required] = await p.events("verification.required", "doc-1")
+    token, case_id = p.token_of(required), required["payload"]["case_id"]
+
+    pdf = base64.b64encode(b"%PDF-1.4 identity card").decode()
+    bad = await p.verification.post(f"/verify/{token}/documents",
+                                    json={"documents": [{"filename": "x.exe", "content_type": "application/x-msdownload",
+                                                         "content_base64": pdf}]})
+    assert bad.status_code == 415
+    up = await p.verification.post(f"/verify/{token}/documents",
+                                   json={"documents": [{"filename": "id.pdf", "content_type": "application/pdf",
+                                                        "content_base64": pdf}]})
+    assert up.status_code == 201 and up.json()["status"] == "IN_REVIEW", up.text
+    queue = (await p.verification.get("/api/support/verification/queue", headers=OPERATOR)).json()
+    assert [c["case_id"] for c in queue] == [case_id]
+    assert (await p.verification.get("/api/support/verification/queue")).status_code == 401
+    shown = (await p.verification.get(f"/api/support/verification/cases/{case_id}", headers=OPERATOR)).json()
+    [doc] = shown["documents"]
+    body = await p.verification.get(f"/api/support/verification/cases/{case_id}/documents/{doc['document_id']}",
+                                    headers=OPERATOR)
+    assert body.content == b"%PDF-1.4 identity card"
+
+    asked = await p.review(case_id, "ask_more", note="the back of the card")
+    assert asked.status_code == 200 and asked.json()["status"] == "MORE_INFO"
+    assert (await p.review(case_id, "approve")).status_code == 409  # nothing new to approve
+    page = (await p.verification.get(f"/verify/{token}")).json()
+    assert page["status"] == "MORE_INFO" and "back of the card" in page["message"]
+    multipart = await p.verification.post(f"/verify/{token}/documents",
+                                          files={"file": ("back.png", b"\x89PNG back", "image/png")})
+    assert multipart.status_code == 201, multipart.text
+
+    rejected = await p.review(case_id, "reject", note="not the registrant")
+    assert rejected.json()["status"] == "FAILED"
+    failed = (await p.events("verification.failed", "doc-1"))[0]["payload"]
+    assert failed["reason"] == "rejected" and failed["domains"] == ["papers.be"]
+    await p.registry_contact(me, "doc-1", "FAILED")
+    await p.overridden(me, "papers.be", True)  # registered but unusable
+    assert (await p.review(case_id, "approve")).status_code == 409  # no way back from a closed case
+
+    # a new domain with the failed handle is selected again: a new case
+    await p.domain(me, "again.be", "doc-1")
+    again = (await p.events("verification.required", "doc-1", 2))[1]["payload"]
+    assert again["first"] and again["case_id"] != case_id and again["domain"] == "again.be"
+    await p.registry_contact(me, "doc-1", "PENDING")
+    await p.overridden(me, "again.be", True)
+
+
+async def test_attempts_exhausted_deadline_and_cap_per_individual(platform: Platform) -> None:
+    p = platform
+    me = await login(p.registry)
+    for alias in ("try-1", "cap-1", "cap-2", "cap-3", "late-1"):
+        await p.contact(me, alias, SUSPICIOUS)
+        await p.domain(me, f"{alias}.be", alias)
+    tokens = {a: p.token_of((await p.events("verification.required", a))[0]) for a in
+              ("try-1", "cap-1", "cap-2", "cap-3", "late-1")}
+
+    for _ in range(3):
+        r = await p.eid(tokens["try-1"], "failure")
+        assert r.status_code == 200
+    assert r.json()["status"] == "SUPPORT"
+    refused = await p.verification.post(f"/verify/{tokens['try-1']}/eid")
+    assert refused.status_code == 409 and "support" in refused.json()["detail"]["message"]
+    assert (await p.events("verification.support_notice", "try-1"))[0]["payload"]["reason"] == "attempts_exhausted"
+
+    # the same individual verifies two registrants (the cap here), the third is sent to support
+    for alias in ("cap-1", "cap-2"):
+        assert (await p.eid(tokens[alias])).json()["status"] == "APPROVED"
+    capped = await p.eid(tokens["cap-3"])
+    assert capped.json()["status"] == "SUPPORT" and "contact support" in capped.json()["message"]
+    case_id = (await p.events("verification.required", "cap-3"))[0]["payload"]["case_id"]
+    raised = await p.verification.post(f"/api/support/verification/cases/{case_id}/raise-cap", headers=OPERATOR,
+                                       json={"extra": 1})
+    assert raised.status_code == 200 and raised.json()["status"] == "APPROVED"
+    await p.registry_contact(me, "cap-3", "VERIFIED")
+    await p.overridden(me, "cap-3.be", False)
+
+    # no proof by the deadline: failed, the domain stays overridden
+    p.clock.advance(timedelta(days=15))
+    ran = await p.verification.post("/api/operator/verification/jobs/run", headers=OPERATOR)
+    assert ran.json()["expired"] == 1  # late-1; try-1 is with support, not expired
+    assert (await p.events("verification.failed", "late-1"))[0]["payload"]["reason"] == "expired"
+    me = await login(p.registry)  # a web session does not last two weeks
+    await p.registry_contact(me, "late-1", "FAILED")
+    metrics = (await p.verification.get("/metrics")).text
+    assert "verification_attempts_exhausted_total 1.0" in metrics
+    assert 'verification_contacts{status="VERIFIED"} 3.0' in metrics
+
+
+async def test_verification_at_registrar(platform: Platform) -> None:
+    p = platform
+    me = await login(p.registry)
+    await p.contact(me, "old-1", SUSPICIOUS)
+    await p.domain(me, "old.be", "old-1")
+    await p.events("verification.required", "old-1")
+    await p.overridden(me, "old.be", True)
+
+    r = await p.verification.put("/api/operator/verification/registrars/a100001", headers=OPERATOR,
+                                 json={"verifies_itself": True})
+    assert r.status_code == 200
+    assert (await p.verification.put("/api/operator/verification/registrars/a100001",
+                                     json={"verifies_itself": True})).status_code == 401
+    # a new contact is verified at creation and never selected
+    await p.contact(me, "new-1", SUSPICIOUS)
+    assert (await p.events("verification.approved", "new-1"))[0]["payload"]["method"] == "registrar"
+    await p.registry_contact(me, "new-1", "VERIFIED")
+    await p.domain(me, "new.be", "new-1")
+    # an existing pending contact is verified on its next update, even without changes; overrides lifted
+    await p.update(me, "old-1", SUSPICIOUS)
+    approved = (await p.events("verification.approved", "old-1"))[0]["payload"]
+    assert approved["method"] == "registrar" and approved["domains"] == ["old.be"]
+    await p.overridden(me, "old.be", False)
+    contact = await p.registry_contact(me, "old-1", "VERIFIED")
+    assert contact["verification_type"] == "REGISTRAR"
+    await asyncio.sleep(0.5)
+    assert [e["payload"]["contact"] for e in p.tap.of("verification.required")] == ["old-1"]
+
+
+async def test_transfer_to_a_new_unverified_registrant_of_a_pending_one(platform: Platform) -> None:
+    p = platform
+    me = await login(p.registry)
+    await p.contact(me, "holder-1", SUSPICIOUS)
+    await p.contact(me, "holder-2", GOOD)
+    await p.domain(me, "moving.be", "holder-1")
+    await p.events("verification.required", "holder-1")
+    await p.overridden(me, "moving.be", True)
+
+    async with EventTap(p.namespace, "domain.transfer_code_sent") as codes:
+        r = await p.registry.post("/api/domains/moving.be/transfer-code", headers=me)
+        assert r.status_code == 200, r.text
+        sent = (await codes.wait_for("domain.transfer_code_sent"))[0]["payload"]
+    code = Sealer(p.vctx.settings.internal_secret, "transfer-code").open(sent["sealed_code"])
+    r = await p.registry.post("/api/domains/moving.be/transfer", headers=me,
+                              json={"transfer_code": code, "registrant": "holder-2", "tech": ["a100001-tech"]})
+    assert r.status_code == 200, r.text
+    # the new registrant becomes pending and gets its own case (its own link); the domain stays overridden
+    required = (await p.events("verification.required", "holder-2"))[0]["payload"]
+    assert required["first"] and required["domain"] == "moving.be"
+    contact = await p.registry_contact(me, "holder-2", "PENDING")
+    assert await eventually(lambda: _url(p, me, "holder-2"), bool)
+    assert contact["verification"] == "PENDING"
+    await p.overridden(me, "moving.be", True)
+
+
+async def epp_info_contact_v2(p: Platform, alias: str, expected: tuple[str, str | None, str | None]) -> None:
+    """info-contact v2.0 over real EPP shows the verification elements, in a reply valid under dnsbe-1.0.xsd."""
+    client = EppClient(p.registry._transport.app.state.ctx.extras["epp_port"])  # type: ignore[attr-defined]
+    await client.connect()
+    try:
+        assert (await client.login()).code == 1000
+        info = await client.command(
+            f'<info><contact:info xmlns:contact="urn:ietf:params:xml:ns:contact-1.0"><contact:id>{alias}</contact:id>'
+            "</contact:info></info>",
+            '<dnsbe:ext xmlns:dnsbe="http://www.dns.be/xml/epp/dnsbe-1.0"><dnsbe:info>'
+            '<dnsbe:contact version="2.0"/></dnsbe:info></dnsbe:ext>')
+    finally:
+        await client.close()
+    assert info.code == 1000, info.xml
+    ext = "epp:response/epp:extension/dnsbe:ext/dnsbe:infData/dnsbe:contact"
+    assert (info.text(f"{ext}/dnsbe:verification"), info.text(f"{ext}/dnsbe:verificationurl"),
+            info.text(f"{ext}/dnsbe:verificationtype")) == expected
+    root = etree.fromstring(info.xml.encode())
+    assert SCHEMA.validate(root), SCHEMA.error_log
+
+
+async def _url(p: Platform, headers: dict, alias: str) -> str | None:
+    return (await p.registry.get(f"/api/contacts/{alias}", headers=headers)).json().get("verification_url")
+
+
+async def test_a_registration_before_its_contact_redelivery_and_poison(platform: Platform, namespace: str) -> None:
+    """domain.created applied before contact.created is scored when the contact arrives; a redelivered
+    event applies once; a poison message is dead-lettered."""
+    p = platform
+    clock = p.clock
+    domain = new_event(DomainCreated(name="early.be", tld="be", registrant="race-1", registered_at=clock.now()),
+                       registrar_id="a100001", correlation_id="race", clock=clock)
+    contact = new_event(ContactCreated(alias="race-1", type="REGISTRANT", **{k: v for k, v in SUSPICIOUS.items()}),
+                        registrar_id="a100001", correlation_id="race", clock=clock)
+    connection = await aio_pika.connect(AMQP_URL)
+    try:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(f"{namespace}.registry.events")
+
+        async def publish(event: Any, body: bytes | None = None) -> None:
+            await exchange.publish(aio_pika.Message(body or event.model_dump_json().encode(), message_id=str(uuid.uuid4()),
+                                                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                                   routing_key=event.event_type)
+
+        await publish(domain)
+        await publish(domain)  # redelivered: applies once
+        await asyncio.sleep(1)
+        assert p.tap.of("verification.required") == []
+        await publish(contact)
+        required = (await p.events("verification.required", "race-1"))[0]["payload"]
+        assert required["domain"] == "early.be" and required["first"]
+        # a burst of registrations of the pending contact (applied as one run): one message each, one case
+        for name in ("burst-1.be", "burst-2.be", "burst-3.be"):
+            await publish(new_event(DomainCreated(name=name, tld="be", registrant="race-1", registered_at=clock.now()),
+                                    registrar_id="a100001", correlation_id="race", clock=clock))
+        later = [e["payload"] for e in await p.events("verification.required", "race-1", 4)]
+        assert [(e["first"], e["case_id"]) for e in later[1:]] == [(False, required["case_id"])] * 3
+        await publish(domain, b'{"event_type": "domain.created", "event_version": 1, "payload": {}}')
+        dlq = f"{namespace}.verification.events.dlq"
+        assert await eventually(lambda: queue_depth(dlq), lambda n: n == 1)
+    finally:
+        await connection.close()
+    await asyncio.sleep(0.5)
+    assert len(p.tap.of("verification.required")) == 4
+    assert "verification_registrations_waited_total 1.0" in (await p.verification.get("/metrics")).text

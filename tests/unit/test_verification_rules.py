@@ -1,0 +1,209 @@
+"""The verification service's pure rules: the state machines refuse every transition not in their tables,
+attempts are counted, scoring selects only when several rules flag a registration, uploads are bounded."""
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.verification.eid import InvalidCallback, SimulatedEid
+from services.verification.scoring import Registrant, Registration, ScoringRules, score
+from services.verification.settings import DEFAULT_WEIGHTS, VerificationSettings
+from services.verification.transitions import (
+    CASE_TRANSITIONS,
+    CONTACT_TRANSITIONS,
+    CaseAction,
+    CaseStatus,
+    ContactAction,
+    ContactStatus,
+    TransitionRefused,
+    next_case,
+    next_contact,
+)
+from services.verification.uploads import BadUpload, read_uploads
+
+NOW = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+
+
+# -- the contact's status ---------------------------------------------------------------------------------------
+
+def test_the_contact_lifecycle_in_order() -> None:
+    s = next_contact(ContactStatus.UNVERIFIED, ContactAction.SELECT)
+    assert s is ContactStatus.PENDING
+    assert next_contact(s, ContactAction.APPROVE) is ContactStatus.VERIFIED
+    assert next_contact(ContactStatus.VERIFIED, ContactAction.UNDO) is ContactStatus.UNVERIFIED
+    assert next_contact(ContactStatus.PENDING, ContactAction.FAIL) is ContactStatus.FAILED
+    assert next_contact(ContactStatus.FAILED, ContactAction.SELECT) is ContactStatus.PENDING
+
+
+@pytest.mark.parametrize(("status", "action"), [
+    (ContactStatus.UNVERIFIED, ContactAction.APPROVE),   # approved without ever being selected
+    (ContactStatus.VERIFIED, ContactAction.SELECT),      # a verified handle is never selected again
+    (ContactStatus.VERIFIED, ContactAction.FAIL),
+    (ContactStatus.FAILED, ContactAction.APPROVE),       # a failed case cannot be approved afterwards
+    (ContactStatus.PENDING, ContactAction.SELECT),       # selected twice
+    (ContactStatus.PENDING, ContactAction.UNDO),         # only a verified contact reverts on update
+    (ContactStatus.UNVERIFIED, ContactAction.UNDO),
+    (ContactStatus.PENDING, ContactAction.INHERIT),
+])
+def test_out_of_order_contact_transitions_are_refused(status: ContactStatus, action: ContactAction) -> None:
+    with pytest.raises(TransitionRefused):
+        next_contact(status, action)
+
+
+def test_every_pair_not_in_the_contact_table_is_refused() -> None:
+    for status in ContactStatus:
+        for action in ContactAction:
+            if (status, action) in CONTACT_TRANSITIONS:
+                continue
+            with pytest.raises(TransitionRefused):
+                next_contact(status, action)
+
+
+# -- the case ---------------------------------------------------------------------------------------------------
+
+def test_eid_path_counts_an_attempt_and_approves() -> None:
+    step = next_case(CaseStatus.OPEN, CaseAction.START_EID, 0, 3)
+    assert (step.status, step.attempts) == (CaseStatus.EID_STARTED, 1)
+    assert next_case(step.status, CaseAction.EID_OK, step.attempts, 3).status is CaseStatus.APPROVED
+
+
+def test_three_failed_attempts_send_the_registrant_to_support() -> None:
+    status, attempts = CaseStatus.OPEN, 0
+    for i in range(3):
+        step = next_case(status, CaseAction.START_EID, attempts, 3)
+        step = next_case(step.status, CaseAction.EID_FAILED, step.attempts, 3)
+        status, attempts = step.status, step.attempts
+        assert step.exhausted is (i == 2)
+    assert (status, attempts) == (CaseStatus.SUPPORT, 3)
+    with pytest.raises(TransitionRefused, match="contact support"):
+        next_case(status, CaseAction.UPLOAD, attempts, 3)
+    # support grants one more upload
+    step = next_case(status, CaseAction.ASK_MORE, attempts, 3)
+    assert (step.status, step.allowed) == (CaseStatus.MORE_INFO, 4)
+    step = next_case(step.status, CaseAction.UPLOAD, step.attempts, step.allowed)
+    assert (step.status, step.attempts) == (CaseStatus.IN_REVIEW, 4)
+
+
+def test_a_fourth_attempt_is_refused_even_from_an_open_case() -> None:
+    with pytest.raises(TransitionRefused):
+        next_case(CaseStatus.OPEN, CaseAction.START_EID, 3, 3)
+
+
+@pytest.mark.parametrize(("status", "action"), [
+    (CaseStatus.OPEN, CaseAction.APPROVE),         # support cannot approve what it has not received
+    (CaseStatus.OPEN, CaseAction.EID_OK),          # a callback without a started eID
+    (CaseStatus.IN_REVIEW, CaseAction.EID_OK),
+    (CaseStatus.IN_REVIEW, CaseAction.UPLOAD),     # twice in review
+    (CaseStatus.APPROVED, CaseAction.REJECT),      # a closed case stays closed
+    (CaseStatus.FAILED, CaseAction.APPROVE),
+    (CaseStatus.APPROVED, CaseAction.START_EID),
+    (CaseStatus.IN_REVIEW, CaseAction.EXPIRE),     # support has it: the deadline does not apply
+    (CaseStatus.OPEN, CaseAction.RAISE_CAP),
+    (CaseStatus.CANCELLED, CaseAction.CANCEL),
+])
+def test_out_of_order_case_transitions_are_refused(status: CaseStatus, action: CaseAction) -> None:
+    with pytest.raises(TransitionRefused):
+        next_case(status, action, 0, 3)
+
+
+def test_every_pair_not_in_the_case_table_is_refused_and_closed_states_have_no_exit() -> None:
+    for status in CaseStatus:
+        for action in CaseAction:
+            if (status, action) in CASE_TRANSITIONS:
+                assert not status.closed
+                continue
+            with pytest.raises(TransitionRefused):
+                next_case(status, action, 0, 3)
+
+
+# -- scoring ----------------------------------------------------------------------------------------------------
+
+def registrant(**changes: object) -> Registrant:
+    values: dict = {"alias": "c1", "name": "Veerle Peeters", "organisation": None, "street": ("Kerkstraat 12",),
+                    "city": "Leuven", "postal_code": "3000", "country": "BE", "phone": "+32.16123456",
+                    "email": "veerle@example.be", "created_at": NOW - timedelta(days=200)}
+    return Registrant(**(values | changes))
+
+
+RULES = ScoringRules(weights=DEFAULT_WEIGHTS, threshold=2, disposable_email_domains=frozenset({"mailinator.com"}),
+                     new_contact_window=timedelta(hours=48), burst_registrations=5)
+
+
+def test_plausible_data_is_not_selected() -> None:
+    result = score(Registration("fine.be", registrant(), NOW, 0), RULES)
+    assert result.flagged == () and not result.selected
+
+
+def test_one_rule_alone_does_not_select() -> None:
+    result = score(Registration("x.be", registrant(phone="+33.612345678"), NOW, 0), RULES)
+    assert result.flagged == ("country_phone_mismatch",) and not result.selected
+
+
+def test_several_rules_select() -> None:
+    r = registrant(phone="+7.9161234567", email="x@sub.mailinator.com", street=("asdf",), postal_code="99")
+    result = score(Registration("x.be", r, NOW, 0), RULES)
+    assert set(result.flagged) == {"country_phone_mismatch", "disposable_email", "implausible_address"}
+    assert result.selected and result.total == 3
+
+
+def test_a_burst_from_a_new_contact_counts_but_not_from_an_old_one() -> None:
+    young = registrant(created_at=NOW - timedelta(hours=2), phone="+31.201234567")
+    assert score(Registration("x.be", young, NOW, 4), RULES).selected
+    assert not score(Registration("x.be", young, NOW, 3), RULES).selected
+    old = registrant(phone="+31.201234567")
+    assert not score(Registration("x.be", old, NOW, 40), RULES).selected
+
+
+def test_weights_and_threshold_are_settings() -> None:
+    rules = ScoringRules(weights={**DEFAULT_WEIGHTS, "country_phone_mismatch": 0}, threshold=1)
+    assert not score(Registration("x.be", registrant(phone="+33.612345678"), NOW, 0), rules).selected
+    with pytest.raises(ValueError, match="unknown rules"):
+        VerificationSettings(rule_weights={"no_such_rule": 1})
+
+
+# -- uploads and the eID simulator ------------------------------------------------------------------------------
+
+PDF = b"%PDF-1.4 fake identity card"
+
+
+def test_json_and_multipart_uploads_are_read() -> None:
+    body = json.dumps({"documents": [{"filename": "id.pdf", "content_type": "application/pdf",
+                                      "content_base64": base64.b64encode(PDF).decode()}]}).encode()
+    [u] = read_uploads("application/json", body, 1000, 5)
+    assert (u.filename, u.data) == ("id.pdf", PDF)
+    boundary = "XyZ"
+    multipart = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"id.png\"\r\n"
+                 f"Content-Type: image/png\r\n\r\n").encode() + b"\x89PNG-bytes" + f"\r\n--{boundary}--\r\n".encode()
+    [u] = read_uploads(f"multipart/form-data; boundary={boundary}", multipart, 1000, 5)
+    assert (u.filename, u.content_type, u.data) == ("id.png", "image/png", b"\x89PNG-bytes")
+
+
+@pytest.mark.parametrize(("content_type", "body", "status"), [
+    ("application/json", b'{"documents": []}', 422),
+    ("application/json", b"not json", 422),
+    ("application/json", json.dumps({"documents": [{"filename": "a.exe", "content_type": "application/x-msdownload",
+                                                    "content_base64": "AAAA"}]}).encode(), 415),
+    ("application/json", json.dumps({"documents": [{"filename": "big.pdf", "content_type": "application/pdf",
+                                                    "content_base64": base64.b64encode(b"x" * 2000).decode()}]}).encode(),
+     413),
+    ("text/plain", b"hello", 415),
+])
+def test_bad_uploads_are_refused_with_a_reason(content_type: str, body: bytes, status: int) -> None:
+    with pytest.raises(BadUpload) as caught:
+        read_uploads(content_type, body, 1000, 5)
+    assert caught.value.status == status and str(caught.value)
+
+
+def test_the_simulated_eid_callback_must_be_signed() -> None:
+    from pydantic import SecretStr
+
+    eid = SimulatedEid(SecretStr("s"), "http://v")
+    url = eid.callback_url("http://v/verify/eid/callback", "st", "success", "BE-1")
+    params = dict(p.split("=", 1) for p in url.split("?", 1)[1].split("&"))
+    assert eid.read_callback(params).ok
+    with pytest.raises(InvalidCallback):
+        eid.read_callback(params | {"subject": "BE-2"})
+    with pytest.raises(InvalidCallback):
+        SimulatedEid(SecretStr("other"), "http://v").read_callback(params)
