@@ -19,7 +19,8 @@ COPY services ./services
 RUN python -m compileall -q shared services
 
 RUN groupadd --gid 10001 registry \
-    && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin registry
+    && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin registry \
+    && mkdir -p /var/lib/registry/reports && chown 10001:10001 /var/lib/registry/reports
 USER 10001:10001
 
 # registry 8001, hitpoints 8002, verification 8003, notifications 8004, reporting 8005

@@ -1,0 +1,166 @@
+"""The quarterly .be registrar report's figures (digest 6.1), computed from monthly counters: pure rules,
+no database.
+
+Rates are per 100,000 domains at month (or quarter) end. A benchmark group counts as one virtual
+registrar: sum(metric) / sum(domains), never an average of ratios. Stars: 3 best, 0 worst, against
+boundaries the operator configures (the .be values are not published).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+PER = 100_000
+
+
+class Metric(StrEnum):
+    CREATE = "create"
+    DELETE = "delete"
+    RELEASE = "release"
+    REACTIVATE = "reactivate"
+    RENEWAL = "renewal"
+    TRANSFER_IN = "transfer_in"  # key: the losing registrar
+    TRANSFER_OUT = "transfer_out"  # key: the gaining registrar
+    PAYING = "paying"  # key: the transaction kind
+    BOUNCE = "bounce"  # key: the error message
+    BOUNCE_RECURRING = "bounce_recurring"
+    REVOKE = "revoke"  # key: the revoke type
+    INFECTION = "infection"  # key: the infection type
+    SUPPORT = "support"  # key: the topic
+    SUPPORT_DAY = "support_day"  # key: YYYY-MM-DD
+    VERIFICATION_CONTACTS_SELECTED = "verification_contacts_selected"
+    VERIFICATION_DOMAINS_SELECTED = "verification_domains_selected"
+    VERIFICATION_CONTACTS_APPROVED = "verification_contacts_approved"
+    VERIFICATION_DOMAINS_APPROVED = "verification_domains_approved"
+
+
+# what moves a portfolio (portfolio counts names until released)
+_NET = {Metric.CREATE: 1, Metric.TRANSFER_IN: 1, Metric.TRANSFER_OUT: -1, Metric.RELEASE: -1}
+SCORED = ("revokes", "bounces", "infections", "support")
+
+
+@dataclass(frozen=True)
+class Fact:
+    registrar_id: str
+    month: str
+    metric: Metric
+    key: str
+    count: int
+
+
+@dataclass
+class Facts:
+    """Monthly counters of every registrar from the quarter's first month on."""
+
+    counts: dict[tuple[str, str, Metric], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    # per registrar, the portfolio change of each month
+    net: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+    @classmethod
+    def of(cls, facts: Iterable[Fact]) -> Facts:
+        table = cls()
+        for f in facts:
+            table.counts[(f.registrar_id, f.month, f.metric)][f.key] += f.count
+            table.net[f.registrar_id][f.month] += _NET.get(f.metric, 0) * f.count
+        return table
+
+    def total(self, registrar: str, month: str, metric: Metric) -> int:
+        return sum(self.counts.get((registrar, month, metric), Counter()).values())
+
+    def keys(self, registrar: str, months: Sequence[str], metric: Metric) -> Counter[str]:
+        out: Counter[str] = Counter()
+        for m in months:
+            out.update(self.counts.get((registrar, m, metric), Counter()))
+        return out
+
+    def later_net(self, registrar: str, month: str) -> int:
+        """The portfolio change after `month` (to walk back from today's portfolio to that month's end)."""
+        return sum(n for m, n in self.net.get(registrar, Counter()).items() if m > month)
+
+
+def stars(rate: float, boundaries: Sequence[float]) -> int:
+    """3 below the first boundary, 2 below the second, 1 below the third, else 0 (lower rates are better)."""
+    return 3 - sum(1 for b in boundaries if rate >= b)
+
+
+def rate(count: int, domains: int) -> float:
+    return round(count * PER / domains, 2) if domains > 0 else 0.0
+
+
+def renewal_rate(renewals: int, deletes: int) -> float | None:
+    """renewals / (renewals + deletes), as a percentage; None when neither happened."""
+    return round(100 * renewals / (renewals + deletes), 2) if renewals + deletes else None
+
+
+@dataclass
+class Figures:
+    """One registrar's (or one group's) quarter."""
+
+    registrar_id: str
+    quarter: str
+    months: list[str]
+    domains_month_end: list[int]
+    domains: int  # at quarter end
+    monthly: dict[str, list[int]]  # per metric name, one count per month
+    revoke_types: Counter[str]
+    bounce_errors: Counter[str]
+    infection_types: Counter[str]
+    support_topics: Counter[str]
+    support_days: Counter[str]
+    transfers_from: Counter[str]
+    transfers_to: Counter[str]
+    quarter_totals: dict[str, int]
+    renewal_rate_monthly: list[float | None]
+    renewal_rate_quarter: float | None
+    rates: dict[str, float]  # the scored metrics per 100,000 at quarter end
+    stars: dict[str, int] = field(default_factory=dict)
+
+
+MONTHLY = {
+    "revokes": Metric.REVOKE, "bounces": Metric.BOUNCE, "recurring_bounces": Metric.BOUNCE_RECURRING,
+    "infections": Metric.INFECTION, "support_cases": Metric.SUPPORT, "creates": Metric.CREATE,
+    "deletes": Metric.DELETE, "transfers_in": Metric.TRANSFER_IN, "transfers_out": Metric.TRANSFER_OUT,
+    "renewals": Metric.RENEWAL,
+    "contacts_selected": Metric.VERIFICATION_CONTACTS_SELECTED, "domains_selected": Metric.VERIFICATION_DOMAINS_SELECTED,
+    "contacts_approved": Metric.VERIFICATION_CONTACTS_APPROVED, "domains_approved": Metric.VERIFICATION_DOMAINS_APPROVED,
+}
+# what each score is computed on
+SCORE_METRIC = {"revokes": "revokes", "bounces": "recurring_bounces", "infections": "infections",
+                "support": "support_cases"}
+
+
+def figures(members: Sequence[str], name: str, quarter: str, months: Sequence[str], facts: Facts,
+            portfolios: Mapping[str, int], boundaries: Mapping[str, Sequence[float]]) -> Figures:
+    """The quarter of one registrar (members = [it]) or of a benchmark group as one virtual registrar."""
+    month_end = [sum(max(0, portfolios.get(r, 0) - facts.later_net(r, m)) for r in members) for m in months]
+
+    def keys(metric: Metric) -> Counter[str]:
+        out: Counter[str] = Counter()
+        for r in members:
+            out.update(facts.keys(r, months, metric))
+        return out
+
+    monthly = {label: [sum(facts.total(r, m, metric) for r in members) for m in months]
+               for label, metric in MONTHLY.items()}
+    totals = {label: sum(values) for label, values in monthly.items()}
+    domains = month_end[-1]
+    rates = {score: rate(totals[SCORE_METRIC[score]], domains) for score in SCORED}
+    return Figures(
+        registrar_id=name, quarter=quarter, months=list(months), domains_month_end=month_end, domains=domains,
+        monthly=monthly, revoke_types=keys(Metric.REVOKE), bounce_errors=keys(Metric.BOUNCE),
+        infection_types=keys(Metric.INFECTION), support_topics=keys(Metric.SUPPORT),
+        support_days=keys(Metric.SUPPORT_DAY), transfers_from=keys(Metric.TRANSFER_IN),
+        transfers_to=keys(Metric.TRANSFER_OUT), quarter_totals=totals,
+        renewal_rate_monthly=[renewal_rate(r, d) for r, d in zip(monthly["renewals"], monthly["deletes"], strict=True)],
+        renewal_rate_quarter=renewal_rate(totals["renewals"], totals["deletes"]),
+        rates=rates, stars={score: stars(rates[score], boundaries[score]) for score in SCORED},
+    )
+
+
+def benchmark_groups(portfolios: Mapping[str, int]) -> dict[str, list[str]]:
+    """top10, top50 (by portfolio size) and all-registrars. (Registrar categories are not in any event yet.)"""
+    ranked = [r for r, _ in sorted(portfolios.items(), key=lambda item: (-item[1], item[0]))]
+    return {"top10": ranked[:10], "top50": ranked[:50], "all-registrars": ranked}
