@@ -1,0 +1,80 @@
+"""Round trips to MongoDB for one domain create (and one info), counted with a pymongo CommandListener: which
+commands, on which collections. Prints figures; asserts nothing.
+
+Run: .venv/bin/python bench/profile_domain_create.py   (PROFILE_CREATES sets how many creates are averaged)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections import Counter
+from pathlib import Path
+
+from pymongo import monitoring
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.registry.app import build
+from services.registry.commands import Actor
+from services.registry.domains import create_domain, info_domain
+from services.registry.settings import RegistrySettings
+from shared.events import Channel
+from tests.integration.infra import delete_namespace, running
+
+N = int(os.environ.get("PROFILE_CREATES", "20"))
+
+
+class RoundTrips(monitoring.CommandListener):
+    """Counts commands sent while `on` (the outbox relay and consumers run too: they are left out by name)."""
+
+    def __init__(self) -> None:
+        self.on, self.seen = False, Counter[str]()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if not self.on:
+            return
+        target = event.command.get(event.command_name)
+        where = target if isinstance(target, str) else ""
+        self.seen[f"{event.command_name} {where}".strip()] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def main() -> None:
+    listener = RoundTrips()
+    monitoring.register(listener)  # applies to clients created from here on
+    namespace = f"p{uuid.uuid4().hex[:10]}"
+    settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, log_level="WARNING")
+    app = build(settings)
+    try:
+        async with running(app):
+            ctx = app.state.ctx
+            await ctx.db["registrars"].update_one({"_id": "a100001"}, {"$set": {"balance_cents": 10**9}})
+            actor = Actor("a100001", "a100001", Channel.EPP, "profile")
+            run = uuid.uuid4().hex[:6]
+            await create_domain(ctx, actor, f"p{run}-warm.be", "a100001-demo", ["a100001-tech"])
+            for label, call in (("domain create", lambda i: create_domain(ctx, actor, f"p{run}-{i}.be", "a100001-demo",
+                                                                          ["a100001-tech"])),
+                                ("domain info", lambda i: info_domain(ctx, actor, f"p{run}-{i}.be"))):
+                listener.seen.clear()
+                listener.on = True
+                for i in range(N):
+                    await call(i)
+                listener.on = False
+                # the relay polls the outbox concurrently: its finds on 'outbox' are not the command's
+                print(f"{label}: {sum(listener.seen.values()) / N:.1f} round trips per command (all sources)")
+                for name, count in sorted(listener.seen.items(), key=lambda kv: -kv[1]):
+                    print(f"  {count / N:5.2f}  {name}")
+    finally:
+        await delete_namespace(namespace)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
