@@ -14,6 +14,7 @@ from shared.clock import brussels
 from shared.events import EventEnvelope
 from shared.events.contacts import ContactDeleted
 from shared.events.domains import DomainTransferred, LockComplaintClosed, LockComplaintFiled, TransferCodeSent
+from shared.events.feeds import DomainInViolation, DomainShieldRemoved, MonitoredUpdateClosed, TransferUndone
 from shared.events.hitpoints import HitpointsThresholdReached, RegistrarBlocked, RegistrarUnblocked
 from shared.events.money import WatermarkReached
 from shared.events.reports import QuarterlyReportReady
@@ -138,6 +139,17 @@ def notices(event: EventEnvelope[Any]) -> list[Notice]:
                                           registrar_id=rid, contact=p.contact))
         case VerificationUndone():
             out.append(_contact(rid, "verification.undone.contact", p.contact, date))
+        case DomainInViolation():
+            out.append(_domain(rid, "domain.in_violation", p.name, "domainname", date))
+        case TransferUndone():
+            # both sides: the one who gets the domain back and the one who loses it again
+            out += [_domain(r, "transfer.undone", p.name, "domainname", stamp(p.undone_at))
+                    for r in dict.fromkeys((p.losing_registrar_id, p.gaining_registrar_id))]
+        case MonitoredUpdateClosed():
+            out.append(_contact(rid, f"monitored_update.{p.outcome.value}", p.contact, stamp(p.closed_at)))
+        case DomainShieldRemoved():
+            out.append(ToRegistrar(rid, "domain.shield_removed", {"domainname": p.name, "email": p.by_email},
+                                   domain_variables(p.name), p.name))
         case QuarterlyReportReady():
             out.append(RegistrarMail(rid, "registrar.quarterly_report", {"quarter": p.quarter, "url": p.url}, p.quarter))
     return [n for n in out if not isinstance(n, ToRegistrar | RegistrarMail) or n.registrar_id]
@@ -153,4 +165,5 @@ def _verification_link(rid: str, contact: str, email: str, language: str | None,
 # handled by the service itself
 TRIGGERS = (DomainTransferred, TransferCodeSent, HitpointsThresholdReached, RegistrarBlocked, RegistrarUnblocked,
             WatermarkReached, ContactDeleted, LockComplaintFiled, LockComplaintClosed, VerificationRequired,
-            VerificationLinkResent, VerificationApproved, VerificationFailed, VerificationUndone, QuarterlyReportReady)
+            VerificationLinkResent, VerificationApproved, VerificationFailed, VerificationUndone, QuarterlyReportReady,
+            DomainInViolation, TransferUndone, MonitoredUpdateClosed, DomainShieldRemoved)

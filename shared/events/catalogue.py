@@ -31,7 +31,15 @@ from shared.events.domains import (
     TransferCodeSent,
 )
 from shared.events.envelope import EventEnvelope, EventPayload
-from shared.events.feeds import DomainRevoked, InfectionReported, SupportCaseOpened
+from shared.events.feeds import (
+    DomainInViolation,
+    DomainRevoked,
+    DomainShieldRemoved,
+    InfectionReported,
+    MonitoredUpdateClosed,
+    SupportCaseOpened,
+    TransferUndone,
+)
 from shared.events.groups import (
     KeyGroupChanged,
     KeyGroupDeleted,
@@ -116,6 +124,10 @@ CATALOGUE: dict[tuple[str, int], type[EventPayload]] = {
         DomainRevoked,
         InfectionReported,
         SupportCaseOpened,
+        DomainInViolation,
+        TransferUndone,
+        MonitoredUpdateClosed,
+        DomainShieldRemoved,
         EmailBounced,
         PollMessageAcknowledged,
     )

@@ -23,6 +23,7 @@ from services.registry.settings import RegistrySettings
 from shared.clock import BRUSSELS, ManualClock
 from shared.events import EventEnvelope, new_event
 from shared.events.domains import TransferCodeSent
+from shared.events.feeds import DomainInViolation, TransferUndone
 from shared.events.hitpoints import HitpointsThresholdReached
 from shared.events.reports import QuarterlyReportReady
 from shared.events.verification import VERIFICATION_LINK_SEAL, VerificationRequired
@@ -176,6 +177,19 @@ async def test_registrars_see_only_their_own_queue(platform: Platform) -> None:
     assert answer.code == 2303
     await platform.queue(other, 1)
     assert (await platform.notifications.get("/api/poll/messages")).status_code == 401
+
+
+async def test_registry_desk_feeds_reach_the_registrars(platform: Platform) -> None:
+    """An outside tool publishes straight to the exchange (not through an outbox), as feeds do."""
+    undone = TransferUndone(name="terug.be", gaining_registrar_id=OTHER, losing_registrar_id=DEMO, undone_at=START)
+    await platform.ctx.publisher.publish(platform.event(undone))
+    await platform.ctx.publisher.publish(platform.event(DomainInViolation(name="fout.be", reason="Incorrect data")))
+    me, other = await login(platform.registry), await login(platform.registry, OTHER)
+    mine = (await platform.queue(me, 2))["messages"]
+    theirs = (await platform.queue(other, 1))["messages"]
+    assert [(m["message"], m["fields"]["domainname"]) for m in mine] == [("transfer.undone", "terug.be"),
+                                                                         ("domain.in_violation", "fout.be")]
+    assert [(m["message"], m["fields"]["returncode"]) for m in theirs] == [("transfer.undone", "1000")]
 
 
 async def test_poll_off_sends_the_cps_mail_at_once_byte_for_byte(platform: Platform) -> None:

@@ -94,3 +94,12 @@ def test_the_catalogue_describes_every_event_with_a_schema() -> None:
     for entry in described:
         assert entry["producer"] and entry["description"]
         assert "payload" in entry["schema"]["properties"]
+
+
+def test_the_readme_lists_every_event_of_the_catalogue() -> None:
+    """The README's catalogue table is what subscribers read first: it must not fall behind the code."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## The event catalogue", 1)[1].split("\n## ", 1)[0]
+    assert [t for t, _ in sorted(CATALOGUE) if f"`{t}`" not in table] == []

@@ -20,6 +20,13 @@ from shared.clock import ManualClock
 from shared.events import EventEnvelope, new_event
 from shared.events.contacts import ContactDeleted
 from shared.events.domains import DomainTransferred, TransferCodeSent
+from shared.events.feeds import (
+    DomainInViolation,
+    DomainShieldRemoved,
+    MonitoredUpdateClosed,
+    MonitoredUpdateOutcome,
+    TransferUndone,
+)
 from shared.events.verification import VerificationApproved, VerificationRequired
 
 AT = datetime(2026, 11, 23, 8, 15, 30, 123456, tzinfo=UTC)
@@ -180,3 +187,33 @@ def test_a_contact_the_registrar_deleted_itself_means_no_message() -> None:
 
 def test_stamp_is_utc_with_milliseconds() -> None:
     assert stamp(datetime(2026, 1, 2, 3, 4, 5, 6000, tzinfo=UTC)) == "2026-01-02T03:04:05.006Z"
+
+
+def test_registry_desk_feeds_become_their_catalogue_messages() -> None:
+    violation = notices(_event(DomainInViolation(name="x.be", reason="Incorrect registrant data")))
+    assert [(n.registrar_id, n.message, n.values["domainname"]) for n in violation] == [  # type: ignore[union-attr]
+        ("r1", "domain.in_violation", "x.be")]
+    undone = notices(_event(TransferUndone(name="x.be", gaining_registrar_id="g", losing_registrar_id="l",
+                                           undone_at=AT), registrar_id="l"))
+    assert [(n.registrar_id, n.message) for n in undone] == [("l", "transfer.undone"),  # type: ignore[union-attr]
+                                                             ("g", "transfer.undone")]
+    for outcome, code in ((MonitoredUpdateOutcome.APPROVED, 1502), (MonitoredUpdateOutcome.EXPIRED, 1503)):
+        [n] = notices(_event(MonitoredUpdateClosed(contact="c1", outcome=outcome, closed_at=AT)))
+        assert isinstance(n, ToRegistrar) and STRUCTURED[n.message].returncode == code
+        assert poll_fields(STRUCTURED[n.message], n.values) == {
+            "type": "MONITORED_UPD_CONTACT", "action": outcome.value.upper(), "contact": "c1", "date": stamp(AT),
+            "returncode": str(code)}
+
+
+def test_domain_shield_removed_cps_carries_the_domain_and_who_did_it() -> None:
+    [n] = notices(_event(DomainShieldRemoved(name="shop.be", by_email="shield@registrar.be")))
+    assert isinstance(n, ToRegistrar)
+    rendered = cps(STRUCTURED[n.message], n.values, n.variables, "en")
+    assert rendered.body == ("##SUBJECT: Domain Shield switched off for shop.be\n\n----BEGIN-OF-CPS----\n"
+                             "TYPE: DOMAIN\nACTION: DOMAIN SHIELD REMOVED\nDOMAINNAME: shop.be\n"
+                             "EMAIL: shield@registrar.be\nRETURNCODE: 1000\n----END-OF-CPS----\n")
+
+
+def test_every_structured_message_has_a_trigger() -> None:
+    """No catalogue entry is documentation only: each names the event that sends it."""
+    assert [key for key, m in STRUCTURED.items() if m.trigger.startswith("none")] == []
