@@ -120,8 +120,9 @@ async def execute(
         await check_standing(ctx, actor, requires)
         result = await run(reference)
     except CommandRefused as refusal:
-        counter.labels(command.value, actor.channel.value, str(int(refusal.result))).inc()
-        await _publish_failure(ctx, actor, command, obj, reference, refusal)
+        if not refusal.published:  # a nested command already reported it
+            counter.labels(command.value, actor.channel.value, str(int(refusal.result))).inc()
+            await _publish_failure(ctx, actor, command, obj, reference, refusal)
         raise
     counter.labels(command.value, actor.channel.value, "1000").inc()
     ctx.committed()
@@ -136,6 +137,16 @@ async def commit(ctx: ServiceContext, work: Callable[[AsyncClientSession], Await
         await ctx.outbox.add(events, session)
 
     await in_transaction(ctx.client, unit)
+
+
+async def report_refusal(ctx: ServiceContext, actor: Actor, command: CommandType, obj: str,
+                         refusal: CommandRefused) -> None:
+    """Publish a refusal that happened before the command layer ran (a transport's own checks of the input), so
+    it counts like any other: command.failed, and hitpoints where the command scores."""
+    if refusal.published:
+        return
+    command_metrics(ctx).labels(command.value, actor.channel.value, str(int(refusal.result))).inc()
+    await _publish_failure(ctx, actor, command, obj, actor.reference or new_reference(actor.channel), refusal)
 
 
 async def _publish_failure(
@@ -159,5 +170,6 @@ async def _publish_failure(
         await ctx.outbox.add([event], session)
 
     await in_transaction(ctx.client, work)
+    refusal.published = True
     ctx.committed()
     log.info("command refused", extra={"command": command.value, "object": obj, "result_code": int(refusal.result)})

@@ -16,17 +16,20 @@ class Result(IntEnum):
     REQUIRED_PARAMETER_MISSING = 2003
     UNIMPLEMENTED_COMMAND = 2101
     UNIMPLEMENTED_OPTION = 2102
+    UNIMPLEMENTED_EXTENSION = 2103
     BILLING_FAILURE = 2104
     AUTHENTICATION_ERROR = 2200
     AUTHORIZATION_ERROR = 2201
     INVALID_AUTHORIZATION_INFO = 2202
     PARAMETER_VALUE_RANGE = 2004
     PARAMETER_VALUE_SYNTAX = 2005
+    OBJECT_NOT_PENDING_TRANSFER = 2301
     OBJECT_EXISTS = 2302
     OBJECT_DOES_NOT_EXIST = 2303
     STATUS_PROHIBITS = 2304
     ASSOCIATION_PROHIBITS = 2305
     PARAMETER_VALUE_POLICY = 2306
+    UNIMPLEMENTED_OBJECT_SERVICE = 2307
     DATA_MANAGEMENT_POLICY = 2308
     COMMAND_FAILED = 2400
     COMMAND_FAILED_CLOSING = 2500
@@ -43,3 +46,6 @@ class CommandRefused(Exception):
         self.message = message
         # set when the refusal is about the registrar's standing, not the command (see CommandFailed.cause)
         self.cause = cause
+        # set once command.failed was published for it, so a transport that reports refusals raised before
+        # the command layer (EPP's own checks) does not publish it twice
+        self.published = False

@@ -191,6 +191,7 @@ async def test_contact_commands(platform: Platform) -> None:
     ext = "epp:response/epp:extension/dnsbe:ext/dnsbe:infData/dnsbe:contact"
     assert (info.text(f"{ext}/dnsbe:type"), info.text(f"{ext}/dnsbe:lang"), info.text(f"{ext}/dnsbe:verification")) == (
         "licensee", "nl", "unverified")
+    assert info.text(f"{ext}/dnsbe:onhold") == "false"  # as in the seed's info-contact v2.0 answer
     update = await client.command(f"<update><contact:update {CONTACT}><contact:id>epp-holder</contact:id><contact:chg>"
                                   "<contact:voice>+32.16999999</contact:voice></contact:chg></contact:update></update>")
     assert update.code == 1000, update.xml
@@ -224,6 +225,44 @@ async def test_hostile_input_is_refused_and_the_session_survives(platform: Platf
     assert await client.closed_by_server()
 
 
+async def test_refusals_of_the_epp_layer_count_like_any_other(platform: Platform, namespace: str) -> None:
+    """The EPP layer's own checks (policy, schema, unimplemented extension) publish command.failed under the
+    command's type and svTRID, so hitpoints scores them as it scores the web's refusals."""
+    client = await platform.client()
+    update = (f"<update><domain:update {DOMAIN}><domain:name>epp-any.be</domain:name>{{}}</domain:update></update>")
+    frames = [
+        ("NEW_DOMAIN", 2306, create_domain("epp-period.be").replace('unit="y">1<', 'unit="y">3<'), None),
+        ("UPD_DOMAIN", 2001, update.format("<domain:frobnicate/>"), None),
+        ("UPD_DOMAIN", 2103, update.format(""), '<rgp:update xmlns:rgp="urn:ietf:params:xml:ns:rgp-1.0">'
+                                                '<rgp:restore op="request"/></rgp:update>'),
+    ]
+    async with EventTap(namespace) as tap:
+        references = []
+        for command, code, frame, extension in frames:
+            answer = await client.command(frame, extension or "")
+            assert answer.code == code, answer.xml
+            references.append((command, code, answer.text("epp:response/epp:trID/epp:svTRID")))
+        failed = await tap.wait_for("command.failed", count=len(frames))
+    assert sorted((e["payload"]["command"], e["payload"]["result_code"], e["payload"]["reference"]) for e in failed) \
+        == sorted(references)
+    assert all(e["payload"]["channel"] == "EPP" and e["registrar_id"] == "a100001" for e in failed)
+
+
+async def test_an_unexpected_failure_is_answered_2400_and_the_session_lives(
+        platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.registry.epp import dispatch
+
+    async def broken(*_: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setitem(dispatch.OBJECT_HANDLERS, ("info", "urn:ietf:params:xml:ns:domain-1.0"), broken)
+    client = await platform.client()
+    answer = await client.command(f"<info><domain:info {DOMAIN}><domain:name>x.be</domain:name></domain:info></info>")
+    assert answer.code == 2400 and "database" not in answer.xml  # no internals leak to the client
+    still = await client.command(f"<check><domain:check {DOMAIN}><domain:name>alive.be</domain:name></domain:check></check>")
+    assert still.code == 1000
+
+
 async def test_login_rules(platform: Platform) -> None:
     # the registrar's IP list decides: take 127.0.0.1 off it
     await platform.ctx.db["registrars"].update_one({"_id": "b200002"}, {"$set": {"epp_settings.ip_addresses": ["192.0.2.10"]}})
@@ -245,22 +284,31 @@ async def test_login_rules(platform: Platform) -> None:
     assert await third.closed_by_server()
 
 
-@pytest.mark.parametrize("platform", [{"epp_max_sessions_per_registrar": 2, "epp_rate_limits": {"info": 3}}],
-                         indirect=True)
+@pytest.mark.parametrize("platform", [{"epp_max_sessions_per_registrar": 2,
+                                       "epp_rate_limits": {"info": 3, "check": 5, "check-v2": 2}}], indirect=True)
 async def test_session_cap_and_rate_limit(platform: Platform) -> None:
     first, second = await platform.client(), await platform.client()
     third = EppClient(platform.port)
     await third.connect()
-    over = await third.login()
+    over = await third.login(new_password="Never-Set-2026")
     assert over.code == 2502
     assert await third.closed_by_server()
     await second.logout()
     await asyncio.sleep(0.1)
-    assert (await (await platform.client(login_as=None)).login()).code == 1000  # a slot came free
+    # a slot came free; the refused login changed no password, and a too-weak new one keeps no slot
+    late = await platform.client(login_as=None)
+    assert (await late.login(new_password="alllowercase")).code == 2306
+    assert (await late.login()).code == 1000
 
     info = f"<info><domain:info {DOMAIN}><domain:name>limited.be</domain:name></domain:info></info>"
     codes = [(await first.command(info)).code for _ in range(4)]
     assert codes == [2303, 2303, 2303, 2502]
+    # check-domain v2.0 has its own, lower limit (digest 7.4); a plain check still has room after it
+    check = f"<check><domain:check {DOMAIN}><domain:name>limited.be</domain:name></domain:check></check>"
+    v2 = f"<dnsbe:ext {DNSBE}><dnsbe:check><dnsbe:domain version=\"2.0\"/></dnsbe:check></dnsbe:ext>"
+    fresh = await platform.client()
+    assert [(await fresh.command(check, v2)).code for _ in range(3)] == [1000, 1000, 2502]
+    assert (await late.command(check)).code == 1000  # (a 2502 closed the other sessions)
 
 
 @pytest.mark.parametrize("platform", [{"epp_idle_timeout_seconds": 0.5}], indirect=True)

@@ -1,9 +1,11 @@
 """One EPP frame in, one response out: parse and validate, route the command to its handler, and turn a
 refusal into the EPP result. Every object command runs as the session's registrar through the registry's
-command layer, so its failures publish command.failed (and feed hitpoints) like the web's."""
+command layer, so its failures publish command.failed (and feed hitpoints) like the web's; refusals the EPP
+layer raises itself before that (schema, policy checks of the XML) are published here, once."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -11,7 +13,7 @@ from typing import Any
 
 from lxml import etree
 
-from services.registry.commands import Actor
+from services.registry.commands import Actor, report_refusal
 from services.registry.epp import contact_commands, domain_commands, group_commands, poll_commands
 from services.registry.epp.ns import (
     CONTACT,
@@ -27,9 +29,12 @@ from services.registry.epp.ns import (
 )
 from services.registry.epp.reply import Reply
 from services.registry.epp.session import EppSession, RateLimiter, SessionTable, login
-from services.registry.epp.xml import EppXmlError, greeting, parse_frame, response
+from services.registry.epp.xml import EppXmlError, greeting, parse_frame, require_implemented, response
 from services.registry.results import CommandRefused, Result
+from shared.events import CommandType
 from shared.runtime import ServiceContext
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[ServiceContext, Actor, etree._Element, etree._Element | None], Awaitable[Reply]]
 OBJECT_HANDLERS: dict[tuple[str, str], Handler] = {
@@ -44,7 +49,25 @@ OBJECT_HANDLERS: dict[tuple[str, str], Handler] = {
 }
 DNSBE_COMMANDS = {"requestAuthCode": domain_commands.request_auth_code, "undelete": domain_commands.undelete,
                   "reactivate": domain_commands.reactivate}
-RATE_LIMITED = {"check", "info", "poll"}
+# what a valid frame may ask for; anything else is 2101 (verb), 2307 (object) or 2103 (extension), RFC 5730
+IMPLEMENTED_VERBS = {"login", "logout", "poll", "check", "info", "create", "update", "delete", "transfer", "renew",
+                     *DNSBE_COMMANDS}
+# the command type a refusal is published under (what the hitpoints screen shows)
+_T = CommandType
+COMMAND_TYPES: dict[tuple[str, str | None], CommandType] = {
+    ("create", DOMAIN): _T.NEW_DOMAIN, ("update", DOMAIN): _T.UPD_DOMAIN, ("delete", DOMAIN): _T.DEL_DOMAIN,
+    ("info", DOMAIN): _T.INFO_DOMAIN, ("check", DOMAIN): _T.CHECK_DOMAIN, ("transfer", DOMAIN): _T.TRANSFER_DOMAIN,
+    ("undelete", DOMAIN): _T.UNDELETE_DOMAIN, ("reactivate", DOMAIN): _T.REACTIVATE_DOMAIN,
+    ("undelete", None): _T.UNDELETE_DOMAIN, ("reactivate", None): _T.REACTIVATE_DOMAIN,
+    ("requestAuthCode", None): _T.REQUEST_AUTHCODE,
+    ("create", CONTACT): _T.NEW_CONTACT, ("update", CONTACT): _T.UPD_CONTACT, ("delete", CONTACT): _T.DEL_CONTACT,
+    ("info", CONTACT): _T.INFO_CONTACT, ("check", CONTACT): _T.CHECK_CONTACT,
+    ("create", NSGROUP): _T.NEW_NSGROUP, ("update", NSGROUP): _T.UPD_NSGROUP, ("delete", NSGROUP): _T.DEL_NSGROUP,
+    ("info", NSGROUP): _T.INFO_NSGROUP, ("check", NSGROUP): _T.INFO_NSGROUP,
+    ("create", KEYGROUP): _T.NEW_KEYGROUP, ("update", KEYGROUP): _T.UPD_KEYGROUP,
+    ("delete", KEYGROUP): _T.DEL_KEYGROUP, ("info", KEYGROUP): _T.INFO_KEYGROUP, ("check", KEYGROUP): _T.INFO_KEYGROUP,
+}
+_OBJECT_KEYS = {"name", "id", "domainName"}
 
 
 @dataclass
@@ -68,9 +91,14 @@ class Dispatcher:
 
     async def handle(self, session: EppSession, data: bytes) -> Answer:
         sv_trid = self.sv_trid()
+        root: etree._Element | None = None
         try:
             root = parse_frame(data)
+            require_implemented(root, IMPLEMENTED_VERBS, OBJECTS, EXTENSIONS)
         except EppXmlError as exc:
+            document = exc.root if exc.root is not None else root  # well-formed: it names its command
+            if document is not None and exc.code != int(Result.UNKNOWN_COMMAND):
+                await self._report(session, document, CommandRefused(Result(exc.code), exc.message), sv_trid)
             return Answer(response(exc.code, exc.message, exc.cl_trid, sv_trid), "invalid", exc.code)
         top = root[0]
         if top.tag == q(EPP, "hello"):
@@ -86,10 +114,31 @@ class Dispatcher:
         try:
             reply = await self._run(session, top, command_el, verb, sv_trid)
         except CommandRefused as exc:
+            await self._report(session, root, exc, sv_trid)
             reply = Reply(code=exc.result, message=exc.message,
                           close=exc.result in (Result.SESSION_LIMIT, Result.AUTHENTICATION_CLOSING))
+        except Exception:  # never a dropped session without an answer: the database or broker failed under us
+            log.exception("EPP command failed", extra={"command": verb, "sv_trid": sv_trid})
+            reply = Reply(code=Result.COMMAND_FAILED, message="Command failed: the server could not complete it")
         return Answer(response(int(reply.code), reply.message, cl_trid, sv_trid, reply.res_data, reply.extension,
                                reply.msgq, poll_message=reply.poll_message), verb, int(reply.code), reply.close)
+
+    async def _report(self, session: EppSession, root: etree._Element, refusal: CommandRefused, sv_trid: str) -> None:
+        """Publish command.failed for a refusal of a logged-in session's object command that the command layer
+        did not see (its own refusals are published already): bad input must cost what it costs on the web."""
+        if refusal.published or not session.logged_in:
+            return
+        identity = _identity(root)
+        command_type = COMMAND_TYPES.get(identity[:2]) if identity else None
+        if command_type is None or identity is None:
+            return
+        base = session.actor()
+        actor = Actor(base.registrar_id, base.user_id, base.channel, base.correlation_id, base.permissions,
+                      reference=sv_trid)
+        try:
+            await report_refusal(self.ctx, actor, command_type, identity[2], refusal)
+        except Exception:  # the answer to the client matters more than the report; the log keeps it
+            log.exception("could not publish command.failed", extra={"sv_trid": sv_trid})
 
     def _dnsbe_command(self, extension: etree._Element) -> tuple[etree._Element, str, str | None]:
         command = extension.find(f"{q(DNSBE, 'ext')}/{q(DNSBE, 'command')}")
@@ -119,9 +168,10 @@ class Dispatcher:
         actor = session.actor()
         actor = Actor(actor.registrar_id, actor.user_id, actor.channel, actor.correlation_id, actor.permissions,
                       reference=sv_trid)
-        if verb in RATE_LIMITED and not self.limiter.allow(actor.registrar_id, verb):
+        kind = _rate_class(verb, top)
+        if kind in self.limiter.limits and not self.limiter.allow(actor.registrar_id, kind):
             raise CommandRefused(Result.SESSION_LIMIT,
-                                 f"rate limit: at most {self.limiter.limits[verb]} {verb} commands per 60 seconds")
+                                 f"rate limit: at most {self.limiter.limits[kind]} {kind} commands per 60 seconds")
         if verb == "poll":
             return await poll_commands.poll(self.ctx, actor, command)
         if top.tag == q(EPP, "extension") or verb in ("undelete", "reactivate"):
@@ -154,7 +204,38 @@ class Dispatcher:
         wanted = {(e.text or "").strip() for e in svcs.iter(q(EPP, "objURI"))} if svcs is not None else set()
         unknown = wanted - set(OBJECTS)
         if unknown:
-            raise CommandRefused(Result.UNIMPLEMENTED_OPTION, f"object services not offered: {sorted(unknown)}")
+            raise CommandRefused(Result.UNIMPLEMENTED_OBJECT_SERVICE, f"object services not offered: {sorted(unknown)}")
+
+
+def _rate_class(verb: str, top: etree._Element) -> str:
+    """Which rate limit a command counts against: check-domain v2.0 (asked for with dnsbe:check/dnsbe:domain)
+    has its own, lower one."""
+    if verb == "check" and top.find(f"{q(EPP, 'extension')}/{q(DNSBE, 'ext')}/{q(DNSBE, 'check')}") is not None:
+        return "check-v2"
+    return verb
+
+
+def _identity(root: etree._Element) -> tuple[str, str | None, str] | None:
+    """(verb, object namespace, object name) of a frame, valid or not; None if it names no command."""
+    top = next((c for c in root if isinstance(c.tag, str)), None)
+    if top is None:
+        return None
+    if top.tag == q(EPP, "extension"):
+        holder = top.find(f"{q(DNSBE, 'ext')}/{q(DNSBE, 'command')}")
+        verb_el = next((c for c in holder if isinstance(c.tag, str) and c.tag != q(DNSBE, "clTRID")), None) \
+            if holder is not None else None
+        obj_el, namespace = verb_el, None
+    elif top.tag == q(EPP, "command"):
+        verb_el = next((c for c in top if isinstance(c.tag, str)), None)
+        obj_el = next((c for c in verb_el if isinstance(c.tag, str)), None) if verb_el is not None else None
+        namespace = etree.QName(obj_el).namespace if obj_el is not None else None
+    else:
+        return None
+    if verb_el is None:
+        return None
+    name = next(((e.text or "").strip() for e in (obj_el.iter() if obj_el is not None else ())
+                 if isinstance(e.tag, str) and etree.QName(e).localname in _OBJECT_KEYS), "")
+    return etree.QName(verb_el).localname, namespace, name
 
 
 def obj_element(command: etree._Element) -> Any:

@@ -86,6 +86,8 @@ class EppXmlError(Exception):
     def __init__(self, code: int, message: str, cl_trid: str | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.cl_trid = code, message, cl_trid
+        # the parsed document when it was well-formed but invalid, so the refusal can name its command
+        self.root: etree._Element | None = None
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,9 @@ def parse_frame(data: bytes, max_bytes: int = MAX_DOCUMENT_BYTES) -> etree._Elem
     with _SCHEMA_LOCK:
         error = None if SCHEMA.validate(root) else SCHEMA.error_log[0]
     if error is not None:
-        raise _syntax(f"line {error.line}: {error.message}", cl_trid)
+        refusal = _syntax(f"line {error.line}: {error.message}", cl_trid)
+        refusal.root = root
+        raise refusal
     return root
 
 
