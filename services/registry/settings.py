@@ -45,7 +45,10 @@ class RegistrySettings(ServiceSettings):
     epp_max_sessions_per_registrar: int = Field(default=4, ge=1)
     epp_max_frame_bytes: int = Field(default=65_536, ge=1_024)
     # per registrar, per 60 seconds (digest 7.4)
-    epp_rate_limits: dict[str, int] = Field(default_factory=lambda: {"info": 180, "check": 360, "poll": 60})
+    # per registrar and 60 s (digest 7.4): check-domain v1.0 360, check-domain v2.0 60 (its answer costs more),
+    # info 180, poll 60; contact and group checks count as checks
+    epp_rate_limits: dict[str, int] = Field(default_factory=lambda: {"info": 180, "check": 360, "check-v2": 60,
+                                                                      "poll": 60})
     # make run seeds a demo registrar so a person can try the platform at once (README: demo registrar)
     seed_demo_registrar: bool = False
     demo_registrar_id: str = Field(default="a100001", pattern=r"^[a-z0-9][a-z0-9-]{2,31}$")

@@ -107,6 +107,8 @@ async def info(ctx: ServiceContext, actor: Actor, command: etree._Element, exten
         sub(contact, DNSBE, "vat", c["vat"])
     sub(contact, DNSBE, "lang", c.get("language", "en"))
     v2 = extension is not None and extension.find(f"{q(DNSBE, 'ext')}/{q(DNSBE, 'info')}/{q(DNSBE, 'contact')}") is not None
+    if v2:  # the seed's info-contact v2.0 answer: onhold, then the verification fields
+        sub(contact, DNSBE, "onhold", "true" if c.get("on_hold") else "false")
     if v2 and c.get("verification"):
         sub(contact, DNSBE, "verification", c["verification"].lower())
         if c.get("verification_url"):

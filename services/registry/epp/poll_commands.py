@@ -26,8 +26,12 @@ async def poll(ctx: ServiceContext, actor: Actor, command: etree._Element) -> Re
     if request.op == "ack" and not request.msg_id:
         raise CommandRefused(Result.REQUIRED_PARAMETER_MISSING, "poll ack needs msgID")
     try:
+        # the request expires in the broker when this side stops waiting: an ack the client was told failed
+        # is then not applied later by a slow or restarting notifications service (a race of the few ms
+        # between its consuming and its answering remains; the client's retried ack then gets 2303)
         raw = await ctx.broker.request(request.model_dump_json().encode(),
-                                       queue=ctx.settings._ns(POLL_QUEUE), timeout=TIMEOUT_SECONDS)
+                                       queue=ctx.settings._ns(POLL_QUEUE), timeout=TIMEOUT_SECONDS,
+                                       expiration=TIMEOUT_SECONDS)
         reply = PollReply.model_validate_json(raw.body)
     except TimeoutError as exc:
         raise CommandRefused(Result.COMMAND_FAILED, "the poll service did not answer; try again") from exc

@@ -59,9 +59,11 @@ class SessionTable:
         held.add(session.session_id)
         return True
 
-    def release(self, session: EppSession) -> None:
-        if session.registrar_id:
-            self.open.get(session.registrar_id, set()).discard(session.session_id)
+    def release(self, session: EppSession, registrar_id: str | None = None) -> None:
+        """Free the session's slot; registrar_id for a slot claimed by a login that then failed."""
+        registrar_id = registrar_id or session.registrar_id
+        if registrar_id:
+            self.open.get(registrar_id, set()).discard(session.session_id)
 
     def count(self) -> int:
         return sum(len(v) for v in self.open.values())
@@ -119,22 +121,28 @@ async def login(ctx: ServiceContext, session: EppSession, sessions: SessionTable
         messages = {"ip_address": f"EPP access is not allowed from {session.peer_ip} for this registrar",
                     "inactive": "the registrar account is not active"}
         raise CommandRefused(Result.AUTHENTICATION_ERROR, messages.get(reason or "", "Authentication error"))
+    # a session slot first: a login refused for the cap (2502) or a bad new password (2306) changes nothing
+    if not sessions.claim(session, client_id):
+        raise CommandRefused(Result.SESSION_LIMIT, f"at most {sessions.limit} EPP sessions per registrar")
     if new_password is not None:
         try:
             check_policy(new_password, max_length=16)
+            new_hash = await asyncio.to_thread(hash_password, new_password)
+
+            async def change(s: Any) -> None:
+                await ctx.db[REGISTRARS].update_one({"_id": client_id}, {"$set": {"epp_password_hash": new_hash}},
+                                                    session=s)
+                await ctx.outbox.add([new_event(UserUpdated(user_id=client_id, change="epp_password"),
+                                                registrar_id=client_id, correlation_id=None, clock=ctx.clock)], s)
+
+            await in_transaction(ctx.client, change)
         except ValueError as exc:
+            sessions.release(session, client_id)
             raise CommandRefused(Result.PARAMETER_VALUE_POLICY, f"new EPP password: {exc}") from exc
-        new_hash = await asyncio.to_thread(hash_password, new_password)
-
-        async def change(s: Any) -> None:
-            await ctx.db[REGISTRARS].update_one({"_id": client_id}, {"$set": {"epp_password_hash": new_hash}}, session=s)
-            await ctx.outbox.add([new_event(UserUpdated(user_id=client_id, change="epp_password"),
-                                            registrar_id=client_id, correlation_id=None, clock=ctx.clock)], s)
-
-        await in_transaction(ctx.client, change)
+        except BaseException:
+            sessions.release(session, client_id)
+            raise
         ctx.committed()
-    if not sessions.claim(session, client_id):
-        raise CommandRefused(Result.SESSION_LIMIT, f"at most {sessions.limit} EPP sessions per registrar")
     session.registrar_id = client_id
 
 
