@@ -156,7 +156,7 @@ class EppServer:
                 return
             except FrameError as exc:
                 # the stream can no longer be trusted to be in step: answer once, then close
-                self.metrics.frames_rejected.labels("length").inc()
+                self.metrics.frames_rejected.labels(exc.reason).inc()
                 writer.write(frame(response(2001, f"Command syntax error: {exc}", None, self.dispatcher.sv_trid())))
                 await writer.drain()
                 return
