@@ -8,8 +8,9 @@
   TRANSFER_FROM_QUARANTINE: any registrar may take a name out of quarantine this way), a new
   registration period starts, and the code is spent. The new registrant is one of the gaining
   registrar's registrant contacts, or #AUTO#: a copy of the current registrant, for a change of
-  registrar only. The losing registrar's contacts and groups do not travel; name servers given on the
-  domain do unless the transfer names new ones.
+  registrar only. The copy is a new contact, announced with contact.created before the transfer, so the
+  verification service knows it when the transfer comes. The losing registrar's contacts and groups do
+  not travel; name servers given on the domain do unless the transfer names new ones.
 - The registrant's verification status follows services/registry/override.py.
 """
 
@@ -24,16 +25,22 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from services.registry.commands import Actor, commit, execute
-from services.registry.contacts import CONTACTS, ContactType, VerificationStatus, require_roles
+from services.registry.contacts import CONTACTS, ContactType, VerificationStatus, _payload, require_roles
 from services.registry.domains import DOMAINS, HostAttr, check_glue
 from services.registry.groups import require_groups
 from services.registry.locks import CLIENT_LOCK, refuse_if_status
 from services.registry.money import Charge, charge, registrar_lock
 from services.registry.names import lookup_name
-from services.registry.override import override_after_transfer, override_events, status_after_transfer
+from services.registry.override import (
+    CASE_FIELDS,
+    override_after_transfer,
+    override_events,
+    status_after_transfer,
+)
 from services.registry.results import CommandRefused, Result
 from services.registry.users import Permission
 from shared.events import CommandType, EventEnvelope
+from shared.events.contacts import ContactCreated
 from shared.events.domains import DomainTransferred, TransferCodeSent
 from shared.events.money import TransactionKind
 from shared.runtime import ServiceContext
@@ -42,6 +49,8 @@ from shared.sealing import Sealer
 AUTO = "#AUTO#"
 MAX_SENDS = 4
 MAX_URL = 500
+# what a #AUTO# copy does not take over: the source's verification case, URL and type are the source's own
+NOT_COPIED = {*CASE_FIELDS, "verification_type", "reference"}
 
 
 def sealer(ctx: ServiceContext) -> Sealer:
@@ -135,19 +144,21 @@ async def request_transfer_code(ctx: ServiceContext, actor: Actor, name: str, ur
     return await execute(ctx, actor, CommandType.REQUEST_AUTHCODE, name, run)
 
 
-async def _copy_registrant(ctx: ServiceContext, session: AsyncClientSession, alias: str, gaining: str) -> str:
+async def _copy_registrant(ctx: ServiceContext, session: AsyncClientSession, alias: str,
+                           gaining: str) -> dict[str, Any]:
     """#AUTO#: the current registrant, copied under a new alias of the gaining registrar. A copy is a new
     contact and verifies on its own (it starts UNVERIFIED)."""
     source = await ctx.db[CONTACTS].find_one({"_id": alias}, session=session)
     if source is None:
         raise CommandRefused(Result.DATA_MANAGEMENT_POLICY, "#AUTO#: the domain has no registrant to copy")
+    kept = {k: v for k, v in source.items() if k not in NOT_COPIED}
     for _ in range(5):
-        copy = source | {"_id": f"c{secrets.randbelow(10**9):09d}", "registrar_id": gaining,
-                         "created_at": ctx.clock.now(), "copied_from": alias,
-                         "verification": VerificationStatus.UNVERIFIED.value}
+        copy = kept | {"_id": f"c{secrets.randbelow(10**9):09d}", "registrar_id": gaining,
+                       "created_at": ctx.clock.now(), "copied_from": alias,
+                       "verification": VerificationStatus.UNVERIFIED.value}
         try:
             await ctx.db[CONTACTS].insert_one(copy, session=session)
-            return copy["_id"]
+            return copy
         except DuplicateKeyError:
             continue
     raise RuntimeError("no free contact alias after 5 tries")
@@ -168,11 +179,16 @@ async def transfer_domain(ctx: ServiceContext, actor: Actor, name: str, request:
                                      f"Invalid authorization information for domain [{name}]")
             losing, from_quarantine = doc["registrar_id"], doc["status"] == "QUARANTINE"
             same_registrar = losing == actor.registrar_id and not from_quarantine
+            created: list[EventEnvelope[Any]] = []
             if request.registrant == AUTO:
                 if same_registrar:
                     raise CommandRefused(Result.PARAMETER_VALUE_POLICY,
                                          "#AUTO# copies the registrant: only for a change of registrar")
-                registrant = await _copy_registrant(ctx, session, doc["registrant"], actor.registrar_id)
+                copy = await _copy_registrant(ctx, session, doc["registrant"], actor.registrar_id)
+                registrant = copy["_id"]
+                # published ahead of domain.transferred: consumers learn of the contact before the transfer
+                # that names it (verification waits for it otherwise)
+                created.append(actor.event(ContactCreated(**_payload(copy)), ctx))
             else:
                 registrant = request.registrant
             if same_registrar and registrant == doc["registrant"]:
@@ -213,7 +229,7 @@ async def transfer_domain(ctx: ServiceContext, actor: Actor, name: str, request:
                 name=name, gaining_registrar_id=actor.registrar_id, losing_registrar_id=losing,
                 old_registrant=doc.get("registrant"), new_registrant=registrant, from_quarantine=from_quarantine,
                 expires_at=expires_at), ctx)
-            return [transferred, *charged,
+            return [*created, transferred, *charged,
                     *override_events(ctx, done[-1], doc.get("override"), override, actor.correlation_id)]
 
         async with registrar_lock(ctx, actor.registrar_id):

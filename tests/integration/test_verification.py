@@ -96,6 +96,13 @@ class Platform:
         callback = urlsplit(back.headers["location"])
         return await self.verification.get(callback.path + "?" + callback.query)
 
+    async def transfer_code(self, headers: dict, name: str) -> str:
+        async with EventTap(self.namespace, "domain.transfer_code_sent") as codes:
+            r = await self.registry.post(f"/api/domains/{name}/transfer-code", headers=headers)
+            assert r.status_code == 200, r.text
+            sent = (await codes.wait_for("domain.transfer_code_sent"))[0]["payload"]
+        return Sealer(self.vctx.settings.internal_secret, "transfer-code").open(sent["sealed_code"])
+
     async def review(self, case_id: str, decision: str, **extra: Any) -> httpx.Response:
         return await self.verification.post(f"/api/support/verification/cases/{case_id}/review", headers=OPERATOR,
                                             json={"decision": decision, **extra})
@@ -327,11 +334,7 @@ async def test_transfer_to_a_new_unverified_registrant_of_a_pending_one(platform
     await p.events("verification.required", "holder-1")
     await p.overridden(me, "moving.be", True)
 
-    async with EventTap(p.namespace, "domain.transfer_code_sent") as codes:
-        r = await p.registry.post("/api/domains/moving.be/transfer-code", headers=me)
-        assert r.status_code == 200, r.text
-        sent = (await codes.wait_for("domain.transfer_code_sent"))[0]["payload"]
-    code = Sealer(p.vctx.settings.internal_secret, "transfer-code").open(sent["sealed_code"])
+    code = await p.transfer_code(me, "moving.be")
     r = await p.registry.post("/api/domains/moving.be/transfer", headers=me,
                               json={"transfer_code": code, "registrant": "holder-2", "tech": ["a100001-tech"]})
     assert r.status_code == 200, r.text
@@ -342,6 +345,42 @@ async def test_transfer_to_a_new_unverified_registrant_of_a_pending_one(platform
     assert await eventually(lambda: _url(p, me, "holder-2"), bool)
     assert contact["verification"] == "PENDING"
     await p.overridden(me, "moving.be", True)
+
+
+async def test_an_auto_transfer_of_a_pending_registrant_gives_the_copy_a_case(platform: Platform) -> None:
+    """#AUTO# copies the registrant for the gaining registrar: the copy is announced (contact.created before
+    domain.transferred), inherits the pending status with its own case and link, and verifies on its own."""
+    p = platform
+    me, other = await login(p.registry), await login(p.registry, "b200002")
+    await p.contact(me, "auto-1", SUSPICIOUS)
+    await p.domain(me, "copied.be", "auto-1")
+    original = (await p.events("verification.required", "auto-1"))[0]["payload"]
+    await p.overridden(me, "copied.be", True)
+
+    code = await p.transfer_code(other, "copied.be")
+    async with EventTap(p.namespace) as everything:
+        body = {"transfer_code": code, "registrant": "#AUTO#", "tech": ["b200002-tech"]}
+        r = await p.registry.post("/api/domains/copied.be/transfer", headers=other, json=body)
+        assert r.status_code == 200, r.text
+        copy = r.json()["registrant"]
+        assert copy != "auto-1"
+        required = (await p.events("verification.required", copy))[0]
+    order = [(e["event_type"], e["registrar_id"]) for e in everything.events
+             if e["event_type"] in ("contact.created", "domain.transferred")]
+    assert order == [("contact.created", "b200002"), ("domain.transferred", "b200002")]
+    r = required["payload"]
+    assert (r["first"], r["domain"], r["email"]) == (True, "copied.be", SUSPICIOUS["email"])
+    assert r["case_id"] != original["case_id"] and required["registrar_id"] == "b200002"
+    contact = await p.registry_contact(other, copy, "PENDING")
+    token = p.token_of(required)
+    assert contact["verification_url"].endswith(token) and contact["verification_case"] == r["case_id"]
+    await p.overridden(other, "copied.be", True)
+
+    # the copy proves its identity on its own; the original stays pending
+    assert (await p.eid(token)).json()["status"] == "APPROVED"
+    await p.overridden(other, "copied.be", False)
+    await p.registry_contact(other, copy, "VERIFIED")
+    await p.registry_contact(me, "auto-1", "PENDING")
 
 
 async def epp_info_contact_v2(p: Platform, alias: str, expected: tuple[str, str | None, str | None]) -> None:
