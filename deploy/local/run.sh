@@ -8,6 +8,8 @@ cd "$ROOT"
 export SEED_DEMO_REGISTRAR="${SEED_DEMO_REGISTRAR:-true}"
 export OPERATOR_TOKEN="${OPERATOR_TOKEN:-operator-dev-token}"  # local only; set your own anywhere else
 export REPORTS_DIR="${REPORTS_DIR:-$DATA/reports}"  # the reporting service's report files
+# the eID simulator approves whoever holds a verification link: local only (EID_PROVIDER= switches eID off)
+export EID_PROVIDER="${EID_PROVIDER-simulator}"
 # the notifications service's mail: a local SMTP catcher (mail in .data/mail) unless one listens already
 export SMTP_HOST="${SMTP_HOST:-127.0.0.1}" SMTP_PORT="${SMTP_PORT:-1025}"
 if ! port_open "$SMTP_HOST" "$SMTP_PORT"; then

@@ -2,7 +2,8 @@
 
 - The registrant, on the verification URL's token (no login: the token is the credential; a wrong or
   expired one is a 404 that does not say why): see the case, start eID, upload documents.
-- The eID provider's callback, and the simulated provider's page (local runs and tests).
+- The eID provider's callback (404 while EID_PROVIDER names none), and the simulated provider's page
+  (only with EID_PROVIDER=simulator: local runs and tests).
 - The registrar (session token from the registry, MY_REGISTRATIONS; its own contacts only): case status,
   the verification URL (to inform the registrant itself), re-send the mail.
 - Support (operator token): the review queue, documents, approve / reject / ask for more, raise the cap.
@@ -19,7 +20,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from services.verification.eid import InvalidCallback, SimulatedEid
-from services.verification.service import ChangedMeanwhile, NotFound, Refused, verification_of
+from services.verification.service import (
+    EID_UNAVAILABLE,
+    ChangedMeanwhile,
+    NotFound,
+    Refused,
+    verification_of,
+)
 from services.verification.transitions import AWAITING_REGISTRANT, CaseStatus, TransitionRefused
 from services.verification.uploads import BadUpload, read_uploads
 from shared.auth import SessionAuth, SessionClaims, operator_guard
@@ -127,8 +134,11 @@ def router(ctx: ServiceContext) -> APIRouter:
     @api.get("/verify/eid/callback", tags=["registrant"], response_model=RegistrantView)
     async def eid_callback(request: Request) -> RegistrantView:
         """Where the eID provider sends the registrant back with the outcome."""
+        eid = app().eid
+        if eid is None:
+            raise _NOT_FOUND
         try:
-            result = app().eid.read_callback(dict(request.query_params))
+            result = eid.read_callback(dict(request.query_params))
         except InvalidCallback as exc:
             raise _NOT_FOUND from exc
         outcome = await guarded(app().eid_callback(result, request.state.correlation_id))
@@ -137,10 +147,12 @@ def router(ctx: ServiceContext) -> APIRouter:
     def _registrant_view(case: dict[str, Any], message: str | None = None) -> RegistrantView:
         s = CaseStatus(case["status"])
         left = max(int(case["allowed"]) - int(case["attempts"]), 0)
+        can_act = s in AWAITING_REGISTRANT and left > 0
+        eid = app().eid is not None
+        upload_only = EID_UNAVAILABLE if can_act and not eid else None  # no eID here: the page says to upload
         return RegistrantView(status=s.value, contact=case["contact"], domains=case["domains"], attempts_left=left,
-                              can_start_eid=s in AWAITING_REGISTRANT and left > 0,
-                              can_upload=s in AWAITING_REGISTRANT and left > 0, deadline=case["deadline"],
-                              message=message or _message(case))
+                              can_start_eid=can_act and eid, can_upload=can_act, deadline=case["deadline"],
+                              message=message or _message(case) or upload_only)
 
     @api.get("/verify/{token}", tags=["registrant"], response_model=RegistrantView)
     async def registrant_case(token: str) -> RegistrantView:
@@ -167,7 +179,6 @@ def router(ctx: ServiceContext) -> APIRouter:
         outcome = await guarded(app().upload(token, uploads))
         return _registrant_view(outcome.case)
 
-    @api.get("/eid-simulator/authorize", tags=["eid-simulator"], response_model=None)
     async def simulator(state: str, callback: str, outcome: Literal["success", "failure"] | None = None,
                         subject: str = "BE-SIM-00000001") -> Response:
         """The simulated eID provider: with `outcome` it 'identifies' `subject` and sends the registrant back."""
@@ -180,6 +191,10 @@ def router(ctx: ServiceContext) -> APIRouter:
             ok, ko = (eid.callback_url(callback, state, o, subject) for o in ("success", "failure"))
             return HTMLResponse(f'<p>eID simulator</p><a href="{ok}">identify {subject}</a> | <a href="{ko}">fail</a>')
         return RedirectResponse(eid.callback_url(callback, state, outcome, subject), status.HTTP_303_SEE_OTHER)
+
+    # anyone holding a link approves itself with the simulator: it exists only where it was asked for
+    if ctx.settings.eid_provider == "simulator":  # type: ignore[attr-defined]
+        api.get("/eid-simulator/authorize", tags=["eid-simulator"], response_model=None)(simulator)
 
     # -- the registrar -------------------------------------------------------------------------------------------
 

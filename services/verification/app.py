@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 
 from services.verification import __doc__ as DESCRIPTION
@@ -19,6 +21,8 @@ from shared.messaging.consumer import Handlers
 from shared.mongo.idempotency import BatchHandler
 from shared.runtime import ServiceContext, ServiceSpec, create_app
 
+log = logging.getLogger(__name__)
+
 
 def handlers(ctx: ServiceContext) -> Handlers:
     v = verification_of(ctx)
@@ -32,6 +36,19 @@ def handlers(ctx: ServiceContext) -> Handlers:
     }
 
 
+async def announce_eid(ctx: ServiceContext) -> None:
+    """Say at start-up which eID provider runs: none is a choice, the simulator a local convenience only."""
+    provider = ctx.settings.eid_provider  # type: ignore[attr-defined]
+    if not provider:
+        log.warning("EID_PROVIDER is empty: eID is unavailable, registrants prove their identity with "
+                    "documents")
+    elif provider == "simulator":
+        log.warning("EID_PROVIDER=simulator: anyone holding a verification link can approve itself "
+                    "(local runs and tests only)")
+    else:
+        log.info("eID provider: %s", provider)
+
+
 def build(settings: VerificationSettings | None = None, clock: Clock | None = None) -> FastAPI:
     return create_app(
         ServiceSpec(
@@ -42,7 +59,7 @@ def build(settings: VerificationSettings | None = None, clock: Clock | None = No
             handlers=handlers,
             indexes=VERIFICATION_INDEXES,
             routers=(api.router,),
-            on_startup=(start_jobs,),
+            on_startup=(announce_eid, start_jobs),
             on_shutdown=(stop_jobs,),
             clock=clock or SystemClock(),
         )

@@ -6,7 +6,11 @@ provider's business) and turns into an EidResult. `state` is a single-use nonce 
 digest) on the case, so a callback can only finish the attempt it belongs to.
 
 SimulatedEid stands in for a provider in local runs and tests: its authorisation page is served by this
-service (/eid-simulator/authorize) and signs the outcome with a key derived from INTERNAL_SECRET.
+service (/eid-simulator/authorize) and signs the outcome with a key derived from INTERNAL_SECRET. Anyone
+holding a verification link can approve itself with it, so it runs only when EID_PROVIDER=simulator.
+
+A real provider plugs in as a class with the two methods of EidProvider, its name added to
+VerificationSettings.eid_provider and to provider_for() below, and its own settings (client id, secrets).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from urllib.parse import urlencode
 
 from pydantic import SecretStr
 
+from services.verification.settings import VerificationSettings
 from shared.sealing import derive_key
 
 
@@ -66,3 +71,10 @@ class SimulatedEid:
         if outcome == "success" and subject:
             return EidResult(state, True, subject)
         return EidResult(state, False, None, params.get("reason") or "identification failed")
+
+
+def provider_for(settings: VerificationSettings) -> EidProvider | None:
+    """The provider EID_PROVIDER names; None when it names none (eID unavailable: documents only)."""
+    if settings.eid_provider == "simulator":
+        return SimulatedEid(settings.internal_secret, settings.public_base_url)
+    return None

@@ -19,7 +19,7 @@ from typing import Any
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.verification.eid import EidProvider, EidResult, SimulatedEid
+from services.verification.eid import EidProvider, EidResult, provider_for
 from services.verification.metrics import VerificationMetrics
 from services.verification.scoring import Registrant, Registration, ScoringRules, score
 from services.verification.settings import VerificationSettings
@@ -64,6 +64,7 @@ from shared.sealing import Sealer
 
 log = logging.getLogger(__name__)
 REGISTRANT = "REGISTRANT"
+EID_UNAVAILABLE = "electronic identification is not available: please upload your identity documents"
 CONTACT_FIELDS = ("name", "organisation", "street", "city", "postal_code", "province", "country", "phone", "fax",
                   "email", "language", "vat")
 
@@ -129,7 +130,7 @@ class Verification:
         self.links = Sealer(s.internal_secret, VERIFICATION_LINK_SEAL)
         self.tokens = Sealer(s.internal_secret, "verification-token")
         self.subjects = Sealer(s.internal_secret, "verification-individual")
-        self.eid = eid or SimulatedEid(s.internal_secret, s.public_base_url)
+        self.eid: EidProvider | None = eid or provider_for(s)
 
     @property
     def db(self) -> AsyncDatabase[Document]:
@@ -465,7 +466,9 @@ class Verification:
         state = secrets.token_urlsafe(24)
 
         async def work(session: AsyncClientSession) -> Outcome:
-            case = await self.case_by_token(token, session)
+            case = await self.case_by_token(token, session)  # a wrong token stays a bare 404
+            if self.eid is None:
+                raise Refused(EID_UNAVAILABLE)
             await self._step(case, CaseAction.START_EID, session, by="registrant",
                              eid_state=self.tokens.digest(state))
             return Outcome(case, redirect_url=self.eid.authorisation_url(state, callback_url))

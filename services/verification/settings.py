@@ -2,7 +2,7 @@
 are ours (DNS Belgium does not publish its parameters); attempts (3) and the review time (5 days) follow
 the seed on registrant verification."""
 
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 
@@ -46,8 +46,9 @@ class VerificationSettings(ServiceSettings):
     max_document_bytes: int = Field(default=2_000_000, ge=1_000, le=12_000_000)
     max_documents_per_upload: int = Field(default=5, ge=1, le=20)
 
-    # the eID provider: "simulator" (local runs and tests) serves its own authorisation page here
-    eid_provider: str = Field(default="simulator", pattern="^(simulator)$")
+    # the eID provider (eid.py), chosen explicitly: empty means none, so eID is unavailable and registrants
+    # upload documents; "simulator" lets whoever holds a link approve itself: local runs and tests only
+    eid_provider: Literal["", "simulator"] = ""
 
     jobs_interval_seconds: float = Field(default=60.0, gt=0)
 

@@ -4,6 +4,7 @@ registry lifts the override; the registrar's switch, transfers, updates, the rac
 
 import asyncio
 import base64
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -108,21 +109,52 @@ class Platform:
                                             json={"decision": decision, **extra})
 
 
-@pytest.fixture
-async def platform(namespace: str) -> AsyncIterator[Platform]:
+@contextlib.asynccontextmanager
+async def started(namespace: str, eid_provider: str) -> AsyncIterator[Platform]:
     clock = ManualClock(START)
     registry_settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, outbox_poll_seconds=0.05,
                                          operator_token="operator-dev-token", lifecycle_interval_seconds=3600,
                                          epp_port=0)
     settings = VerificationSettings(namespace=namespace, outbox_poll_seconds=0.05, operator_token="operator-dev-token",
                                     jobs_interval_seconds=3600, verifications_per_individual=2,
-                                    public_base_url="http://service")
+                                    public_base_url="http://service", eid_provider=eid_provider)
     async with EventTap(namespace, "verification.#") as tap, \
             running(build_verification(settings, clock)) as verification, \
             running(build_registry(registry_settings, clock)) as registry:
         p = Platform(registry, verification, clock, tap, namespace)
         await seed_demo_registrar(p.registry._transport.app.state.ctx, registry_settings, "b200002")  # type: ignore[attr-defined]
         yield p
+
+
+@pytest.fixture
+async def platform(namespace: str) -> AsyncIterator[Platform]:
+    async with started(namespace, "simulator") as p:  # the simulator is asked for explicitly
+        yield p
+
+
+async def test_without_an_eid_provider_registrants_upload_documents(namespace: str) -> None:
+    """EID_PROVIDER empty (the default): no eID and no simulator; the page says to upload documents."""
+    assert VerificationSettings().eid_provider == ""
+    async with started(namespace, "") as p:
+        me = await login(p.registry)
+        await p.contact(me, "noeid-1", SUSPICIOUS)
+        await p.domain(me, "noeid.be", "noeid-1")
+        token = p.token_of((await p.events("verification.required", "noeid-1"))[0])
+        page = (await p.verification.get(f"/verify/{token}")).json()
+        assert (page["can_start_eid"], page["can_upload"]) == (False, True)
+        assert "upload" in page["message"]
+        started_eid = await p.verification.post(f"/verify/{token}/eid")
+        assert started_eid.status_code == 409 and "upload" in started_eid.json()["detail"]["message"]
+        assert (await p.verification.post(f"/verify/{'x' * 43}/eid")).status_code == 404  # says nothing
+        assert (await p.verification.get(f"/verify/{token}")).json()["attempts_left"] == 3  # no attempt used
+        query = {"state": "s", "callback": "http://service/verify/eid/callback", "outcome": "success"}
+        simulated = await p.verification.get("/eid-simulator/authorize", params=query)
+        assert simulated.status_code == 404
+        assert (await p.verification.get("/verify/eid/callback", params={"state": "s"})).status_code == 404
+        pdf = base64.b64encode(b"%PDF-1.4 identity card").decode()
+        up = await p.verification.post(f"/verify/{token}/documents", json={"documents": [
+            {"filename": "id.pdf", "content_type": "application/pdf", "content_base64": pdf}]})
+        assert up.status_code == 201 and up.json()["status"] == "IN_REVIEW", up.text
 
 
 async def test_selection_override_eid_approval_and_undo(platform: Platform) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.verification.eid import InvalidCallback, SimulatedEid
+from services.verification.eid import InvalidCallback, SimulatedEid, provider_for
 from services.verification.scoring import Registrant, Registration, ScoringRules, score
 from services.verification.settings import DEFAULT_WEIGHTS, VerificationSettings
 from services.verification.transitions import (
@@ -207,3 +207,10 @@ def test_the_simulated_eid_callback_must_be_signed() -> None:
         eid.read_callback(params | {"subject": "BE-2"})
     with pytest.raises(InvalidCallback):
         SimulatedEid(SecretStr("other"), "http://v").read_callback(params)
+
+
+def test_the_eid_provider_is_chosen_explicitly_and_none_by_default() -> None:
+    assert VerificationSettings().eid_provider == "" and provider_for(VerificationSettings()) is None
+    assert isinstance(provider_for(VerificationSettings(eid_provider="simulator")), SimulatedEid)
+    with pytest.raises(ValueError):
+        VerificationSettings(eid_provider="itsme")  # no such adapter: refused at start-up, not ignored
