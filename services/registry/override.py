@@ -7,7 +7,8 @@ itself so that no window opens between a registration and the verification servi
 
 - a domain registered with a contact that is PENDING is overridden at creation;
 - a transfer takes the new contact's status, except that an old PENDING contact with a new UNVERIFIED
-  one makes the new one PENDING; the override follows the resulting status.
+  one makes the new one PENDING; the override follows the resulting status: a PENDING or FAILED
+  registrant's domains stay registered but unusable.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from shared.sealing import Sealer, Unsealable
 DOMAINS = "domains"
 VERIFICATION = "verification"  # the kind of override the verification lifts; the registry may have others
 PENDING_REASON = "Registrant verification pending"
+FAILED_REASON = "Registrant verification failed"
 # info-contact v2.0 dnsbe:verificationtype: AUTO when the registry's scoring selected the contact (the one
 # value the seed shows), REGISTRAR when the registrar verifies its contacts itself
 SELECTED_TYPE = "AUTO"
@@ -83,13 +85,16 @@ async def status_after_transfer(ctx: ServiceContext, session: AsyncClientSession
 
 def override_after_transfer(ctx: ServiceContext, domain: dict[str, Any],
                             status: VerificationStatus) -> dict[str, Any] | None:
-    """A pending new registrant keeps (or gets) the verification override; another status lifts it. An
-    override of another kind (set by the registry for other reasons) is not the registrant's to lift."""
+    """A pending or failed new registrant keeps (or gets) the verification override; another status lifts
+    it. An override of another kind (set by the registry for other reasons) is not the registrant's to
+    lift."""
     current = domain.get("override")
     if current and current.get("kind") != VERIFICATION:
         return current
     if status is VerificationStatus.PENDING:
         return current or override_document(ctx, PENDING_REASON)
+    if status is VerificationStatus.FAILED:  # seed: "the domain name remains registered but it can't be used"
+        return current or override_document(ctx, FAILED_REASON)
     return None
 
 

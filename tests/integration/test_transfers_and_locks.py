@@ -14,7 +14,7 @@ from services.registry.registrars import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from shared.clock import ManualClock
 from shared.events import new_event
-from shared.events.verification import VerificationApproved, VerificationRequired
+from shared.events.verification import VerificationApproved, VerificationFailed, VerificationRequired
 from shared.runtime import ServiceContext
 from shared.sealing import Sealer
 from tests.integration.infra import OPERATOR, EventTap, eventually, login, running
@@ -297,3 +297,31 @@ async def test_name_servers_overridden_while_the_registrant_is_pending(registry:
         changes = await tap.wait_for("domain.override_changed", 3)
         assert [(e["payload"]["name"], e["payload"]["overridden"]) for e in changes] == [
             ("held.be", True), ("later.be", True), ("held.be", False)]
+
+
+async def test_a_domain_transferred_to_a_failed_registrant_is_overridden(
+        registry: httpx.AsyncClient, namespace: str, clock: ManualClock) -> None:
+    """A FAILED registrant's domains stay registered but unusable, those it gets by a transfer too."""
+    me = await login(registry)
+    ctx = ctx_of(registry)
+    failed = {"alias": "a100001-fail", "type": "REGISTRANT", "name": "Failed Holder",
+              "street": ["Kerkstraat 1"], "city": "Gent", "postal_code": "9000", "country": "BE",
+              "phone": "+32.91234567", "email": "failed@holder.example"}
+    assert (await registry.post("/api/contacts", headers=me, json=failed)).status_code == 201
+    await ctx.publisher.publish(new_event(VerificationFailed(contact="a100001-fail", reason="expired"),
+                                          registrar_id="a100001", correlation_id=None, clock=clock))
+
+    async def status() -> str:
+        return (await registry.get("/api/contacts/a100001-fail", headers=me)).json()["verification"]
+
+    await eventually(status, lambda s: s == "FAILED")
+    assert (await create(registry, me, "usable.be")).json()["name_servers_overridden"] is False
+    async with EventTap(namespace) as tap:
+        code = await code_for(registry, tap, me, "usable.be")
+        moved = await registry.post("/api/domains/usable.be/transfer", headers=me,
+                                    json={"transfer_code": code, "registrant": "a100001-fail"})
+        assert moved.status_code == 200, moved.text
+        assert (moved.json()["name_servers_overridden"], moved.json()["override_reason"]) == (
+            True, "Registrant verification failed")
+        [changed] = await tap.wait_for("domain.override_changed")
+        assert (changed["payload"]["name"], changed["payload"]["overridden"]) == ("usable.be", True)
