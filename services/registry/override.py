@@ -111,11 +111,13 @@ async def on_verification_required(ctx: ServiceContext, event: EventEnvelope[Ver
                                    session: AsyncClientSession) -> None:
     p = event.payload
     case: dict[str, Any] = {"verification": VerificationStatus.PENDING.value, "verification_type": SELECTED_TYPE}
+    if p.first and p.case_id:
+        case["verification_case"] = p.case_id  # the decisions that count are this case's (_of_current_case)
     if p.first and p.case_id and p.sealed_link:
         # the registrar may fetch the URL (info-contact v2.0) to inform the registrant itself
         try:
-            case |= {"verification_case": p.case_id,
-                     "verification_url": Sealer(ctx.settings.internal_secret, VERIFICATION_LINK_SEAL).open(p.sealed_link)}
+            link = Sealer(ctx.settings.internal_secret, VERIFICATION_LINK_SEAL).open(p.sealed_link)
+            case["verification_url"] = link
         except Unsealable:
             pass  # sealed under another secret: the status still applies, the URL is not shown
     await ctx.db[CONTACTS].update_one(
@@ -129,9 +131,23 @@ async def on_verification_required(ctx: ServiceContext, event: EventEnvelope[Ver
     await ctx.outbox.add([_changed(ctx, domain, True, p.reason, event.correlation_id)], session)
 
 
+async def _of_current_case(ctx: ServiceContext, session: AsyncClientSession, contact: str,
+                           case_id: str | None) -> bool:
+    """Whether a decision is about the contact's current case. A late (redelivered) decision on an old case
+    must not move a contact that was selected again into a new case; a decision without a case (the
+    registrar verifies its contacts itself) or a contact with no case kept applies as it comes."""
+    if not case_id:
+        return True
+    doc = await ctx.db[CONTACTS].find_one({"_id": contact}, {"verification_case": 1}, session=session)
+    current = (doc or {}).get("verification_case")
+    return not current or current == case_id
+
+
 async def on_verification_approved(ctx: ServiceContext, event: EventEnvelope[VerificationApproved],
                                    session: AsyncClientSession) -> None:
     contact = event.payload.contact
+    if not await _of_current_case(ctx, session, contact, event.payload.case_id):
+        return
     kind = REGISTRAR_TYPE if event.payload.method == "registrar" else SELECTED_TYPE
     await ctx.db[CONTACTS].update_one({"_id": contact}, {"$set": {"verification": VerificationStatus.VERIFIED.value,
                                                                   "verification_type": kind},
@@ -146,6 +162,8 @@ async def on_verification_approved(ctx: ServiceContext, event: EventEnvelope[Ver
 
 async def on_verification_failed(ctx: ServiceContext, event: EventEnvelope[VerificationFailed],
                                  session: AsyncClientSession) -> None:
+    if not await _of_current_case(ctx, session, event.payload.contact, event.payload.case_id):
+        return
     await ctx.db[CONTACTS].update_one({"_id": event.payload.contact},
                                       {"$set": {"verification": VerificationStatus.FAILED.value},
                                        "$unset": CASE_FIELDS}, session=session)

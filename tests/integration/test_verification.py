@@ -27,6 +27,7 @@ from shared.clock import BRUSSELS, ManualClock
 from shared.events import new_event
 from shared.events.contacts import ContactCreated
 from shared.events.domains import DomainCreated
+from shared.events.verification import VerificationApproved, VerificationFailed
 from shared.runtime import ServiceContext
 from shared.sealing import Sealer
 from tests.integration.epp_client import EppClient
@@ -284,6 +285,23 @@ async def test_documents_review_ask_more_reject_and_reselection(platform: Platfo
     again = (await p.events("verification.required", "doc-1", 2))[1]["payload"]
     assert again["first"] and again["case_id"] != case_id and again["domain"] == "again.be"
     await p.registry_contact(me, "doc-1", "PENDING")
+    await p.overridden(me, "again.be", True)
+
+    # late decisions on the old case (redelivered after the reselection) leave the contact in its new case
+    registry = p.registry._transport.app.state.ctx  # type: ignore[attr-defined]
+
+    async def publish(payload: Any) -> None:
+        await registry.publisher.publish(new_event(payload, registrar_id="a100001", correlation_id=None,
+                                                   clock=p.clock))
+
+    await publish(VerificationApproved(contact="doc-1", case_id=case_id, method="eid", domains=["papers.be"]))
+    await publish(VerificationFailed(contact="doc-1", case_id=case_id, reason="rejected"))
+    # an approval without a case (the registrar verifies itself) still applies; it comes after the stale ones
+    await publish(VerificationApproved(contact="a100001-demo", method="registrar"))
+    await p.registry_contact(me, "a100001-demo", "VERIFIED")
+    contact = await p.registry_contact(me, "doc-1", "PENDING")
+    assert contact["verification_case"] == again["case_id"] and contact["verification_url"]
+    await p.overridden(me, "papers.be", True)
     await p.overridden(me, "again.be", True)
 
 
