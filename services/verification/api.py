@@ -270,7 +270,8 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     @api.post("/api/operator/verification/jobs/run", tags=["operator"])
     async def run_jobs(_: Op) -> dict[str, int]:
-        """What the periodic job does: fail the cases past their deadline, refresh the gauges."""
+        """What the periodic job does: end abandoned eID attempts, fail the cases past their deadline, refresh
+        the gauges."""
         return await app().run_due()
 
     return api

@@ -1,5 +1,6 @@
-"""The periodic job: every JOBS_INTERVAL_SECONDS, under a lease so one replica runs it at a time, it fails
-the cases whose registrant gave no proof by the deadline; every replica refreshes its gauges.
+"""The periodic job: every JOBS_INTERVAL_SECONDS, under a lease so one replica runs it at a time, it ends
+the eID attempts abandoned at the provider (EID_TIMEOUT_MINUTES) and fails the cases whose registrant gave
+no proof by the deadline; every replica refreshes its gauges.
 Operators run it at once with POST /api/operator/verification/jobs/run."""
 
 from __future__ import annotations

@@ -608,8 +608,10 @@ class Verification:
     # -- the periodic job -----------------------------------------------------------------------------------------
 
     async def run_due(self) -> dict[str, int]:
-        """Fail the cases whose registrant gave no proof by the deadline; refresh the gauges."""
+        """End the eID attempts abandoned at the provider, fail the cases whose registrant gave no proof by
+        the deadline; refresh the gauges."""
         now = self.ctx.clock.now()
+        abandoned = await self._end_abandoned_eid(now - timedelta(minutes=self.settings.eid_timeout_minutes))
         due = await self.db[CASES].find({"status": {"$in": [s.value for s in AWAITING_REGISTRANT]},
                                          "deadline": {"$lte": now}}, {"_id": 1}).to_list(1000)
         expired = 0
@@ -624,7 +626,31 @@ class Verification:
             except (TransitionRefused, ChangedMeanwhile):
                 continue  # proof arrived meanwhile
         await self.refresh_gauges()
-        return {"expired": expired}
+        return {"expired": expired, "abandoned": abandoned}
+
+    async def _end_abandoned_eid(self, started_before: datetime) -> int:
+        """An eID attempt whose callback never came counts as failed (the last one sends the case to
+        support); run before the deadline, so an abandoned last attempt goes to support, not to FAILED."""
+        stale = await self.db[CASES].find({"status": CaseStatus.EID_STARTED.value,
+                                           "updated_at": {"$lte": started_before}}, {"_id": 1}).to_list(1000)
+        ended = 0
+        for doc in stale:
+            async def work(session: AsyncClientSession, case_id: str = doc["_id"]) -> bool:
+                case = await self.case(case_id, session)
+                if case["updated_at"] > started_before:
+                    return False  # started again meanwhile
+                await self._step(case, CaseAction.EID_ABANDONED, session, by="eid-timeout",
+                                 note="no callback from the eID provider")
+                # a callback arriving after all finds no attempt to finish
+                await self.db[CASES].update_one({"_id": case_id}, {"$unset": {"eid_state": ""}},
+                                                session=session)
+                return True
+
+            try:
+                ended += int(await self._transaction(work))
+            except (TransitionRefused, ChangedMeanwhile):
+                continue  # the callback arrived meanwhile
+        return ended
 
     async def refresh_gauges(self) -> None:
         by_status = await (await self.db[CONTACTS].aggregate([{"$group": {"_id": "$status", "n": {"$sum": 1}}}])).to_list()

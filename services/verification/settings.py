@@ -49,6 +49,8 @@ class VerificationSettings(ServiceSettings):
     # the eID provider (eid.py), chosen explicitly: empty means none, so eID is unavailable and registrants
     # upload documents; "simulator" lets whoever holds a link approve itself: local runs and tests only
     eid_provider: Literal["", "simulator"] = ""
+    eid_timeout_minutes: float = Field(default=30.0, gt=0, description="an eID attempt without the "
+                                       "provider's callback by then was abandoned: it counts as failed")
 
     jobs_interval_seconds: float = Field(default=60.0, gt=0)
 

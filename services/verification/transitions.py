@@ -5,7 +5,8 @@ A registrant contact:   UNVERIFIED -> PENDING -> VERIFIED | FAILED;  VERIFIED ->
                         domain registered with the same contact handle will also be selected").
 A case (one selection of a contact, the proof it gets):
   OPEN --start eID--> EID_STARTED --eID ok--> APPROVED
-                                  --eID failed--> OPEN, or SUPPORT once the attempts are used up
+                                  --eID failed, or abandoned (no callback in time)--> OPEN, or SUPPORT
+                                    once the attempts are used up
                                   --individual over its cap--> SUPPORT (support may raise the cap)
   OPEN | EID_STARTED | MORE_INFO --upload--> IN_REVIEW --approve--> APPROVED
                                                        --reject--> FAILED
@@ -72,6 +73,7 @@ class CaseAction(StrEnum):
     START_EID = "start_eid"
     EID_OK = "eid_ok"
     EID_FAILED = "eid_failed"
+    EID_ABANDONED = "eid_abandoned"  # no callback within EID_TIMEOUT_MINUTES: the registrant gave up
     CAP_REACHED = "cap_reached"
     UPLOAD = "upload"
     APPROVE = "approve"
@@ -94,6 +96,7 @@ CASE_TRANSITIONS: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (CaseStatus.EID_STARTED, CaseAction.START_EID): CaseStatus.EID_STARTED,  # abandoned and started again
     (CaseStatus.EID_STARTED, CaseAction.EID_OK): CaseStatus.APPROVED,
     (CaseStatus.EID_STARTED, CaseAction.EID_FAILED): CaseStatus.OPEN,
+    (CaseStatus.EID_STARTED, CaseAction.EID_ABANDONED): CaseStatus.OPEN,
     (CaseStatus.EID_STARTED, CaseAction.CAP_REACHED): CaseStatus.SUPPORT,
     (CaseStatus.OPEN, CaseAction.UPLOAD): CaseStatus.IN_REVIEW,
     (CaseStatus.EID_STARTED, CaseAction.UPLOAD): CaseStatus.IN_REVIEW,
@@ -110,9 +113,10 @@ CASE_TRANSITIONS: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     **{(s, CaseAction.CANCEL): CaseStatus.CANCELLED for s in OPEN_STATES},
 }
 
-# the actions that use one of the registrant's attempts, and those that end one without success
+# the actions that use one of the registrant's attempts, and those that end one without success: the last
+# attempt ended either way sends the registrant to support (an abandoned one too, or it would wait forever)
 ATTEMPTS = (CaseAction.START_EID, CaseAction.UPLOAD)
-FAILED_ATTEMPTS = (CaseAction.EID_FAILED, CaseAction.ASK_MORE)
+FAILED_ATTEMPTS = (CaseAction.EID_FAILED, CaseAction.EID_ABANDONED, CaseAction.ASK_MORE)
 
 
 class TransitionRefused(ValueError):

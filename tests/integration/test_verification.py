@@ -308,11 +308,11 @@ async def test_documents_review_ask_more_reject_and_reselection(platform: Platfo
 async def test_attempts_exhausted_deadline_and_cap_per_individual(platform: Platform) -> None:
     p = platform
     me = await login(p.registry)
-    for alias in ("try-1", "cap-1", "cap-2", "cap-3", "late-1"):
+    aliases = ("try-1", "gone-1", "cap-1", "cap-2", "cap-3", "late-1")
+    for alias in aliases:
         await p.contact(me, alias, SUSPICIOUS)
         await p.domain(me, f"{alias}.be", alias)
-    tokens = {a: p.token_of((await p.events("verification.required", a))[0]) for a in
-              ("try-1", "cap-1", "cap-2", "cap-3", "late-1")}
+    tokens = {a: p.token_of((await p.events("verification.required", a))[0]) for a in aliases}
 
     for _ in range(3):
         r = await p.eid(tokens["try-1"], "failure")
@@ -321,6 +321,20 @@ async def test_attempts_exhausted_deadline_and_cap_per_individual(platform: Plat
     refused = await p.verification.post(f"/verify/{tokens['try-1']}/eid")
     assert refused.status_code == 409 and "support" in refused.json()["detail"]["message"]
     assert (await p.events("verification.support_notice", "try-1"))[0]["payload"]["reason"] == "attempts_exhausted"
+
+    # three eID starts never finished at the provider: once the last is abandoned, support takes over too
+    for _ in range(3):
+        assert (await p.verification.post(f"/verify/{tokens['gone-1']}/eid")).status_code == 200
+    assert (await p.verification.post(f"/verify/{tokens['gone-1']}/eid")).status_code == 409
+    p.clock.advance(timedelta(minutes=31))
+    ran = await p.verification.post("/api/operator/verification/jobs/run", headers=OPERATOR)
+    assert ran.json() == {"abandoned": 1, "expired": 0}
+    page = (await p.verification.get(f"/verify/{tokens['gone-1']}")).json()
+    assert page["status"] == "SUPPORT" and "support" in page["message"]
+    notice = (await p.events("verification.support_notice", "gone-1"))[0]["payload"]
+    assert notice["reason"] == "attempts_exhausted"
+    queue = (await p.verification.get("/api/support/verification/queue", headers=OPERATOR)).json()
+    assert {c["contact"] for c in queue} == {"try-1", "gone-1"}
 
     # the same individual verifies two registrants (the cap here), the third is sent to support
     for alias in ("cap-1", "cap-2"):
@@ -337,12 +351,12 @@ async def test_attempts_exhausted_deadline_and_cap_per_individual(platform: Plat
     # no proof by the deadline: failed, the domain stays overridden
     p.clock.advance(timedelta(days=15))
     ran = await p.verification.post("/api/operator/verification/jobs/run", headers=OPERATOR)
-    assert ran.json()["expired"] == 1  # late-1; try-1 is with support, not expired
+    assert ran.json()["expired"] == 1  # late-1; try-1 and gone-1 are with support, not expired
     assert (await p.events("verification.failed", "late-1"))[0]["payload"]["reason"] == "expired"
     me = await login(p.registry)  # a web session does not last two weeks
     await p.registry_contact(me, "late-1", "FAILED")
     metrics = (await p.verification.get("/metrics")).text
-    assert "verification_attempts_exhausted_total 1.0" in metrics
+    assert "verification_attempts_exhausted_total 2.0" in metrics
     assert 'verification_contacts{status="VERIFIED"} 3.0' in metrics
 
 

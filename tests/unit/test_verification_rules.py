@@ -86,6 +86,29 @@ def test_three_failed_attempts_send_the_registrant_to_support() -> None:
     assert (step.status, step.attempts) == (CaseStatus.IN_REVIEW, 4)
 
 
+def test_an_abandoned_last_eid_attempt_sends_the_registrant_to_support() -> None:
+    """Three eID starts without a callback: the last attempt, abandoned, ends like a failed one."""
+    status, attempts = CaseStatus.OPEN, 0
+    for _ in range(3):
+        step = next_case(status, CaseAction.START_EID, attempts, 3)
+        status, attempts = step.status, step.attempts
+    assert (status, attempts) == (CaseStatus.EID_STARTED, 3)
+    with pytest.raises(TransitionRefused, match="contact support"):
+        next_case(status, CaseAction.START_EID, attempts, 3)
+    step = next_case(status, CaseAction.EID_ABANDONED, attempts, 3)
+    assert (step.status, step.attempts, step.exhausted) == (CaseStatus.SUPPORT, 3, True)
+    # as after three failed attempts, support may grant one more upload
+    more = next_case(step.status, CaseAction.ASK_MORE, step.attempts, step.allowed)
+    assert more.status is CaseStatus.MORE_INFO
+
+
+def test_an_abandoned_eid_attempt_with_attempts_left_counts_as_failed() -> None:
+    step = next_case(CaseStatus.EID_STARTED, CaseAction.EID_ABANDONED, 1, 3)
+    assert (step.status, step.attempts, step.exhausted) == (CaseStatus.OPEN, 1, False)
+    with pytest.raises(TransitionRefused):
+        next_case(CaseStatus.OPEN, CaseAction.EID_ABANDONED, 1, 3)  # only an attempt in progress is abandoned
+
+
 def test_a_fourth_attempt_is_refused_even_from_an_open_case() -> None:
     with pytest.raises(TransitionRefused):
         next_case(CaseStatus.OPEN, CaseAction.START_EID, 3, 3)
