@@ -127,7 +127,9 @@ def notices(event: EventEnvelope[Any]) -> list[Notice]:
         case VerificationApproved():
             out.append(_contact(rid, "verification.approved.contact", p.contact, date))
             out += [_domain(rid, "verification.approved.domain", d, "domain", date) for d in p.domains]
-            if p.email:
+            # the registrant hears of its domains becoming active; a contact the registrar verified itself
+            # (method registrar, no case) has none to tell of
+            if p.email and p.domains:
                 out.append(RegistrantMail(p.email, p.language, "registrant.verification_approved",
                                           {"domains": ", ".join(p.domains)}, p.contact, registrar_id=rid,
                                           contact=p.contact))

@@ -289,14 +289,14 @@ class Verification:
         if status is ContactStatus.VERIFIED:
             run.record(domain, contact, at, None, False)
             return  # future domains of a verified handle are approved automatically
+        if registrar_id in run.verifies:
+            run.record(domain, contact, at, None, False)
+            return  # the registrar verifies its contacts itself: never selected, not even a failed one again
         if status is ContactStatus.FAILED:
             # seed: any other new domain of the handle is selected again
             run.record(domain, contact, at, None, True)
             await self._open_case(contact, domain, ContactAction.SELECT, "reselected", correlation_id, session)
             return
-        if registrar_id in run.verifies:
-            run.record(domain, contact, at, None, False)
-            return  # the registrar verifies its contacts itself: never selected
         recent = sum(1 for t in run.recent.get(alias, ()) if at - self.burst_window <= t < at)
         result = score(Registration(domain, _registrant(contact), at, recent), self.rules)
         self.metrics.scored.inc()

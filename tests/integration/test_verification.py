@@ -363,6 +363,17 @@ async def test_attempts_exhausted_deadline_and_cap_per_individual(platform: Plat
 async def test_verification_at_registrar(platform: Platform) -> None:
     p = platform
     me = await login(p.registry)
+    # a contact that failed before the switch
+    await p.contact(me, "fail-1", SUSPICIOUS)
+    await p.domain(me, "failed.be", "fail-1")
+    failed_case = (await p.events("verification.required", "fail-1"))[0]["payload"]["case_id"]
+    p.clock.advance(timedelta(days=15))
+    ran = await p.verification.post("/api/operator/verification/jobs/run", headers=OPERATOR)
+    assert ran.json()["expired"] == 1
+    await p.events("verification.failed", "fail-1")
+    me = await login(p.registry)  # a web session does not last two weeks
+    await p.registry_contact(me, "fail-1", "FAILED")
+    # and one pending when it comes
     await p.contact(me, "old-1", SUSPICIOUS)
     await p.domain(me, "old.be", "old-1")
     await p.events("verification.required", "old-1")
@@ -378,6 +389,8 @@ async def test_verification_at_registrar(platform: Platform) -> None:
     assert (await p.events("verification.approved", "new-1"))[0]["payload"]["method"] == "registrar"
     await p.registry_contact(me, "new-1", "VERIFIED")
     await p.domain(me, "new.be", "new-1")
+    # the switch wins over reselection: a new domain of the failed contact is not selected again
+    await p.domain(me, "failed-again.be", "fail-1")
     # an existing pending contact is verified on its next update, even without changes; overrides lifted
     await p.update(me, "old-1", SUSPICIOUS)
     approved = (await p.events("verification.approved", "old-1"))[0]["payload"]
@@ -386,7 +399,12 @@ async def test_verification_at_registrar(platform: Platform) -> None:
     contact = await p.registry_contact(me, "old-1", "VERIFIED")
     assert contact["verification_type"] == "REGISTRAR"
     await asyncio.sleep(0.5)
-    assert [e["payload"]["contact"] for e in p.tap.of("verification.required")] == ["old-1"]
+    assert [e["payload"]["contact"] for e in p.tap.of("verification.required")] == ["fail-1", "old-1"]
+    assert not (await p.overridden(me, "failed-again.be", False)).get("override_reason")
+    contact, case = await p.vctx.extras["verification"].own_contact("a100001", "fail-1")
+    assert (contact["status"], case["_id"]) == ("FAILED", failed_case)  # no new case
+    decided = await p.vctx.db["registrations"].find_one({"domain": "failed-again.be"})
+    assert decided is not None and decided["selected"] is False
 
 
 async def test_transfer_to_a_new_unverified_registrant_of_a_pending_one(platform: Platform) -> None:

@@ -169,6 +169,15 @@ def test_approval_tells_the_contact_and_each_domain() -> None:
         ("verification.approved.domain", "b.be")]
 
 
+def test_the_registrant_hears_of_an_approval_only_with_domains_to_tell_of() -> None:
+    approved = VerificationApproved(contact="c1", method="eid", domains=["a.be"], email="jan@x.be")
+    mails = [n.mail for n in notices(_event(approved)) if isinstance(n, RegistrantMail)]
+    assert mails == ["registrant.verification_approved"]
+    # verified by its registrar at creation: no case, no domain, no mail to the registrant
+    by_registrar = notices(_event(VerificationApproved(contact="c1", method="registrar", email="jan@x.be")))
+    assert [n.message for n in by_registrar] == ["verification.approved.contact"]  # type: ignore[union-attr]
+
+
 def test_transfer_away_goes_to_the_losing_registrar_and_the_code_to_the_registrant() -> None:
     out = notices(_event(DomainTransferred(name="x.be", gaining_registrar_id="g", losing_registrar_id="l",
                                            old_registrant="c1", new_registrant="c2", from_quarantine=False,
