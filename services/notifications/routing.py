@@ -36,13 +36,15 @@ class RegistrarSettings:
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
     poll: bool = False
     categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    inform_registrant_myself: bool = False  # the registrar sends its registrants the verification link
 
     @classmethod
     def of(cls, registrar_id: str, doc: dict | None) -> RegistrarSettings:
         doc = doc or {}
         return cls(registrar_id, doc.get("email"), doc.get("automated_email"),
                    tuple(doc.get("languages") or DEFAULT_LANGUAGES), bool(doc.get("poll", False)),
-                   {k: tuple(v) for k, v in (doc.get("categories") or {}).items()})
+                   {k: tuple(v) for k, v in (doc.get("categories") or {}).items()},
+                   bool(doc.get("inform_registrant_myself", False)))
 
 
 @dataclass(frozen=True)

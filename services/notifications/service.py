@@ -54,7 +54,7 @@ from shared.runtime import ServiceContext
 log = logging.getLogger(__name__)
 
 # registrar.updated sections and the profile fields notifications keeps
-PROFILE_FIELDS = ("email", "automated_email", "languages")
+PROFILE_FIELDS = ("email", "automated_email", "languages", "inform_registrant_myself")
 CATEGORY_NAMES = tuple(c.value for c in Category if c is not Category.GENERAL)
 
 
@@ -106,7 +106,8 @@ class Notifications:
         p = event.payload
         known = await self.db[REGISTRARS].find_one({"_id": event.registrar_id}, session=session) or {}
         values: dict[str, Any] = {"name": p.name, "email": p.email, "languages": p.languages,
-                                  "automated_email": p.automated_email, "poll": p.poll}
+                                  "automated_email": p.automated_email, "poll": p.poll,
+                                  "inform_registrant_myself": p.inform_registrant_myself}
         # an update may have arrived first: it is newer than what the creation says
         fresh = {k: v for k, v in values.items() if v is not None and k not in known}
         if fresh:
@@ -193,6 +194,9 @@ class Notifications:
                 self._structured(notice, await settings_of(notice.registrar_id), event, writes)
             elif isinstance(notice, RegistrarMail):
                 self._registrar_mail(notice, await settings_of(notice.registrar_id), event, writes)
+            elif notice.unless_registrar_informs and notice.registrar_id \
+                    and (await settings_of(notice.registrar_id)).inform_registrant_myself:
+                continue  # the registrar informs its registrant itself, with the URL it fetches (seed)
             else:
                 await self._registrant_mail(notice, event, session, writes)
 

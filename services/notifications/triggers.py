@@ -62,6 +62,8 @@ class RegistrantMail:
     sealed: dict[str, tuple[str, str]] = field(default_factory=dict)
     registrar_id: str | None = None
     contact: str | None = None
+    # not sent when the registrar chose to inform its registrants itself (the verification link at selection)
+    unless_registrar_informs: bool = False
 
 
 Notice = ToRegistrar | RegistrarMail | RegistrantMail
@@ -120,8 +122,10 @@ def notices(event: EventEnvelope[Any]) -> list[Notice]:
                 out.append(_contact(rid, "verification.required.contact", p.contact, date))
             out.append(_domain(rid, "verification.required.domain", p.domain, "domain", date))
             if p.first and p.email and p.sealed_link:
-                out.append(_verification_link(rid, p.contact, p.email, p.language, p.sealed_link, p.domain))
+                out.append(_verification_link(rid, p.contact, p.email, p.language, p.sealed_link, p.domain,
+                                              unless_registrar_informs=True))
         case VerificationLinkResent():
+            # asked for explicitly (the resend button): sent even to a registrar that informs its registrants
             out.append(_verification_link(rid, p.contact, p.email, p.language, p.sealed_link, "",
                                           object_=f"{p.case_id}:resent"))
         case VerificationApproved():
@@ -158,9 +162,10 @@ def notices(event: EventEnvelope[Any]) -> list[Notice]:
 
 
 def _verification_link(rid: str, contact: str, email: str, language: str | None, sealed_link: str, domain: str,
-                       object_: str | None = None) -> RegistrantMail:
+                       object_: str | None = None, unless_registrar_informs: bool = False) -> RegistrantMail:
     return RegistrantMail(email, language, "registrant.verification_required", {"name": contact, "domain": domain},
-                          object_ or contact, {"link": (VERIFICATION_LINK_SEAL, sealed_link)}, rid, contact)
+                          object_ or contact, {"link": (VERIFICATION_LINK_SEAL, sealed_link)}, rid, contact,
+                          unless_registrar_informs)
 
 
 # the events whose notices come from notices(); email.bounced and the registrar/contact read models are

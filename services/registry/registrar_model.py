@@ -64,6 +64,11 @@ class Profile(Strict):
     languages: Languages
     automated_email: EmailStr = Field(description="where structured (CPS) messages go when poll is off")
     order_reference: str | None = Field(default=None, max_length=64)
+    # registrant verification (seed): the registrar tells its registrants itself
+    inform_registrant_myself: bool = Field(
+        default=False, description="the registry does not mail the verification link to a selected "
+        "registrant: the registrar fetches the URL (info-contact v2.0, or GET "
+        "/api/verification/contacts/{alias}/url) and informs the registrant itself")
 
 
 class OfficialAddress(Strict):

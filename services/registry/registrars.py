@@ -117,7 +117,9 @@ async def insert_registrar(
     return [
         event(RegistrarCreated(name=new.name, products=doc["products"],
                                languages=[lang.value for lang in new.profile.languages], email=str(new.profile.email),
-                               automated_email=str(new.profile.automated_email), poll=doc["epp_settings"]["poll"])),
+                               automated_email=str(new.profile.automated_email),
+                               poll=doc["epp_settings"]["poll"],
+                               inform_registrant_myself=new.profile.inform_registrant_myself)),
         event(UserCreated(user_id=new.registrar_id, permissions=admin["permissions"])),
     ]
 

@@ -211,7 +211,8 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     @api.post("/api/verification/contacts/{alias}/resend", status_code=202)
     async def resend(alias: Alias, user: Viewer, request: Request) -> dict[str, str]:
-        """Send the verification mail to the registrant again."""
+        """Send the verification mail to the registrant again. Asked for explicitly, so it is sent even when
+        the registrar informs its registrants itself (such a registrar shows the URL from .../url instead)."""
         case = await guarded(app().resend(user.registrar_id, alias, request.state.correlation_id))
         return {"contact": alias, "case_id": case["_id"], "status": "resent"}
 

@@ -20,6 +20,8 @@ class RegistrarCreated(EventPayload):
     # optional (added for notifications): where structured (CPS) mail goes, and whether EPP poll is on
     automated_email: str | None = Field(default=None, description="the automated e-mail address (CPS mails)")
     poll: bool | None = Field(default=None, description="EPP poll messages switched on")
+    inform_registrant_myself: bool | None = Field(
+        default=None, description="the registrar mails the verification link to its registrants itself")
 
 
 class RegistrarActivated(EventPayload):

@@ -26,7 +26,7 @@ from shared.events.domains import TransferCodeSent
 from shared.events.feeds import DomainInViolation, TransferUndone
 from shared.events.hitpoints import HitpointsThresholdReached
 from shared.events.reports import QuarterlyReportReady
-from shared.events.verification import VERIFICATION_LINK_SEAL, VerificationRequired
+from shared.events.verification import VERIFICATION_LINK_SEAL, VerificationLinkResent, VerificationRequired
 from shared.mongo.transactions import in_transaction
 from shared.poll_rpc import POLL_QUEUE, PollReply
 from shared.runtime import ServiceContext
@@ -350,6 +350,33 @@ async def test_verification_required_tells_the_registrar_and_mails_the_registran
     assert link in body_of(mail)
     stored = await platform.ctx.db["mails"].find_one({"to": "jan@registrant.example"})
     assert link not in str(stored)
+
+
+async def test_a_registrar_that_informs_its_registrants_itself_gets_the_messages_but_no_link_is_mailed(
+        platform: Platform) -> None:
+    """Its registrar settings (the profile): the registry does not mail the verification link at selection;
+    the registrar fetches the URL. The resend button is an explicit request: that mail goes."""
+    # registrar.created carries the setting (off)
+    await platform.registrar_known(DEMO, lambda d: d.get("inform_registrant_myself") is False)
+    me = await login(platform.registry)
+    profile = (await platform.registry.get("/api/registrar", headers=me)).json()["profile"]
+    r = await platform.registry.put("/api/registrar/profile", headers=me,
+                                    json=profile | {"inform_registrant_myself": True})
+    assert r.status_code == 200, r.text
+    await platform.registrar_known(DEMO, lambda d: d.get("inform_registrant_myself") is True)
+    link, registrant = "https://verify.example/v/t2", "piet@registrant.example"
+    sealed = Sealer(platform.ctx.settings.internal_secret, VERIFICATION_LINK_SEAL).seal(link)
+    await platform.publish(
+        platform.event(VerificationRequired(contact=f"{DEMO}-demo", domain="zelf.be", case_id="case-2",
+                                            first=True, email=registrant, language="nl", sealed_link=sealed)),
+        platform.event(VerificationLinkResent(contact=f"{DEMO}-demo", case_id="case-2", email=registrant,
+                                              language="nl", sealed_link=sealed)))
+    assert [m["fields"]["returncode"] for m in (await platform.queue(me, 2))["messages"]] == ["1505", "1505"]
+    [mail] = await platform.mails(registrant, 1)
+    assert link in body_of(mail)
+    # by now both events are applied: only the resend was queued, none for the selection
+    record = await platform.ctx.db["mails"].find({"to": registrant}).to_list()
+    assert [m["about"] for m in record] == ["case-2:resent"]
 
 
 async def test_a_malformed_poll_request_gets_an_answer_not_silence(platform: Platform) -> None:
