@@ -20,6 +20,7 @@ LANGUAGES = ("nl", "fr", "en")
 class Audience(StrEnum):
     REGISTRAR = "registrar"
     REGISTRANT = "registrant"
+    SUPPORT = "support"  # the registry's own support desk (SUPPORT_EMAIL)
 
 
 class Category(StrEnum):
@@ -252,6 +253,20 @@ MAILS: dict[str, Mail] = {m.key: m for m in (
         "\n\nDNS Belgium\n"),
         "Your transfer code for ${domain} is [[code]]\nValid until ${valid_until} (Brussels time).\n\nDNS Belgium\n"),
        "domain.transfer_code_sent"),
+    _m("support.verification_notice", Audience.SUPPORT, None,
+       ("Registrantverificatie: ${reason} (contact ${contact})",
+        "Vérification du titulaire : ${reason} (contact ${contact})",
+        "Registrant verification: ${reason} (contact ${contact})"),
+       (("Een registrantverificatie vraagt de aandacht van support.\n\nReden: ${reason}\n"
+         "Contact: ${contact} (registrar ${registrar})\nDossier: ${case}\nDetail: ${detail}\n\n"
+         "Reviewwachtrij: /api/support/verification/queue\n"),
+        ("Une vérification de titulaire demande l'attention du support.\n\nRaison : ${reason}\n"
+         "Contact : ${contact} (registrar ${registrar})\nDossier : ${case}\nDétail : ${detail}\n\n"
+         "File de revue : /api/support/verification/queue\n"),
+        ("A registrant verification needs support's attention.\n\nReason: ${reason}\n"
+         "Contact: ${contact} (registrar ${registrar})\nCase: ${case}\nDetail: ${detail}\n\n"
+         "Review queue: /api/support/verification/queue\n")),
+       "verification.support_notice: to SUPPORT_EMAIL in SUPPORT_LANGUAGE"),
     _m("registrar.quarterly_report", Audience.REGISTRAR, Category.GENERAL,
        ("Uw .be-registrarrapport ${quarter}", "Votre rapport de registrar .be ${quarter}",
         "Your .be registrar report ${quarter}"),

@@ -38,6 +38,7 @@ from services.notifications.triggers import (
     Notice,
     RegistrantMail,
     RegistrarMail,
+    SupportMail,
     ToRegistrar,
     domain_variables,
     notices,
@@ -194,6 +195,8 @@ class Notifications:
                 self._structured(notice, await settings_of(notice.registrar_id), event, writes)
             elif isinstance(notice, RegistrarMail):
                 self._registrar_mail(notice, await settings_of(notice.registrar_id), event, writes)
+            elif isinstance(notice, SupportMail):
+                self._support_mail(notice, event, writes)
             elif notice.unless_registrar_informs and notice.registrar_id \
                     and (await settings_of(notice.registrar_id)).inform_registrant_myself:
                 continue  # the registrar informs its registrant itself, with the URL it fetches (seed)
@@ -245,6 +248,19 @@ class Notifications:
                 queued += 1
         self.metrics.messages.labels(mail.key, Channel.MAIL.value).inc(queued)
         return queued
+
+    def _support_mail(self, n: SupportMail, event: EventEnvelope[Any], writes: Writes) -> None:
+        mail = MAILS[n.mail]
+        language = languages_for([self.settings.support_language], mail.body, multilingual=False)[0]
+        self.queue_mail(
+            key=f"{event.event_id}:{n.mail}:{n.object}", to=self.settings.support_email,
+            subject=Template(mail.subject[language]).safe_substitute(n.variables),
+            body=Template(mail.body[language]).safe_substitute(n.variables), kind=Audience.SUPPORT.value,
+            message=n.mail, language=language,
+            # no registrar: a bounce of the support mailbox is nobody's registrar report
+            registrar_id=None, audience=Audience.SUPPORT, about=n.object, writes=writes,
+        )
+        self.metrics.messages.labels(n.mail, Channel.MAIL.value).inc()
 
     async def _registrant_mail(self, n: RegistrantMail, event: EventEnvelope[Any], session: AsyncClientSession,
                                writes: Writes) -> None:

@@ -1,5 +1,7 @@
 """The notifications service's settings (README: notifications)."""
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 
 from shared.settings import ServiceSettings
@@ -19,6 +21,9 @@ class NotificationsSettings(ServiceSettings):
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     mail_from: str = "notifications@registry.example"
+    # the registry's support desk: what verification asks support to look at (verification.support_notice)
+    support_email: str = "support@registry.example"
+    support_language: Literal["nl", "fr", "en"] = "en"
 
     # delivery: quick in-process retries of a transient failure (tenacity), then the mail waits
     # retry_after_seconds * 2^attempts (capped) and is tried again, until max_attempts, then it is failed

@@ -24,6 +24,7 @@ from shared.events.verification import (
     VerificationFailed,
     VerificationLinkResent,
     VerificationRequired,
+    VerificationSupportNotice,
     VerificationUndone,
 )
 
@@ -66,7 +67,16 @@ class RegistrantMail:
     unless_registrar_informs: bool = False
 
 
-Notice = ToRegistrar | RegistrarMail | RegistrantMail
+@dataclass(frozen=True)
+class SupportMail:
+    """A mail to the registry's support desk (the address is a setting: SUPPORT_EMAIL)."""
+
+    mail: str
+    variables: dict[str, str]
+    object: str
+
+
+Notice = ToRegistrar | RegistrarMail | RegistrantMail | SupportMail
 
 
 def domain_variables(name: str) -> dict[str, str]:
@@ -145,6 +155,11 @@ def notices(event: EventEnvelope[Any]) -> list[Notice]:
                                           registrar_id=rid, contact=p.contact))
         case VerificationUndone():
             out.append(_contact(rid, "verification.undone.contact", p.contact, date))
+        case VerificationSupportNotice():
+            out.append(SupportMail("support.verification_notice",
+                                   {"reason": p.reason, "contact": p.contact, "registrar": rid or "-",
+                                    "case": p.case_id or "-", "detail": p.detail or "-"},
+                                   p.case_id or p.contact))
         case DomainInViolation():
             out.append(_domain(rid, "domain.in_violation", p.name, "domainname", date))
         case TransferUndone():
@@ -172,5 +187,6 @@ def _verification_link(rid: str, contact: str, email: str, language: str | None,
 # handled by the service itself
 TRIGGERS = (DomainTransferred, TransferCodeSent, HitpointsThresholdReached, RegistrarBlocked, RegistrarUnblocked,
             WatermarkReached, ContactDeleted, LockComplaintFiled, LockComplaintClosed, VerificationRequired,
-            VerificationLinkResent, VerificationApproved, VerificationFailed, VerificationUndone, QuarterlyReportReady,
-            DomainInViolation, TransferUndone, MonitoredUpdateClosed, DomainShieldRemoved)
+            VerificationLinkResent, VerificationApproved, VerificationFailed, VerificationUndone,
+            VerificationSupportNotice, QuarterlyReportReady, DomainInViolation, TransferUndone,
+            MonitoredUpdateClosed, DomainShieldRemoved)

@@ -18,7 +18,7 @@ class EmailBounced(EventPayload):
 
     recipient: str = Field(description="the address that bounced")
     message_type: str = Field(description="the catalogue entry of the mail, e.g. verification.required")
-    audience: str = Field(description="registrar | registrant")
+    audience: str = Field(description="registrar | registrant | support (the registry's own support desk)")
     smtp_code: int | None = Field(default=None, description="the SMTP reply code, e.g. 550")
     reason: str = Field(description="the server's reply text, or the bounce's diagnostic")
     permanent: bool = True

@@ -26,7 +26,12 @@ from shared.events.domains import TransferCodeSent
 from shared.events.feeds import DomainInViolation, TransferUndone
 from shared.events.hitpoints import HitpointsThresholdReached
 from shared.events.reports import QuarterlyReportReady
-from shared.events.verification import VERIFICATION_LINK_SEAL, VerificationLinkResent, VerificationRequired
+from shared.events.verification import (
+    VERIFICATION_LINK_SEAL,
+    VerificationLinkResent,
+    VerificationRequired,
+    VerificationSupportNotice,
+)
 from shared.mongo.transactions import in_transaction
 from shared.poll_rpc import POLL_QUEUE, PollReply
 from shared.runtime import ServiceContext
@@ -377,6 +382,22 @@ async def test_a_registrar_that_informs_its_registrants_itself_gets_the_messages
     # by now both events are applied: only the resend was queued, none for the selection
     record = await platform.ctx.db["mails"].find({"to": registrant}).to_list()
     assert [m["about"] for m in record] == ["case-2:resent"]
+
+
+async def test_a_verification_support_notice_is_mailed_to_the_support_desk(platform: Platform) -> None:
+    support = platform.ctx.settings.support_email
+    assert support == "support@registry.example"  # SUPPORT_EMAIL's default
+    await platform.publish(platform.event(VerificationSupportNotice(
+        contact="gone-1", case_id="case-9", reason="attempts_exhausted", detail="3 attempts used")))
+    [mail] = await platform.mails(support, 1)
+    assert mail["Subject"] == "Registrant verification: attempts_exhausted (contact gone-1)"
+    assert mail["Content-Language"] == "en"  # SUPPORT_LANGUAGE's default
+    body = body_of(mail)
+    assert "Contact: gone-1 (registrar a100001)\nCase: case-9\nDetail: 3 attempts used\n" in body
+    [record] = await platform.ctx.db["mails"].find({"to": support}).to_list()
+    assert (record["audience"], record["registrar_id"], record["status"]) == ("support", None, "sent")
+    me = await login(platform.registry)
+    assert (await platform.queue(me, 0))["count"] == 0  # not a registrar's message
 
 
 async def test_a_malformed_poll_request_gets_an_answer_not_silence(platform: Platform) -> None:

@@ -15,7 +15,7 @@ from services.notifications.routing import (
     languages_for,
     structured_route,
 )
-from services.notifications.triggers import RegistrantMail, ToRegistrar, notices
+from services.notifications.triggers import RegistrantMail, SupportMail, ToRegistrar, notices
 from shared.clock import ManualClock
 from shared.events import EventEnvelope, new_event
 from shared.events.contacts import ContactDeleted
@@ -27,7 +27,7 @@ from shared.events.feeds import (
     MonitoredUpdateOutcome,
     TransferUndone,
 )
-from shared.events.verification import VerificationApproved, VerificationRequired
+from shared.events.verification import VerificationApproved, VerificationRequired, VerificationSupportNotice
 
 AT = datetime(2026, 11, 23, 8, 15, 30, 123456, tzinfo=UTC)
 
@@ -176,6 +176,16 @@ def test_the_registrant_hears_of_an_approval_only_with_domains_to_tell_of() -> N
     # verified by its registrar at creation: no case, no domain, no mail to the registrant
     by_registrar = notices(_event(VerificationApproved(contact="c1", method="registrar", email="jan@x.be")))
     assert [n.message for n in by_registrar] == ["verification.approved.contact"]  # type: ignore[union-attr]
+
+
+def test_a_support_notice_is_a_mail_to_support_only() -> None:
+    [n] = notices(_event(VerificationSupportNotice(contact="c1", reason="verified_contact_updated")))
+    assert isinstance(n, SupportMail) and n.mail == "support.verification_notice"
+    assert n.variables == {"reason": "verified_contact_updated", "contact": "c1", "registrar": "r1",
+                           "case": "-", "detail": "-"}
+    mail = MAILS[n.mail]
+    for lang in ("nl", "fr", "en"):
+        assert "${contact}" in mail.subject[lang] and "${case}" in mail.body[lang]
 
 
 def test_transfer_away_goes_to_the_losing_registrar_and_the_code_to_the_registrant() -> None:
