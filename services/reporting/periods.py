@@ -52,6 +52,14 @@ def local_date(instant: datetime) -> date:
     return instant.astimezone(BRUSSELS).date()
 
 
+def renewal_month(expires_at: datetime) -> str:
+    """The month a renewal is for: the registry renews a name on the 1st of the month after its anniversary,
+    for a year (services/registry/renewal.py), so the renewal belongs to the anniversary month, the month of
+    the new expiry one year earlier (the invoice month of the daily report)."""
+    month = month_of(expires_at)
+    return f"{int(month[:4]) - 1}{month[4:]}"
+
+
 def brussels_last_month(instant: datetime) -> str:
     """The calendar month before the one `instant` falls in (Top 30 counts the last month)."""
     return previous_month(month_of(instant))

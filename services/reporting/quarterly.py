@@ -25,7 +25,7 @@ class Metric(StrEnum):
     TRANSFER_IN = "transfer_in"  # key: the losing registrar
     TRANSFER_OUT = "transfer_out"  # key: the gaining registrar
     PAYING = "paying"  # key: the transaction kind
-    BOUNCE = "bounce"  # key: the error message
+    BOUNCE = "bounce"  # key: the SMTP code and enhanced status code (bounces.py)
     BOUNCE_RECURRING = "bounce_recurring"
     REVOKE = "revoke"  # key: the revoke type
     INFECTION = "infection"  # key: the infection type
@@ -37,8 +37,6 @@ class Metric(StrEnum):
     VERIFICATION_DOMAINS_APPROVED = "verification_domains_approved"
 
 
-# what moves a portfolio (portfolio counts names until released)
-_NET = {Metric.CREATE: 1, Metric.TRANSFER_IN: 1, Metric.TRANSFER_OUT: -1, Metric.RELEASE: -1}
 SCORED = ("revokes", "bounces", "infections", "support")
 
 
@@ -56,15 +54,17 @@ class Facts:
     """Monthly counters of every registrar from the quarter's first month on."""
 
     counts: dict[tuple[str, str, Metric], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    # per registrar, the portfolio change of each month
+    # per registrar, the portfolio change of each month, as the portfolio counter moved (not derived from the
+    # facts: a transfer out of quarantine or a reactivation moves it in ways no one metric says)
     net: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
     @classmethod
-    def of(cls, facts: Iterable[Fact]) -> Facts:
+    def of(cls, facts: Iterable[Fact], nets: Mapping[str, Mapping[str, int]] | None = None) -> Facts:
         table = cls()
         for f in facts:
             table.counts[(f.registrar_id, f.month, f.metric)][f.key] += f.count
-            table.net[f.registrar_id][f.month] += _NET.get(f.metric, 0) * f.count
+        for registrar, months in (nets or {}).items():
+            table.net[registrar].update(months)
         return table
 
     def total(self, registrar: str, month: str, metric: Metric) -> int:

@@ -1,19 +1,25 @@
 """The read models, built only from events: each handler translates one event into writes on the
-reporting database, in the consumer's transaction (with the processed-event record, so a redelivery
-applies once). The figures of the quarterly report are monthly counters (facts) so that a quarter is
-a few hundred small documents per registrar, whatever the portfolio size."""
+reporting database, in the consumer's transaction, where the event is also journaled (journal.py: what a
+rebuild replays; an event is journaled and applied once). The figures of the quarterly report are monthly
+counters (facts) so that a quarter is a few hundred small documents per registrar, whatever the portfolio size.
+
+Events may arrive out of order (requeues, competing replicas): the domain record keeps the newest state
+(lifecycle.py) and the portfolio counter follows the record; a verification status is kept by occurred_at
+whether or not contact.created came first; the last bounce time only moves forward. Facts are counters
+dated by the event, so their order does not matter."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.reporting import bounces, journal, lifecycle
 from services.reporting.metrics import ReportingMetrics
-from services.reporting.periods import day_of, month_of
+from services.reporting.periods import day_of, month_of, renewal_month
 from services.reporting.quarterly import Metric
 from services.reporting.store import (
     BOUNCES,
@@ -26,7 +32,7 @@ from services.reporting.store import (
     fact_id,
     group_id,
 )
-from shared.clock import Clock, one_year_after
+from shared.clock import Clock
 from shared.events import EventEnvelope, EventPayload
 from shared.events.contacts import ContactCreated, ContactDeleted, ContactUpdated
 from shared.events.domains import (
@@ -56,8 +62,10 @@ from shared.events.verification import (
     VerificationUndone,
 )
 from shared.mongo.client import Document
+from shared.mongo.idempotency import BatchHandler
 
 Handler = Callable[[EventEnvelope[Any], AsyncClientSession], Awaitable[None]]
+DomainRule = Callable[[lifecycle.Record | None], lifecycle.Record]
 
 # the report's contact types (the registry says TECH)
 CONTACT_TYPES = {"TECH": "TECHNICAL", "TECHNICAL": "TECHNICAL", "BILLING": "BILLING", "ONSITE": "ONSITE",
@@ -71,13 +79,20 @@ class ReadModel:
         self.metrics = metrics
         self.clock = clock
         self.recurring_days = recurring_days
+        self._effects = self._table()
 
     @property
     def db(self) -> AsyncDatabase[Document]:
         return self._db()
 
     def handlers(self) -> dict[type[EventPayload], Handler]:
-        table: dict[type[EventPayload], Callable[..., Awaitable[None]]] = {
+        """What the consumer calls: one batch handler for every type, so a run of events is journaled in one
+        write and applied in order."""
+        handler = BatchHandler(self._journal_and_apply)
+        return {model: handler for model in self._effects}
+
+    def _table(self) -> dict[type[EventPayload], Callable[..., Awaitable[None]]]:
+        return {
             DomainCreated: self.domain_created, DomainDeleted: self.domain_deleted,
             DomainUndeleted: self.domain_undeleted, DomainQuarantined: self.domain_quarantined,
             DomainReactivated: self.domain_reactivated, DomainReleased: self.domain_released,
@@ -93,25 +108,25 @@ class ReadModel:
             EmailBounced: self.email_bounced,
             DomainRevoked: self.domain_revoked, InfectionReported: self.infection, SupportCaseOpened: self.support_case,
         }
-        return {model: self._tracked(handler) for model, handler in table.items()}
 
-    def _tracked(self, handler: Callable[..., Awaitable[None]]) -> Handler:
-        async def run(event: EventEnvelope[Any], session: AsyncClientSession) -> None:
-            await handler(event, session)
+    async def _journal_and_apply(self, events: Sequence[EventEnvelope[Any]], session: AsyncClientSession) -> None:
+        for event in await journal.record(self.db, events, session):
+            await self.apply(event, session)
             # the lag is kept in memory: a "last event" document would be written by every transaction, and
             # replicas' transactions would conflict on it. Idle (nothing to apply) means no lag.
             self.metrics.applied.labels(event.event_type).inc()
             self.metrics.lag.set(max(0.0, (self.clock.now() - event.occurred_at).total_seconds()))
 
-        return run
+    async def apply(self, event: EventEnvelope[Any], session: AsyncClientSession) -> None:
+        """The event's effect on the read models (live, or replayed from the journal)."""
+        await self._effects[type(event.payload)](event, session)
 
     # -- helpers ----------------------------------------------------------------------------------------------
 
-    async def _fact(self, registrar_id: str | None, at: datetime, metric: Metric, key: str,
+    async def _fact(self, registrar_id: str | None, month: str, metric: Metric, key: str,
                     session: AsyncClientSession, n: int = 1) -> None:
         if not registrar_id:
             return
-        month = month_of(at)
         await self.db[FACTS].update_one(
             {"_id": fact_id(registrar_id, month, metric.value, key)},
             {"$inc": {"count": n},
@@ -121,73 +136,78 @@ class ReadModel:
 
     async def _portfolio(self, registrar_id: str | None, delta: int, at: datetime, session: AsyncClientSession) -> None:
         if registrar_id:
+            # net.<month>: the quarterly report walks back from today's count to each month's end
             await self.db[PORTFOLIOS].update_one(
-                {"_id": registrar_id}, {"$inc": {"domains": delta}, "$max": {"last_event_at": at}},
+                {"_id": registrar_id},
+                {"$inc": {"domains": delta, f"net.{month_of(at)}": delta}, "$max": {"last_event_at": at}},
                 upsert=True, session=session)
 
-    async def _sponsor(self, name: str, session: AsyncClientSession) -> str | None:
-        doc = await self.db[DOMAINS].find_one({"_id": name}, {"registrar_id": 1}, session=session)
-        return doc["registrar_id"] if doc else None
+    async def _domain(self, name: str, event: EventEnvelope[Any], rule: DomainRule,
+                      session: AsyncClientSession) -> lifecycle.Record | None:
+        """Apply a lifecycle rule to the name's record and move the portfolios as its active sponsor changed;
+        returns the record as it was."""
+        # find then write: find_one_and_update scans the whole collection on the stand-in
+        before = await self.db[DOMAINS].find_one({"_id": name}, session=session)
+        after = rule(before)
+        if after != before:
+            await self.db[DOMAINS].replace_one({"_id": name}, after, upsert=True, session=session)
+        losing, gaining = lifecycle.active_sponsor(before), lifecycle.active_sponsor(after)
+        if losing != gaining:
+            await self._portfolio(losing, -1, event.occurred_at, session)
+            await self._portfolio(gaining, 1, event.occurred_at, session)
+        return before
 
     # -- domains ----------------------------------------------------------------------------------------------
 
     async def domain_created(self, event: EventEnvelope[DomainCreated], session: AsyncClientSession) -> None:
         p = event.payload
-        await self.db[DOMAINS].replace_one({"_id": p.name}, {
-            "registrar_id": event.registrar_id, "registered_at": p.registered_at,
-            "expires_at": one_year_after(p.registered_at), "registrant": p.registrant, "status": "REGISTERED",
-        }, upsert=True, session=session)
-        await self._portfolio(event.registrar_id, 1, event.occurred_at, session)
-        await self._fact(event.registrar_id, p.registered_at, Metric.CREATE, "", session)
+        await self._domain(p.name, event, lambda r: lifecycle.created(r, event.registrar_id, p, event.occurred_at),
+                           session)
+        await self._fact(event.registrar_id, month_of(p.registered_at), Metric.CREATE, "", session)
         self.metrics.counted.labels(p.tld).inc()
 
     async def domain_deleted(self, event: EventEnvelope[DomainDeleted], session: AsyncClientSession) -> None:
-        await self.db[DOMAINS].update_one({"_id": event.payload.name},
-                                          {"$set": {"deletion_date": event.payload.delete_date}}, session=session)
+        p = event.payload
+        await self._domain(p.name, event, lambda r: lifecycle.deleted(r, event.registrar_id, p, event.occurred_at),
+                           session)
 
     async def domain_undeleted(self, event: EventEnvelope[DomainUndeleted], session: AsyncClientSession) -> None:
-        await self.db[DOMAINS].update_one({"_id": event.payload.name}, {"$unset": {"deletion_date": ""}},
-                                          session=session)
+        await self._domain(event.payload.name, event,
+                           lambda r: lifecycle.undeleted(r, event.registrar_id, event.occurred_at), session)
 
     async def domain_quarantined(self, event: EventEnvelope[DomainQuarantined], session: AsyncClientSession) -> None:
         p = event.payload
-        await self.db[DOMAINS].update_one({"_id": p.name}, {"$set": {
-            "status": "QUARANTINE", "available_on": p.available_on, "deletion_date": p.quarantined_at}},
-            session=session)
-        # the deletion took effect: a delete in the portfolio figures and the renewal rate
-        sponsor = event.registrar_id or await self._sponsor(p.name, session)
-        await self._fact(sponsor, p.quarantined_at, Metric.DELETE, "", session)
+        before = await self._domain(
+            p.name, event, lambda r: lifecycle.quarantined(r, event.registrar_id, p, event.occurred_at), session)
+        # the deletion took effect: a delete in the renewal rate
+        sponsor = event.registrar_id or (before or {}).get("registrar_id")
+        await self._fact(sponsor, month_of(p.quarantined_at), Metric.DELETE, "", session)
 
     async def domain_reactivated(self, event: EventEnvelope[DomainReactivated], session: AsyncClientSession) -> None:
-        await self.db[DOMAINS].update_one({"_id": event.payload.name}, {
-            "$set": {"status": "REGISTERED"}, "$unset": {"available_on": "", "deletion_date": ""}}, session=session)
-        await self._fact(event.registrar_id or await self._sponsor(event.payload.name, session), event.occurred_at,
+        before = await self._domain(event.payload.name, event,
+                                    lambda r: lifecycle.reactivated(r, event.registrar_id, event.occurred_at), session)
+        await self._fact(event.registrar_id or (before or {}).get("registrar_id"), month_of(event.occurred_at),
                          Metric.REACTIVATE, "", session)
 
     async def domain_released(self, event: EventEnvelope[DomainReleased], session: AsyncClientSession) -> None:
-        doc = await self.db[DOMAINS].find_one({"_id": event.payload.name}, {"registrar_id": 1}, session=session)
-        if doc is not None:
-            await self.db[DOMAINS].delete_one({"_id": event.payload.name}, session=session)
-            await self._portfolio(doc["registrar_id"], -1, event.occurred_at, session)
-            await self._fact(doc["registrar_id"], event.occurred_at, Metric.RELEASE, "", session)
+        before = await self._domain(event.payload.name, event, lambda r: lifecycle.released(r, event.occurred_at),
+                                    session)
+        await self._fact(event.registrar_id or (before or {}).get("registrar_id"), month_of(event.occurred_at),
+                         Metric.RELEASE, "", session)
 
     async def domain_transferred(self, event: EventEnvelope[DomainTransferred], session: AsyncClientSession) -> None:
         p = event.payload
-        await self.db[DOMAINS].update_one({"_id": p.name}, {
-            "$set": {"registrar_id": p.gaining_registrar_id, "registrant": p.new_registrant,
-                     "expires_at": p.expires_at, "status": "REGISTERED"},
-            "$unset": {"available_on": "", "deletion_date": ""}}, session=session)
+        await self._domain(p.name, event, lambda r: lifecycle.transferred(r, p, event.occurred_at), session)
         if p.gaining_registrar_id != p.losing_registrar_id:
-            await self._portfolio(p.gaining_registrar_id, 1, event.occurred_at, session)
-            await self._portfolio(p.losing_registrar_id, -1, event.occurred_at, session)
-            await self._fact(p.gaining_registrar_id, event.occurred_at, Metric.TRANSFER_IN, p.losing_registrar_id, session)
-            await self._fact(p.losing_registrar_id, event.occurred_at, Metric.TRANSFER_OUT, p.gaining_registrar_id,
-                             session)
+            month = month_of(event.occurred_at)
+            await self._fact(p.gaining_registrar_id, month, Metric.TRANSFER_IN, p.losing_registrar_id, session)
+            await self._fact(p.losing_registrar_id, month, Metric.TRANSFER_OUT, p.gaining_registrar_id, session)
 
     async def domain_renewed(self, event: EventEnvelope[DomainRenewed], session: AsyncClientSession) -> None:
         p = event.payload
-        await self.db[DOMAINS].update_one({"_id": p.name}, {"$set": {"expires_at": p.expires_at}}, session=session)
-        await self._fact(p.registrar_id, event.occurred_at, Metric.RENEWAL, "", session)
+        await self._domain(p.name, event, lambda r: lifecycle.renewed(r, p), session)
+        # the renewal of the anniversary month, which the registry runs on the 1st of the next one
+        await self._fact(p.registrar_id, renewal_month(p.expires_at), Metric.RENEWAL, "", session)
 
     # -- contacts and groups ----------------------------------------------------------------------------------
 
@@ -222,25 +242,35 @@ class ReadModel:
         p = event.payload
         status = {VerificationRequired: "PENDING", VerificationApproved: "VERIFIED", VerificationFailed: "FAILED",
                   VerificationUndone: "UNVERIFIED"}[type(p)]
-        # find then update: find_one_and_update scans the whole collection on the stand-in (docs/mongodb.md)
-        doc = await self.db[CONTACTS].find_one({"_id": p.contact}, {"registrar_id": 1}, session=session)
-        await self.db[CONTACTS].update_one({"_id": p.contact}, {"$set": {"status": status}}, session=session)
+        # find then update: find_one_and_update scans the whole collection on the stand-in
+        doc = await self.db[CONTACTS].find_one({"_id": p.contact}, {"registrar_id": 1, "status_at": 1},
+                                               session=session)
+        if doc is None or doc.get("status_at") is None or event.occurred_at >= doc["status_at"]:
+            # the newest verification event's status, also when it comes before contact.created (which then
+            # leaves it: it sets the initial status only on insert)
+            await self.db[CONTACTS].update_one(
+                {"_id": p.contact},
+                {"$set": {"status": status, "status_at": event.occurred_at},
+                 "$setOnInsert": {"registrar_id": event.registrar_id, "type": "REGISTRANT"}},
+                upsert=True, session=session)
         registrar_id = event.registrar_id or (doc or {}).get("registrar_id")
+        month = month_of(event.occurred_at)
         if isinstance(p, VerificationRequired):
-            await self._fact(registrar_id, event.occurred_at, Metric.VERIFICATION_DOMAINS_SELECTED, "", session)
+            await self._fact(registrar_id, month, Metric.VERIFICATION_DOMAINS_SELECTED, "", session)
             if p.first:
-                await self._fact(registrar_id, event.occurred_at, Metric.VERIFICATION_CONTACTS_SELECTED, "", session)
+                await self._fact(registrar_id, month, Metric.VERIFICATION_CONTACTS_SELECTED, "", session)
         elif isinstance(p, VerificationApproved):
-            await self._fact(registrar_id, event.occurred_at, Metric.VERIFICATION_CONTACTS_APPROVED, "", session)
+            await self._fact(registrar_id, month, Metric.VERIFICATION_CONTACTS_APPROVED, "", session)
             if p.domains:
-                await self._fact(registrar_id, event.occurred_at, Metric.VERIFICATION_DOMAINS_APPROVED, "", session,
+                await self._fact(registrar_id, month, Metric.VERIFICATION_DOMAINS_APPROVED, "", session,
                                  n=len(p.domains))
 
     # -- money, registrars ------------------------------------------------------------------------------------
 
     async def paying_transaction(self, event: EventEnvelope[PayingTransactionRecorded],
                                  session: AsyncClientSession) -> None:
-        await self._fact(event.registrar_id, event.occurred_at, Metric.PAYING, event.payload.kind.value, session)
+        await self._fact(event.registrar_id, month_of(event.occurred_at), Metric.PAYING, event.payload.kind.value,
+                         session)
 
     async def registrar_created(self, event: EventEnvelope[RegistrarCreated], session: AsyncClientSession) -> None:
         if event.registrar_id:
@@ -259,30 +289,27 @@ class ReadModel:
 
     async def email_bounced(self, event: EventEnvelope[EmailBounced], session: AsyncClientSession) -> None:
         p = event.payload
-        if not p.permanent:
-            return  # hard bounces only (digest 6.1)
-        code = p.detailed_code or (str(p.smtp_code) if p.smtp_code else "")
-        # the error message is what the report ranks: "<code> <server text>", bounded
-        await self._fact(event.registrar_id, event.occurred_at, Metric.BOUNCE, f"{code} {p.reason[:120]}".strip(),
-                         session)
-        address = p.recipient.strip().lower()
+        if not bounces.counts(p):
+            return  # hard bounces of registrant mails only (bounces.py)
+        month = month_of(event.occurred_at)
+        await self._fact(event.registrar_id, month, Metric.BOUNCE, bounces.error_key(p), session)
+        address = bounces.address(p)
         previous = await self.db[BOUNCES].find_one({"_id": address}, session=session)
-        await self.db[BOUNCES].update_one({"_id": address}, {"$set": {"at": event.occurred_at}}, upsert=True,
+        # $max: a bounce applied late must not set the address's last bounce back
+        await self.db[BOUNCES].update_one({"_id": address}, {"$max": {"at": event.occurred_at}}, upsert=True,
                                           session=session)
-        if previous is not None and previous.get("at") is not None:
-            days = (event.occurred_at - previous["at"]).total_seconds() / 86400
-            low, high = self.recurring_days
-            if low <= days <= high:
-                await self._fact(event.registrar_id, event.occurred_at, Metric.BOUNCE_RECURRING, "", session)
+        if bounces.recurring((previous or {}).get("at"), event.occurred_at, self.recurring_days):
+            await self._fact(event.registrar_id, month, Metric.BOUNCE_RECURRING, "", session)
 
     async def domain_revoked(self, event: EventEnvelope[DomainRevoked], session: AsyncClientSession) -> None:
-        await self._fact(event.registrar_id, event.payload.revoked_at, Metric.REVOKE, event.payload.revoke_type, session)
+        await self._fact(event.registrar_id, month_of(event.payload.revoked_at), Metric.REVOKE,
+                         event.payload.revoke_type, session)
 
     async def infection(self, event: EventEnvelope[InfectionReported], session: AsyncClientSession) -> None:
-        await self._fact(event.registrar_id, event.payload.detected_at, Metric.INFECTION, event.payload.infection_type,
-                         session)
+        await self._fact(event.registrar_id, month_of(event.payload.detected_at), Metric.INFECTION,
+                         event.payload.infection_type, session)
 
     async def support_case(self, event: EventEnvelope[SupportCaseOpened], session: AsyncClientSession) -> None:
         p = event.payload
-        await self._fact(event.registrar_id, p.opened_at, Metric.SUPPORT, p.topic.value, session)
-        await self._fact(event.registrar_id, p.opened_at, Metric.SUPPORT_DAY, day_of(p.opened_at), session)
+        await self._fact(event.registrar_id, month_of(p.opened_at), Metric.SUPPORT, p.topic.value, session)
+        await self._fact(event.registrar_id, month_of(p.opened_at), Metric.SUPPORT_DAY, day_of(p.opened_at), session)

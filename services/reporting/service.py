@@ -199,7 +199,7 @@ class Reporting:
         return {d["_id"]: d.get("name", d["_id"]) for d in await self.db[REGISTRARS].find({}).to_list()}
 
     async def portfolios(self) -> dict[str, int]:
-        return {d["_id"]: int(d.get("domains", 0)) for d in await self.db[PORTFOLIOS].find({}).to_list()}
+        return {d["_id"]: int(d.get("domains", 0)) for d in await self.db[PORTFOLIOS].find({}, {"net": 0}).to_list()}
 
     async def top100(self) -> list[Ranked]:
         return rank(await self.portfolios())
@@ -229,9 +229,11 @@ class Reporting:
     async def _generate_quarterly(self, quarter: str, months: list[str]) -> int:
         now = self.ctx.clock.now()
         docs = await self.db[FACTS].find({"month": {"$gte": months[0]}}).to_list()
-        facts = Facts.of(Fact(d["registrar_id"], d["month"], Metric(d["metric"]), d.get("key", ""), int(d["count"]))
-                         for d in docs if d.get("metric") in Metric._value2member_map_)
-        portfolios = await self.portfolios()
+        portfolio_docs = await self.db[PORTFOLIOS].find({}).to_list()
+        facts = Facts.of((Fact(d["registrar_id"], d["month"], Metric(d["metric"]), d.get("key", ""), int(d["count"]))
+                          for d in docs if d.get("metric") in Metric._value2member_map_),
+                         {d["_id"]: d.get("net", {}) for d in portfolio_docs})
+        portfolios = {d["_id"]: int(d.get("domains", 0)) for d in portfolio_docs}
         names = await self.names()
         registrars = await self.registrar_ids()
         groups = {name: figures(members, name, quarter, months, facts, portfolios, self.boundaries)

@@ -1,0 +1,127 @@
+"""A domain's record in the read model, from its lifecycle events in whatever order they arrive: pure rules.
+
+Events can be requeued and competing replicas apply them concurrently, so a later event of a name may be
+applied before an earlier one. Each rule takes the record as stored (None: none) and the event, and returns
+the record to store:
+
+- The state (sponsor, registrant, status, deletion date, available on) is the newest event's, by
+  occurred_at (`state_at`): every event says what the state was when it happened (a delete is only done on
+  a registered name, a transfer leaves quarantine …), and an older event arriving late changes none of it.
+- Creation fields fill what a later event could not say ($setOnInsert-like): registered_at, and the
+  registrant and sponsor of a record a later event started.
+- expires_at only moves forward (creation, renewals and transfers each start a later period).
+- A renewal says nothing about the state: a name with a delete date is renewed while it is still
+  registered.
+- domain.released leaves a tombstone (status RELEASED, no sponsor: no report or portfolio shows it) for
+  TOMBSTONE_DAYS, so that an older event arriving after it does not bring the name back. domain.created
+  newer than the record's state is a new registration of the name: it replaces the old record.
+
+The portfolio is counted from the records (`active_sponsor`), so it follows whatever the record says.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared.clock import one_year_after
+from shared.events.domains import (
+    DomainCreated,
+    DomainDeleted,
+    DomainQuarantined,
+    DomainRenewed,
+    DomainTransferred,
+)
+
+Record = dict[str, Any]
+REGISTERED, QUARANTINE, RELEASED = "REGISTERED", "QUARANTINE", "RELEASED"
+# far longer than events of a name stay out of order (a requeue, a replica's batch); a TTL index on purge_at
+TOMBSTONE_DAYS = timedelta(days=30)
+
+
+def active_sponsor(record: Record | None) -> str | None:
+    """The registrar whose portfolio holds the name: active registrations only (digest 6.1: not in quarantine)."""
+    if record is None or record.get("status", REGISTERED) != REGISTERED:
+        return None
+    return record.get("registrar_id")
+
+
+def _newer(record: Record | None, at: datetime) -> bool:
+    state_at = (record or {}).get("state_at")
+    return state_at is None or at >= state_at
+
+
+def _with_state(record: Record | None, at: datetime, sponsor: str | None, status: str, **fields: Any) -> Record:
+    """The record with the event's state over it if the event is the newest it has seen (a copy either way).
+    A field given None is removed (no deletion date any more …)."""
+    new = dict(record or {})
+    if not _newer(record, at):
+        return new
+    state = {"status": status, "deletion_date": None, "available_on": None, "purge_at": None} | fields
+    if sponsor:
+        state["registrar_id"] = sponsor
+    for name, value in state.items():
+        if value is None:
+            new.pop(name, None)
+        else:
+            new[name] = value
+    new["state_at"] = at
+    return new
+
+
+def _later(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate > current else current
+
+
+def _released(record: Record | None) -> bool:
+    return record is not None and record.get("status") == RELEASED
+
+
+def created(record: Record | None, sponsor: str | None, p: DomainCreated, at: datetime) -> Record:
+    if record is not None and record.get("state_at") is not None and record["state_at"] < at:
+        record = None  # an earlier registration of the name (released, or its release not arrived yet)
+    new = _with_state(record, at, sponsor, REGISTERED, registrant=p.registrant)
+    if _released(new):
+        return new  # the creation of a registration that has ended since
+    for field, value in (("registrar_id", sponsor), ("registrant", p.registrant), ("registered_at", p.registered_at)):
+        if value is not None:
+            new.setdefault(field, value)
+    new["expires_at"] = _later(new.get("expires_at"), one_year_after(p.registered_at))
+    return new
+
+
+def deleted(record: Record | None, sponsor: str | None, p: DomainDeleted, at: datetime) -> Record:
+    return _with_state(record, at, sponsor, REGISTERED, deletion_date=p.delete_date)
+
+
+def undeleted(record: Record | None, sponsor: str | None, at: datetime) -> Record:
+    return _with_state(record, at, sponsor, REGISTERED)
+
+
+def quarantined(record: Record | None, sponsor: str | None, p: DomainQuarantined, at: datetime) -> Record:
+    return _with_state(record, at, sponsor, QUARANTINE, deletion_date=p.quarantined_at, available_on=p.available_on)
+
+
+def reactivated(record: Record | None, sponsor: str | None, at: datetime) -> Record:
+    return _with_state(record, at, sponsor, REGISTERED)
+
+
+def transferred(record: Record | None, p: DomainTransferred, at: datetime) -> Record:
+    new = _with_state(record, at, p.gaining_registrar_id, REGISTERED, registrant=p.new_registrant)
+    if not _released(new):
+        new["expires_at"] = _later(new.get("expires_at"), p.expires_at)
+    return new
+
+
+def renewed(record: Record | None, p: DomainRenewed) -> Record:
+    # no state_at: a record the renewal starts takes the state of any event that comes
+    new = dict(record) if record is not None else {"registrar_id": p.registrar_id, "status": REGISTERED}
+    if not _released(new):
+        new["expires_at"] = _later(new.get("expires_at"), p.expires_at)
+    return new
+
+
+def released(record: Record | None, at: datetime) -> Record:
+    if not _newer(record, at):
+        return dict(record or {})  # the name was registered again after this release
+    return {"status": RELEASED, "state_at": at, "purge_at": at + TOMBSTONE_DAYS}
