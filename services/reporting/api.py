@@ -3,7 +3,8 @@
 Registrar users authenticate with the registry's session token (shared/auth.py) and see only their own
 registrar's reports: the daily reports (CSV and XML, streamed from disk), Top 100, Top 30 and the
 quarterly report (HTML and the raw-data ZIP). They need the REPORTS_PERMISSION. Operators (bearer
-operator token) trigger generation. The portfolio counts stay public, as the Top 100 shows them.
+operator token) trigger generation; a run while another is under way (any replica) is refused with 409.
+The portfolio counts stay public, as the Top 100 shows them.
 """
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
@@ -18,6 +19,7 @@ from pydantic import BaseModel, Field
 from services.reporting import daily
 from services.reporting.periods import QUARTER, brussels_last_month, month_of, previous_month
 from services.reporting.render import zip_name
+from services.reporting.runs import RunInProgress
 from services.reporting.service import REGISTRAR_ID, reporting_of
 from services.reporting.toplists import position_of, rank
 from shared.auth import SessionAuth, SessionClaims, operator_guard
@@ -92,6 +94,7 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     @api.get("/portfolios", response_model=list[PortfolioView])
     async def all_portfolios() -> list[PortfolioView]:
+        """Every registrar's active registrations (outside quarantine), largest first."""
         ranked = rank(await reporting().portfolios())
         return [PortfolioView(registrar_id=r.registrar_id, domains=r.count) for r in ranked]
 
@@ -197,8 +200,11 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     @api.post("/operator/reports/daily", response_model=GenerationResult, tags=["operator"])
     async def run_daily(_: Op) -> GenerationResult:
-        """Generate every registrar's daily reports now."""
-        run = await reporting().generate_daily()
+        """Generate every registrar's daily reports now (409 while another run is under way)."""
+        try:
+            run = await reporting().generate_daily()
+        except RunInProgress as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
         return GenerationResult(kind="daily", period=run.day, registrars=run.registrars, seconds=round(run.seconds, 3),
                                 rows=run.rows)
 
@@ -207,7 +213,10 @@ def router(ctx: ServiceContext) -> APIRouter:
         """Generate every registrar's quarterly report for `quarter` (YYYY-Qn) and announce each."""
         if month_of(ctx.clock.now()) <= f"{quarter[:4]}-{3 * int(quarter[-1]):02d}":
             raise HTTPException(status.HTTP_409_CONFLICT, f"{quarter} has not ended yet")
-        run = await reporting().generate_quarterly(quarter)
+        try:
+            run = await reporting().generate_quarterly(quarter)
+        except RunInProgress as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
         return GenerationResult(kind="quarterly", period=quarter, registrars=run.registrars,
                                 seconds=round(run.seconds, 3))
 

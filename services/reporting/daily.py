@@ -2,13 +2,17 @@
 Contacts, each in CSV and XML with the same rows, written row by row as the cursor delivers them (no
 list of rows is ever held). The XML follows daily.xsd; the CSV is UTF-8 with a byte-order mark (so a
 spreadsheet recognises the encoding), comma-separated, a header row, '"' quoting only when needed,
-'\\n' line ends (digest 6.1's raw-data conventions). A report's files are written beside the current
-ones and swapped in with os.replace, so a reader never sees a half-written file."""
+'\\n' line ends (digest 6.1's raw-data conventions).
+
+A report's files are written beside the current ones under names of their own (two runs never share a
+partial file, also on a shared volume) and swapped in with os.replace, so a reader never sees a
+half-written file."""
 
 from __future__ import annotations
 
 import csv
 import os
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +42,11 @@ KEYGROUPS = Kind("keygroups", "Key groups", "keyGroups", "keyGroup", ("name",))
 CONTACTS = Kind("contacts", "Contacts", "contacts", "contact", ("alias", "type", "status"))
 KINDS = {k.name: k for k in (REGISTRATIONS, NSGROUPS, KEYGROUPS, CONTACTS)}
 FORMATS = ("csv", "xml")
+
+
+def partial_path(final: Path) -> Path:
+    """Where `final` is written before os.replace: hidden, and unique to this writer."""
+    return final.with_name(f".{final.name}.{uuid.uuid4().hex}.partial")
 
 
 def _date(value: datetime | None) -> str:
@@ -83,7 +92,7 @@ class ReportFiles:
         if not directory.is_dir():
             directory.mkdir(parents=True, exist_ok=True)
         self.final = {fmt: directory / f"{kind.name}.{fmt}" for fmt in FORMATS}
-        self.partial = {fmt: directory / f".{kind.name}.{fmt}.partial" for fmt in FORMATS}
+        self.partial = {fmt: partial_path(path) for fmt, path in self.final.items()}
         # 64 KB buffers: a registrar's report is written in big sequential chunks (larger ones cost more
         # to set up than they save, with 4,000 files a run)
         self._csv_file: IO[str] = open(  # noqa: SIM115 (closed by close() or abort())

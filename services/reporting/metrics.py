@@ -23,6 +23,11 @@ class ReportingMetrics:
                             registry=r)
         self.last_generated = Gauge("reporting_last_generated_timestamp_seconds",
                                     "When the last run of each kind completed, Unix time", ["kind"], registry=r)
+        # from the database, refreshed by every replica's periodic job: it exists after a restart, also while
+        # runs fail (the gauge above is set only by a run that succeeded in this process)
+        self.daily_age = Gauge("reporting_daily_reports_age_seconds",
+                               "Age of the newest daily reports as stored (service clock; +Inf when none exist)",
+                               registry=r)
         self.lag = Gauge("reporting_read_model_lag_seconds",
                          "From the occurrence of the newest event applied to the read model to now (service clock)",
                          registry=r)

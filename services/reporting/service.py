@@ -23,7 +23,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.reporting import daily, render
+from services.reporting import daily, render, runs
 from services.reporting.metrics import ReportingMetrics
 from services.reporting.periods import day_of, months_of
 from services.reporting.quarterly import Fact, Facts, Figures, Metric, benchmark_groups, figures
@@ -69,8 +69,6 @@ class Reporting:
                                     (s.recurring_bounce_min_days, s.recurring_bounce_max_days))
         self.boundaries = {"revokes": s.stars_revokes, "bounces": s.stars_bounces, "infections": s.stars_infections,
                            "support": s.stars_support}
-        # one run of a kind at a time in this process (the jobs' lease keeps replicas apart)
-        self._locks = {"daily": asyncio.Lock(), "quarterly": asyncio.Lock()}
 
     @property
     def db(self) -> AsyncDatabase[Document]:
@@ -95,7 +93,8 @@ class Reporting:
     # -- daily ------------------------------------------------------------------------------------------------
 
     async def generate_daily(self) -> DailyRun:
-        async with self._locks["daily"]:
+        """Every registrar's daily reports; RunInProgress while another run (any replica) is under way."""
+        async with runs.exclusive(self.db, "daily", self.settings.instance_id):
             try:
                 run = await self._generate_daily()
             except Exception:
@@ -193,6 +192,14 @@ class Reporting:
         doc = await self.db[REPORTS].find_one({"_id": "daily"})
         return doc["generated_at"] if doc else None
 
+    async def observe_daily_age(self) -> float:
+        """The age of the newest daily reports as stored (+Inf when there are none), set on the gauge: read from
+        the database, so it is right after a restart and whichever replica generated them."""
+        generated = await self.daily_generated_at()
+        age = (self.ctx.clock.now() - generated).total_seconds() if generated else float("inf")
+        self.metrics.daily_age.set(age)
+        return age
+
     # -- top lists --------------------------------------------------------------------------------------------
 
     async def names(self) -> dict[str, str]:
@@ -213,7 +220,7 @@ class Reporting:
 
     async def generate_quarterly(self, quarter: str) -> QuarterlyRun:
         months = months_of(quarter)  # ValueError for a bad quarter, before anything runs
-        async with self._locks["quarterly"]:
+        async with runs.exclusive(self.db, "quarterly", self.settings.instance_id):
             started = time.monotonic()
             try:
                 count = await self._generate_quarterly(quarter, months)
@@ -254,7 +261,7 @@ class Reporting:
         directory.mkdir(parents=True, exist_ok=True)
         for path, data in ((directory / f"{own.quarter}.html", render.html(own, groups, name, generated).encode()),
                            (directory / render.zip_name(own.quarter, own.registrar_id), render.raw_data(own, groups))):
-            partial = path.with_name(f".{path.name}.partial")
+            partial = daily.partial_path(path)
             partial.write_bytes(data)
             partial.replace(path)
 

@@ -20,8 +20,10 @@ class ReportingSettings(ServiceSettings):
     jobs_interval_seconds: float = Field(default=300.0, gt=0)
     # off: reports are generated only on an operator's request (tests, a replay of the read model)
     jobs_enabled: bool = True
-    # daily reports are generated from this Brussels hour on (they are never older than 24 hours)
+    # daily reports are generated once per Brussels day from this hour on, and whenever the newest are older
+    # than DAILY_MAX_AGE_HOURS: below 24, so a run has the rest to finish (they are never older than 24 hours)
     daily_hour: int = Field(default=2, ge=0, le=23)
+    daily_max_age_hours: float = Field(default=23.0, gt=0, lt=24)
     # star boundaries per 100,000 domains (lower is better): below the first 3 stars, below the second 2,
     # below the third 1, else 0. Not published by .be (digest 6.1): ours, configurable.
     stars_revokes: tuple[float, float, float] = (5.0, 20.0, 50.0)
