@@ -33,7 +33,7 @@ from shared.clock import SystemClock  # noqa: E402
 from shared.events import DomainCreated, new_event  # noqa: E402
 from shared.mongo.outbox import Outbox, OutboxRelay  # noqa: E402
 from shared.mongo.transactions import in_transaction  # noqa: E402
-from tests.integration.infra import AMQP_URL, delete_namespace, eventually, running  # noqa: E402
+from tests.integration.infra import AMQP_URL, OPERATOR, delete_namespace, eventually, running  # noqa: E402
 
 N = int(os.environ.get("BENCH_EVENTS", "3000"))
 BATCH = int(os.environ.get("OUTBOX_BATCH_SIZE", "200"))
@@ -78,7 +78,8 @@ async def raw_broker_rate(namespace: str) -> float:
 
 
 async def pipeline_rates(namespace: str) -> tuple[float, float]:
-    app = build_reporting(ReportingSettings(namespace=namespace, log_level="WARNING", prefetch_count=PREFETCH))
+    app = build_reporting(ReportingSettings(namespace=namespace, log_level="WARNING", prefetch_count=PREFETCH,
+                                            operator_token="operator-dev-token"))
     async with running(app) as reporting:
         ctx = app.state.ctx
         db = ctx.client[f"{namespace}_publisher"]
@@ -106,7 +107,7 @@ async def pipeline_rates(namespace: str) -> tuple[float, float]:
         task = asyncio.create_task(relay.run())
 
         async def counted() -> int:
-            return (await reporting.get("/api/portfolios/a100001")).json()["domains"]
+            return (await reporting.get("/api/portfolios/a100001", headers=OPERATOR)).json()["domains"]
 
         await eventually(counted, lambda n: n >= N, timeout=1800)
         pipeline_rate = N / (time.perf_counter() - started)

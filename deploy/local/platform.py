@@ -101,7 +101,7 @@ class Platform:
             f"http://127.0.0.1:{self.ports['registry']}/api/login | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')",
             f"       curl -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\",
             f"         -d '{{\"name\": \"my-first.be\"}}' http://127.0.0.1:{self.ports['registry']}/api/domains",
-            f"       curl http://127.0.0.1:{self.ports['reporting']}/api/portfolios/{demo}",
+            f"       curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:{self.ports['reporting']}/api/portfolios/{demo}",
             "",
         ]
         return "\n".join(lines)

@@ -4,16 +4,18 @@ Registrar users authenticate with the registry's session token (shared/auth.py) 
 registrar's reports: the daily reports (CSV and XML, streamed from disk), Top 100, Top 30 and the
 quarterly report (HTML and the raw-data ZIP). They need the REPORTS_PERMISSION. Operators (bearer
 operator token) trigger generation; a run while another is under way (any replica) is refused with 409.
-The portfolio counts stay public, as the Top 100 shows them.
+The portfolio counts are what the Top 100 shows: the same permission, or the operator token.
 """
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
 
+import contextlib
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.responses import FileResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from services.reporting import daily
@@ -84,8 +86,19 @@ class GenerationResult(BaseModel):
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/api", tags=["reports"])
     auth = SessionAuth(ctx.settings.internal_secret, ctx.clock)
-    Reader = Annotated[SessionClaims, Depends(auth.requires(REPORTS_PERMISSION))]
-    Op = Annotated[str, Depends(operator_guard(ctx.settings.operator_token))]  # type: ignore[attr-defined]
+    reader = auth.requires(REPORTS_PERMISSION)
+    operator = operator_guard(ctx.settings.operator_token)  # type: ignore[attr-defined]
+    Reader = Annotated[SessionClaims, Depends(reader)]
+    Op = Annotated[str, Depends(operator)]
+
+    async def reader_or_operator(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
+    ) -> str:
+        with contextlib.suppress(HTTPException):
+            return await operator(credentials)
+        return (await reader(credentials)).registrar_id  # its 401 / 403
+
+    ReaderOrOp = Annotated[str, Depends(reader_or_operator)]
 
     def reporting():
         return reporting_of(ctx)
@@ -93,13 +106,13 @@ def router(ctx: ServiceContext) -> APIRouter:
     # -- portfolios (issue 2) ---------------------------------------------------------------------------------
 
     @api.get("/portfolios", response_model=list[PortfolioView])
-    async def all_portfolios() -> list[PortfolioView]:
+    async def all_portfolios(_: ReaderOrOp) -> list[PortfolioView]:
         """Every registrar's active registrations (outside quarantine), largest first."""
         ranked = rank(await reporting().portfolios())
         return [PortfolioView(registrar_id=r.registrar_id, domains=r.count) for r in ranked]
 
     @api.get("/portfolios/{registrar_id}", response_model=PortfolioView)
-    async def portfolio(registrar_id: str) -> PortfolioView:
+    async def portfolio(registrar_id: str, _: ReaderOrOp) -> PortfolioView:
         return PortfolioView(registrar_id=registrar_id, domains=(await reporting().portfolios()).get(registrar_id, 0))
 
     # -- daily reports ----------------------------------------------------------------------------------------
@@ -210,7 +223,8 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     @api.post("/operator/reports/quarterly/{quarter}", response_model=GenerationResult, tags=["operator"])
     async def run_quarterly(quarter: Quarter, _: Op) -> GenerationResult:
-        """Generate every registrar's quarterly report for `quarter` (YYYY-Qn) and announce each."""
+        """Generate every registrar's quarterly report for `quarter` (YYYY-Qn) and announce each, once: a re-run
+        replaces the files without a second announcement."""
         if month_of(ctx.clock.now()) <= f"{quarter[:4]}-{3 * int(quarter[-1]):02d}":
             raise HTTPException(status.HTTP_409_CONFLICT, f"{quarter} has not ended yet")
         try:

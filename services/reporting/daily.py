@@ -4,6 +4,11 @@ list of rows is ever held). The XML follows daily.xsd; the CSV is UTF-8 with a b
 spreadsheet recognises the encoding), comma-separated, a header row, '"' quoting only when needed,
 '\\n' line ends (digest 6.1's raw-data conventions).
 
+When they were generated (seed 000: "max 24 hours ago"): the XML root's generatedAt, and in the CSV a last
+column generatedAt (a line above the header would break the header row, and a column keeps the file a plain
+table); an empty report has no row to carry it, so both files' modification time is the generation time too
+(the download's name and Last-Modified).
+
 A report's files are written beside the current ones under names of their own (two runs never share a
 partial file, also on a shared volume) and swapped in with os.replace, so a reader never sees a
 half-written file."""
@@ -42,6 +47,7 @@ KEYGROUPS = Kind("keygroups", "Key groups", "keyGroups", "keyGroup", ("name",))
 CONTACTS = Kind("contacts", "Contacts", "contacts", "contact", ("alias", "type", "status"))
 KINDS = {k.name: k for k in (REGISTRATIONS, NSGROUPS, KEYGROUPS, CONTACTS)}
 FORMATS = ("csv", "xml")
+GENERATED_AT = "generatedAt"  # the CSV's last column
 
 
 def partial_path(final: Path) -> Path:
@@ -89,6 +95,7 @@ class ReportFiles:
     def __init__(self, directory: Path, kind: Kind, registrar_id: str, generated_at: datetime) -> None:
         self.kind = kind
         self.rows = 0
+        self.generated_at = generated_at
         if not directory.is_dir():
             directory.mkdir(parents=True, exist_ok=True)
         self.final = {fmt: directory / f"{kind.name}.{fmt}" for fmt in FORMATS}
@@ -101,15 +108,16 @@ class ReportFiles:
         self._xml: IO[str] = open(  # noqa: SIM115
             self.partial["xml"], "w", encoding="utf-8", buffering=1 << 16)
         self._csv = csv.writer(self._csv_file, lineterminator="\n")
-        self._csv.writerow(kind.columns)
+        self._csv.writerow((*kind.columns, GENERATED_AT))
         stamp = generated_at.astimezone(BRUSSELS).isoformat(timespec="seconds")
+        self._stamp = (stamp,)
         self._xml.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<{kind.root} xmlns="{NAMESPACE}" '
                         f'registrar={quoteattr(registrar_id)} generatedAt="{stamp}">\n')
         self._template = (f"  <{kind.row}>" + "".join(f"<{c}>{{}}</{c}>" for c in kind.columns)
                           + f"</{kind.row}>\n")
 
     def write(self, values: tuple[str, ...]) -> None:
-        self._csv.writerow(values)
+        self._csv.writerow(values + self._stamp)
         self._xml.write(self._template.format(*map(_xml_text, values)))
         self.rows += 1
 
@@ -119,7 +127,9 @@ class ReportFiles:
         # by the next run; os.replace still guarantees a reader sees a whole file, old or new
         for f in (self._csv_file, self._xml):
             f.close()
+        stamp = self.generated_at.timestamp()
         for fmt in FORMATS:
+            os.utime(self.partial[fmt], (stamp, stamp))
             os.replace(self.partial[fmt], self.final[fmt])
 
     def abort(self) -> None:

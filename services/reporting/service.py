@@ -249,12 +249,30 @@ class Reporting:
         for registrar in registrars:
             own = figures([registrar], registrar, quarter, months, facts, portfolios, self.boundaries)
             await asyncio.to_thread(self._write_quarterly, own, groups, names.get(registrar, registrar), generated)
-            await self._publish(QuarterlyReportReady(
-                quarter=quarter, url=f"{self.settings.public_url.rstrip('/')}/api/reports/quarterly/{quarter}",
-                zip_name=render.zip_name(quarter, registrar)), registrar,
-                record={"_id": f"quarterly:{registrar}:{quarter}", "registrar_id": registrar, "quarter": quarter,
-                        "generated_at": now, "kind": "quarterly"})
+            await self._record_quarterly(registrar, quarter, now)
         return len(registrars)
+
+    async def _record_quarterly(self, registrar: str, quarter: str, now: datetime) -> None:
+        """The report's record, and its announcement in the same transaction the first time only: a re-run
+        (a correction, a retried job) replaces the files but must not mail the registrar again."""
+        event = new_event(QuarterlyReportReady(
+            quarter=quarter, url=f"{self.settings.public_url.rstrip('/')}/api/reports/quarterly/{quarter}",
+            zip_name=render.zip_name(quarter, registrar)), registrar_id=registrar, correlation_id=None,
+            clock=self.ctx.clock)
+        record_id = f"quarterly:{registrar}:{quarter}"
+
+        async def work(session: AsyncClientSession) -> bool:
+            announced = await self.db[REPORTS].find_one({"_id": record_id}, {"_id": 1}, session=session) is not None
+            await self.db[REPORTS].update_one(
+                {"_id": record_id},
+                {"$set": {"registrar_id": registrar, "quarter": quarter, "generated_at": now, "kind": "quarterly"},
+                 "$setOnInsert": {"announced_at": now}}, upsert=True, session=session)
+            if not announced:
+                await self.ctx.outbox.add([event], session)
+            return not announced
+
+        if await in_transaction(self.ctx.client, work):
+            self.ctx.committed()
 
     def _write_quarterly(self, own: Figures, groups: dict[str, Figures], name: str, generated: str) -> None:
         directory = self.quarterly_dir(own.registrar_id)
@@ -271,12 +289,10 @@ class Reporting:
 
     # -- events out -------------------------------------------------------------------------------------------
 
-    async def _publish(self, payload: Any, registrar_id: str | None, record: Document | None = None) -> None:
+    async def _publish(self, payload: Any, registrar_id: str | None) -> None:
         event = new_event(payload, registrar_id=registrar_id, correlation_id=None, clock=self.ctx.clock)
 
         async def work(session: AsyncClientSession) -> None:
-            if record is not None:  # the report's record and its announcement commit together
-                await self.db[REPORTS].replace_one({"_id": record["_id"]}, record, upsert=True, session=session)
             await self.ctx.outbox.add([event], session)
 
         await in_transaction(self.ctx.client, work)

@@ -12,7 +12,7 @@ from services.reporting.settings import ReportingSettings
 from shared.mongo.outbox import Outbox, OutboxRelay
 from shared.mongo.transactions import in_transaction
 from shared.runtime import ServiceContext
-from tests.integration.infra import eventually, running
+from tests.integration.infra import OPERATOR, eventually, running
 from tests.integration.test_exactly_once import domain_created
 
 
@@ -24,7 +24,7 @@ def rabbitmqctl(*args: str) -> None:
 
 
 async def test_a_broker_restart_mid_stream_loses_nothing_and_duplicates_nothing(namespace: str) -> None:
-    app = build_reporting(ReportingSettings(namespace=namespace))
+    app = build_reporting(ReportingSettings(namespace=namespace, operator_token="operator-dev-token"))
     async with running(app) as reporting:
         ctx: ServiceContext = app.state.ctx
         db = ctx.client[f"{namespace}_publisher"]
@@ -41,7 +41,7 @@ async def test_a_broker_restart_mid_stream_loses_nothing_and_duplicates_nothing(
                 relay.wake()
 
         async def counted() -> int:
-            return (await reporting.get("/api/portfolios/a100001")).json()["domains"]
+            return (await reporting.get("/api/portfolios/a100001", headers=OPERATOR)).json()["domains"]
 
         try:
             await commit("before", 100)

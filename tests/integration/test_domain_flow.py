@@ -34,7 +34,7 @@ async def test_created_domains_are_counted_once_each_and_refusals_publish_comman
         assert bad.status_code == 422 and bad.json()["detail"]["result_code"] == 2005
 
         async def counted() -> int:
-            return (await reporting.get("/api/portfolios/a100001")).json()["domains"]
+            return (await reporting.get("/api/portfolios/a100001", headers=auth)).json()["domains"]
 
         assert await eventually(counted, lambda n: n >= len(names)) == len(names)
         await asyncio.sleep(0.3)  # nothing more may arrive

@@ -22,6 +22,7 @@ from shared.runtime import ServiceContext, ServiceSpec, create_app
 from shared.settings import ServiceSettings
 from tests.integration.infra import (
     MONGODB_URL,
+    OPERATOR,
     ServiceProcess,
     eventually,
     login,
@@ -38,7 +39,7 @@ def domain_created(name: str, registrar: str = "a100001") -> EventEnvelope[Domai
 
 async def test_an_event_published_twice_is_applied_once(namespace: str) -> None:
     """The relay crashed after the broker confirmed but before it deleted the record: it publishes again."""
-    reporting_app = build_reporting(ReportingSettings(namespace=namespace))
+    reporting_app = build_reporting(ReportingSettings(namespace=namespace, operator_token="operator-dev-token"))
     async with running(reporting_app) as reporting:
         ctx: ServiceContext = reporting_app.state.ctx
         # a publishing side of its own: outbox and relay in a scratch database of the namespace
@@ -65,12 +66,12 @@ async def test_an_event_published_twice_is_applied_once(namespace: str) -> None:
             return (await reporting.get("/metrics")).text
 
         await eventually(consumed, lambda m: 'outcome="duplicate"} 4.0' in m)
-        assert (await reporting.get("/api/portfolios/a100001")).json()["domains"] == 3
+        assert (await reporting.get("/api/portfolios/a100001", headers=OPERATOR)).json()["domains"] == 3
         assert 'events_consumed_total{event_type="domain.created",outcome="processed"} 3.0' in await consumed()
 
 
 async def test_a_poison_message_is_dead_lettered_at_once(namespace: str) -> None:
-    settings = ReportingSettings(namespace=namespace)
+    settings = ReportingSettings(namespace=namespace, operator_token="operator-dev-token")
     reporting_app = build_reporting(settings)
     async with running(reporting_app) as reporting:
         ctx: ServiceContext = reporting_app.state.ctx
@@ -85,7 +86,7 @@ async def test_a_poison_message_is_dead_lettered_at_once(namespace: str) -> None
         # the service goes on: a good event after the poison ones is applied
         await ctx.publisher.publish(domain_created("after-poison.be"))
         await eventually(
-            lambda: reporting.get("/api/portfolios/a100001"), lambda r: r.json()["domains"] == 1
+            lambda: reporting.get("/api/portfolios/a100001", headers=OPERATOR), lambda r: r.json()["domains"] == 1
         )
 
 
