@@ -2,14 +2,18 @@
 exchange build the read models; the daily reports (CSV and XML, the XML valid against daily.xsd), the
 top lists and the quarterly report (HTML and raw-data ZIP) are checked against what was published."""
 
+import asyncio
+import contextlib
 import csv
 import io
 import json
+import os
 import re
+import sys
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,7 @@ from services.reporting.app import build as build_reporting
 from services.reporting.daily import XSD
 from services.reporting.jobs import run_due
 from services.reporting.settings import ReportingSettings
+from services.reporting.store import READ_MODELS
 from shared.auth import SessionTokens
 from shared.clock import BRUSSELS, ManualClock
 from shared.events import EventPayload, new_event
@@ -29,6 +34,7 @@ from shared.events.domains import (
     DomainCreated,
     DomainDeleted,
     DomainQuarantined,
+    DomainReactivated,
     DomainReleased,
     DomainRenewed,
     DomainTransferred,
@@ -40,7 +46,7 @@ from shared.events.notifications import EmailBounced
 from shared.events.registrars import RegistrarCreated
 from shared.events.verification import VerificationApproved, VerificationRequired
 from shared.runtime import ServiceContext
-from tests.integration.infra import OPERATOR, EventTap, eventually, queue_depth, running
+from tests.integration.infra import AMQP_URL, MONGODB_URL, OPERATOR, ROOT, EventTap, eventually, queue_depth, running
 
 NOW = datetime(2026, 10, 2, 9, 30, tzinfo=BRUSSELS)  # the third quarter of 2026 has just ended
 R1, R2, R3 = "r100001", "r100002", "r100003"
@@ -73,15 +79,21 @@ class Reporting:
         return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.fixture
-async def reporting(namespace: str, tmp_path: Path) -> AsyncIterator[Reporting]:
+@contextlib.asynccontextmanager
+async def reporting_service(namespace: str, reports_dir: Path) -> AsyncIterator[Reporting]:
     clock = ManualClock(NOW)
-    settings = ReportingSettings(namespace=namespace, reports_dir=tmp_path / "reports", jobs_enabled=False,
+    settings = ReportingSettings(namespace=namespace, reports_dir=reports_dir, jobs_enabled=False,
                                  operator_token="operator-dev-token", outbox_poll_seconds=0.05,
                                  public_url="https://reports.example")
     app = build_reporting(settings, clock=clock)
     async with running(app) as http:
         yield Reporting(http, app.state.ctx, clock, namespace)
+
+
+@pytest.fixture
+async def reporting(namespace: str, tmp_path: Path) -> AsyncIterator[Reporting]:
+    async with reporting_service(namespace, tmp_path / "reports") as service:
+        yield service
 
 
 def at(day: str, hour: int = 12) -> datetime:
@@ -116,12 +128,15 @@ def xml_rows(root: etree._Element, columns: list[str]) -> list[list[str]]:
 
 
 async def get_report(r: Reporting, headers: dict[str, str], name: str) -> tuple[list[list[str]], etree._Element]:
+    """The CSV's rows without its generatedAt column (checked against the XML's), and the XML root."""
     csv_response = await r.http.get(f"/api/reports/daily/{name}.csv", headers=headers)
     xml_response = await r.http.get(f"/api/reports/daily/{name}.xml", headers=headers)
     assert csv_response.status_code == xml_response.status_code == 200, (csv_response.text, xml_response.text)
     assert csv_response.headers["content-type"].startswith("text/csv")
     table = read_csv(csv_response.content)
     root = read_xml(xml_response.content)
+    assert table[0][-1] == "generatedAt" and {row[-1] for row in table[1:]} <= {root.get("generatedAt")}
+    table = [row[:-1] for row in table]
     assert xml_rows(root, table[0]) == table[1:], "the XML holds the same information as the CSV"
     return table, root
 
@@ -146,7 +161,9 @@ async def test_daily_reports_list_what_the_events_said(reporting: Reporting) -> 
     await r.publish(created("moved.be", "r1-holder", "2022-01-20"), R1, at("2022-01-20"))
     await r.publish(created("beta.be", "r2-holder", "2026-05-05"), R2, at("2026-05-05"))
     await r.publish(created("gone.be", "r2-holder", "2020-01-01"), R2, at("2020-01-01"))
-    await r.publish(DomainRenewed(name="alpha.be", registrar_id=R1, expires_at=at("2027-03-15")), R1, at("2026-03-31"))
+    # the registry renews a March anniversary on 1 April
+    await r.publish(DomainRenewed(name="alpha.be", registrar_id=R1, expires_at=at("2027-03-15")), R1,
+                    at("2026-04-01", 0) + timedelta(minutes=5))
     await r.publish(DomainDeleted(name="bye.be", delete_date=at("2026-11-20", 0)), R1, at("2026-09-30"))
     await r.publish(DomainDeleted(name="old.be", delete_date=at("2026-09-01", 0)), R1, at("2026-08-20"))
     await r.publish(DomainQuarantined(name="old.be", quarantined_at=at("2026-09-01", 0),
@@ -211,11 +228,17 @@ async def test_daily_reports_list_what_the_events_said(reporting: Reporting) -> 
     assert (await r.http.get("/api/reports/daily/registrations.csv", headers=r.user("r999999"))).status_code == 404
     assert (await r.http.post("/api/operator/reports/daily")).status_code == 401
 
-    # Top 100: portfolios after the transfer (1 out of R1, into R2) and the release (R2)
+    # Top 100: active registrations after the transfer (1 out of R1, into R2), the quarantine (R1: old.be no
+    # longer counts) and the release (R2)
     top = (await r.http.get("/api/reports/top100", headers=beta)).json()
     assert [(e["position"], e["registrar_id"], e["name"], e["count"], e["share_percent"]) for e in top["entries"]] == [
-        (1, R1, "Alpha Hosting", 4, 66.667), (2, R2, "Beta & Co", 2, 33.333), (3, R3, "Gamma", 0, 0.0)]
-    assert top["total"] == 6 and top["own"]["position"] == 2 and top["own"]["registrar_id"] == R2
+        (1, R1, "Alpha Hosting", 3, 60.0), (2, R2, "Beta & Co", 2, 40.0), (3, R3, "Gamma", 0, 0.0)]
+    assert top["total"] == 5 and top["own"]["position"] == 2 and top["own"]["registrar_id"] == R2
+    # the same counts as /api/portfolios, which needs the same login (or the operator token)
+    for headers, code in (({}, 401), (r.user(R1, ()), 403), (beta, 200), (OPERATOR, 200)):
+        assert (await r.http.get("/api/portfolios", headers=headers)).status_code == code
+        assert (await r.http.get(f"/api/portfolios/{R1}", headers=headers)).status_code == code
+    assert (await r.http.get(f"/api/portfolios/{R1}", headers=OPERATOR)).json() == {"registrar_id": R1, "domains": 3}
 
 
 async def test_top_30_counts_last_months_paying_transactions(reporting: Reporting) -> None:
@@ -244,15 +267,20 @@ async def test_top_30_counts_last_months_paying_transactions(reporting: Reportin
 
 async def test_the_quarterly_report_and_its_announcement(reporting: Reporting) -> None:
     r = reporting
-    for i in range(4):
+    for i in (0, 3):
         await r.publish(created(f"a{i}.be", "h", "2026-06-01"), R1, at("2026-06-01"))
+    for i in (1, 2):  # September anniversaries
+        await r.publish(created(f"a{i}.be", "h", "2025-09-30"), R1, at("2025-09-30"))
     await r.publish(created("b0.be", "h", "2026-06-01"), R2, at("2026-06-01"))
     await r.publish(created("q3.be", "h", "2026-07-20"), R1, at("2026-07-20"))
     await r.publish(DomainTransferred(name="a0.be", gaining_registrar_id=R2, losing_registrar_id=R1,
                                       old_registrant="h", new_registrant="h2", from_quarantine=False,
                                       expires_at=at("2027-08-03")), R2, at("2026-08-03"))
-    await r.publish(DomainRenewed(name="a1.be", registrar_id=R1, expires_at=at("2027-09-30")), R1, at("2026-09-30"))
-    await r.publish(DomainRenewed(name="a2.be", registrar_id=R1, expires_at=at("2027-09-30")), R1, at("2026-09-30"))
+    # what the registry publishes: the renewal of September anniversaries on 1 October, for a year; they count
+    # for September (the renewal rate sets them against September's deletes)
+    for name in ("a1.be", "a2.be"):
+        await r.publish(DomainRenewed(name=name, registrar_id=R1, expires_at=at("2027-09-30")), R1,
+                        at("2026-10-01", 0) + timedelta(minutes=5))
     await r.publish(DomainQuarantined(name="a3.be", quarantined_at=at("2026-09-01", 0),
                                       available_on=at("2026-10-11", 0)), R1, at("2026-09-01", 0))
     await r.publish(DomainRevoked(name="a1.be", revoke_type="Fake web shop", revoked_at=at("2026-07-03")), R1,
@@ -264,13 +292,17 @@ async def test_the_quarterly_report_and_its_announcement(reporting: Reporting) -
     for day, topic in (("2026-07-06", SupportTopic.TRANSFER), ("2026-07-06", SupportTopic.PRIVACY),
                        ("2026-09-14", SupportTopic.TRANSFER)):
         await r.publish(SupportCaseOpened(case_id=f"c-{day}-{topic.name}", topic=topic, opened_at=at(day)), R1, at(day))
-    # the same address bounces three times: after 3 days (not recurring), then 20 days later (recurring)
-    for day in ("2026-07-01", "2026-07-04", "2026-07-24"):
-        await r.publish(EmailBounced(recipient="Holder@Example.be", message_type="verification.required",
-                                     audience="registrant", smtp_code=550, reason="mailbox unavailable",
+    # a registrant's address bounces on 07-01, 07-04 (3 days on: not recurring), 07-24 (20 days on: recurring)
+    # and 07-30 (6 days on: not); 07-24 is applied before 07-04 (requeued): the last bounce stays 07-24
+    for day in ("2026-07-01", "2026-07-24", "2026-07-04", "2026-07-30"):
+        await r.publish(EmailBounced(recipient="Holder@Example.be", message_type="registrant.verification_required",
+                                     audience="registrant", smtp_code=550, reason=f"mailbox unavailable {day}",
                                      detailed_code="5.1.1"), R1, at(day))
-    await r.publish(EmailBounced(recipient="x@example.be", message_type="m", audience="registrant",
-                                 reason="soft", permanent=False), R1, at("2026-07-02"))
+    await r.publish(EmailBounced(recipient="x@example.be", message_type="registrant.transfer_code",
+                                 audience="registrant", reason="soft", permanent=False), R1, at("2026-07-02"))
+    # the registrar's own address bouncing is not a bounced registrant e-mail
+    await r.publish(EmailBounced(recipient="desk@alpha.example", message_type="registrar.quarterly_report",
+                                 audience="registrar", smtp_code=550, reason="no such user"), R1, at("2026-07-05"))
     await r.settled()
 
     # not before the quarter ends; not a quarter at all
@@ -280,6 +312,12 @@ async def test_the_quarterly_report_and_its_announcement(reporting: Reporting) -
         run = await r.http.post("/api/operator/reports/quarterly/2026-Q3", headers=OPERATOR)
         assert run.status_code == 200, run.text
         ready = await tap.wait_for("report.quarterly_ready", count=2)
+        # a re-run replaces the reports without announcing them again; the daily run's event, from the same
+        # outbox after it, shows everything before it was published
+        assert (await r.http.post("/api/operator/reports/quarterly/2026-Q3", headers=OPERATOR)).status_code == 200
+        assert (await r.http.post("/api/operator/reports/daily", headers=OPERATOR)).status_code == 200
+        await tap.wait_for("report.daily_generated")
+        assert len(tap.of("report.quarterly_ready")) == 2
     by_registrar = {e["registrar_id"]: e["payload"] for e in ready}
     assert by_registrar[R1] == {"quarter": "2026-Q3", "url": "https://reports.example/api/reports/quarterly/2026-Q3",
                                 "zip_name": "2026Q3-raw-data-r100001.zip"}
@@ -292,7 +330,8 @@ async def test_the_quarterly_report_and_its_announcement(reporting: Reporting) -
     html = page.text
     assert "<svg" in html and "<script" not in html.lower()
     assert not re.search(r'(src|href)="https?:', html), "self-contained: nothing loaded from elsewhere"
-    assert "Fake web shop" in html and "5.1.1 mailbox unavailable" in html and "Transfer" in html
+    assert "Fake web shop" in html and "Transfer" in html
+    assert "<td>550 5.1.1</td><td>4</td>" in html and "mailbox unavailable" not in html  # keyed by the codes
     assert (await r.http.get("/api/reports/quarterly/2026-Q2", headers=alpha)).status_code == 404
     assert (await r.http.get("/api/reports/quarterly/2026-Q3", headers=r.user(R1, ()))).status_code == 403
 
@@ -307,11 +346,11 @@ async def test_the_quarterly_report_and_its_announcement(reporting: Reporting) -
     def table(name: str) -> list[list[str]]:
         return list(csv.reader(io.StringIO(files.read(name).decode("utf-8"))))
 
-    # R1: 4 in June, +1 July, -1 transferred out in August; the quarantined one stays until released
-    assert table("2026Q3-total-domains-r100001.csv")[1:] == [["2026-07", "5"], ["2026-08", "4"], ["2026-09", "4"]]
+    # R1: 4 before July, +1 July, -1 transferred out in August, -1 quarantined in September (active only)
+    assert table("2026Q3-total-domains-r100001.csv")[1:] == [["2026-07", "5"], ["2026-08", "4"], ["2026-09", "3"]]
     assert table("2026Q3-revoke-r100001.csv")[1:] == [["2026-07", "1", "5", "20000.0"], ["2026-08", "0", "4", "0.0"],
-                                                      ["2026-09", "1", "4", "25000.0"]]
-    assert table("2026Q3-bounced-emails-r100001.csv")[1:] == [["2026-07", "3", "1"], ["2026-08", "0", "0"],
+                                                      ["2026-09", "1", "3", "33333.33"]]
+    assert table("2026Q3-bounced-emails-r100001.csv")[1:] == [["2026-07", "4", "1"], ["2026-08", "0", "0"],
                                                               ["2026-09", "0", "0"]]
     assert table("2026Q3-transfer-r100001.csv")[1:] == [["2026-07", "0", "0"], ["2026-08", "0", "1"],
                                                         ["2026-09", "0", "0"]]
@@ -321,11 +360,11 @@ async def test_the_quarterly_report_and_its_announcement(reporting: Reporting) -
                                                       ["2026-09", "1", "2", "66.67"]]
     assert table("2026Q3-support-cases-r100001.csv")[1][:2] == ["2026-07", "2"]
     assert table("2026Q3-infections-r100001.csv")[2][:2] == ["2026-08", "1"]
-    # the all-registrars group is one virtual registrar: its revokes over all domains (4 + 2)
-    assert table("2026Q3-revoke-all-registrars.csv")[3] == ["2026-09", "1", "6", "16666.67"]
+    # the all-registrars group is one virtual registrar: its revokes over all domains (3 + 2)
+    assert table("2026Q3-revoke-all-registrars.csv")[3] == ["2026-09", "1", "5", "20000.0"]
 
     metrics = (await r.http.get("/metrics")).text
-    assert 'reporting_reports_generated_total{kind="quarterly"} 1.0' in metrics
+    assert 'reporting_reports_generated_total{kind="quarterly"} 2.0' in metrics
 
 
 async def test_a_malformed_feed_event_is_dead_lettered_and_changes_nothing(reporting: Reporting) -> None:
@@ -339,19 +378,175 @@ async def test_a_malformed_feed_event_is_dead_lettered_and_changes_nothing(repor
     assert await r.ctx.db["facts"].count_documents({}) == 0
 
 
-async def test_the_jobs_run_the_daily_reports_once_a_day_and_the_quarter_once(reporting: Reporting) -> None:
+async def test_the_jobs_keep_the_daily_reports_under_a_day_old_and_run_the_quarter_once(reporting: Reporting) -> None:
     r = reporting
     await r.publish(created("one.be", "h", "2026-09-01"), R1, at("2026-09-01"))
     await r.settled()
-    r.clock.set(at("2026-10-02", 1))  # before DAILY_HOUR (2): only the finished quarter is due
-    assert await run_due(r.ctx) == {"quarterly": "2026-Q3"}
+    r.clock.set(at("2026-10-02", 1))  # before DAILY_HOUR (2), but there are no daily reports yet: at once
+    assert await run_due(r.ctx) == {"daily": "2026-10-02", "quarterly": "2026-Q3"}
     r.clock.set(at("2026-10-02", 3))
-    assert await run_due(r.ctx) == {"daily": "2026-10-02"}
+    assert await run_due(r.ctx) == {}  # that run was today's
+    r.clock.set(at("2026-10-02", 23) + timedelta(minutes=59))
     assert await run_due(r.ctx) == {}
+    r.clock.set(at("2026-10-03", 0))
+    assert await run_due(r.ctx) == {"daily": "2026-10-03"}  # 23 hours old: not left to reach 24
     r.clock.set(at("2026-10-03", 2))
-    assert await run_due(r.ctx) == {"daily": "2026-10-03"}
+    assert await run_due(r.ctx) == {}  # 00:00 was the day's run
+
+    # downtime: the service comes back on 6 October at 00:30, before DAILY_HOUR; the reports are days old
+    r.clock.set(at("2026-10-06", 0) + timedelta(minutes=30))
+    age = await r.ctx.extras["reporting"].observe_daily_age()
+    assert age == (r.clock.now() - at("2026-10-03", 0)).total_seconds()
+    assert await run_due(r.ctx) == {"daily": "2026-10-06"}
     listing = (await r.http.get("/api/reports/daily", headers=r.user(R1))).json()
-    assert datetime.fromisoformat(listing["generated_at"]) == at("2026-10-03", 2)
+    assert datetime.fromisoformat(listing["generated_at"]) == r.clock.now()
     metrics = (await r.http.get("/metrics")).text
-    assert 'reporting_reports_generated_total{kind="daily"} 2.0' in metrics
+    assert 'reporting_reports_generated_total{kind="daily"} 3.0' in metrics
     assert "reporting_read_model_lag_seconds" in metrics
+
+
+async def test_the_age_gauge_comes_from_the_database_after_a_restart_with_failing_runs(
+        reporting: Reporting, tmp_path: Path) -> None:
+    r = reporting
+    await r.publish(created("one.be", "h", "2026-09-01"), R1, at("2026-09-01"))
+    await r.settled()
+    assert (await r.http.post("/api/operator/reports/daily", headers=OPERATOR)).status_code == 200
+    # another replica starts 25 hours later, with the jobs on, and every run fails (its reports volume is broken)
+    broken = tmp_path / "not-a-directory"
+    broken.write_text("")
+    settings = ReportingSettings(namespace=r.namespace, reports_dir=broken, jobs_interval_seconds=0.1,
+                                 operator_token="operator-dev-token", outbox_poll_seconds=0.05)
+    app = build_reporting(settings, clock=ManualClock(NOW + timedelta(hours=25)))
+    async with running(app) as other:
+        metrics = await eventually(lambda: other.get("/metrics"),
+                                   lambda m: 'reporting_report_failures_total{kind="daily"}' in m.text
+                                   and "reporting_daily_reports_age_seconds 90000.0" in m.text)
+    # what the alert used to read: set only by a run that succeeded in this process, so it has no value here
+    assert 'reporting_last_generated_timestamp_seconds{kind="daily"}' not in metrics.text
+
+
+async def test_a_run_while_another_holds_the_lease_is_refused(reporting: Reporting) -> None:
+    r = reporting
+    await r.publish(created("one.be", "h", "2026-09-01"), R1, at("2026-09-01"))
+    await r.settled()
+    # another replica's run holds the lease
+    await r.ctx.db["leases"].insert_one({"_id": "reporting-run:daily", "owner": "replica-2:1:x",
+                                         "expires_at": datetime.now(UTC) + timedelta(minutes=10)})
+    refused = await r.http.post("/api/operator/reports/daily", headers=OPERATOR)
+    assert refused.status_code == 409 and "in progress" in refused.json()["detail"]
+    r.clock.set(at("2026-10-02", 3))
+    assert await run_due(r.ctx) == {"quarterly": "2026-Q3"}  # the daily run is left to the next round
+    assert await r.ctx.db["reports"].find_one({"_id": "daily"}) is None
+    # two runs in one replica exclude each other too
+    await r.ctx.db["leases"].delete_one({"_id": "reporting-run:daily"})
+    reporting_service = r.ctx.extras["reporting"]
+    outcomes = await asyncio.gather(reporting_service.generate_daily(), reporting_service.generate_daily(),
+                                    return_exceptions=True)
+    assert sorted(type(o).__name__ for o in outcomes) == ["DailyRun", "RunInProgress"]
+    assert await r.ctx.db["leases"].find_one({"_id": "reporting-run:daily"}) is None, "released after the run"
+    metrics = (await r.http.get("/metrics")).text
+    assert 'reporting_report_failures_total{kind="daily"}' not in metrics
+
+
+async def test_events_applied_out_of_order_make_the_same_read_models(reporting: Reporting) -> None:
+    r = reporting
+    # a requeued domain.created applied after the transfer that followed it
+    await r.publish(DomainTransferred(name="moved.be", gaining_registrar_id=R2, losing_registrar_id=R1,
+                                      old_registrant="r1-holder", new_registrant="r2-holder", from_quarantine=False,
+                                      expires_at=at("2027-09-15")), R2, at("2026-09-15"))
+    await r.publish(created("moved.be", "r1-holder", "2022-01-20"), R1, at("2022-01-20"))
+    # the verification outcome before the contact it is about
+    await r.publish(VerificationApproved(contact="r2-holder", domains=["moved.be"]), R2, at("2026-01-05"))
+    await r.publish(contact("r2-holder", "REGISTRANT"), R2, at("2026-01-02"))
+    # a reactivation before the quarantine and the delete it undid
+    await r.publish(created("back.be", "r1-holder", "2023-07-10"), R1, at("2023-07-10"))
+    await r.publish(DomainReactivated(name="back.be"), R1, at("2026-09-03"))
+    await r.publish(DomainQuarantined(name="back.be", quarantined_at=at("2026-09-01", 0),
+                                      available_on=at("2026-10-11", 0)), R1, at("2026-09-01", 0))
+    await r.publish(DomainDeleted(name="back.be", delete_date=at("2026-09-01", 0)), R1, at("2026-08-20"))
+    await r.settled()
+
+    assert (await r.http.post("/api/operator/reports/daily", headers=OPERATOR)).status_code == 200
+    table, _ = await get_report(r, r.user(R2), "registrations")
+    assert table[1:] == [["moved.be", "2022-01-20", "2027-09", "r2-holder", "0", "", "REGISTERED"]]
+    assert (await get_report(r, r.user(R2), "contacts"))[0][1:] == [["r2-holder", "REGISTRANT", "VERIFIED"]]
+    table, _ = await get_report(r, r.user(R1), "registrations")
+    assert table[1:] == [["back.be", "2023-07-10", "2024-07", "r1-holder", "0", "", "REGISTERED"]]
+    portfolios = (await r.http.get("/api/portfolios", headers=OPERATOR)).json()
+    assert {p["registrar_id"]: p["domains"] for p in portfolios} == {R1: 1, R2: 1}
+
+
+async def read_models(r: Reporting) -> dict[str, list[dict]]:
+    # a released name's tombstone may be purged by the TTL monitor at any moment: not compared
+    return {name: await r.ctx.db[name].find({"status": {"$ne": "RELEASED"}}).sort("_id", 1).to_list()
+            for name in READ_MODELS}
+
+
+async def run_rebuild(namespace: str) -> tuple[int, str]:
+    env = os.environ | {"NAMESPACE": namespace, "AMQP_URL": AMQP_URL, "MONGODB_URL": MONGODB_URL, "LOG_FORMAT": "text"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.reporting.rebuild", cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    return process.returncode or 0, output.decode()
+
+
+async def test_a_rebuild_replays_the_journal_into_the_same_read_models(namespace: str, tmp_path: Path) -> None:
+    async with reporting_service(namespace, tmp_path / "before") as r:
+        for registrar, name in ((R1, "Alpha"), (R2, "Beta")):
+            await r.publish(RegistrarCreated(name=name, products=["be"], languages=["nl"], email="a@x.be"), registrar,
+                            at("2026-01-01"))
+        await r.publish(contact("r1-holder", "REGISTRANT"), R1, at("2026-01-02"))
+        await r.publish(contact("r1-tech", "TECH"), R1, at("2026-01-02"))
+        await r.publish(VerificationRequired(contact="r1-holder", domain="a.be", first=True), R1, at("2026-01-03"))
+        await r.publish(VerificationApproved(contact="r1-holder", domains=["a.be"]), R1, at("2026-01-04"))
+        for name in ("a.be", "b.be", "c.be", "d.be"):
+            await r.publish(created(name, "r1-holder", "2025-09-10"), R1, at("2025-09-10"))
+        await r.publish(DomainTransferred(name="b.be", gaining_registrar_id=R2, losing_registrar_id=R1,
+                                          old_registrant="r1-holder", new_registrant="r2-holder", from_quarantine=False,
+                                          expires_at=at("2027-08-03")), R2, at("2026-08-03"))
+        await r.publish(DomainRenewed(name="a.be", registrar_id=R1, expires_at=at("2027-09-10")), R1,
+                        at("2026-10-01", 0) + timedelta(minutes=5))
+        await r.publish(DomainQuarantined(name="c.be", quarantined_at=at("2026-07-01", 0),
+                                          available_on=at("2026-08-10", 0)), R1, at("2026-07-01", 0))
+        await r.publish(DomainReleased(name="c.be"), R1, at("2026-08-10", 0))
+        await r.publish(DomainQuarantined(name="d.be", quarantined_at=at("2026-09-01", 0),
+                                          available_on=at("2026-10-11", 0)), R1, at("2026-09-01", 0))
+        await r.publish(NameServerGroupChanged(name="ns-main", name_servers=["ns1.a.be"], created=True), R1, NOW)
+        await r.publish(PayingTransactionRecorded(kind=TransactionKind.CREATE, object="a.be", amount_cents=500,
+                                                  balance_cents=0, reference="x"), R1, at("2026-09-10"))
+        for day in ("2026-07-01", "2026-07-20"):
+            await r.publish(EmailBounced(recipient="h@example.be", message_type="registrant.transfer_code",
+                                         audience="registrant", smtp_code=550, reason="no", detailed_code="5.1.1"),
+                            R1, at(day))
+        await r.publish(DomainRevoked(name="a.be", revoke_type="Phishing", revoked_at=at("2026-09-03")), R1,
+                        at("2026-09-03"))
+        await r.settled()
+        before = await read_models(r)
+        assert (await r.http.post("/api/operator/reports/daily", headers=OPERATOR)).status_code == 200
+        reports_before = {p.relative_to(tmp_path / "before"): p.read_bytes()
+                          for p in sorted((tmp_path / "before").rglob("*.csv"))}
+        top_before = (await r.http.get("/api/reports/top100", headers=r.user(R1))).json()
+        assert top_before["total"] == 2  # a.be (R1), b.be (R2); c.be released, d.be in quarantine
+
+        # not while the service consumes: its events would land in half-built read models
+        code, output = await run_rebuild(namespace)
+        assert code == 1 and "stop the reporting service first" in output, output
+        assert await read_models(r) == before
+
+        # the read models go wrong (a bad handler, a manual edit): the journal still has every event
+        await r.ctx.db["domains"].delete_many({})
+        await r.ctx.db["portfolios"].update_one({"_id": R1}, {"$inc": {"domains": 7}})
+        await r.ctx.db["facts"].insert_one({"_id": "stray", "registrar_id": R1, "month": "2026-09",
+                                            "metric": "revoke", "key": "x", "count": 9})
+
+    code, output = await run_rebuild(namespace)  # the service is stopped now
+    assert code == 0 and "from 20 journaled events" in output, output
+
+    async with reporting_service(namespace, tmp_path / "after") as r:
+        assert await read_models(r) == before
+        assert (await r.http.post("/api/operator/reports/daily", headers=OPERATOR)).status_code == 200
+        reports_after = {p.relative_to(tmp_path / "after"): p.read_bytes()
+                         for p in sorted((tmp_path / "after").rglob("*.csv"))}
+        assert reports_after == reports_before and len(reports_after) == 8
+        assert (await r.http.get("/api/reports/top100", headers=r.user(R1))).json() == top_before

@@ -1,21 +1,26 @@
 """The reporting rules without broker or database: stars, rates, benchmark groups, rankings, the periods,
-the daily report rows and files (the XML against daily.xsd)."""
+the daily report rows and files (the XML against daily.xsd), the domain record from events in any order,
+what counts as a bounce, when the daily reports are due."""
 
+import itertools
 import re
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from services.reporting import daily
-from services.reporting.periods import compact, months_of, previous_quarter, quarter_of
+from services.reporting import bounces, daily, lifecycle
+from services.reporting.jobs import daily_due
+from services.reporting.periods import compact, months_of, previous_quarter, quarter_of, renewal_month
 from services.reporting.quarterly import Fact, Facts, Metric, benchmark_groups, figures, renewal_rate, stars
 from services.reporting.render import html, raw_data, zip_name
 from services.reporting.toplists import rank
 from shared.clock import BRUSSELS
+from shared.events.domains import DomainCreated, DomainDeleted, DomainQuarantined, DomainRenewed, DomainTransferred
+from shared.events.notifications import EmailBounced
 
 BOUNDS = {"revokes": (5, 20, 50), "bounces": (2, 10, 30), "infections": (5, 20, 50), "support": (5, 20, 50)}
 
@@ -38,12 +43,12 @@ def test_a_group_counts_as_one_virtual_registrar() -> None:
 
 
 def test_month_end_portfolios_walk_back_from_today() -> None:
-    facts = Facts.of([
-        Fact("a", "2026-08", Metric.CREATE, "", 3), Fact("a", "2026-09", Metric.TRANSFER_OUT, "b", 1),
-        Fact("a", "2026-10", Metric.RELEASE, "", 2), Fact("a", "2026-09", Metric.RENEWAL, "", 5),
-    ])
+    # the portfolio counter's monthly changes walk back, whatever the facts say (a transfer out of quarantine
+    # or a reactivation moves it in ways no metric does)
+    facts = Facts.of([Fact("a", "2026-09", Metric.RENEWAL, "", 5), Fact("a", "2026-09", Metric.TRANSFER_OUT, "b", 1)],
+                     {"a": {"2026-08": 3, "2026-09": -1, "2026-10": -2}})
     own = figures(["a"], "a", "2026-Q3", months_of("2026-Q3"), facts, {"a": 10}, BOUNDS)
-    # today 10; October released 2 -> September end 12; September lost 1 -> August end 13; August +3 -> July 10
+    # today 10; October -2 -> September end 12; September -1 -> August end 13; August +3 -> July 10
     assert own.domains_month_end == [10, 13, 12]
     assert own.monthly["renewals"] == [0, 0, 5] and own.renewal_rate_quarter == 100.0
 
@@ -89,7 +94,8 @@ def test_report_files_are_valid_and_escape_what_xml_needs(tmp_path: Path) -> Non
     schema.assertValid(root)
     assert root.get("registrar") == "a&b"
     assert root[0][0].text == "c<1>&\"x\""
-    assert (tmp_path / "contacts.csv").read_bytes() == '\ufeffalias,type,status\n"c<1>&""x""",REGISTRANT,PENDING\n'.encode()
+    assert (tmp_path / "contacts.csv").read_bytes() == (
+        '\ufeffalias,type,status,generatedAt\n"c<1>&""x""",REGISTRANT,PENDING,2026-01-01T00:00:00+01:00\n').encode()
     assert not list(tmp_path.glob(".*partial"))
 
 
@@ -109,3 +115,123 @@ def test_the_quarterly_page_is_self_contained_with_well_formed_charts() -> None:
     names = zipfile.ZipFile(BytesIO(raw_data(own, {"all-registrars": group}))).namelist()
     assert "2026Q3-revoke-a.csv" in names and "2026Q3-revoke-all-registrars.csv" in names
     assert "2026Q3-registrant-verification-all-registrars.csv" not in names  # own registrar only
+
+
+# -- the domain record from events in any order (lifecycle.py) -----------------------------------------------
+
+
+def _t(day: str) -> datetime:
+    return datetime.fromisoformat(f"{day}T12:00:00").replace(tzinfo=UTC)
+
+
+def _apply(events: list[tuple]) -> lifecycle.Record | None:
+    record: lifecycle.Record | None = None
+    for rule, *args in events:
+        record = rule(record, *args)
+    return record
+
+
+ONE_LIFE = [
+    (lifecycle.created, "r1", DomainCreated(name="a.be", tld="be", registrant="h1", registered_at=_t("2024-01-10")),
+     _t("2024-01-10")),
+    (lifecycle.renewed, DomainRenewed(name="a.be", registrar_id="r1", expires_at=_t("2026-01-10"))),
+    (lifecycle.deleted, "r1", DomainDeleted(name="a.be", delete_date=_t("2025-06-01")), _t("2025-05-01")),
+    (lifecycle.quarantined, "r1", DomainQuarantined(name="a.be", quarantined_at=_t("2025-06-01"),
+                                                    available_on=_t("2025-07-11")), _t("2025-06-01")),
+    (lifecycle.reactivated, "r1", _t("2025-06-03")),
+    (lifecycle.transferred, DomainTransferred(name="a.be", gaining_registrar_id="r2", losing_registrar_id="r1",
+                                              old_registrant="h1", new_registrant="h2", from_quarantine=False,
+                                              expires_at=_t("2026-09-01")), _t("2025-09-01")),
+]
+
+
+def test_a_registrations_events_in_any_order_make_the_same_record() -> None:
+    in_order = _apply(ONE_LIFE)
+    assert in_order is not None and lifecycle.active_sponsor(in_order) == "r2"
+    assert {k: in_order.get(k) for k in ("registrant", "status", "registered_at", "expires_at", "deletion_date")} == {
+        "registrant": "h2", "status": "REGISTERED", "registered_at": _t("2024-01-10"), "expires_at": _t("2026-09-01"),
+        "deletion_date": None}
+    for order in itertools.permutations(ONE_LIFE):
+        assert _apply(list(order)) == in_order, [rule.__name__ for rule, *_ in order]
+
+
+def test_a_transfer_before_the_creation_keeps_the_gaining_registrar() -> None:
+    create, *_, transfer = ONE_LIFE
+    record = _apply([transfer, create])
+    assert record["registrar_id"] == "r2" and record["registrant"] == "h2"
+    assert record["registered_at"] == _t("2024-01-10")  # filled in by the late creation
+
+
+def test_quarantine_leaves_the_portfolio_and_a_late_one_does_not_undo_a_reactivation() -> None:
+    create, _, delete, quarantine, reactivate, _ = ONE_LIFE
+    assert lifecycle.active_sponsor(_apply([create, delete, quarantine])) is None
+    record = _apply([create, reactivate, quarantine, delete])
+    assert lifecycle.active_sponsor(record) == "r1" and "deletion_date" not in record
+
+
+def test_a_released_name_stays_gone_and_a_new_registration_replaces_it() -> None:
+    create, _, delete, quarantine, _, _ = ONE_LIFE
+    release = (lifecycle.released, _t("2025-07-11"))
+    again = (lifecycle.created, "r3", DomainCreated(name="a.be", tld="be", registrant="h3",
+                                                    registered_at=_t("2025-07-12")), _t("2025-07-12"))
+    gone = _apply([create, delete, quarantine, release])
+    assert gone["status"] == "RELEASED" and lifecycle.active_sponsor(gone) is None and "registrar_id" not in gone
+    for order in itertools.permutations([create, delete, quarantine, release]):
+        assert _apply(list(order)) == gone
+    reborn = _apply([create, delete, quarantine, release, again])
+    assert reborn["registrar_id"] == "r3" and reborn["registered_at"] == _t("2025-07-12") and "purge_at" not in reborn
+    for order in itertools.permutations([create, delete, quarantine, release, again]):
+        assert _apply(list(order)) == reborn, [rule.__name__ for rule, *_ in order]
+
+
+def test_a_renewal_counts_for_its_anniversary_month() -> None:
+    # the registry renews a September anniversary on 1 October; 1 January 00:30 Brussels is still 31 Dec UTC
+    assert renewal_month(datetime(2027, 9, 15, tzinfo=BRUSSELS)) == "2026-09"
+    assert renewal_month(datetime(2027, 12, 31, 23, 30, tzinfo=UTC)) == "2027-01"
+
+
+def test_only_hard_bounces_of_registrant_mails_count_keyed_by_their_codes() -> None:
+    def bounce(message: str, audience: str = "registrant", **kw) -> EmailBounced:
+        return EmailBounced(recipient=" X@Example.be", message_type=message, audience=audience,
+                            reason="mailbox unavailable: user x@example.be unknown", **kw)
+
+    assert bounces.counts(bounce("registrant.transfer_code", smtp_code=550))
+    assert not bounces.counts(bounce("registrar.quarterly_report", "registrar", smtp_code=550))
+    assert not bounces.counts(bounce("unknown", smtp_code=550))
+    assert not bounces.counts(bounce("registrant.transfer_code", permanent=False))
+    assert bounces.error_key(bounce("m", smtp_code=550, detailed_code="5.1.1")) == "550 5.1.1"
+    assert bounces.error_key(bounce("m", detailed_code="5.1.1")) == "5.1.1"
+    assert bounces.error_key(bounce("m")) == "unknown"
+    assert bounces.address(bounce("m")) == "x@example.be"
+    assert [bounces.recurring(_t("2026-07-01"), _t(day), (14, 92)) for day in
+            ("2026-07-04", "2026-07-20", "2026-09-30", "2026-10-05")] == [False, True, True, False]
+
+
+# -- when the daily reports are due (jobs.py) --------------------------------------------------------------------
+
+
+def test_daily_reports_are_due_by_age_and_once_a_day_from_the_daily_hour() -> None:
+    def due(now: str, generated: str | None) -> bool:
+        at = (lambda s: datetime.fromisoformat(s).replace(tzinfo=BRUSSELS))
+        return daily_due(at(now), at(generated) if generated else None, timedelta(hours=23), 2)
+
+    assert due("2026-10-02T01:00", None)  # never generated: at once, whatever the hour
+    assert not due("2026-10-02T03:00", "2026-10-02T02:05")
+    assert not due("2026-10-03T01:00", "2026-10-02T02:05")  # 22h55 old, before the hour
+    assert due("2026-10-03T01:05", "2026-10-02T02:05")  # 23 hours old: before it can reach 24
+    assert not due("2026-10-03T02:05", "2026-10-03T01:05")  # that run counts as the day's
+    assert due("2026-10-03T02:00", "2026-10-02T23:00")  # the day's run at the hour
+    assert due("2026-10-06T00:30", "2026-10-02T02:05")  # after downtime, at any hour
+
+
+def test_two_writers_of_one_report_never_share_a_partial_file(tmp_path: Path) -> None:
+    first = daily.ReportFiles(tmp_path, daily.NSGROUPS, "r1", datetime(2026, 1, 1, tzinfo=BRUSSELS))
+    second = daily.ReportFiles(tmp_path, daily.NSGROUPS, "r1", datetime(2026, 1, 2, tzinfo=BRUSSELS))
+    first.write(("ns-first",))
+    second.write(("ns-second",))
+    first.close()
+    second.close()
+    assert (tmp_path / "nsgroups.csv").read_text("utf-8-sig").splitlines() == [
+        "name,generatedAt", "ns-second,2026-01-02T00:00:00+01:00"]
+    assert (tmp_path / "nsgroups.csv").stat().st_mtime == datetime(2026, 1, 2, tzinfo=BRUSSELS).timestamp()
+    assert not list(tmp_path.glob(".*partial"))
