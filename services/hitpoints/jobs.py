@@ -5,42 +5,16 @@ Operators run it at once with POST /api/operator/hitpoints/jobs/run."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from datetime import timedelta
-
 from services.hitpoints.service import hitpoints_of
-from shared.mongo.outbox import Lease
+from shared.periodic import start_periodic, stop_periodic
 from shared.runtime import ServiceContext
-
-log = logging.getLogger(__name__)
-
-
-async def jobs_loop(ctx: ServiceContext) -> None:
-    hitpoints = hitpoints_of(ctx)
-    interval = hitpoints.settings.jobs_interval_seconds
-    lease = Lease(ctx.db, "hitpoints-jobs", f"{ctx.settings.instance_id}:{id(ctx)}", timedelta(seconds=interval * 3))
-    while True:
-        try:
-            if await lease.acquire():
-                await hitpoints.run_due()
-            else:
-                await hitpoints.refresh_gauge()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("hitpoints job failed; retried at the next interval")
-        await asyncio.sleep(interval)
 
 
 async def start_jobs(ctx: ServiceContext) -> None:
-    ctx.extras["jobs_task"] = asyncio.create_task(jobs_loop(ctx), name="hitpoints-jobs")
+    hitpoints = hitpoints_of(ctx)
+    start_periodic(ctx, "hitpoints-jobs", hitpoints.settings.jobs_interval_seconds,
+                   leader=hitpoints.run_due, follower=hitpoints.refresh_gauge)
 
 
 async def stop_jobs(ctx: ServiceContext) -> None:
-    task = ctx.extras.get("jobs_task")
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await stop_periodic(ctx, "hitpoints-jobs")

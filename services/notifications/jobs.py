@@ -3,35 +3,15 @@ so no lease is needed."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-
 from services.notifications.service import notifications_of
+from shared.periodic import start_periodic, stop_periodic
 from shared.runtime import ServiceContext
-
-log = logging.getLogger(__name__)
-
-
-async def gauges_loop(ctx: ServiceContext) -> None:
-    app = notifications_of(ctx)
-    while True:
-        try:
-            await app.refresh_gauges()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("refreshing the gauges failed; tried again at the next interval")
-        await asyncio.sleep(app.settings.gauges_interval_seconds)
 
 
 async def start_jobs(ctx: ServiceContext) -> None:
-    ctx.extras["gauges_task"] = asyncio.create_task(gauges_loop(ctx), name="notifications-gauges")
+    app = notifications_of(ctx)
+    start_periodic(ctx, "notifications-gauges", app.settings.gauges_interval_seconds, each_round=app.refresh_gauges)
 
 
 async def stop_jobs(ctx: ServiceContext) -> None:
-    task = ctx.extras.get("gauges_task")
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await stop_periodic(ctx, "notifications-gauges")

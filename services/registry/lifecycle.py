@@ -12,8 +12,6 @@ runs it at a time.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,8 +41,8 @@ from shared.events.domains import (
 )
 from shared.events.money import TransactionKind
 from shared.mongo.indexes import CollectionIndexes
-from shared.mongo.outbox import Lease
 from shared.mongo.transactions import in_transaction
+from shared.periodic import start_periodic, stop_periodic
 from shared.runtime import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -268,29 +266,14 @@ async def run_lifecycle(ctx: ServiceContext) -> dict[str, int]:
     return counts
 
 
-async def lifecycle_loop(ctx: ServiceContext) -> None:
-    settings: RegistrySettings = ctx.settings  # type: ignore[assignment]
-    lease = Lease(ctx.db, "domain-lifecycle", f"{settings.instance_id}:{id(ctx)}",
-                  timedelta(seconds=settings.lifecycle_interval_seconds * 3))
-    while True:
-        try:
-            if await lease.acquire():
-                await run_lifecycle(ctx)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("lifecycle run failed; retried at the next interval")
-        await asyncio.sleep(settings.lifecycle_interval_seconds)
-
-
 async def start_lifecycle(ctx: ServiceContext) -> None:
-    task = asyncio.create_task(lifecycle_loop(ctx), name="domain-lifecycle")
-    ctx.extras["lifecycle_task"] = task
+    settings: RegistrySettings = ctx.settings  # type: ignore[assignment]
+
+    async def run() -> None:
+        await run_lifecycle(ctx)
+
+    start_periodic(ctx, "domain-lifecycle", settings.lifecycle_interval_seconds, leader=run)
 
 
 async def stop_lifecycle(ctx: ServiceContext) -> None:
-    task = ctx.extras.get("lifecycle_task")
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await stop_periodic(ctx, "domain-lifecycle")

@@ -14,10 +14,8 @@ RENEWAL even when its balance is negative (the debt is booked; a renewal cannot 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import Counter
@@ -32,8 +30,8 @@ from shared.events import EventEnvelope, new_event
 from shared.events.domains import DomainRenewed
 from shared.events.money import PayingTransactionRecorded, TransactionKind
 from shared.mongo.indexes import CollectionIndexes
-from shared.mongo.outbox import Lease
 from shared.mongo.transactions import in_transaction
+from shared.periodic import start_periodic, stop_periodic
 from shared.runtime import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -111,28 +109,14 @@ async def run_renewal(ctx: ServiceContext) -> dict[str, int]:
     return {"renewed": renewed}
 
 
-async def renewal_loop(ctx: ServiceContext) -> None:
-    settings: RegistrySettings = ctx.settings  # type: ignore[assignment]
-    lease = Lease(ctx.db, "domain-renewal", f"{settings.instance_id}:{id(ctx)}",
-                  timedelta(seconds=settings.renewal_interval_seconds * 3))
-    while True:
-        try:
-            if await lease.acquire():
-                await run_renewal(ctx)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("renewal run failed; what is left is renewed at the next interval")
-        await asyncio.sleep(settings.renewal_interval_seconds)
-
-
 async def start_renewal(ctx: ServiceContext) -> None:
-    ctx.extras["renewal_task"] = asyncio.create_task(renewal_loop(ctx), name="domain-renewal")
+    settings: RegistrySettings = ctx.settings  # type: ignore[assignment]
+
+    async def run() -> None:
+        await run_renewal(ctx)
+
+    start_periodic(ctx, "domain-renewal", settings.renewal_interval_seconds, leader=run)
 
 
 async def stop_renewal(ctx: ServiceContext) -> None:
-    task = ctx.extras.get("renewal_task")
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await stop_periodic(ctx, "domain-renewal")

@@ -6,19 +6,15 @@ lease (runs.py), so an operator's run and the job's never overlap."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 from datetime import datetime, timedelta
 
 from services.reporting.periods import day_of, previous_quarter
 from services.reporting.runs import RunInProgress
 from services.reporting.service import reporting_of
 from shared.clock import brussels
-from shared.mongo.outbox import Lease
+from shared.periodic import start_periodic, stop_periodic
 from shared.runtime import ServiceContext
-
-log = logging.getLogger(__name__)
 
 
 def daily_due(now: datetime, generated_at: datetime | None, max_age: timedelta, daily_hour: int) -> bool:
@@ -50,45 +46,19 @@ async def run_due(ctx: ServiceContext) -> dict[str, str]:
     return ran
 
 
-async def jobs_loop(ctx: ServiceContext) -> None:
-    reporting = reporting_of(ctx)
-    interval = reporting.settings.jobs_interval_seconds
-    # a daily run takes minutes: the lease outlives it by far, and is renewed each round
-    lease = Lease(ctx.db, "reporting-jobs", f"{ctx.settings.instance_id}:{id(ctx)}", timedelta(hours=1))
-    ctx.extras["jobs_lease"] = lease
-    while True:
-        # first wait: after a start the consumer catches up with the queue before reports are cut
-        await asyncio.sleep(interval)
-        try:
-            if await lease.acquire():
-                await run_due(ctx)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("reporting job failed; retried at the next interval")
-        try:
-            await reporting.observe_daily_age()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.warning("could not read the daily reports' age", exc_info=True)
-
-
 async def start_jobs(ctx: ServiceContext) -> None:
-    if not reporting_of(ctx).settings.jobs_enabled:
+    reporting = reporting_of(ctx)
+    if not reporting.settings.jobs_enabled:
         return
-    ctx.extras["jobs_task"] = asyncio.create_task(jobs_loop(ctx), name="reporting-jobs")
+
+    async def run() -> None:
+        await run_due(ctx)
+
+    # first wait: after a start the consumer catches up with the queue before reports are cut; a daily run
+    # takes minutes, so the lease outlives it by far (and is renewed each round)
+    start_periodic(ctx, "reporting-jobs", reporting.settings.jobs_interval_seconds, leader=run,
+                   each_round=reporting.observe_daily_age, lease_for=timedelta(hours=1), wait_first=True)
 
 
 async def stop_jobs(ctx: ServiceContext) -> None:
-    task = ctx.extras.get("jobs_task")
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    lease = ctx.extras.get("jobs_lease")
-    if lease is not None:  # another replica (or a rebuild) need not wait for it to lapse
-        try:
-            await lease.release()
-        except Exception:
-            log.warning("could not release the reporting-jobs lease; it lapses by itself", exc_info=True)
+    await stop_periodic(ctx, "reporting-jobs")
