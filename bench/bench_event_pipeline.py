@@ -25,15 +25,15 @@ import aio_pika
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pymongo.asynchronous.client_session import AsyncClientSession  # noqa: E402
+from pymongo.asynchronous.client_session import AsyncClientSession
 
-from services.reporting.app import build as build_reporting  # noqa: E402
-from services.reporting.settings import ReportingSettings  # noqa: E402
-from shared.clock import SystemClock  # noqa: E402
-from shared.events import DomainCreated, new_event  # noqa: E402
-from shared.mongo.outbox import Outbox, OutboxRelay  # noqa: E402
-from shared.mongo.transactions import in_transaction  # noqa: E402
-from tests.integration.infra import AMQP_URL, OPERATOR, delete_namespace, eventually, running  # noqa: E402
+from services.reporting.app import build as build_reporting
+from services.reporting.settings import ReportingSettings
+from shared.clock import SystemClock
+from shared.events import DomainCreated, new_event
+from shared.mongo.outbox import Outbox, OutboxRelay
+from shared.mongo.transactions import in_transaction
+from tests.integration.infra import AMQP_URL, OPERATOR, delete_namespace, eventually, running
 
 N = int(os.environ.get("BENCH_EVENTS", "3000"))
 BATCH = int(os.environ.get("OUTBOX_BATCH_SIZE", "200"))
@@ -94,7 +94,7 @@ async def pipeline_rates(namespace: str) -> tuple[float, float]:
                 registrar_id="a100001", correlation_id=None, clock=clock,
             )
 
-            async def work(session: AsyncClientSession, event=event, i=i) -> None:  # noqa: ANN001
+            async def work(session: AsyncClientSession, event=event, i=i) -> None:
                 await db["domains"].insert_one({"_id": f"bench-{i}.be"}, session=session)
                 await outbox.add([event], session)
 

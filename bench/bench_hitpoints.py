@@ -30,14 +30,14 @@ import aio_pika
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.hitpoints.app import build as build_hitpoints  # noqa: E402
-from services.hitpoints.settings import HitpointsSettings  # noqa: E402
-from services.registry.app import build as build_registry  # noqa: E402
-from services.registry.registrars import seed_demo_registrar  # noqa: E402
-from services.registry.settings import RegistrySettings  # noqa: E402
-from shared.clock import SystemClock  # noqa: E402
-from shared.events import Channel, CommandFailed, CommandType, new_event  # noqa: E402
-from tests.integration.infra import AMQP_URL, OPERATOR, delete_namespace, eventually, login, running  # noqa: E402
+from services.hitpoints.app import build as build_hitpoints
+from services.hitpoints.settings import HitpointsSettings
+from services.registry.app import build as build_registry
+from services.registry.registrars import seed_demo_registrar
+from services.registry.settings import RegistrySettings
+from shared.clock import SystemClock
+from shared.events import Channel, CommandFailed, CommandType, new_event
+from tests.integration.infra import AMQP_URL, OPERATOR, delete_namespace, eventually, login, running
 
 N = int(os.environ.get("BENCH_EVENTS", "5000"))
 REGISTRARS = int(os.environ.get("BENCH_REGISTRARS", "20"))

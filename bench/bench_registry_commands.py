@@ -21,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.registry.app import build  # noqa: E402
-from services.registry.commands import Actor  # noqa: E402
-from services.registry.domains import HostAttr, create_domain, info_domain  # noqa: E402
-from services.registry.lifecycle import update_domain  # noqa: E402
-from services.registry.settings import RegistrySettings  # noqa: E402
-from shared.events import Channel  # noqa: E402
-from tests.integration.infra import delete_namespace, running  # noqa: E402
+from services.registry.app import build
+from services.registry.commands import Actor
+from services.registry.domains import HostAttr, create_domain, info_domain
+from services.registry.lifecycle import update_domain
+from services.registry.settings import RegistrySettings
+from shared.events import Channel
+from tests.integration.infra import delete_namespace, running
 
 N = int(os.environ.get("BENCH_COMMANDS", "500"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))

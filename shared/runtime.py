@@ -14,9 +14,9 @@ import contextlib
 import logging
 import os
 import uuid
-from datetime import timedelta
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import uvicorn

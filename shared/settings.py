@@ -11,7 +11,6 @@ import socket
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 DEFAULT_INTERNAL_SECRET = "local-dev-internal-secret-change-me"
 
 

@@ -164,7 +164,7 @@ class EventTap:
         self.binding = binding
         self.events: list[dict] = []
 
-    async def __aenter__(self) -> "EventTap":
+    async def __aenter__(self) -> EventTap:
         import json
 
         self.connection = await aio_pika.connect(AMQP_URL)

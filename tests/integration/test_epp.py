@@ -233,8 +233,8 @@ async def test_refusals_of_the_epp_layer_count_like_any_other(platform: Platform
     frames = [
         ("NEW_DOMAIN", 2306, create_domain("epp-period.be").replace('unit="y">1<', 'unit="y">3<'), None),
         ("UPD_DOMAIN", 2001, update.format("<domain:frobnicate/>"), None),
-        ("UPD_DOMAIN", 2103, update.format(""), '<rgp:update xmlns:rgp="urn:ietf:params:xml:ns:rgp-1.0">'
-                                                '<rgp:restore op="request"/></rgp:update>'),
+        ("UPD_DOMAIN", 2103, update.format(""), ('<rgp:update xmlns:rgp="urn:ietf:params:xml:ns:rgp-1.0">'
+                                                 '<rgp:restore op="request"/></rgp:update>')),
     ]
     async with EventTap(namespace) as tap:
         references = []

@@ -93,7 +93,7 @@ async def test_a_poison_message_is_dead_lettered_at_once(namespace: str) -> None
 async def test_a_handler_that_keeps_failing_is_dead_lettered_after_the_delivery_limit(namespace: str) -> None:
     attempts: list[uuid.UUID] = []
 
-    def handlers(ctx: ServiceContext):  # noqa: ANN202
+    def handlers(ctx: ServiceContext):
         async def always_fails(event: EventEnvelope[DomainCreated], session: AsyncClientSession) -> None:
             attempts.append(event.event_id)
             raise RuntimeError("a bug in the handler")

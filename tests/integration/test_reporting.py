@@ -46,7 +46,16 @@ from shared.events.notifications import EmailBounced
 from shared.events.registrars import RegistrarCreated
 from shared.events.verification import VerificationApproved, VerificationRequired
 from shared.runtime import ServiceContext
-from tests.integration.infra import AMQP_URL, MONGODB_URL, OPERATOR, ROOT, EventTap, eventually, queue_depth, running
+from tests.integration.infra import (
+    AMQP_URL,
+    MONGODB_URL,
+    OPERATOR,
+    ROOT,
+    EventTap,
+    eventually,
+    queue_depth,
+    running,
+)
 
 NOW = datetime(2026, 10, 2, 9, 30, tzinfo=BRUSSELS)  # the third quarter of 2026 has just ended
 R1, R2, R3 = "r100001", "r100002", "r100003"

@@ -11,8 +11,17 @@ import pytest
 from lxml import etree
 
 from services.registry.epp import xml
-from services.registry.epp.xml import (DNSBE_NS, EPP_NS, RESULT_TEXT, EppXmlError, command_of, greeting, parse_frame,
-                                       require_implemented, response)
+from services.registry.epp.xml import (
+    DNSBE_NS,
+    EPP_NS,
+    RESULT_TEXT,
+    EppXmlError,
+    command_of,
+    greeting,
+    parse_frame,
+    require_implemented,
+    response,
+)
 
 DOMAIN = "urn:ietf:params:xml:ns:domain-1.0"
 CONTACT = "urn:ietf:params:xml:ns:contact-1.0"

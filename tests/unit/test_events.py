@@ -64,7 +64,7 @@ def test_unknown_fields_are_ignored_so_producers_can_add_optional_ones() -> None
         lambda w: w.pop("event_id"),
     ],
 )
-def test_malformed_or_unknown_events_are_undecodable(mutate) -> None:  # noqa: ANN001
+def test_malformed_or_unknown_events_are_undecodable(mutate) -> None:
     wire = created()
     mutate(wire)
     with pytest.raises(UndecodableEvent):

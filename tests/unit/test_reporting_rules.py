@@ -19,7 +19,13 @@ from services.reporting.quarterly import Fact, Facts, Metric, benchmark_groups, 
 from services.reporting.render import html, raw_data, zip_name
 from services.reporting.toplists import rank
 from shared.clock import BRUSSELS
-from shared.events.domains import DomainCreated, DomainDeleted, DomainQuarantined, DomainRenewed, DomainTransferred
+from shared.events.domains import (
+    DomainCreated,
+    DomainDeleted,
+    DomainQuarantined,
+    DomainRenewed,
+    DomainTransferred,
+)
 from shared.events.notifications import EmailBounced
 
 BOUNDS = {"revokes": (5, 20, 50), "bounces": (2, 10, 30), "infections": (5, 20, 50), "support": (5, 20, 50)}
