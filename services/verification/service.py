@@ -148,10 +148,10 @@ class Verification:
         doc = await self.db[REGISTRARS].find_one({"_id": registrar_id}, session=session) if registrar_id else None
         return bool(doc and doc.get("verifies_itself"))
 
-    async def on_contact_created(self, event: EventEnvelope[ContactCreated], session: AsyncClientSession) -> None:
+    async def _upsert_contact(self, event: EventEnvelope[ContactCreated] | EventEnvelope[ContactUpdated],
+                              session: AsyncClientSession) -> dict[str, Any]:
+        """The registrant's data as the event has it; a contact first seen in an update starts UNVERIFIED."""
         p = event.payload
-        if p.type != REGISTRANT:
-            return
         data = {k: getattr(p, k) for k in CONTACT_FIELDS}
         await self.db[CONTACTS].update_one(
             {"_id": p.alias},
@@ -160,32 +160,43 @@ class Verification:
             upsert=True, session=session)
         contact = await self.db[CONTACTS].find_one({"_id": p.alias}, session=session)
         assert contact is not None
+        return contact
+
+    async def _score_waiting(self, alias: str, session: AsyncClientSession) -> None:
+        """Registrations that arrived before their contact are scored now that it is known, in their order."""
+        waiting = await self.db[WAITING].find({"contact": alias}, session=session).sort("at", 1).to_list()
+        if not waiting:
+            return
+        run = await self._load_run({alias}, {w.get("registrar_id") for w in waiting}, waiting[0]["at"], session)
+        for w in waiting:
+            self.metrics.waiting.inc()
+            await self._registered(run, w["kind"], w["domain"], w["contact"], w.get("registrar_id"), w["at"],
+                                   w.get("old_pending", False), w.get("correlation_id"), session)
+        await self._flush(run, session)
+        await self.db[WAITING].delete_many({"_id": {"$in": [w["_id"] for w in waiting]}}, session=session)
+
+    async def on_contact_created(self, event: EventEnvelope[ContactCreated], session: AsyncClientSession) -> None:
+        if event.payload.type != REGISTRANT:
+            return
+        contact = await self._upsert_contact(event, session)
         if contact["status"] != ContactStatus.VERIFIED.value and await self.verifies_itself(event.registrar_id, session):
             # the registrar verified it before creating it: verified at creation
             await self._registrar_verified(contact, event.correlation_id, session)
-        # registrations that arrived before their contact are scored now, in their order
-        waiting = await self.db[WAITING].find({"contact": p.alias}, session=session).sort("at", 1).to_list()
-        if waiting:
-            run = await self._load_run({p.alias}, {w.get("registrar_id") for w in waiting}, waiting[0]["at"], session)
-            for w in waiting:
-                self.metrics.waiting.inc()
-                await self._registered(run, w["kind"], w["domain"], w["contact"], w.get("registrar_id"), w["at"],
-                                       w.get("old_pending", False), w.get("correlation_id"), session)
-            await self._flush(run, session)
-            await self.db[WAITING].delete_many({"_id": {"$in": [w["_id"] for w in waiting]}}, session=session)
+        await self._score_waiting(contact["_id"], session)
 
     async def on_contact_updated(self, event: EventEnvelope[ContactUpdated], session: AsyncClientSession) -> None:
         p = event.payload
         if p.type != REGISTRANT:
             return
-        data = {k: getattr(p, k) for k in CONTACT_FIELDS}
-        await self.db[CONTACTS].update_one(
-            {"_id": p.alias},
-            {"$set": data | {"registrar_id": event.registrar_id},
-             "$setOnInsert": {"created_at": event.occurred_at, "status": ContactStatus.UNVERIFIED.value}},
-            upsert=True, session=session)
-        contact = await self.db[CONTACTS].find_one({"_id": p.alias}, session=session)
-        assert contact is not None
+        contact = await self._upsert_contact(event, session)
+        # a contact the service first learns of by an update (its create was lost to it) releases its waiting
+        # registrations too, after the update's own rules
+        await self._contact_updated(event, contact, session)
+        await self._score_waiting(p.alias, session)
+
+    async def _contact_updated(self, event: EventEnvelope[ContactUpdated], contact: dict[str, Any],
+                               session: AsyncClientSession) -> None:
+        p = event.payload
         status = ContactStatus(contact["status"])
         if await self.verifies_itself(event.registrar_id, session):
             if status is not ContactStatus.VERIFIED:  # existing contacts are verified on their next update
