@@ -25,7 +25,7 @@ from services.verification.app import build as build_verification
 from services.verification.settings import VerificationSettings
 from shared.clock import BRUSSELS, ManualClock
 from shared.events import new_event
-from shared.events.contacts import ContactCreated
+from shared.events.contacts import ContactCreated, ContactUpdated
 from shared.events.domains import DomainCreated
 from shared.events.verification import VerificationApproved, VerificationFailed
 from shared.runtime import ServiceContext
@@ -530,3 +530,25 @@ async def test_a_registration_before_its_contact_redelivery_and_poison(platform:
     await asyncio.sleep(0.5)
     assert len(p.tap.of("verification.required")) == 4
     assert "verification_registrations_waited_total 1.0" in (await p.verification.get("/metrics")).text
+
+
+async def test_a_registration_waiting_for_a_contact_first_seen_in_an_update(platform: Platform,
+                                                                             namespace: str) -> None:
+    """If the service never saw the contact's creation, the contact's next update releases what waited for it."""
+    p, clock = platform, platform.clock
+    domain = new_event(DomainCreated(name="late-seen.be", tld="be", registrant="race-2", registered_at=clock.now()),
+                       registrar_id="a100001", correlation_id="race-2", clock=clock)
+    update = new_event(ContactUpdated(alias="race-2", type="REGISTRANT", **dict(SUSPICIOUS)),
+                       registrar_id="a100001", correlation_id="race-2", clock=clock)
+    connection = await aio_pika.connect(AMQP_URL)
+    try:
+        exchange = await (await connection.channel()).get_exchange(f"{namespace}.registry.events")
+        for event in (domain, update):
+            await exchange.publish(aio_pika.Message(event.model_dump_json().encode(), message_id=str(event.event_id),
+                                                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                                   routing_key=event.event_type)
+            await asyncio.sleep(0.5)
+        required = (await p.events("verification.required", "race-2"))[0]["payload"]
+        assert required["domain"] == "late-seen.be" and required["first"]
+    finally:
+        await connection.close()
