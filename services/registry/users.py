@@ -8,6 +8,7 @@ works once within 90 seconds (never for the administrator itself). Every login a
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
@@ -32,6 +33,19 @@ LOGIN_ATTEMPTS = "login_attempts"
 SESSIONS = "sessions"
 TEMPORARY_KEY_SECONDS = 90
 SESSION_HOURS = 8
+# brute force: after this many failed logins of one user id from one address in the window, that address is
+# paused for the user id until the window has passed since the last failure (others and other addresses are
+# not: an attacker cannot lock the real user out from elsewhere)
+LOGIN_FAILURES_BEFORE_PAUSE = 5
+LOGIN_PAUSE = timedelta(minutes=15)
+
+
+class LoginPaused(CommandRefused):
+    """Too many failed logins: answered 429 with Retry-After over HTTP."""
+
+    def __init__(self, retry_after: timedelta) -> None:
+        super().__init__(Result.SESSION_LIMIT, "too many failed logins from this address: try again later")
+        self.retry_after_seconds = max(1, int(retry_after.total_seconds()))
 
 USER_INDEXES = (
     CollectionIndexes(USERS, (IndexModel([("registrar_id", ASCENDING)]),)),
@@ -202,8 +216,11 @@ class Users:
 
     async def login(self, user_id: str, password: str, code: str | None, ip: str, now: datetime) -> tuple[User, str]:
         """Check password (and second step); record the attempt; return the user and a session token."""
+        await self._refuse_if_paused(user_id, ip, now)
         doc = await self.users.find_one({"_id": user_id})
-        ok = verify_password(doc["password_hash"] if doc else _ABSENT, password) and doc is not None
+        # Argon2 takes tens of milliseconds: off the event loop, so other requests keep moving
+        ok = await asyncio.to_thread(verify_password, doc["password_hash"] if doc else _ABSENT, password) \
+            and doc is not None
         if ok and doc is not None and doc.get("totp_secret"):
             ok = bool(code) and (totp.verify(doc["totp_secret"], code or "", now) or await self._use_temporary_key(doc, code or "", now))
         await self.attempts.insert_one(
@@ -223,6 +240,14 @@ class Users:
             {"_id": _digest(token), "session_id": session_id, "user_id": user_id, "ip": ip, "expires_at": expires_at}
         )
         return user, token
+
+    async def _refuse_if_paused(self, user_id: str, ip: str, now: datetime) -> None:
+        recent = await self.attempts.find({"user_id": user_id, "at": {"$gt": now - LOGIN_PAUSE}},
+                                          {"ip": 1, "at": 1, "success": 1}
+                                          ).sort([("at", DESCENDING), ("_id", DESCENDING)]).to_list()  # newest first
+        from_here = [a for a in recent if a["ip"] == ip][:LOGIN_FAILURES_BEFORE_PAUSE]
+        if len(from_here) == LOGIN_FAILURES_BEFORE_PAUSE and not any(a["success"] for a in from_here):
+            raise LoginPaused(from_here[0]["at"] + LOGIN_PAUSE - now)
 
     async def _use_temporary_key(self, doc: dict[str, Any], code: str, now: datetime) -> bool:
         key = doc.get("temporary_key")

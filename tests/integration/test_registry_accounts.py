@@ -3,6 +3,7 @@ permissions, 2-step login, the hitpoints block, prepayment and watermarks, valid
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -203,3 +204,25 @@ async def test_operators_create_registrars_and_find_a_registrar_lists_product_ur
     await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "first-only.be"}, headers=await login(registry))
     assert (await registry.get("/api/domains/first-only.be", headers=second)).status_code == 404
     assert (await registry.post("/api/domains", json={"registrant": "b200002-demo", "name": "second.vlaanderen"}, headers=second)).status_code == 403
+
+
+async def test_repeated_failed_logins_pause_that_address_for_that_user(namespace: str) -> None:
+    from shared.clock import ManualClock
+
+    clock = ManualClock(datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
+    settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, outbox_poll_seconds=0.05)
+    async with running(build(settings, clock=clock)) as registry:
+        def attempt(password: str) -> Any:
+            return registry.post("/api/login", json={"user_id": "a100001", "password": password})
+
+        assert (await attempt("Demo-Web-2026")).status_code == 200
+        for _ in range(5):
+            assert (await attempt("Wrong-Pass-1")).status_code == 401
+        paused = await attempt("Demo-Web-2026")  # even the right password: this address is paused
+        assert paused.status_code == 429 and paused.json()["detail"]["result_code"] == 2502
+        assert 0 < int(paused.headers["Retry-After"]) <= 15 * 60
+        clock.advance(timedelta(minutes=15, seconds=1))
+        assert (await attempt("Demo-Web-2026")).status_code == 200
+        # the pause counted no attempt: only the five failures and the two successes are on record
+        attempts = await ctx_of(registry).db["login_attempts"].count_documents({"user_id": "a100001"})
+        assert attempts == 7

@@ -13,11 +13,14 @@ _HTTP_STATUS = {
     Result.ASSOCIATION_PROHIBITS: status.HTTP_409_CONFLICT,
     Result.DATA_MANAGEMENT_POLICY: status.HTTP_409_CONFLICT,
     Result.BILLING_FAILURE: status.HTTP_402_PAYMENT_REQUIRED,
+    Result.SESSION_LIMIT: status.HTTP_429_TOO_MANY_REQUESTS,
 }
 
 
 def refusal(exc: CommandRefused) -> HTTPException:
+    retry_after = getattr(exc, "retry_after_seconds", None)
     return HTTPException(
         status_code=_HTTP_STATUS.get(exc.result, status.HTTP_422_UNPROCESSABLE_CONTENT),
         detail={"result_code": int(exc.result), "message": exc.message},
+        headers={"Retry-After": str(retry_after)} if retry_after else None,
     )
