@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -196,17 +197,26 @@ async def find_a_registrar(ctx: ServiceContext, product: str, language: str) -> 
 
 # -- the hitpoints block, enforced by the command layer ------------------------------------------------------
 
+def _newer_block_change(registrar_id: str | None, at: datetime) -> dict[str, Any]:
+    """Blocks and unblocks apply in the order hitpoints decided them, not the order they arrive (a requeued or
+    another replica's delivery may overtake): a change older than the one applied changes nothing."""
+    return {"_id": registrar_id, "$or": [{"block_changed_at": {"$exists": False}}, {"block_changed_at": {"$lt": at}}]}
+
+
 async def on_registrar_blocked(ctx: ServiceContext, event: EventEnvelope[RegistrarBlocked], session: AsyncClientSession) -> None:
     await ctx.db[REGISTRARS].update_one(
-        {"_id": event.registrar_id},
-        {"$set": {"blocked_until": event.payload.blocked_until, "blocked_since": event.payload.exceeded_at}},
+        _newer_block_change(event.registrar_id, event.occurred_at),
+        {"$set": {"blocked_until": event.payload.blocked_until, "blocked_since": event.payload.exceeded_at,
+                  "block_changed_at": event.occurred_at}},
         session=session,
     )
 
 
 async def on_registrar_unblocked(ctx: ServiceContext, event: EventEnvelope[RegistrarUnblocked], session: AsyncClientSession) -> None:
     await ctx.db[REGISTRARS].update_one(
-        {"_id": event.registrar_id}, {"$unset": {"blocked_until": "", "blocked_since": ""}}, session=session
+        _newer_block_change(event.registrar_id, event.occurred_at),
+        {"$unset": {"blocked_until": "", "blocked_since": ""}, "$set": {"block_changed_at": event.occurred_at}},
+        session=session,
     )
 
 

@@ -1,6 +1,7 @@
 """Registrar accounts through the registry's HTTP API, the real broker and the real database: users and
 permissions, 2-step login, the hitpoints block, prepayment and watermarks, validation, operators."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from services.registry import totp
 from services.registry.app import build
 from services.registry.settings import RegistrySettings
-from shared.clock import SystemClock
+from shared.clock import ManualClock, SystemClock
 from shared.events import new_event
 from shared.events.hitpoints import RegistrarBlocked, RegistrarUnblocked, UnblockedBy
 from shared.runtime import ServiceContext
@@ -123,6 +124,13 @@ async def test_a_blocked_registrar_is_refused_every_command_until_unblocked(
     await eventually(block_recorded, lambda doc: "blocked_until" not in doc)
     created = await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "during-block.be"}, headers=admin)
     assert created.status_code == 201, created.text
+    # a block hitpoints decided before that unblock, arriving only now (requeued, another replica): no effect
+    stale = new_event(RegistrarBlocked(blocked_until=until, exceeded_at=datetime.now(UTC), hitpoints=100, limit=100),
+                      registrar_id="a100001", correlation_id=None,
+                      clock=ManualClock(datetime.now(UTC) - timedelta(minutes=5)))
+    await ctx.publisher.publish(stale)
+    await asyncio.sleep(1.0)
+    assert "blocked_until" not in await block_recorded()
 
 
 async def test_paying_transactions_debit_cross_watermarks_and_stop_at_a_negative_balance(
@@ -207,8 +215,6 @@ async def test_operators_create_registrars_and_find_a_registrar_lists_product_ur
 
 
 async def test_repeated_failed_logins_pause_that_address_for_that_user(namespace: str) -> None:
-    from shared.clock import ManualClock
-
     clock = ManualClock(datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
     settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, outbox_poll_seconds=0.05)
     async with running(build(settings, clock=clock)) as registry:
