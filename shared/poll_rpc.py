@@ -26,6 +26,8 @@ class PollMessage(BaseModel):
     queued_at: datetime
     text: str = Field(description="the short <msg> text in the registrar's language")
     fields: dict[str, Any] = Field(default_factory=dict, description="the dnsbe:pollRes fields, in order")
+    # optional (added later): the language of `text`, the <msgQ><msg lang> attribute
+    language: str = Field(default="en", pattern=r"^[a-z]{2}$")
 
 
 class PollReply(BaseModel):

@@ -86,6 +86,7 @@ class QueuedMessage:
     queued_at: datetime
     text: str
     fields: dict[str, str]
+    language: str = "en"
 
 
 class Notifications:
@@ -305,7 +306,8 @@ class Notifications:
     async def queued(self, registrar_id: str, limit: int = 1) -> list[QueuedMessage]:
         docs = await self.db[POLL].find(self._open(registrar_id)).sort(
             [("queued_at", ASCENDING), ("_id", ASCENDING)]).limit(limit).to_list()
-        return [QueuedMessage(d["_id"], d["message"], d["queued_at"], d["text"], d["fields"]) for d in docs]
+        return [QueuedMessage(d["_id"], d["message"], d["queued_at"], d["text"], d["fields"], d.get("language", "en"))
+                for d in docs]
 
     async def poll(self, request: PollRequest, channel: str = "epp") -> PollReply:
         if request.op == "req":
@@ -323,7 +325,8 @@ class Notifications:
             return PollReply(code=1300, count=0)
         m = head[0]
         return PollReply(code=1301, count=await self.count(registrar_id),
-                         head=PollMessage(msg_id=m.msg_id, queued_at=m.queued_at, text=m.text, fields=m.fields))
+                         head=PollMessage(msg_id=m.msg_id, queued_at=m.queued_at, text=m.text, fields=m.fields,
+                                          language=m.language))
 
     async def ack(self, registrar_id: str, msg_id: str, channel: str) -> PollReply:
         """Acknowledge once, whichever channel: the first ack wins; any later one finds no message."""

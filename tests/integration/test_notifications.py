@@ -146,6 +146,7 @@ async def test_poll_on_queues_the_message_and_epp_serves_it_once(platform: Platf
     assert msg_id == queue["messages"][0]["msg_id"]
     assert req.text("epp:response/epp:msgQ/epp:qDate") == stamp(START)
     assert req.text("epp:response/epp:msgQ/epp:msg") == "Hitpoint threshold reached"  # demo languages: en, nl
+    assert req.find("epp:response/epp:msgQ/epp:msg").get("lang") is None  # type: ignore[union-attr]  # en: default
     res = req.find("epp:response/epp:resData/dnsbe:pollRes")
     assert res is not None
     assert [(child.tag.split("}")[1], child.text) for child in res] == [
@@ -166,6 +167,21 @@ async def test_poll_on_queues_the_message_and_epp_serves_it_once(platform: Platf
     assert (await platform.notifications.post(f"/api/poll/messages/{web_id}/ack", headers=me)).status_code == 404
     empty = await client.command('<poll op="req"/>')
     assert empty.code == 1300 and empty.find("epp:response/epp:msgQ") is None
+    await client.close()
+
+
+async def test_the_poll_msg_is_in_the_registrars_first_language_and_says_so(platform: Platform) -> None:
+    me = await login(platform.registry)
+    profile = (await platform.registry.get("/api/registrar", headers=me)).json()["profile"]
+    r = await platform.registry.put("/api/registrar/profile", headers=me, json=profile | {"languages": ["nl", "en"]})
+    assert r.status_code == 200, r.text
+    await platform.registrar_known(DEMO, lambda d: d.get("languages") == ["nl", "en"])
+    await platform.publish(platform.event(threshold(80)))
+    await platform.queue(me, 1)
+    client = await platform.epp()
+    req = await client.command('<poll op="req"/>')
+    msg = req.find("epp:response/epp:msgQ/epp:msg")
+    assert msg is not None and (msg.text, msg.get("lang")) == ("Hitpointdrempel bereikt", "nl")
     await client.close()
 
 

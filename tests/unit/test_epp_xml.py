@@ -449,10 +449,15 @@ def test_poll_responses_validate() -> None:
                       ("date", "2026-11-23T10:00:00.000Z"), ("returncode", "1505")):
         etree.SubElement(body, f"{{{DNSBE_NS}}}{tag}").text = text
     root = valid(response(1301, None, "ABC-1", "SV-1", res_data=body, msgq=(5, "12345"),
-                          poll_message=(datetime(2026, 11, 23, 10, tzinfo=UTC), "Verification required for domain")))
+                          poll_message=(datetime(2026, 11, 23, 10, tzinfo=UTC), "Verification required for domain",
+                                        "en")))
     queue = root.find(f".//{{{EPP_NS}}}msgQ")
     assert (queue.get("count"), queue.get("id"), queue.findtext(f"{{{EPP_NS}}}qDate")) == (
         "5", "12345", "2026-11-23T10:00:00.000Z")
+    assert queue.find(f"{{{EPP_NS}}}msg").get("lang") is None  # en is the default: left out
+    dutch = valid(response(1301, None, "ABC-1", "SV-1", res_data=body, msgq=(5, "12345"),
+                           poll_message=("2026-11-23T10:00:00.000Z", "Verificatie vereist voor domeinnaam", "nl")))
+    assert dutch.find(f".//{{{EPP_NS}}}msgQ/{{{EPP_NS}}}msg").get("lang") == "nl"
     valid(response(1000, None, "ABC-2", "SV-2", msgq=(4, "12345")))  # the ack
     valid(response(1300, None, "ABC-3", "SV-3"))  # nothing queued
 

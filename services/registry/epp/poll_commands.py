@@ -45,4 +45,4 @@ async def poll(ctx: ServiceContext, actor: Actor, command: etree._Element) -> Re
     for key, value in head.fields.items():
         sub(data, DNSBE, key, stamp(value) if isinstance(value, datetime) else str(value))
     return Reply(code=Result(reply.code), message=reply.message, res_data=data,
-                 msgq=(reply.count, head.msg_id), poll_message=(stamp(head.queued_at), head.text))
+                 msgq=(reply.count, head.msg_id), poll_message=(stamp(head.queued_at), head.text, head.language))

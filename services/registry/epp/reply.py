@@ -16,5 +16,5 @@ class Reply:
     res_data: etree._Element | None = None
     extension: etree._Element | None = None
     msgq: tuple[int, str] | None = None  # (count, id) for poll
-    poll_message: tuple[str, str] | None = None  # (qDate, msg) of the message msgq announces
+    poll_message: tuple[str, str, str] | None = None  # (qDate, msg, its language) of the message msgq announces
     close: bool = False  # logout, or an error after which the server closes the connection

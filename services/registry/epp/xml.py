@@ -296,9 +296,9 @@ def _wrap(parent: etree._Element, tag: str, content: etree._Element) -> None:
 def response(code: int, msg: str | None, cl_trid: str | None, sv_trid: str,
              res_data: etree._Element | None = None, extension: etree._Element | None = None,
              msgq: tuple[int, str] | None = None, lang: str = "en",
-             poll_message: tuple[datetime | str, str] | None = None) -> bytes:
+             poll_message: tuple[datetime | str, str, str] | None = None) -> bytes:
     """An EPP <response>. msg None means the standard text of code; msgq is (count, message id) and
-    poll_message the (qDate, text) of the message it announces, for a poll req."""
+    poll_message the (qDate, text, its language) of the message it announces, for a poll req."""
     root = _epp()
     resp = _sub(root, "response")
     result = _sub(resp, "result", code=str(code))
@@ -309,9 +309,11 @@ def response(code: int, msg: str | None, cl_trid: str | None, sv_trid: str,
     if msgq is not None:
         queue = _sub(resp, "msgQ", count=str(msgq[0]), id=str(msgq[1]))
         if poll_message is not None:
-            q_date, q_text = poll_message
+            q_date, q_text, q_lang = poll_message
             _sub(queue, "qDate", _stamp(q_date) if isinstance(q_date, datetime) else q_date)
-            _sub(queue, "msg", q_text)
+            q_msg = _sub(queue, "msg", q_text)
+            if q_lang != "en":  # en is the schema default
+                q_msg.set("lang", q_lang)
     if res_data is not None:
         _wrap(resp, "resData", res_data)
     if extension is not None:
