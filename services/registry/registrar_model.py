@@ -1,7 +1,8 @@
 """The registrar account's sections as typed models: what the registrar (or an operator) may write.
 
 Validation follows the seeds: phone and fax in E.164 as +CC.NUMBER, languages an ordered choice of
-nl/fr/en, up to 10 EPP addresses, up to 5 addresses per e-mail category.
+nl/fr/en, up to 10 EPP addresses, up to 5 addresses per e-mail category, the profile's optional category
+one of the RRDG business models (RegistrarCategory).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator
+
+from shared.events.registrars import RegistrarCategory
 
 PHONE = r"^\+[0-9]{1,3}\.[0-9]{4,14}$"
 
@@ -69,6 +72,9 @@ class Profile(Strict):
         default=False, description="the registry does not mail the verification link to a selected "
         "registrant: the registrar fetches the URL (info-contact v2.0, or GET "
         "/api/verification/contacts/{alias}/url) and informs the registrant itself")
+    # the vocabulary is the event catalogue's: reporting groups registrars by it (none: no category group)
+    category: RegistrarCategory | None = Field(
+        default=None, description="primary business model (CENTR RRDG): the quarterly report's category benchmark")
 
 
 class OfficialAddress(Strict):

@@ -120,7 +120,8 @@ async def insert_registrar(
                                languages=[lang.value for lang in new.profile.languages], email=str(new.profile.email),
                                automated_email=str(new.profile.automated_email),
                                poll=doc["epp_settings"]["poll"],
-                               inform_registrant_myself=new.profile.inform_registrant_myself)),
+                               inform_registrant_myself=new.profile.inform_registrant_myself,
+                               category=new.profile.category)),
         event(UserCreated(user_id=new.registrar_id, permissions=admin["permissions"])),
     ]
 

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import Field
 
 from shared.events.envelope import EventPayload
+
+
+class RegistrarCategory(StrEnum):
+    """The registrar's primary business model, after the CENTR RRDG "Registrar business models" (seven, 2017):
+    the quarterly report benchmarks a registrar against the others of its category (digest 6.1)."""
+
+    DOMAIN_INVESTOR = "DOMAIN_INVESTOR"  # sells to domain investors, or invests itself
+    CORPORATE = "CORPORATE"  # registers for its own use: companies, government, organisations
+    BRAND_PROTECTION = "BRAND_PROTECTION"  # brand protection services for corporate entities
+    RETAIL_AND_HOSTING = "RETAIL_AND_HOSTING"  # names, hosting or web services sold to end customers
+    WHOLESALE = "WHOLESALE"  # registrar services for resellers, B2B only
+    ACCESS_PROVIDER = "ACCESS_PROVIDER"  # a telco selling mainly access
+    IT_INFRASTRUCTURE = "IT_INFRASTRUCTURE"  # infrastructure, security, managed service providers
 
 
 class RegistrarCreated(EventPayload):
@@ -22,6 +37,8 @@ class RegistrarCreated(EventPayload):
     poll: bool | None = Field(default=None, description="EPP poll messages switched on")
     inform_registrant_myself: bool | None = Field(
         default=None, description="the registrar mails the verification link to its registrants itself")
+    # optional (added for the quarterly report's category group); registrar.updated (profile) carries it too
+    category: RegistrarCategory | None = Field(default=None, description="the registrar's business model, if set")
 
 
 class RegistrarActivated(EventPayload):

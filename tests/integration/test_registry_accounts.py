@@ -214,6 +214,33 @@ async def test_operators_create_registrars_and_find_a_registrar_lists_product_ur
     assert (await registry.post("/api/domains", json={"registrant": "b200002-demo", "name": "second.vlaanderen"}, headers=second)).status_code == 403
 
 
+async def test_the_profile_category_is_optional_and_travels_in_the_registrar_events(
+        registry: httpx.AsyncClient) -> None:
+    new = {"registrar_id": "c300003", "name": "Third Hosting BV", "profile": PROFILE | {"category": "WHOLESALE"},
+           "official_address": {"organisation": ["Third Hosting BV"], "address": PROFILE["address"]},
+           "products": ["be"], "admin_password": "Third-Web-12", "epp_password": "Third-Epp-12"}
+    async with EventTap(ctx_of(registry).settings.namespace, "registrar.#") as tap:
+        assert (await registry.post("/api/operator/registrars", json=new, headers=OPERATOR)).status_code == 201
+        third = await login(registry, "c300003", "Third-Web-12")
+        assert (await registry.put("/api/registrar/profile", headers=third,
+                                   json=PROFILE | {"category": "retail"})).status_code == 422
+        changed = await registry.put("/api/registrar/profile", headers=third,
+                                     json=PROFILE | {"category": "RETAIL_AND_HOSTING"})
+        assert changed.status_code == 200 and changed.json()["profile"]["category"] == "RETAIL_AND_HOSTING"
+        # the profile is replaced as a whole: one without a category has none
+        assert (await registry.put("/api/registrar/profile", headers=third, json=PROFILE)).status_code == 200
+        created = (await tap.wait_for("registrar.created"))[0]
+        updates = await eventually(
+            lambda: asyncio.sleep(0, [u for u in tap.of("registrar.updated") if u["registrar_id"] == "c300003"]),
+            lambda found: len(found) >= 2)
+    assert created["registrar_id"] == "c300003" and created["payload"]["category"] == "WHOLESALE"
+    assert [u["payload"]["changes"]["category"] for u in updates] == ["RETAIL_AND_HOSTING", None]
+    assert (await registry.get("/api/registrar", headers=third)).json()["profile"]["category"] is None
+    # the demo registrar, like every account made before categories, has none
+    demo = (await registry.get("/api/registrar", headers=await login(registry))).json()
+    assert demo["profile"].get("category") is None
+
+
 async def test_repeated_failed_logins_pause_that_address_for_that_user(namespace: str) -> None:
     clock = ManualClock(datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
     settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, outbox_poll_seconds=0.05)

@@ -54,6 +54,18 @@ def test_unknown_fields_are_ignored_so_producers_can_add_optional_ones() -> None
     assert decode_event(wire).payload.name == "example.be"
 
 
+def test_registrar_created_keeps_version_1_with_its_optional_category() -> None:
+    from shared.events.registrars import RegistrarCategory, RegistrarCreated
+
+    payload = RegistrarCreated(name="R", products=["be"], languages=["nl"], email="r@x.be",
+                               category=RegistrarCategory.RETAIL_AND_HOSTING)
+    wire = json.loads(new_event(payload, registrar_id="a100001", correlation_id=None, clock=CLOCK).to_json())
+    assert wire["event_version"] == 1 and wire["payload"]["category"] == "RETAIL_AND_HOSTING"
+    assert decode_event(wire).payload == payload
+    wire["payload"].pop("category")  # as published before categories existed
+    assert decode_event(wire).payload.category is None
+
+
 @pytest.mark.parametrize(
     "mutate",
     [
