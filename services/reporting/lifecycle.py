@@ -24,6 +24,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from services.reporting.periods import month_of
 from shared.clock import one_year_after
 from shared.events.domains import (
     DomainCreated,
@@ -44,6 +45,12 @@ def active_sponsor(record: Record | None) -> str | None:
     if record is None or record.get("status", REGISTERED) != REGISTERED:
         return None
     return record.get("registrar_id")
+
+
+def registered_month(record: Record | None) -> str | None:
+    """The registration's cohort (ages.py): the Brussels month of registered_at, None while it is unknown."""
+    at = (record or {}).get("registered_at")
+    return month_of(at) if at is not None else None
 
 
 def _newer(record: Record | None, at: datetime) -> bool:

@@ -2,8 +2,9 @@
 no database.
 
 Rates are per 100,000 domains at month (or quarter) end. A benchmark group counts as one virtual
-registrar: sum(metric) / sum(domains), never an average of ratios. Stars: 3 best, 0 worst, against
-boundaries the operator configures (the .be values are not published).
+registrar: sum(metric) / sum(domains), never an average of ratios. The groups: top10, top50,
+all-registrars and each registrar category (registrar.created / updated; a registrar is compared with its
+own). Stars: 3 best, 0 worst, against boundaries the operator configures (the .be values are not published).
 """
 
 from __future__ import annotations
@@ -13,18 +14,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from services.reporting import ages
+
 PER = 100_000
 
 
 class Metric(StrEnum):
     CREATE = "create"
-    DELETE = "delete"
+    DELETE = "delete"  # key: the anniversary it decides (ages.py)
     RELEASE = "release"
     REACTIVATE = "reactivate"
-    RENEWAL = "renewal"
+    RENEWAL = "renewal"  # key: the anniversary it renews (ages.py)
     TRANSFER_IN = "transfer_in"  # key: the losing registrar
     TRANSFER_OUT = "transfer_out"  # key: the gaining registrar
     PAYING = "paying"  # key: the transaction kind
+    ACTIVE = "active"  # key: the cohort (registration month) of names entering (+) or leaving (-) the portfolio
     BOUNCE = "bounce"  # key: the SMTP code and enhanced status code (bounces.py)
     BOUNCE_RECURRING = "bounce_recurring"
     REVOKE = "revoke"  # key: the revoke type
@@ -57,14 +61,21 @@ class Facts:
     # per registrar, the portfolio change of each month, as the portfolio counter moved (not derived from the
     # facts: a transfer out of quarantine or a reactivation moves it in ways no one metric says)
     net: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    # per registrar, today's active registrations by cohort (walked back with the ACTIVE facts, as net is)
+    cohorts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    months: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, facts: Iterable[Fact], nets: Mapping[str, Mapping[str, int]] | None = None) -> Facts:
+    def of(cls, facts: Iterable[Fact], nets: Mapping[str, Mapping[str, int]] | None = None,
+           cohorts: Mapping[str, Mapping[str, int]] | None = None) -> Facts:
         table = cls()
         for f in facts:
             table.counts[(f.registrar_id, f.month, f.metric)][f.key] += f.count
+            table.months.add(f.month)
         for registrar, months in (nets or {}).items():
             table.net[registrar].update(months)
+        for registrar, counts in (cohorts or {}).items():
+            table.cohorts[registrar].update(counts)
         return table
 
     def total(self, registrar: str, month: str, metric: Metric) -> int:
@@ -80,6 +91,14 @@ class Facts:
         """The portfolio change after `month` (to walk back from today's portfolio to that month's end)."""
         return sum(n for m, n in self.net.get(registrar, Counter()).items() if m > month)
 
+    def cohorts_at(self, registrar: str, month: str) -> Counter[str]:
+        """The active registrations by cohort at `month`'s end: today's, less the cohorts' later changes."""
+        out = Counter(self.cohorts.get(registrar, Counter()))
+        for m in self.months:
+            if m > month:
+                out.subtract(self.counts.get((registrar, m, Metric.ACTIVE), Counter()))
+        return Counter({c: n for c, n in out.items() if n > 0})
+
 
 def stars(rate: float, boundaries: Sequence[float]) -> int:
     """3 below the first boundary, 2 below the second, 1 below the third, else 0 (lower rates are better)."""
@@ -93,6 +112,16 @@ def rate(count: int, domains: int) -> float:
 def renewal_rate(renewals: int, deletes: int) -> float | None:
     """renewals / (renewals + deletes), as a percentage; None when neither happened."""
     return round(100 * renewals / (renewals + deletes), 2) if renewals + deletes else None
+
+
+def growth(now: int, before: int) -> float | None:
+    """Year-on-year growth as a percentage; None without registrations a year before (nothing to grow from,
+    or no history that far back)."""
+    return round(100 * (now - before) / before, 2) if before > 0 else None
+
+
+def year_before(month: str) -> str:
+    return f"{int(month[:4]) - 1}{month[4:]}"
 
 
 @dataclass
@@ -116,6 +145,11 @@ class Figures:
     renewal_rate_monthly: list[float | None]
     renewal_rate_quarter: float | None
     rates: dict[str, float]  # the scored metrics per 100,000 at quarter end
+    domains_year_before: int  # at the end of the quarter's last month a year earlier
+    growth: float | None  # year on year, %
+    registrations_by_age: list[tuple[str, int]]  # active at quarter end, by whole years (ages.py)
+    # per anniversary decided in the quarter (ages.py): (age, renewals, deletes, renewal rate %)
+    renewal_by_age: list[tuple[str, int, int, float | None]]
     stars: dict[str, int] = field(default_factory=dict)
 
 
@@ -148,6 +182,14 @@ def figures(members: Sequence[str], name: str, quarter: str, months: Sequence[st
     totals = {label: sum(values) for label, values in monthly.items()}
     domains = month_end[-1]
     rates = {score: rate(totals[SCORE_METRIC[score]], domains) for score in SCORED}
+    before = sum(max(0, portfolios.get(r, 0) - facts.later_net(r, year_before(months[-1]))) for r in members)
+    by_age: Counter[str] = Counter()
+    for r in members:
+        for cohort, n in facts.cohorts_at(r, months[-1]).items():
+            age = ages.age_at(cohort, months[-1])
+            if age is not None:
+                by_age[age] += n
+    renewed, deleted = ages.normalised(keys(Metric.RENEWAL)), ages.normalised(keys(Metric.DELETE))
     return Figures(
         registrar_id=name, quarter=quarter, months=list(months), domains_month_end=month_end, domains=domains,
         monthly=monthly, revoke_types=keys(Metric.REVOKE), bounce_errors=keys(Metric.BOUNCE),
@@ -156,11 +198,35 @@ def figures(members: Sequence[str], name: str, quarter: str, months: Sequence[st
         transfers_to=keys(Metric.TRANSFER_OUT), quarter_totals=totals,
         renewal_rate_monthly=[renewal_rate(r, d) for r, d in zip(monthly["renewals"], monthly["deletes"], strict=True)],
         renewal_rate_quarter=renewal_rate(totals["renewals"], totals["deletes"]),
-        rates=rates, stars={score: stars(rates[score], boundaries[score]) for score in SCORED},
+        rates=rates, domains_year_before=before, growth=growth(domains, before),
+        registrations_by_age=[(a, by_age[a]) for a in ages.ordered(by_age)],
+        renewal_by_age=[(a, renewed[a], deleted[a], renewal_rate(renewed[a], deleted[a]))
+                        for a in ages.ordered(renewed | deleted)],
+        stars={score: stars(rates[score], boundaries[score]) for score in SCORED},
     )
 
 
-def benchmark_groups(portfolios: Mapping[str, int]) -> dict[str, list[str]]:
-    """top10, top50 (by portfolio size) and all-registrars. (Registrar categories are not in any event yet.)"""
+GENERAL_GROUPS = ("top10", "top50", "all-registrars")
+
+
+def category_group(category: str) -> str:
+    """A category's group as the raw-data file names write it: RETAIL_AND_HOSTING -> retail-and-hosting
+    (digest 6.1: 2021Q3-bounced-emails-retail-and-hosting.csv)."""
+    return category.lower().replace("_", "-")
+
+
+def benchmark_groups(portfolios: Mapping[str, int],
+                     categories: Mapping[str, str | None] | None = None) -> dict[str, list[str]]:
+    """top10, top50 (by portfolio size), all-registrars, and one group per registrar category in use."""
     ranked = [r for r, _ in sorted(portfolios.items(), key=lambda item: (-item[1], item[0]))]
-    return {"top10": ranked[:10], "top50": ranked[:50], "all-registrars": ranked}
+    groups = {"top10": ranked[:10], "top50": ranked[:50], "all-registrars": ranked}
+    for r in ranked:
+        category = (categories or {}).get(r)
+        if category:
+            groups.setdefault(category_group(category), []).append(r)
+    return groups
+
+
+def groups_of(category: str | None) -> tuple[str, ...]:
+    """The groups a registrar's report compares it with: the general ones, and its category's if it has one."""
+    return GENERAL_GROUPS + ((category_group(category),) if category else ())

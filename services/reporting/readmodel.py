@@ -17,7 +17,7 @@ from typing import Any
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.reporting import bounces, journal, lifecycle
+from services.reporting import ages, bounces, journal, lifecycle
 from services.reporting.metrics import ReportingMetrics
 from services.reporting.periods import day_of, month_of, renewal_month
 from services.reporting.quarterly import Metric
@@ -54,7 +54,7 @@ from shared.events.groups import (
 )
 from shared.events.money import PayingTransactionRecorded
 from shared.events.notifications import EmailBounced
-from shared.events.registrars import RegistrarCreated, RegistrarUpdated
+from shared.events.registrars import RegistrarCategory, RegistrarCreated, RegistrarUpdated
 from shared.events.verification import (
     VerificationApproved,
     VerificationFailed,
@@ -134,13 +134,18 @@ class ReadModel:
             upsert=True, session=session,
         )
 
-    async def _portfolio(self, registrar_id: str | None, delta: int, at: datetime, session: AsyncClientSession) -> None:
+    async def _portfolio(self, registrar_id: str | None, delta: int, at: datetime, cohort: str | None,
+                         session: AsyncClientSession) -> None:
         if registrar_id:
-            # net.<month>: the quarterly report walks back from today's count to each month's end
+            # net.<month>: the quarterly report walks back from today's count to each month's end; cohorts and
+            # the ACTIVE facts likewise for the registrations' ages (ages.py)
+            cohort = cohort or ages.UNKNOWN
             await self.db[PORTFOLIOS].update_one(
                 {"_id": registrar_id},
-                {"$inc": {"domains": delta, f"net.{month_of(at)}": delta}, "$max": {"last_event_at": at}},
+                {"$inc": {"domains": delta, f"net.{month_of(at)}": delta, f"cohorts.{cohort}": delta},
+                 "$max": {"last_event_at": at}},
                 upsert=True, session=session)
+            await self._fact(registrar_id, month_of(at), Metric.ACTIVE, cohort, session, n=delta)
 
     async def _domain(self, name: str, event: EventEnvelope[Any], rule: DomainRule,
                       session: AsyncClientSession) -> lifecycle.Record | None:
@@ -152,9 +157,11 @@ class ReadModel:
         if after != before:
             await self.db[DOMAINS].replace_one({"_id": name}, after, upsert=True, session=session)
         losing, gaining = lifecycle.active_sponsor(before), lifecycle.active_sponsor(after)
-        if losing != gaining:
-            await self._portfolio(losing, -1, event.occurred_at, session)
-            await self._portfolio(gaining, 1, event.occurred_at, session)
+        was, now = lifecycle.registered_month(before), lifecycle.registered_month(after)
+        # also when only the cohort became known (a domain.created after a later event of the name)
+        if losing != gaining or (losing and was != now):
+            await self._portfolio(losing, -1, event.occurred_at, was, session)
+            await self._portfolio(gaining, 1, event.occurred_at, now, session)
         return before
 
     # -- domains ----------------------------------------------------------------------------------------------
@@ -179,9 +186,11 @@ class ReadModel:
         p = event.payload
         before = await self._domain(
             p.name, event, lambda r: lifecycle.quarantined(r, event.registrar_id, p, event.occurred_at), session)
-        # the deletion took effect: a delete in the renewal rate
+        # the deletion took effect: a delete in the renewal rate, keyed by the anniversary it decides
         sponsor = event.registrar_id or (before or {}).get("registrar_id")
-        await self._fact(sponsor, month_of(p.quarantined_at), Metric.DELETE, "", session)
+        month = month_of(p.quarantined_at)
+        await self._fact(sponsor, month, Metric.DELETE, ages.anniversary(lifecycle.registered_month(before), month),
+                         session)
 
     async def domain_reactivated(self, event: EventEnvelope[DomainReactivated], session: AsyncClientSession) -> None:
         before = await self._domain(event.payload.name, event,
@@ -205,9 +214,11 @@ class ReadModel:
 
     async def domain_renewed(self, event: EventEnvelope[DomainRenewed], session: AsyncClientSession) -> None:
         p = event.payload
-        await self._domain(p.name, event, lambda r: lifecycle.renewed(r, p), session)
+        before = await self._domain(p.name, event, lambda r: lifecycle.renewed(r, p), session)
         # the renewal of the anniversary month, which the registry runs on the 1st of the next one
-        await self._fact(p.registrar_id, renewal_month(p.expires_at), Metric.RENEWAL, "", session)
+        month = renewal_month(p.expires_at)
+        await self._fact(p.registrar_id, month, Metric.RENEWAL,
+                         ages.anniversary(lifecycle.registered_month(before), month), session)
 
     # -- contacts and groups ----------------------------------------------------------------------------------
 
@@ -276,6 +287,7 @@ class ReadModel:
         if event.registrar_id:
             await self.db[REGISTRARS].update_one({"_id": event.registrar_id}, {"$set": {"name": event.payload.name}},
                                                  upsert=True, session=session)
+            await self._category(event.registrar_id, event.payload.category, event.occurred_at, session)
             await self.db[PORTFOLIOS].update_one({"_id": event.registrar_id}, {"$inc": {"domains": 0}}, upsert=True,
                                                  session=session)
 
@@ -284,6 +296,24 @@ class ReadModel:
         if event.registrar_id and isinstance(name, str) and name:
             await self.db[REGISTRARS].update_one({"_id": event.registrar_id}, {"$set": {"name": name}}, upsert=True,
                                                  session=session)
+        # a profile update carries the whole profile: no category there means none
+        if event.registrar_id and event.payload.section == "profile":
+            category = event.payload.changes.get("category")
+            await self._category(event.registrar_id, category if isinstance(category, str) else None,
+                                 event.occurred_at, session)
+
+    async def _category(self, registrar_id: str, category: str | None, at: datetime,
+                        session: AsyncClientSession) -> None:
+        """The category of the newest profile (registrar.created or a profile update, in whatever order they
+        are applied); a value this version does not know is no category (no group of unknown meaning)."""
+        doc = await self.db[REGISTRARS].find_one({"_id": registrar_id}, {"category_at": 1}, session=session)
+        if doc is not None and doc.get("category_at") is not None and at < doc["category_at"]:
+            return
+        known = category if category in RegistrarCategory._value2member_map_ else None
+        await self.db[REGISTRARS].update_one(
+            {"_id": registrar_id},
+            {"$set": {"category": known, "category_at": at}} if known else
+            {"$set": {"category_at": at}, "$unset": {"category": ""}}, upsert=True, session=session)
 
     # -- what the quarterly report scores ---------------------------------------------------------------------
 

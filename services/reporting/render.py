@@ -99,6 +99,7 @@ def html(own: Figures, groups: Mapping[str, Figures], registrar_name: str, gener
         for s in SCORED)
     group_heads = "".join(f"<th>{escape(name)}</th>" for name in groups)
     rr = own.renewal_rate_quarter
+    yoy = ("n/a" if own.growth is None else f"{own.growth:+g} %") + f" (a year before: {own.domains_year_before:,})"
     sections = [
         f"<h1>.be registrar report {escape(own.quarter)}</h1>",
         (f"<p>{escape(registrar_name)} ({escape(own.registrar_id)}) &middot; portfolio at quarter end: "
@@ -124,6 +125,11 @@ def html(own: Figures, groups: Mapping[str, Figures], registrar_name: str, gener
         "<div class=row>" + _table(["won from (top 5)", "domains"], own.transfers_from.most_common(5))
         + _table(["lost to (top 5)", "domains"], own.transfers_to.most_common(5)) + "</div>",
         _bars("Portfolio at month end", months, {"domains": own.domains_month_end}),
+        f"<p>Year-on-year growth of the portfolio at quarter end: <b>{escape(yoy)}</b></p>",
+        _bars("Active registrations by age (years) at quarter end", [a for a, _ in own.registrations_by_age],
+              {"registrations": [n for _, n in own.registrations_by_age]}),
+        _table(["anniversary (years)", "renewals", "deletes", "renewal rate %"],
+               [(a, r, d, "n/a" if x is None else x) for a, r, d, x in own.renewal_by_age]),
         _table(["month", "renewals", "deletes", "renewal rate %"],
                [(m, r, d, "n/a" if rate is None else rate) for m, r, d, rate in
                 zip(months, own.monthly["renewals"], own.monthly["deletes"], own.renewal_rate_monthly, strict=True)]),
@@ -166,6 +172,10 @@ def raw_data(own: Figures, groups: Mapping[str, Figures]) -> bytes:
             put("delete", ["month", "deletes", "renewals", "renewal_rate"],
                 [(m, d, r, "" if x is None else x) for m, d, r, x in zip(
                     f.months, f.monthly["deletes"], f.monthly["renewals"], f.renewal_rate_monthly, strict=True)])
+            put("registrations-per-age", ["age_years", "registrations"], f.registrations_by_age)
+            put("renewal-age", ["anniversary", "renewals", "renewal_rate"],
+                [(a, r, "" if x is None else x) for a, r, _, x in f.renewal_by_age if r])
+            put("delete-age", ["anniversary", "deletes"], [(a, d) for a, _, d, _ in f.renewal_by_age if d])
             put("transfer", ["month", "transfers_in", "transfers_out"],
                 list(zip(f.months, f.monthly["transfers_in"], f.monthly["transfers_out"], strict=True)))
             put("revoke", ["month", "revokes", "domains", "per_100000"],

@@ -26,7 +26,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.reporting import daily, render, runs
 from services.reporting.metrics import ReportingMetrics
 from services.reporting.periods import day_of, months_of
-from services.reporting.quarterly import Fact, Facts, Figures, Metric, benchmark_groups, figures
+from services.reporting.quarterly import Fact, Facts, Figures, Metric, benchmark_groups, figures, groups_of
 from services.reporting.readmodel import ReadModel
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import CONTACTS, DOMAINS, FACTS, GROUPS, JOBS, PORTFOLIOS, REGISTRARS, REPORTS
@@ -206,7 +206,7 @@ class Reporting:
         return {d["_id"]: d.get("name", d["_id"]) for d in await self.db[REGISTRARS].find({}).to_list()}
 
     async def portfolios(self) -> dict[str, int]:
-        return {d["_id"]: int(d.get("domains", 0)) for d in await self.db[PORTFOLIOS].find({}, {"net": 0}).to_list()}
+        return {d["_id"]: int(d.get("domains", 0)) for d in await self.db[PORTFOLIOS].find({}, {"net": 0, "cohorts": 0}).to_list()}
 
     async def top100(self) -> list[Ranked]:
         return rank(await self.portfolios())
@@ -239,16 +239,21 @@ class Reporting:
         portfolio_docs = await self.db[PORTFOLIOS].find({}).to_list()
         facts = Facts.of((Fact(d["registrar_id"], d["month"], Metric(d["metric"]), d.get("key", ""), int(d["count"]))
                           for d in docs if d.get("metric") in Metric._value2member_map_),
-                         {d["_id"]: d.get("net", {}) for d in portfolio_docs})
+                         {d["_id"]: d.get("net", {}) for d in portfolio_docs},
+                         {d["_id"]: d.get("cohorts", {}) for d in portfolio_docs})
         portfolios = {d["_id"]: int(d.get("domains", 0)) for d in portfolio_docs}
-        names = await self.names()
+        registrar_docs = await self.db[REGISTRARS].find({}).to_list()
+        names = {d["_id"]: d.get("name", d["_id"]) for d in registrar_docs}
+        categories = {d["_id"]: d.get("category") for d in registrar_docs}
         registrars = await self.registrar_ids()
         groups = {name: figures(members, name, quarter, months, facts, portfolios, self.boundaries)
-                  for name, members in benchmark_groups(portfolios).items()}
+                  for name, members in benchmark_groups(portfolios, categories).items()}
         generated = brussels(now).isoformat(timespec="minutes")
         for registrar in registrars:
             own = figures([registrar], registrar, quarter, months, facts, portfolios, self.boundaries)
-            await asyncio.to_thread(self._write_quarterly, own, groups, names.get(registrar, registrar), generated)
+            # its own category's group beside the general ones (categories today: the report is made now)
+            compared = {name: groups[name] for name in groups_of(categories.get(registrar)) if name in groups}
+            await asyncio.to_thread(self._write_quarterly, own, compared, names.get(registrar, registrar), generated)
             await self._record_quarterly(registrar, quarter, now)
         return len(registrars)
 

@@ -2,8 +2,11 @@
 (READ_MODELS are what a rebuild empties and builds again; rebuild.py).
 
   portfolios     one per registrar: _id, domains (active registrations: sponsored names outside quarantine,
-                 digest 6.1), net {YYYY-MM: the month's change of domains} (to walk back to a month's end)
-  registrars     one per registrar: _id, name (registrar.created / updated)
+                 digest 6.1), net {YYYY-MM: the month's change of domains} (to walk back to a month's end),
+                 cohorts {YYYY-MM registered, or "unknown": active registrations} (ages.py; walked back with
+                 the "active" facts)
+  registrars     one per registrar: _id, name, category (an RRDG business model, absent: none) and category_at
+                 (the occurred_at of the profile it is from) (registrar.created / updated)
   domains        one per registered name: _id the A-label, registrar_id, registered_at, expires_at,
                  registrant, deletion_date, available_on, status REGISTERED | QUARANTINE, state_at (the
                  occurred_at of the event the state is from; lifecycle.py); a released name's tombstone:

@@ -43,7 +43,7 @@ from shared.events.feeds import DomainRevoked, InfectionReported, SupportCaseOpe
 from shared.events.groups import KeyGroupChanged, NameServerGroupChanged, NameServerGroupDeleted
 from shared.events.money import PayingTransactionRecorded, TransactionKind
 from shared.events.notifications import EmailBounced
-from shared.events.registrars import RegistrarCreated
+from shared.events.registrars import RegistrarCategory, RegistrarCreated, RegistrarUpdated
 from shared.events.verification import VerificationApproved, VerificationRequired
 from shared.runtime import ServiceContext
 from tests.integration.infra import (
@@ -276,6 +276,17 @@ async def test_top_30_counts_last_months_paying_transactions(reporting: Reportin
 
 async def test_the_quarterly_report_and_its_announcement(reporting: Reporting) -> None:
     r = reporting
+    # categories: R1's newest profile says retail and hosting (an older update applied late changes nothing),
+    # R3 is retail and hosting too, R2 has none
+    retail, wholesale = RegistrarCategory.RETAIL_AND_HOSTING, RegistrarCategory.WHOLESALE
+    for registrar, name, category in ((R1, "Alpha", wholesale), (R2, "Beta", None), (R3, "Gamma", retail)):
+        await r.publish(RegistrarCreated(name=name, products=["be"], languages=["nl"], email="a@x.be",
+                                         category=category), registrar, at("2026-01-01"))
+    await r.publish(RegistrarUpdated(section="profile", changes={"organisation": ["Alpha"], "category": retail}), R1,
+                    at("2026-03-01"))
+    await r.publish(RegistrarUpdated(section="profile", changes={"organisation": ["Alpha"], "category": "CORPORATE"}),
+                    R1, at("2026-02-01"))
+    await r.publish(created("c0.be", "h", "2024-03-10"), R3, at("2024-03-10"))
     for i in (0, 3):
         await r.publish(created(f"a{i}.be", "h", "2026-06-01"), R1, at("2026-06-01"))
     for i in (1, 2):  # September anniversaries
@@ -320,13 +331,13 @@ async def test_the_quarterly_report_and_its_announcement(reporting: Reporting) -
     async with EventTap(r.namespace, "report.#") as tap:
         run = await r.http.post("/api/operator/reports/quarterly/2026-Q3", headers=OPERATOR)
         assert run.status_code == 200, run.text
-        ready = await tap.wait_for("report.quarterly_ready", count=2)
+        ready = await tap.wait_for("report.quarterly_ready", count=3)
         # a re-run replaces the reports without announcing them again; the daily run's event, from the same
         # outbox after it, shows everything before it was published
         assert (await r.http.post("/api/operator/reports/quarterly/2026-Q3", headers=OPERATOR)).status_code == 200
         assert (await r.http.post("/api/operator/reports/daily", headers=OPERATOR)).status_code == 200
         await tap.wait_for("report.daily_generated")
-        assert len(tap.of("report.quarterly_ready")) == 2
+        assert len(tap.of("report.quarterly_ready")) == 3
     by_registrar = {e["registrar_id"]: e["payload"] for e in ready}
     assert by_registrar[R1] == {"quarter": "2026-Q3", "url": "https://reports.example/api/reports/quarterly/2026-Q3",
                                 "zip_name": "2026Q3-raw-data-r100001.zip"}
@@ -369,8 +380,27 @@ async def test_the_quarterly_report_and_its_announcement(reporting: Reporting) -
                                                       ["2026-09", "1", "2", "66.67"]]
     assert table("2026Q3-support-cases-r100001.csv")[1][:2] == ["2026-07", "2"]
     assert table("2026Q3-infections-r100001.csv")[2][:2] == ["2026-08", "1"]
-    # the all-registrars group is one virtual registrar: its revokes over all domains (3 + 2)
-    assert table("2026Q3-revoke-all-registrars.csv")[3] == ["2026-09", "1", "5", "20000.0"]
+    # the all-registrars group is one virtual registrar: its revokes over all domains (3 + 2 + 1)
+    assert table("2026Q3-revoke-all-registrars.csv")[3] == ["2026-09", "1", "6", "16666.67"]
+    # so is R1's category, R1 and R3 (3 + 1), beside the other groups on the page too
+    assert table("2026Q3-revoke-retail-and-hosting.csv")[3] == ["2026-09", "1", "4", "25000.0"]
+    assert "<th>all-registrars</th><th>retail-and-hosting</th>" in html
+    assert not [n for n in names if "corporate" in n or "wholesale" in n]
+
+    # ages: a1, a2 (September 2025) are 1 at quarter end, q3 (July 2026) 0; in the category R3's c0 (2024) is 2
+    assert table("2026Q3-registrations-per-age-r100001.csv") == [["age_years", "registrations"], ["0", "1"], ["1", "2"]]
+    assert table("2026Q3-registrations-per-age-retail-and-hosting.csv")[1:] == [["0", "1"], ["1", "2"], ["2", "1"]]
+    # both renewals and a3's delete (registered in June, deleted in September) decide the first anniversary
+    assert table("2026Q3-renewal-age-r100001.csv") == [["anniversary", "renewals", "renewal_rate"], ["1", "2", "66.67"]]
+    assert table("2026Q3-delete-age-r100001.csv") == [["anniversary", "deletes"], ["1", "1"]]
+    assert "<tr><td>1</td><td>2</td><td>1</td><td>66.67</td></tr>" in html
+    # 3 at quarter end against 2 a year before (a1, a2)
+    assert "Year-on-year growth of the portfolio at quarter end: <b>+50 % (a year before: 2)</b>" in html
+
+    # a registrar without a category has no category group
+    beta = zipfile.ZipFile(io.BytesIO((await r.http.get("/api/reports/quarterly/2026-Q3.zip",
+                                                        headers=r.user(R2))).content))
+    assert all(re.match(r"^2026Q3-[a-z-]+-(r100002|top10|top50|all-registrars)\.csv$", n) for n in beta.namelist())
 
     metrics = (await r.http.get("/metrics")).text
     assert 'reporting_reports_generated_total{kind="quarterly"} 2.0' in metrics
@@ -483,6 +513,9 @@ async def test_events_applied_out_of_order_make_the_same_read_models(reporting: 
     assert table[1:] == [["back.be", "2023-07-10", "2024-07", "r1-holder", "0", "", "REGISTERED"]]
     portfolios = (await r.http.get("/api/portfolios", headers=OPERATOR)).json()
     assert {p["registrar_id"]: p["domains"] for p in portfolios} == {R1: 1, R2: 1}
+    # moved.be's age: unknown while only the transfer was known, its 2022 cohort once the creation came
+    cohorts = (await r.ctx.db["portfolios"].find_one({"_id": R2}))["cohorts"]
+    assert {c: n for c, n in cohorts.items() if n} == {"2022-01": 1}
 
 
 async def read_models(r: Reporting) -> dict[str, list[dict]]:

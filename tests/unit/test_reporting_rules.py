@@ -1,6 +1,6 @@
 """The reporting rules without broker or database: stars, rates, benchmark groups, rankings, the periods,
 the daily report rows and files (the XML against daily.xsd), the domain record from events in any order,
-what counts as a bounce, when the daily reports are due."""
+what counts as a bounce, when the daily reports are due, registration ages and the category groups."""
 
 import itertools
 import re
@@ -12,10 +12,20 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from services.reporting import bounces, daily, lifecycle
+from services.reporting import ages, bounces, daily, lifecycle
 from services.reporting.jobs import daily_due
 from services.reporting.periods import compact, months_of, previous_quarter, quarter_of, renewal_month
-from services.reporting.quarterly import Fact, Facts, Metric, benchmark_groups, figures, renewal_rate, stars
+from services.reporting.quarterly import (
+    Fact,
+    Facts,
+    Metric,
+    benchmark_groups,
+    category_group,
+    figures,
+    groups_of,
+    renewal_rate,
+    stars,
+)
 from services.reporting.render import html, raw_data, zip_name
 from services.reporting.toplists import rank
 from shared.clock import BRUSSELS
@@ -63,6 +73,46 @@ def test_benchmark_groups_rank_by_portfolio() -> None:
     groups = benchmark_groups({f"r{i:02d}": i for i in range(60)})
     assert groups["top10"][0] == "r59" and len(groups["top10"]) == 10 and len(groups["top50"]) == 50
     assert len(groups["all-registrars"]) == 60
+
+
+def test_a_category_is_a_group_of_its_registrars_named_as_the_raw_data_files_write_it() -> None:
+    groups = benchmark_groups({"a": 5, "b": 9, "c": 1, "d": 2},
+                              {"a": "RETAIL_AND_HOSTING", "b": "RETAIL_AND_HOSTING", "c": "WHOLESALE", "d": None})
+    assert groups["retail-and-hosting"] == ["b", "a"] and groups["wholesale"] == ["c"]
+    assert set(groups) == {"top10", "top50", "all-registrars", "retail-and-hosting", "wholesale"}
+    assert category_group("BRAND_PROTECTION") == "brand-protection"
+    assert groups_of("WHOLESALE") == ("top10", "top50", "all-registrars", "wholesale")
+    assert groups_of(None) == ("top10", "top50", "all-registrars")  # no category: no such group
+
+
+def test_registration_ages() -> None:
+    # whole years at a month's end, whatever the day of registration
+    assert [ages.age_at("2025-09", m) for m in ("2025-08", "2025-09", "2026-08", "2026-09")] == [None, "0", "0", "1"]
+    assert ages.age_at(ages.UNKNOWN, "2026-09") == ages.UNKNOWN
+    # the anniversary decided: a renewal for the anniversary month, a delete before or in that month
+    assert ages.anniversary("2025-09", "2026-09") == "1" and ages.anniversary("2023-09", "2026-09") == "3"
+    assert [ages.anniversary("2025-09", m) for m in ("2025-09", "2025-12", "2026-09", "2026-10")] == ["1", "1", "1", "2"]
+    assert ages.anniversary(None, "2026-09") == ages.UNKNOWN
+    assert ages.ordered(["10", "unknown", "2", "1"]) == ["1", "2", "10", "unknown"]
+
+
+def test_ages_growth_and_the_renewal_rate_per_age_of_a_quarter() -> None:
+    facts = Facts.of(
+        [Fact("a", "2026-09", Metric.RENEWAL, "1", 3), Fact("a", "2026-09", Metric.DELETE, "1", 1),
+         Fact("a", "2026-08", Metric.DELETE, "3", 2), Fact("a", "2026-07", Metric.RENEWAL, "", 1),
+         # after the quarter: a 2026-10 registration arrived, a 2024-05 one left; walked back
+         Fact("a", "2026-10", Metric.ACTIVE, "2026-10", 1), Fact("a", "2026-10", Metric.ACTIVE, "2024-05", -1)],
+        {"a": {"2025-09": 4, "2026-09": 1, "2026-10": 0}},
+        {"a": {"2026-10": 1, "2025-09": 2, "2025-10": 1, "2024-05": 1, "unknown": 1}})
+    own = figures(["a"], "a", "2026-Q3", months_of("2026-Q3"), facts, {"a": 6}, BOUNDS)
+    assert own.registrations_by_age == [("0", 1), ("1", 2), ("2", 2), ("unknown", 1)]
+    assert own.renewal_by_age == [("1", 3, 1, 75.0), ("3", 0, 2, 0.0), ("unknown", 1, 0, 100.0)]
+    # 6 at the end of September 2026 (nothing changed since); 5 a year before (the 2025-09 +4 and later +1
+    # walked back from 6 leave 5 at the end of September 2025)
+    assert own.domains == 6 and own.domains_year_before == 5 and own.growth == 20.0
+    # a registrar that had nothing a year before has no growth figure
+    young = figures(["b"], "b", "2026-Q3", months_of("2026-Q3"), Facts.of([], {"b": {"2026-02": 3}}), {"b": 3}, BOUNDS)
+    assert young.domains_year_before == 0 and young.growth is None
 
 
 def test_rank_shares_positions_on_equal_counts() -> None:
@@ -118,8 +168,11 @@ def test_the_quarterly_page_is_self_contained_with_well_formed_charts() -> None:
     for svg in svgs:
         etree.fromstring(svg.encode())  # well-formed
     assert "<title>2026-08-14: 3</title>" in page  # the heat map's day
-    names = zipfile.ZipFile(BytesIO(raw_data(own, {"all-registrars": group}))).namelist()
+    names = zipfile.ZipFile(BytesIO(raw_data(own, {"all-registrars": group, "wholesale": own}))).namelist()
     assert "2026Q3-revoke-a.csv" in names and "2026Q3-revoke-all-registrars.csv" in names
+    assert "2026Q3-bounced-emails-wholesale.csv" in names
+    for topic in ("registrations-per-age", "renewal-age", "delete-age"):
+        assert f"2026Q3-{topic}-a.csv" in names and f"2026Q3-{topic}-all-registrars.csv" in names
     assert "2026Q3-registrant-verification-all-registrars.csv" not in names  # own registrar only
 
 
