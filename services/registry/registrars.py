@@ -200,8 +200,9 @@ async def find_a_registrar(ctx: ServiceContext, product: str, language: str) -> 
 
 def _newer_block_change(registrar_id: str | None, at: datetime) -> dict[str, Any]:
     """Blocks and unblocks apply in the order hitpoints decided them, not the order they arrive (a requeued or
-    another replica's delivery may overtake): a change older than the one applied changes nothing."""
-    return {"_id": registrar_id, "$or": [{"block_changed_at": {"$exists": False}}, {"block_changed_at": {"$lt": at}}]}
+    another replica's delivery may overtake): a change older than the one applied changes nothing (one of the
+    same instant applies: a frozen test clock, or hitpoints deciding twice in one tick)."""
+    return {"_id": registrar_id, "$or": [{"block_changed_at": {"$exists": False}}, {"block_changed_at": {"$lte": at}}]}
 
 
 async def on_registrar_blocked(ctx: ServiceContext, event: EventEnvelope[RegistrarBlocked], session: AsyncClientSession) -> None:
