@@ -140,13 +140,22 @@ async def commit(ctx: ServiceContext, work: Callable[[AsyncClientSession], Await
 
 
 async def report_refusal(ctx: ServiceContext, actor: Actor, command: CommandType, obj: str,
-                         refusal: CommandRefused) -> None:
+                         refusal: CommandRefused) -> CommandRefused:
     """Publish a refusal that happened before the command layer ran (a transport's own checks of the input), so
-    it counts like any other: command.failed, and hitpoints where the command scores."""
+    it counts like any other: command.failed, and hitpoints where the command scores. It goes through execute,
+    so the registrar's standing is checked first, as for every command: a blocked registrar's bad input is
+    refused (and published) as blocked, which scores nothing. Returns the refusal that stands."""
     if refusal.published:
-        return
-    command_metrics(ctx).labels(command.value, actor.channel.value, str(int(refusal.result))).inc()
-    await _publish_failure(ctx, actor, command, obj, actor.reference or new_reference(actor.channel), refusal)
+        return refusal
+
+    async def run(_: str) -> None:
+        raise refusal
+
+    try:
+        await execute(ctx, actor, command, obj, run, requires=None)
+    except CommandRefused as stands:
+        return stands
+    raise AssertionError("unreachable: run always raises")
 
 
 async def _publish_failure(

@@ -248,6 +248,20 @@ async def test_refusals_of_the_epp_layer_count_like_any_other(platform: Platform
     assert all(e["payload"]["channel"] == "EPP" and e["registrar_id"] == "a100001" for e in failed)
 
 
+async def test_a_blocked_registrars_bad_input_is_refused_as_blocked(platform: Platform, namespace: str) -> None:
+    """The standing comes first, as in the command layer: while blocked, bad input costs no hitpoint."""
+    from datetime import UTC, datetime, timedelta
+
+    client = await platform.client()
+    await platform.ctx.db["registrars"].update_one(
+        {"_id": "a100001"}, {"$set": {"blocked_until": datetime.now(UTC) + timedelta(hours=1)}})
+    async with EventTap(namespace) as tap:
+        answer = await client.command(create_domain("epp-blocked.be").replace('unit="y">1<', 'unit="y">3<'))
+        assert answer.code == 2308 and "blocked" in answer.message, answer.xml
+        [failed] = await tap.wait_for("command.failed")
+    assert (failed["payload"]["command"], failed["payload"]["cause"]) == ("NEW_DOMAIN", "registrar_blocked")
+
+
 async def test_an_unexpected_failure_is_answered_2400_and_the_session_lives(
         platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
     from services.registry.epp import dispatch

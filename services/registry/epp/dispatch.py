@@ -98,7 +98,10 @@ class Dispatcher:
         except EppXmlError as exc:
             document = exc.root if exc.root is not None else root  # well-formed: it names its command
             if document is not None and exc.code != int(Result.UNKNOWN_COMMAND):
-                await self._report(session, document, CommandRefused(Result(exc.code), exc.message), sv_trid)
+                stands = await self._report(session, document, CommandRefused(Result(exc.code), exc.message), sv_trid)
+                if stands.result != exc.code:  # the registrar may not act at all now (blocked, inactive)
+                    return Answer(response(int(stands.result), stands.message, exc.cl_trid, sv_trid), "invalid",
+                                  int(stands.result))
             return Answer(response(exc.code, exc.message, exc.cl_trid, sv_trid), "invalid", exc.code)
         top = root[0]
         if top.tag == q(EPP, "hello"):
@@ -113,8 +116,8 @@ class Dispatcher:
             return Answer(response(2001, "Command syntax error: not a command", None, sv_trid), "invalid", 2001)
         try:
             reply = await self._run(session, top, command_el, verb, sv_trid)
-        except CommandRefused as exc:
-            await self._report(session, root, exc, sv_trid)
+        except CommandRefused as refused:
+            exc = await self._report(session, root, refused, sv_trid)
             reply = Reply(code=exc.result, message=exc.message,
                           close=exc.result in (Result.SESSION_LIMIT, Result.AUTHENTICATION_CLOSING))
         except Exception:  # never a dropped session without an answer: the database or broker failed under us
@@ -123,22 +126,25 @@ class Dispatcher:
         return Answer(response(int(reply.code), reply.message, cl_trid, sv_trid, reply.res_data, reply.extension,
                                reply.msgq, poll_message=reply.poll_message), verb, int(reply.code), reply.close)
 
-    async def _report(self, session: EppSession, root: etree._Element, refusal: CommandRefused, sv_trid: str) -> None:
+    async def _report(self, session: EppSession, root: etree._Element, refusal: CommandRefused,
+                      sv_trid: str) -> CommandRefused:
         """Publish command.failed for a refusal of a logged-in session's object command that the command layer
-        did not see (its own refusals are published already): bad input must cost what it costs on the web."""
+        did not see (its own refusals are published already): bad input must cost what it costs on the web.
+        Returns the refusal that stands (the registrar's standing comes first, as in the command layer)."""
         if refusal.published or not session.logged_in:
-            return
+            return refusal
         identity = _identity(root)
         command_type = COMMAND_TYPES.get(identity[:2]) if identity else None
         if command_type is None or identity is None:
-            return
+            return refusal
         base = session.actor()
         actor = Actor(base.registrar_id, base.user_id, base.channel, base.correlation_id, base.permissions,
                       reference=sv_trid)
         try:
-            await report_refusal(self.ctx, actor, command_type, identity[2], refusal)
+            return await report_refusal(self.ctx, actor, command_type, identity[2], refusal)
         except Exception:  # the answer to the client matters more than the report; the log keeps it
             log.exception("could not publish command.failed", extra={"sv_trid": sv_trid})
+            return refusal
 
     def _dnsbe_command(self, extension: etree._Element) -> tuple[etree._Element, str, str | None]:
         command = extension.find(f"{q(DNSBE, 'ext')}/{q(DNSBE, 'command')}")

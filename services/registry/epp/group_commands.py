@@ -8,7 +8,7 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
-from services.registry.commands import Actor, execute
+from services.registry.commands import Actor
 from services.registry.epp.ns import KEYGROUP, NSGROUP, element, q, sub, text, texts
 from services.registry.epp.reply import Reply
 from services.registry.groups import (
@@ -34,17 +34,7 @@ def _keys(command: etree._Element) -> list[dict[str, Any]]:
             for k in command.findall(q(KEYGROUP, "key"))]
 
 
-async def _refused(ctx: ServiceContext, actor: Actor, command: Any, name: str, refusal: CommandRefused) -> None:
-    """Bad input is refused through the command layer too, so it publishes command.failed like any refusal."""
-
-    async def run(_: str) -> None:
-        raise refusal
-
-    await execute(ctx, actor, command, name, run)
-
-
-async def _group(ctx: ServiceContext, actor: Actor, namespace: str, command: etree._Element,
-                 create: bool) -> NameServerGroup | KeyGroup:
+def _group(namespace: str, command: etree._Element) -> NameServerGroup | KeyGroup:
     name = text(command, namespace, "name") or ""
     kind = NS if namespace == NSGROUP else KEYS
     try:
@@ -56,9 +46,8 @@ async def _group(ctx: ServiceContext, actor: Actor, namespace: str, command: etr
         code = Result.PARAMETER_VALUE_POLICY if POLICY_FIELDS & {str(p) for p in first["loc"]} \
             else Result.PARAMETER_VALUE_SYNTAX
         where = ".".join(str(p) for p in first["loc"])
-        await _refused(ctx, actor, kind.new if create else kind.update, name,
-                       CommandRefused(code, f"invalid {kind.label}: {where}: {first['msg']}"))
-        raise AssertionError("unreachable") from exc  # _refused always raises
+        # the dispatcher publishes it (command.failed), as every refusal of the EPP layer's own checks
+        raise CommandRefused(code, f"invalid {kind.label}: {where}: {first['msg']}") from exc
 
 
 def _kind(command: etree._Element) -> tuple[str, Any]:
@@ -96,14 +85,14 @@ async def info(ctx: ServiceContext, actor: Actor, command: etree._Element, exten
 
 async def create(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
     namespace, kind = _kind(command)
-    await save_group(ctx, actor, kind, await _group(ctx, actor, namespace, command, True), create=True)
+    await save_group(ctx, actor, kind, _group(namespace, command), create=True)
     return Reply()
 
 
 async def update(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
     """The update replaces the group's whole list (nsgroup:ns or keygroup:key), as a create would set it."""
     namespace, kind = _kind(command)
-    await save_group(ctx, actor, kind, await _group(ctx, actor, namespace, command, False), create=False)
+    await save_group(ctx, actor, kind, _group(namespace, command), create=False)
     return Reply()
 
 
