@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 
-from shared.clock import BRUSSELS, brussels
+from shared.clock import brussels
 
 QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
@@ -46,10 +46,6 @@ def compact(quarter: str) -> str:
 def previous_month(month: str) -> str:
     year, m = int(month[:4]), int(month[5:7])
     return f"{year - 1}-12" if m == 1 else f"{year}-{m - 1:02d}"
-
-
-def local_date(instant: datetime) -> date:
-    return instant.astimezone(BRUSSELS).date()
 
 
 def renewal_month(expires_at: datetime) -> str:

@@ -30,7 +30,6 @@ from services.reporting.quarterly import Fact, Facts, Figures, Metric, benchmark
 from services.reporting.readmodel import ReadModel
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import CONTACTS, DOMAINS, FACTS, GROUPS, JOBS, PORTFOLIOS, REGISTRARS, REPORTS
-from services.reporting.toplists import Ranked, rank
 from shared.clock import brussels
 from shared.events import new_event
 from shared.events.reports import DailyReportsGenerated, QuarterlyReportReady
@@ -207,9 +206,6 @@ class Reporting:
 
     async def portfolios(self) -> dict[str, int]:
         return {d["_id"]: int(d.get("domains", 0)) for d in await self.db[PORTFOLIOS].find({}, {"net": 0, "cohorts": 0}).to_list()}
-
-    async def top100(self) -> list[Ranked]:
-        return rank(await self.portfolios())
 
     async def paying_by_registrar(self, month: str) -> dict[str, int]:
         pipeline = [{"$match": {"metric": Metric.PAYING.value, "month": month}},
