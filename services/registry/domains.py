@@ -22,6 +22,7 @@ from services.registry.results import CommandRefused, Result
 from services.registry.users import Permission
 from shared.clock import one_year_after
 from shared.events import CommandType, DomainCreated, new_event
+from shared.events.domains import NameServerHost
 from shared.events.money import TransactionKind
 from shared.mongo.indexes import CollectionIndexes
 from shared.mongo.transactions import in_transaction
@@ -127,7 +128,8 @@ async def create_domain(
                         expires_at=one_year_after(now))
         event = new_event(
             DomainCreated(name=name, tld=tld, registrant=registrant, registered_at=now,
-                          name_servers=[h.name for h in hosts], nsgroups=groups, keygroups=keys),
+                          name_servers=[h.name for h in hosts], nsgroups=groups, keygroups=keys,
+                          hosts=[NameServerHost(**h) for h in host_docs]),
             registrar_id=actor.registrar_id,
             correlation_id=actor.correlation_id,
             clock=ctx.clock,

@@ -38,6 +38,7 @@ from shared.events.domains import (
     DomainReleased,
     DomainUndeleted,
     DomainUpdated,
+    NameServerHost,
 )
 from shared.events.money import TransactionKind
 from shared.mongo.indexes import CollectionIndexes
@@ -141,7 +142,8 @@ async def _update(ctx: ServiceContext, actor: Actor, name: str,
             result.append(doc | values)
             return [actor.event(DomainUpdated(name=name, tech=tech, onsite=onsite,
                                               name_servers=[h.name for h in hosts], nsgroups=groups,
-                                              keygroups=keys), ctx)]
+                                              keygroups=keys, hosts=[NameServerHost(**h.model_dump()) for h in hosts]),
+                                 ctx)]
 
         await commit(ctx, unit)
         return result[-1]

@@ -121,7 +121,9 @@ async def insert_registrar(
                                automated_email=str(new.profile.automated_email),
                                poll=doc["epp_settings"]["poll"],
                                inform_registrant_myself=new.profile.inform_registrant_myself,
-                               category=new.profile.category)),
+                               category=new.profile.category,
+                               website=str(new.profile.website) if new.profile.website else None,
+                               organisation=list(new.profile.organisation))),
         event(UserCreated(user_id=new.registrar_id, permissions=admin["permissions"])),
     ]
 

@@ -7,6 +7,17 @@ from pydantic import AwareDatetime, Field
 from shared.events.envelope import EventPayload
 
 
+class NameServerHost(EventPayload):
+    """A name server given on the domain (EPP hostAttr), with its addresses when it lies inside the domain
+    (glue). A value inside domain events, not an event of its own."""
+
+    event_type = "domain._host"
+    producer = "registry"
+
+    name: str
+    addresses: list[str] = Field(default_factory=list, description="IPv4/IPv6 glue, only for in-domain hosts")
+
+
 class DomainCreated(EventPayload):
     """A domain name was registered. The envelope's registrar_id is the sponsoring registrar."""
 
@@ -21,6 +32,8 @@ class DomainCreated(EventPayload):
     name_servers: list[str] = Field(default_factory=list, description="host names given on the domain itself")
     nsgroups: list[str] = Field(default_factory=list)
     keygroups: list[str] = Field(default_factory=list)
+    # optional (added for publication: the zone's glue); absent from earlier events: no glue known
+    hosts: list[NameServerHost] = Field(default_factory=list, description="name_servers with their glue addresses")
 
 
 class DomainUpdated(EventPayload):
@@ -35,6 +48,8 @@ class DomainUpdated(EventPayload):
     name_servers: list[str]
     nsgroups: list[str]
     keygroups: list[str]
+    # optional (added for publication: the zone's glue); absent from earlier events: no glue known
+    hosts: list[NameServerHost] = Field(default_factory=list, description="name_servers with their glue addresses")
 
 
 class DomainDeleted(EventPayload):

@@ -39,6 +39,9 @@ class RegistrarCreated(EventPayload):
         default=None, description="the registrar mails the verification link to its registrants itself")
     # optional (added for the quarterly report's category group); registrar.updated (profile) carries it too
     category: RegistrarCategory | None = Field(default=None, description="the registrar's business model, if set")
+    # optional (added for publication: WHOIS and RDAP show them); registrar.updated (profile) carries them too
+    website: str | None = Field(default=None, description="the profile's website, shown in the native WHOIS")
+    organisation: list[str] = Field(default_factory=list, description="the profile's organisation lines")
 
 
 class RegistrarActivated(EventPayload):

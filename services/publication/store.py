@@ -1,0 +1,44 @@
+"""The publication database: a read model of what the public may see, built from events only.
+
+  domains     one per registered name: _id the A-label, tld, registrar_id, registrant, registered_at,
+              expires_at, changed_at (last changed), status REGISTERED | QUARANTINE | RELEASED, hosts
+              [{name, addresses}], nsgroups, keygroups, override {reason, name_servers} (absent: none),
+              statuses (EPP lock statuses), delete_date, available_on, on_hold, out_of_service_since;
+              state_at / delegation_at / override_at: the occurred_at each part is from (a late event loses);
+              and the zone's side: dirty (a change awaits the pusher), dirty_since (the occurred_at of the
+              oldest change not yet in Knot: the publication lag), version (bumped by every change: the pusher
+              clears dirty only when nothing changed meanwhile), published (the owner names it last wrote)
+  groups      name-server and key groups: _id "<kind>:<registrar>:<name>", kind, registrar_id, name,
+              name_servers | keys
+  registrars  _id the registrar id, name, website, organisation (the public profile)
+  contacts    _id the alias, registrar_id, type: no personal data is kept (WHOIS and RDAP never show it)
+"""
+
+from __future__ import annotations
+
+from pymongo import ASCENDING, IndexModel
+
+from shared.mongo.indexes import CollectionIndexes
+
+DOMAINS = "domains"
+GROUPS = "groups"
+REGISTRARS = "registrars"
+CONTACTS = "contacts"
+
+PUBLICATION_INDEXES = (
+    CollectionIndexes(DOMAINS, (
+        # dirty exists only while a change awaits the pusher (unset once pushed)
+        IndexModel([("dirty", ASCENDING), ("dirty_since", ASCENDING)]),
+        IndexModel([("registrar_id", ASCENDING), ("nsgroups", ASCENDING)]),
+        IndexModel([("registrar_id", ASCENDING), ("keygroups", ASCENDING)]),
+        IndexModel([("tld", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("hosts.name", ASCENDING)]),
+    )),
+    CollectionIndexes(GROUPS, ()),
+    CollectionIndexes(REGISTRARS, ()),
+    CollectionIndexes(CONTACTS, ()),
+)
+
+
+def group_id(kind: str, registrar_id: str, name: str) -> str:
+    return f"{kind}:{registrar_id}:{name}"
