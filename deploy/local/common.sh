@@ -31,6 +31,7 @@ wait_port() { # host port seconds
 prepare_platform() {
   bash "$ROOT/deploy/local/bootstrap.sh"
   bash "$ROOT/deploy/local/ensure-rabbitmq.sh"
+  bash "$ROOT/deploy/local/ensure-knot.sh" --install-only
   if ! port_open "$(url_host "$MONGODB_URL")" "$(url_port "$MONGODB_URL" 27017)"; then
     trap 'bash "$ROOT/deploy/local/stop-mongodb.sh"' EXIT
   fi

@@ -36,7 +36,12 @@ from shared.events.domains import (
     DomainUpdated,
     NameServerHost,
 )
-from shared.events.groups import KeyGroupChanged, KeyGroupDeleted, NameServerGroupChanged, NameServerGroupDeleted
+from shared.events.groups import (
+    KeyGroupChanged,
+    KeyGroupDeleted,
+    NameServerGroupChanged,
+    NameServerGroupDeleted,
+)
 from shared.events.registrars import RegistrarCreated, RegistrarUpdated
 from shared.mongo.client import Document
 
@@ -221,8 +226,9 @@ class ReadModel:
         values: dict[str, Any] = {}
         if "website" in p.changes:
             values["website"] = p.changes["website"]
-        if isinstance(p.changes.get("organisation"), list):
-            values["organisation"] = [str(line) for line in p.changes["organisation"]]
+        organisation = p.changes.get("organisation")
+        if isinstance(organisation, list):
+            values["organisation"] = [str(line) for line in organisation]
         if values:
             await self.db[REGISTRARS].update_one({"_id": event.registrar_id}, {"$set": values}, upsert=True,
                                                  session=session)

@@ -39,5 +39,9 @@ class PublicationSettings(ServiceSettings):
     whois_rate_per_minute: int = Field(default=60, ge=1)
     das_rate_per_minute: int = Field(default=50, ge=1)
     rdap_rate_per_minute: int = Field(default=120, ge=1)
+    # DAS answers RC -3 to these addresses (digest 7.4: "IP blocked")
+    das_blocked_addresses: tuple[str, ...] = ()
+    # the TTL of the records pushed to Knot (NS, DS, glue)
+    zone_ttl: int = Field(default=3600, ge=60)
     # the public base URL of RDAP (links in the answers)
     rdap_base_url: str = "http://127.0.0.1:8006/rdap/"

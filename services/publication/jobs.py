@@ -1,0 +1,48 @@
+"""The service's background work, started with it: the pusher (woken after each applied batch of events),
+the WHOIS and DAS servers, and the periodic AXFR-vs-rebuild check (under a lease: one replica checks)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from services.publication import das, whois
+from services.publication.service import publication_of
+from services.publication.tcp import start_server
+from shared.periodic import start_periodic, stop_periodic
+from shared.runtime import ServiceContext
+
+CHECK = "publication-zone-check"
+
+
+async def start_jobs(ctx: ServiceContext) -> None:
+    pub = publication_of(ctx)
+    if ctx.consumer is not None:  # push as soon as a transaction that marked domains has committed
+        committed = ctx.consumer.on_applied
+
+        def applied() -> None:
+            if committed is not None:
+                committed()
+            pub.pusher.wake()
+
+        ctx.consumer.on_applied = applied
+    pub.pusher.start(f"{ctx.settings.instance_id}:{os.getpid()}:{id(ctx)}")
+    servers: list[asyncio.Server] = []
+    host = ctx.settings.http_host
+    if pub.settings.whois_port:
+        servers.append(await start_server(host, pub.settings.whois_port, pub.whois, whois.error))
+    if pub.settings.das_port:
+        servers.append(await start_server(host, pub.settings.das_port, pub.das,
+                                          lambda _: das.refusal(das.INTERNAL_ERROR)))
+    ctx.extras["publication:servers"] = servers
+    if pub.settings.check_interval_seconds:
+        start_periodic(ctx, CHECK, pub.settings.check_interval_seconds, leader=pub.check, wait_first=True)
+
+
+async def stop_jobs(ctx: ServiceContext) -> None:
+    pub = publication_of(ctx)
+    await stop_periodic(ctx, CHECK)
+    for server in ctx.extras.pop("publication:servers", []):
+        server.close()
+        await server.wait_closed()
+    await pub.pusher.stop()

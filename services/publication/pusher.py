@@ -1,0 +1,121 @@
+"""The pusher: sends the domains marked dirty to Knot, oldest change first, then clears the mark.
+
+One replica pushes at a time (a lease), so two never race on one name. A batch of domains goes to Knot as one
+UPDATE per zone; a domain's mark is cleared only if no event changed it meanwhile (its version), else it is
+pushed again in the next round. `published` (the owner names last written) is what the next push deletes
+first, so a host that left the delegation takes its glue with it. A released name's record is deleted once it
+is out of the zone. A push that fails leaves the marks: the next round sends the same again (idempotent)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.publication import delegation
+from services.publication.knot import Change, Knot
+from services.publication.metrics import PublicationMetrics
+from services.publication.settings import PublicationSettings
+from services.publication.store import DOMAINS
+from services.publication.zones import ZONE_FIELDS, load_groups
+from shared.clock import Clock
+from shared.mongo.client import Document
+from shared.mongo.outbox import Lease
+
+log = logging.getLogger(__name__)
+PUSH_FIELDS = ZONE_FIELDS | {"published": 1, "version": 1, "dirty_since": 1}
+
+
+class Pusher:
+    def __init__(self, db: Callable[[], AsyncDatabase[Document]], knot: Knot, settings: PublicationSettings,
+                 metrics: PublicationMetrics, clock: Clock) -> None:
+        self._db = db
+        self.knot = knot
+        self.settings = settings
+        self.metrics = metrics
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        return self._db()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def push_once(self) -> int:
+        """Push one batch of dirty domains; returns how many were pushed."""
+        docs = await self.db[DOMAINS].find({"dirty": True}, PUSH_FIELDS).sort(
+            [("dirty", ASCENDING), ("dirty_since", ASCENDING)]).limit(self.settings.push_batch).to_list()
+        if not docs:
+            self.metrics.pending.set(0)
+            return 0
+        groups = await load_groups(self.db, {d.get("registrar_id") or "" for d in docs})
+        now = self.clock.now()
+        by_zone: dict[str, list[tuple[dict[str, Any], list[delegation.Record]]]] = {}
+        for doc in docs:
+            recs = groups.records(doc, self.settings.landing_name_servers, now)
+            by_zone.setdefault(doc.get("tld", ""), []).append((doc, recs))
+        for zone, items in by_zone.items():
+            if zone in self.settings.tlds:
+                await self.knot.push(zone, [Change(doc.get("published", []), recs) for doc, recs in items])
+                self.metrics.pushed.labels(zone).inc(len(items))
+            committed = self.clock.now()
+            for doc, recs in items:
+                await self._settle(doc, delegation.owners(recs))
+                if doc.get("dirty_since") is not None:
+                    since = doc["dirty_since"]
+                    lag = committed - (since if since.tzinfo else since.replace(tzinfo=committed.tzinfo))
+                    self.metrics.lag.observe(max(0.0, lag.total_seconds()))
+        self.metrics.pending.set(await self.db[DOMAINS].count_documents({"dirty": True}))
+        return len(docs)
+
+    async def _settle(self, doc: dict[str, Any], published: list[str]) -> None:
+        unchanged = {"_id": doc["_id"], "version": doc.get("version")}
+        if doc.get("status") == "RELEASED" and not published:
+            if (await self.db[DOMAINS].delete_one(unchanged)).deleted_count:
+                return
+        elif (await self.db[DOMAINS].update_one(
+                unchanged, {"$set": {"published": published}, "$unset": {"dirty": "", "dirty_since": ""}})
+              ).matched_count:
+            return
+        # changed meanwhile: still dirty; what is in Knot now is what this push wrote
+        await self.db[DOMAINS].update_one({"_id": doc["_id"]}, {"$set": {"published": published}})
+
+    async def drain(self) -> int:
+        total = 0
+        while pushed := await self.push_once():
+            total += pushed
+        return total
+
+    async def run(self, owner: str) -> None:
+        lease = Lease(self.db, "publication-pusher", owner,
+                      timedelta(seconds=max(10.0, self.settings.push_interval_seconds * 3)))
+        while True:
+            try:
+                if await lease.acquire():
+                    await self.drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.metrics.push_failures.inc()
+                log.exception("pushing to Knot failed; tried again at the next round")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.push_interval_seconds)
+            self._wake.clear()
+
+    def start(self, owner: str) -> None:
+        self._task = asyncio.create_task(self.run(owner), name="publication-pusher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

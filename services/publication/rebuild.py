@@ -1,0 +1,77 @@
+"""The zones rebuilt from the read model, and the check of the live zones against them (an operator job).
+
+    python -m services.publication.rebuild [--out DIR]   writes DIR/<tld>.zone for each TLD (default .data/rebuild)
+    python -m services.publication.rebuild --check        AXFRs each live zone from Knot, compares it with its
+                                                          rebuild, prints every difference; exit 1 if any
+
+The rebuilt files hold what the registry decides (apex NS, delegations, DS, glue); Knot adds the SOA and the
+DNSSEC records. The service runs the same check every CHECK_INTERVAL_SECONDS and exports the count
+(publication_rebuild_differences)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+from pymongo import AsyncMongoClient
+
+from services.publication.knot import Knot
+from services.publication.settings import PublicationSettings
+from services.publication.zones import compare, write_zone
+from shared.clock import SystemClock
+from shared.mongo.client import Document, make_client
+
+
+async def rebuild(settings: PublicationSettings, out: Path) -> dict[str, int]:
+    out.mkdir(parents=True, exist_ok=True)
+    client: AsyncMongoClient[Document] = make_client(settings)
+    try:
+        db = client[settings.database_name]
+        counts = {}
+        for tld in settings.tlds:
+            with (out / f"{tld}.zone").open("w") as f:
+                counts[tld] = await write_zone(db, tld, settings, SystemClock().now(), f, settings.zone_ttl)
+        return counts
+    finally:
+        await client.close()
+
+
+async def check(settings: PublicationSettings) -> int:
+    client: AsyncMongoClient[Document] = make_client(settings)
+    knot = Knot(settings)
+    differences = 0
+    try:
+        db = client[settings.database_name]
+        for tld in settings.tlds:
+            diff = await compare(db, tld, settings, SystemClock().now(), await knot.records(tld))
+            for line in diff.lines():
+                print(line)
+            differences += diff.count
+    finally:
+        await client.close()
+    print(f"{differences} difference(s)")
+    return differences
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services.publication.rebuild", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path(".data/rebuild"), help="where the zone files go")
+    parser.add_argument("--check", action="store_true", help="compare the live zones (AXFR) with the rebuild")
+    args = parser.parse_args(argv)
+    settings = PublicationSettings()
+    if args.check:
+        return 1 if asyncio.run(check(settings)) else 0
+    started = time.monotonic()
+    counts = asyncio.run(rebuild(settings, args.out))
+    for tld, count in counts.items():
+        print(f"{args.out / (tld + '.zone')}: {count} records")
+    print(f"rebuilt in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""The zones on a real Knot DNS server, fed by the real registry through the real broker: the publication
+service builds its read model from the registry's events only and pushes each change to Knot (RFC 2136 with
+TSIG); the answers are read back with dnspython, as a resolver would."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dns.asyncquery
+import dns.dnssec
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+import httpx
+import pytest
+
+from services.publication.app import build as build_publication
+from services.publication.knot import Change, Knot
+from services.publication.service import Publication, publication_of
+from services.publication.settings import PublicationSettings
+from services.publication.store import DOMAINS
+from services.registry.app import build as build_registry
+from services.registry.settings import RegistrySettings
+from shared.clock import SystemClock
+from shared.events import new_event
+from shared.events.verification import VerificationApproved, VerificationRequired
+from shared.runtime import ServiceContext
+from tests.integration.infra import OPERATOR, eventually, login, running
+from tests.integration.knot import knot_server
+
+KEY = {"flags": 257, "protocol": 3, "algorithm": 13,
+       "public_key": "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ=="}
+LANDING = ("ns1.landing.registry.invalid", "ns2.landing.registry.invalid")
+REGISTRANT = "a100001-demo"
+
+
+@pytest.fixture(scope="module")
+def knot_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    with knot_server(tmp_path_factory.mktemp("knot")) as port:
+        yield port
+
+
+@dataclass
+class Platform:
+    registry: httpx.AsyncClient
+    publication: httpx.AsyncClient
+    registry_ctx: ServiceContext
+    pub: Publication
+    port: int
+    auth: dict[str, str]
+
+    async def ask(self, name: str, rdtype: str, dnssec: bool = False) -> dns.message.Message:
+        query = dns.message.make_query(name, rdtype, want_dnssec=dnssec)
+        return await dns.asyncquery.udp(query, "127.0.0.1", port=self.port, timeout=3)
+
+    async def delegation(self, name: str) -> list[str]:
+        """The name servers of the referral the TLD's server gives for `name` (empty: none)."""
+        response = await self.ask(name, "NS")
+        return sorted(str(rdata.target) for rrset in response.authority if rrset.rdtype == dns.rdatatype.NS
+                      and rrset.name == dns.name.from_text(name) for rdata in rrset)
+
+    async def glue(self, name: str) -> list[str]:
+        response = await self.ask(name, "NS")
+        return sorted(f"{rrset.name} {rdata}" for rrset in response.additional
+                      if rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA) for rdata in rrset)
+
+    async def serial(self) -> int:
+        return await self.pub.knot.serial("be")
+
+    async def settled(self) -> None:
+        """Nothing awaits the pusher."""
+        await eventually(lambda: self.pub.db[DOMAINS].count_documents({"dirty": True}), lambda n: n == 0)
+
+
+@pytest.fixture
+async def platform(namespace: str, knot_port: int) -> AsyncIterator[Platform]:
+    registry_settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, outbox_poll_seconds=0.05,
+                                         operator_token="operator-dev-token", lifecycle_interval_seconds=3600, epp_enabled=False,
+                                         override_name_servers=LANDING)
+    pub_settings = PublicationSettings(namespace=namespace, dns_port=knot_port, whois_port=0, das_port=0,
+                                       check_interval_seconds=0, push_interval_seconds=0.2)
+    async with running(build_publication(pub_settings)) as publication, \
+            running(build_registry(registry_settings)) as registry:
+        registry_ctx = registry._transport.app.state.ctx  # type: ignore[attr-defined]
+        pub_ctx = publication._transport.app.state.ctx  # type: ignore[attr-defined]
+        yield Platform(registry, publication, registry_ctx, publication_of(pub_ctx), knot_port, await login(registry))
+
+
+async def publish_as_verification(ctx: ServiceContext, payload: VerificationRequired | VerificationApproved) -> None:
+    """What the verification service publishes: the registry applies it, and the override follows."""
+    await ctx.publisher.publish(new_event(payload, registrar_id="a100001", correlation_id=None, clock=SystemClock()))
+
+
+async def test_the_zone_follows_the_registry_from_creation_to_deletion(platform: Platform) -> None:
+    p, name = platform, f"zone-{datetime.now(UTC):%H%M%S%f}.be"
+    serials = [await p.serial()]
+    hosts = [{"name": f"ns1.{name}", "addresses": ["192.0.2.53", "2001:db8::53"]}, {"name": "ns.hoster.example"}]
+    created = await p.registry.post("/api/domains", headers=p.auth,
+                                    json={"name": name, "registrant": REGISTRANT, "name_servers": hosts})
+    assert created.status_code == 201, created.text
+    started = asyncio.get_running_loop().time()
+    own = sorted([f"ns1.{name}.", "ns.hoster.example."])
+    assert await eventually(lambda: p.delegation(name), lambda ns: ns == own, timeout=10) == own
+    assert asyncio.get_running_loop().time() - started < 10  # "delegated within seconds"
+    assert await p.glue(name) == sorted([f"ns1.{name}. 192.0.2.53", f"ns1.{name}. 2001:db8::53"])
+    serials.append(await p.serial())
+
+    # a suspicious registrant: delegated to the landing name servers, its glue gone, the reason kept
+    reason = "Registrant verification pending"
+    await publish_as_verification(p.registry_ctx, VerificationRequired(contact=REGISTRANT, domain=name, reason=reason))
+    landing = sorted(f"{ns}." for ns in LANDING)
+    await eventually(lambda: p.delegation(name), lambda ns: ns == landing)
+    assert await p.glue(name) == []
+    live = await p.pub.knot.records("be")  # below a delegation a query gets a referral: read the zone itself
+    assert sorted(r for r in live if r[0].endswith(f"{name}.")) == [(f"{name}.", "NS", ns) for ns in landing]
+    record = await p.pub.db[DOMAINS].find_one({"_id": name})
+    assert record is not None and record["override"]["reason"] == reason
+    page = await p.publication.get("/", headers={"Host": f"www.{name}"})
+    assert page.status_code == 200
+    assert "not delegated" in page.text and "niet gedelegeerd" in page.text and "pas délégué" in page.text
+    assert (await p.publication.get("/", headers={"Host": "not-overridden.be"})).status_code == 404
+    serials.append(await p.serial())
+
+    # approval restores its own delegation and glue
+    await publish_as_verification(p.registry_ctx, VerificationApproved(contact=REGISTRANT, domains=[name]))
+    await eventually(lambda: p.delegation(name), lambda ns: ns == own)
+    assert await p.glue(name) == sorted([f"ns1.{name}. 192.0.2.53", f"ns1.{name}. 2001:db8::53"])
+    assert (await p.publication.get("/", headers={"Host": name})).status_code == 404
+    serials.append(await p.serial())
+
+    # a key group gives DS records, signed by Knot with the zone's keys
+    assert (await p.registry.post("/api/keygroups", headers=p.auth,
+                                  json={"name": "keys-1", "keys": [KEY]})).status_code == 201
+    updated = await p.registry.put(f"/api/domains/{name}", headers=p.auth,
+                                   json={"name_servers": hosts, "keygroups": ["keys-1"], "tech": [], "onsite": []})
+    assert updated.status_code == 200, updated.text
+
+    async def ds() -> dns.message.Message:
+        return await p.ask(name, "DS", dnssec=True)
+
+    response = await eventually(ds, lambda r: any(s.rdtype == dns.rdatatype.DS for s in r.answer))
+    ds_set = next(s for s in response.answer if s.rdtype == dns.rdatatype.DS)
+    signatures = next(s for s in response.answer if s.rdtype == dns.rdatatype.RRSIG)
+    dnskey = (await p.ask("be", "DNSKEY", dnssec=True)).find_rrset(
+        dns.message.ANSWER, dns.name.from_text("be."), dns.rdataclass.IN, dns.rdatatype.DNSKEY)
+    dns.dnssec.validate(ds_set, signatures, {dns.name.from_text("be."): dnskey})  # raises if not valid
+    expected = dns.dnssec.make_ds(name + ".", dns.rdata.from_text(
+        "IN", "DNSKEY", f"{KEY['flags']} {KEY['protocol']} {KEY['algorithm']} {KEY['public_key']}"), "SHA256")
+    assert list(ds_set) == [expected]
+    soa = await p.ask("be", "SOA", dnssec=True)
+    soa_set = soa.find_rrset(dns.message.ANSWER, dns.name.from_text("be."), dns.rdataclass.IN, dns.rdatatype.SOA)
+    soa_sig = soa.find_rrset(dns.message.ANSWER, dns.name.from_text("be."), dns.rdataclass.IN, dns.rdatatype.RRSIG,
+                             dns.rdatatype.SOA)
+    dns.dnssec.validate(soa_set, soa_sig, {dns.name.from_text("be."): dnskey})
+    serials.append(await p.serial())
+
+    # a second domain with a name-server group, so the check below sees groups too
+    assert (await p.registry.post("/api/nsgroups", headers=p.auth,
+                                  json={"name": "hosting-1", "name_servers": ["a.dns.example", "b.dns.example"]})
+            ).status_code == 201
+    other = "grouped-" + name
+    assert (await p.registry.post("/api/domains", headers=p.auth, json={
+        "name": other, "registrant": REGISTRANT, "nsgroups": ["hosting-1"]})).status_code == 201
+    await eventually(lambda: p.delegation(other), lambda ns: ns == ["a.dns.example.", "b.dns.example."])
+
+    # deletion: into quarantine, out of the zone (NXDOMAIN), glue and DS with it
+    assert (await p.registry.delete(f"/api/domains/{name}", headers=p.auth)).status_code == 200
+    ran = (await p.registry.post("/api/operator/lifecycle/run", headers=OPERATOR)).json()
+    assert ran["quarantined"] == 1
+
+    async def rcode() -> int:
+        return (await p.ask(name, "NS")).rcode()
+
+    await eventually(rcode, lambda code: code == dns.rcode.NXDOMAIN)
+    assert (await p.ask(f"ns1.{name}", "A")).rcode() == dns.rcode.NXDOMAIN
+    serials.append(await p.serial())
+    assert serials == sorted(serials) and len(set(serials)) == len(serials), serials  # the serial only grows
+
+    # after the mixed run the live zone equals its rebuild; a record planted behind the service's back is found
+    await p.settled()
+    assert [d.count for d in await p.pub.check()] == [0, 0, 0]
+    planted = ("planted.be.", "NS", "ns.intruder.example.")
+    await p.pub.knot.push("be", [Change([], [planted])])
+    found = await p.pub.check()
+    assert [d.extra for d in found if d.zone == "be"] == [[planted]]
+    assert sum(d.count for d in found) == 1
+    metrics = (await p.publication.get("/metrics")).text
+    assert 'publication_rebuild_differences{zone="be"} 1.0' in metrics
+    assert "publication_lag_seconds_count" in metrics
+    await p.pub.knot.push("be", [Change(["planted.be."], [])])
+    assert [d.count for d in await p.pub.check()] == [0, 0, 0]
+
