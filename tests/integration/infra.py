@@ -86,7 +86,7 @@ async def delete_namespace(namespace: str) -> None:
         await client.close()
     connection = await aio_pika.connect(AMQP_URL)
     async with connection:
-        for service in ("registry", "hitpoints", "verification", "notifications", "reporting", "flaky"):
+        for service in ("registry", "hitpoints", "verification", "notifications", "reporting", "publication", "flaky"):
             for queue in (f"{namespace}.{service}.events", f"{namespace}.{service}.events.dlq"):
                 channel = await connection.channel()
                 with contextlib.suppress(Exception):

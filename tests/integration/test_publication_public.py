@@ -1,0 +1,198 @@
+"""WHOIS, DAS and RDAP over real sockets, from the publication service running as a real process; its read
+model is fed with the registry's events on the real broker. RDAP answers are validated against a JSON Schema
+written from RFC 9083 (rdap_schema.json)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import aio_pika
+import httpx
+import jsonschema
+import pytest
+
+from shared.clock import ManualClock
+from shared.events import EventPayload, new_event
+from shared.events.contacts import ContactCreated
+from shared.events.domains import (
+    DomainCreated,
+    DomainDeleted,
+    DomainLocked,
+    DomainQuarantined,
+    NameServerHost,
+)
+from shared.events.groups import DnsKey, KeyGroupChanged
+from shared.events.registrars import RegistrarCreated
+from tests.integration.infra import AMQP_URL, ServiceProcess, eventually, free_port
+from tests.integration.knot import knot_server
+
+SCHEMA = jsonschema.Draft202012Validator(json.loads((Path(__file__).parent / "rdap_schema.json").read_text()),
+                                         format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+KEY = DnsKey(flags=257, protocol=3, algorithm=13,
+             public_key="mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==")
+NOW = datetime.now(UTC).replace(microsecond=0)
+IDN, IDN_A = "café.be", "xn--caf-dma.be"
+PRIVATE = ("Jan Peeters", "jan.peeters@example.be", "Kerkstraat 1", "+32.470000000")
+
+
+@pytest.fixture(scope="module")
+def knot_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    with knot_server(tmp_path_factory.mktemp("knot")) as port:
+        yield port
+
+
+async def publish(namespace: str, events: list[tuple[EventPayload, str | None]]) -> None:
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(f"{namespace}.registry.events")
+        for payload, registrar in events:
+            event = new_event(payload, registrar_id=registrar, correlation_id=None, clock=ManualClock(NOW))
+            await exchange.publish(aio_pika.Message(event.to_json(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                                   routing_key=event.event_type)
+
+
+async def ask(port: int, data: bytes) -> str:
+    """One TCP exchange: send, read until the server closes."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 10)
+    writer.close()
+    return answer.decode()
+
+
+class Public:
+    def __init__(self, process: ServiceProcess, whois: int, das: int) -> None:
+        self.process, self.whois_port, self.das_port = process, whois, das
+        self.http = httpx.AsyncClient(base_url=process.url)
+
+    async def whois(self, query: str) -> str:
+        return await ask(self.whois_port, query.encode() + b"\r\n")
+
+    async def das(self, query: str) -> str:
+        return await ask(self.das_port, query.encode() + b"\r\n")
+
+    async def rdap(self, path: str) -> httpx.Response:
+        response = await self.http.get(f"/rdap/{path}")
+        assert response.headers["content-type"].startswith("application/rdap+json"), response.headers
+        assert response.headers["access-control-allow-origin"] == "*"
+        SCHEMA.validate(response.json())
+        return response
+
+
+@pytest.fixture
+async def public(namespace: str, knot_port: int, tmp_path: Path) -> AsyncIterator[Public]:
+    whois_port, das_port = free_port(), free_port()
+    process = ServiceProcess("publication", namespace, tmp_path, DNS_PORT=str(knot_port), WHOIS_PORT=str(whois_port),
+                             DAS_PORT=str(das_port), WHOIS_RATE_PER_MINUTE="25", RDAP_RATE_PER_MINUTE="40",
+                             CHECK_INTERVAL_SECONDS="0")
+    process.env["RDAP_BASE_URL"] = f"{process.url}/rdap/"
+    await process.start()
+    public = Public(process, whois_port, das_port)
+    try:
+        await publish(namespace, [
+            (RegistrarCreated(name="Demo Registrar", products=["be"], languages=["nl"], email="office@registrar.example",
+                              website="https://registrar.example/", organisation=["Demo Registrar BV"]), "r1"),
+            (ContactCreated(alias="c-private", type="REGISTRANT", name=PRIVATE[0], street=[PRIVATE[2]], city="Leuven",
+                            postal_code="3000", country="BE", phone=PRIVATE[3], email=PRIVATE[1], language="nl"), "r1"),
+            (KeyGroupChanged(name="k1", keys=[KEY], created=True), "r1"),
+            (DomainCreated(name=IDN_A, tld="be", registrant="c-private", registered_at=NOW,
+                           name_servers=[f"ns1.{IDN_A}", "ns.hoster.example"], keygroups=["k1"],
+                           hosts=[NameServerHost(name=f"ns1.{IDN_A}", addresses=["192.0.2.10", "2001:db8::10"]),
+                                  NameServerHost(name="ns.hoster.example")]), "r1"),
+            (DomainLocked(name=IDN_A, status="clientTransferProhibited", by_operator=False), "r1"),
+            (DomainDeleted(name=IDN_A, delete_date=NOW + timedelta(days=10)), "r1"),
+            (DomainCreated(name="resting.be", tld="be", registrant="c-private", registered_at=NOW), "r1"),
+            (DomainQuarantined(name="resting.be", quarantined_at=NOW, available_on=NOW + timedelta(days=40)), "r1"),
+        ])
+
+        async def whois_of_quarantined() -> str:
+            return await public.whois("resting.be")
+
+        await eventually(lambda: public.http.get(f"/rdap/domain/{IDN_A}"), lambda r: r.status_code == 200)
+        await eventually(whois_of_quarantined, lambda text: "QUARANTINE" in text)
+        yield public
+    finally:
+        await public.http.aclose()
+        process.stop()
+
+
+async def test_whois_das_and_rdap_over_real_sockets(public: Public) -> None:
+    # WHOIS: U-label and A-label give the same answer; status, date, registrar, name servers, keys, flags
+    by_unicode, by_ascii = await public.whois(IDN), await public.whois(IDN_A.upper())
+    assert by_unicode == by_ascii
+    for expected in (f"Domain:\t{IDN_A}", f"Unicode:\t{IDN}", "Status:\tNOT AVAILABLE",
+                     f"Registered:\t{NOW:%a %b %d %Y}", "Name:\t Demo Registrar", "Website: https://registrar.example/",
+                     f"ns1.{IDN_A} (192.0.2.10, 2001:db8::10)", "ns.hoster.example", "flags:257 protocol:3 algorithm:13",
+                     "clientTransferProhibited"):
+        assert expected.replace("\n", "\r\n") in by_unicode, (expected, by_unicode)
+    assert not any(secret in by_unicode for secret in PRIVATE)
+    assert "Status:\tAVAILABLE" in await public.whois("never-registered.be")
+    assert "% Error:" in await public.whois("not a name")
+    # an overlong or binary query: an error line, and the server goes on answering
+    assert (await ask(public.whois_port, b"a" * 5000 + b"\r\n")).startswith("% Error: query longer than")
+    assert (await ask(public.whois_port, b"\xff\xfe\x00\x01\r\n")).startswith("% Error:")
+    assert (await ask(public.whois_port, b"caf\x00.be\r\n")).startswith("% Error:")
+    assert "Status:\tNOT AVAILABLE" in await public.whois(IDN_A)
+
+    # DAS (digest 7.4)
+    assert "RC: 0\r\nDomain: xn--caf-dma.be\r\nStatus: NOT AVAILABLE" in await public.das(IDN)
+    assert "Status: NOT AVAILABLE" in await public.das("resting.be")
+    assert "RC: 0\r\nDomain: free-name.be\r\nStatus: AVAILABLE" in await public.das("free-name.be")
+    assert "Status: NOT ALLOWED" in await public.das("example.com")
+    assert "Status: NOT ALLOWED" in await public.das("-bad-.be")
+
+    # RDAP: the domain, by U-label and A-label
+    for path in (f"domain/{quote(IDN)}", f"domain/{IDN_A}"):
+        body = (await public.rdap(path)).json()
+        assert body["ldhName"] == IDN_A and body["unicodeName"] == IDN
+        assert {"client transfer prohibited", "pending delete"} <= set(body["status"])
+        assert {e["eventAction"] for e in body["events"]} == {"registration", "expiration", "last changed", "deletion"}
+        registrar = next(e for e in body["entities"] if e["roles"] == ["registrar"])
+        assert ["fn", {}, "text", "Demo Registrar"] in registrar["vcardArray"][1]
+        assert ["url", {}, "uri", "https://registrar.example/"] in registrar["vcardArray"][1]
+        assert body["secureDNS"]["delegationSigned"] and len(body["secureDNS"]["dsData"]) == 1
+        assert sorted(ns["ldhName"] for ns in body["nameservers"]) == ["ns.hoster.example", f"ns1.{IDN_A}"]
+        assert {r["name"]["type"] for r in body["redacted"]} >= {"Registrant Name", "Registrant Email"}
+        assert "rdap_level_0" in body["rdapConformance"] and "redacted" in body["rdapConformance"]
+        assert not any(secret in json.dumps(body) for secret in PRIVATE)
+    quarantined = (await public.rdap("domain/resting.be")).json()
+    assert "redemption period" in quarantined["status"]
+
+    registrar = (await public.rdap("entity/r1")).json()
+    assert registrar["objectClassName"] == "entity" and registrar["roles"] == ["registrar"]
+    contact = (await public.rdap("entity/c-private")).json()
+    assert contact["roles"] == ["registrant"] and contact["redacted"]
+    assert not any(secret in json.dumps(contact) for secret in PRIVATE)
+    ns = (await public.rdap(f"nameserver/ns1.{IDN_A}")).json()
+    assert ns["ipAddresses"] == {"v4": ["192.0.2.10"], "v6": ["2001:db8::10"]}
+    assert (await public.rdap("help")).json()["notices"]
+
+    for path, code in (("domain/never-registered.be", 404), ("entity/nobody", 404), ("nameserver/ns.nowhere.example", 404),
+                       ("domain/example.com", 400), (f"domain/{quote('bad name!.be')}", 400), ("autnum/1", 400)):
+        response = await public.rdap(path)
+        assert response.status_code == code and response.json()["errorCode"] == code, (path, response.text)
+
+
+async def test_rate_limits_answer_in_words_per_protocol(public: Public) -> None:
+    # DAS: 50 a minute per address, then RC -2 for the rest of the minute
+    answers = [await public.das(f"free-{i}.be") for i in range(52)]
+    assert all("RC: 0" in a for a in answers[:48])  # the fixture's readiness probes used none of DAS's
+    assert "RC: -2\r\nError: excessive querying" in answers[-1]
+
+    # WHOIS: a clear line once the address is over its limit
+    lines = [await public.whois("free-name.be") for _ in range(26)]
+    assert "% Error: query limit exceeded: at most 25 queries a minute per address" in lines[-1]
+
+    # RDAP: 429 with Retry-After
+    statuses = [(await public.http.get("/rdap/help")) for _ in range(41)]
+    limited = statuses[-1]
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    assert limited.headers["access-control-allow-origin"] == "*"
+    SCHEMA.validate(limited.json())
