@@ -1,4 +1,4 @@
-"""Runs the whole platform locally: the five services as separate processes (make run).
+"""Runs the whole platform locally: the six services as separate processes (make run).
 
 Waits until each answers /health/ready, prints where everything is, and on Ctrl-C (SIGINT) or SIGTERM
 stops every process it started and waits for them. If one service dies, it stops the others and exits
@@ -20,7 +20,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = {"registry": 8001, "hitpoints": 8002, "verification": 8003, "notifications": 8004, "reporting": 8005}
+SERVICES = {"registry": 8001, "hitpoints": 8002, "verification": 8003, "notifications": 8004, "reporting": 8005,
+            "publication": 8006}
 READY_TIMEOUT = float(os.environ.get("PLATFORM_READY_TIMEOUT", "90"))
 
 
@@ -96,12 +97,18 @@ class Platform:
             f"  MongoDB        {redact(os.environ.get('MONGODB_URL', 'mongodb://127.0.0.1:27017/'))}",
             f"  demo registrar {demo}   web password {web}   EPP password {epp}",
             "",
+            f"  public face    DNS (Knot) 127.0.0.1:{os.environ.get('DNS_PORT', '5353')}   "
+            f"WHOIS 127.0.0.1:{os.environ.get('WHOIS_PORT', '4300')}   DAS 127.0.0.1:{os.environ.get('DAS_PORT', '4343')}   "
+            f"RDAP http://127.0.0.1:{self.ports['publication']}/rdap/",
+            "",
             f"  try: TOKEN=$(curl -s -H 'content-type: application/json' \\",
             f"         -d '{{\"user_id\": \"{demo}\", \"password\": \"{web}\"}}' "
             f"http://127.0.0.1:{self.ports['registry']}/api/login | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')",
             f"       curl -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\",
             f"         -d '{{\"name\": \"my-first.be\"}}' http://127.0.0.1:{self.ports['registry']}/api/domains",
             f"       curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:{self.ports['reporting']}/api/portfolios/{demo}",
+            f"       dig @127.0.0.1 -p {os.environ.get('DNS_PORT', '5353')} my-first.be NS   "
+            f"curl http://127.0.0.1:{self.ports['publication']}/rdap/domain/my-first.be",
             "",
         ]
         return "\n".join(lines)

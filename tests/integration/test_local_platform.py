@@ -1,4 +1,4 @@
-"""`make run`'s supervisor brings all five services up healthy against the real broker and database,
+"""`make run`'s supervisor brings all six services up healthy against the real broker and database,
 and Ctrl-C stops every one of them."""
 
 import os
@@ -10,13 +10,15 @@ import urllib.request
 
 from tests.integration.infra import AMQP_URL, MONGODB_URL, ROOT, free_port
 
-SERVICES = ["registry", "hitpoints", "verification", "notifications", "reporting"]
+SERVICES = ["registry", "hitpoints", "verification", "notifications", "reporting", "publication"]
 
 
 def test_the_platform_starts_healthy_and_stops_cleanly_on_ctrl_c(namespace: str) -> None:
     ports = {name: free_port() for name in SERVICES}
     env = os.environ | {f"{n.upper()}_HTTP_PORT": str(p) for n, p in ports.items()} | {
         "NAMESPACE": namespace, "AMQP_URL": AMQP_URL, "MONGODB_URL": MONGODB_URL, "SEED_DEMO_REGISTRAR": "true",
+        # publication's public TCP servers on free ports too (no Knot here: it has nothing to push)
+        "WHOIS_PORT": str(free_port()), "DAS_PORT": str(free_port()), "EPP_PORT": "0",
     }
     platform = subprocess.Popen(
         [sys.executable, "deploy/local/platform.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -41,7 +43,7 @@ def test_the_platform_starts_healthy_and_stops_cleanly_on_ctrl_c(namespace: str)
         children = [int(pid) for pid in subprocess.run(
             ["pgrep", "-P", str(platform.pid)], capture_output=True, text=True
         ).stdout.split()]
-        assert len(children) == 5
+        assert len(children) == len(SERVICES)
 
         platform.send_signal(signal.SIGINT)
         assert platform.wait(30) == 0

@@ -21,7 +21,7 @@ from shared.observability.metrics import ServiceMetrics
 from shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ["registry", "hitpoints", "verification", "notifications", "reporting"]
+SERVICES = ["registry", "hitpoints", "verification", "notifications", "reporting", "publication"]
 CONNECTION_SECRET = "registry-platform-connections"
 
 
@@ -95,7 +95,8 @@ def alert_rules() -> list[dict]:
 
 
 # metrics the platform defines itself (FastStream's and RabbitMQ's come from those projects)
-_OWN_METRIC = re.compile(r"\b((?:outbox|events_consumed|event_handling|reporting|registry|hitpoints)_[a-z_]*[a-z])\b")
+_OWN_METRIC = re.compile(
+    r"\b((?:outbox|events_consumed|event_handling|reporting|registry|hitpoints|publication)_[a-z_]*[a-z])\b")
 
 
 def own_metrics(expr: str) -> set[str]:
@@ -162,18 +163,21 @@ def test_compose_runs_the_service_module_on_its_default_port(service: str, defau
     assert (ROOT / "services" / service / "__main__.py").is_file()
     port = default_port(service)
     assert spec["environment"]["HTTP_PORT"] == str(port)
-    # the registry also publishes its EPP port
-    assert spec["ports"] == [f"{port}:{port}"] + (["7700:7700"] if service == "registry" else [])
+    # the registry also publishes its EPP port; publication WHOIS (43 outside, 4300 inside) and DAS
+    extra = {"registry": ["7700:7700"], "publication": ["43:4300", "4343:4343"]}.get(service, [])
+    assert spec["ports"] == [f"{port}:{port}"] + extra
     assert f"http://127.0.0.1:{port}/health/ready" in " ".join(spec["healthcheck"]["test"])
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_compose_starts_the_service_after_a_healthy_broker_and_database(service: str) -> None:
     spec = compose_services()[service]
+    # publication also needs its DNS server
+    knot = {"knot": {"condition": "service_started"}} if service == "publication" else {}
     assert spec["depends_on"] == {
         "rabbitmq": {"condition": "service_healthy"},
         "mongo": {"condition": "service_healthy"},
-    }
+    } | knot
     assert spec["environment"]["AMQP_URL"] == "amqp://guest:guest@rabbitmq:5672/"
     assert spec["environment"]["MONGODB_URL"] == "mongodb://mongo:27017/?replicaSet=rs0"
     assert spec["build"] == "." and spec["image"] == compose_services()["registry"]["image"]
@@ -420,3 +424,45 @@ def test_the_production_overlay_builds() -> None:
     assert len(deployments) == len(SERVICES)
     (image,) = load_yaml("deploy/k8s/overlays/production/kustomization.yaml")["images"]
     assert {container_of(d)["image"] for d in deployments} == {f"{image['newName']}:{image['newTag']}"}
+
+
+# --- the public face: publication and Knot DNS --------------------------------------------------------
+
+
+def test_compose_runs_a_pinned_knot_configured_by_the_platform() -> None:
+    services = compose_services()
+    knot = services["knot"]
+    image, tag = knot["image"].rsplit(":", 1)
+    assert image == "cznic/knot" and tag != "latest" and tag[0] in "v0123456789"
+    assert knot["command"] == ["knotd", "-c", "/storage/knot.conf"]
+    config = services["knot-config"]
+    assert config["command"][:3] == ["python", "-m", "services.publication.knotconf"]
+    assert config["command"][3] == "/storage" and config["command"][4] == "53"
+    assert knot["depends_on"] == {"knot-config": {"condition": "service_completed_successfully"}}
+    environment = services["publication"]["environment"]
+    assert (environment["DNS_HOST"], environment["DNS_PORT"]) == ("knot", "53")
+    assert environment["DNS_TSIG_SECRET"] == config["environment"]["DNS_TSIG_SECRET"]  # one key, both sides
+
+
+def test_kubernetes_runs_knot_as_a_statefulset_and_exposes_whois_and_das() -> None:
+    knot = {d["metadata"]["name"]: d for d in k8s_documents("deploy/k8s/base") if d["kind"] == "StatefulSet"}["knot"]
+    pod = knot["spec"]["template"]["spec"]
+    (init,) = pod["initContainers"]
+    assert init["command"][:3] == ["python", "-m", "services.publication.knotconf"]
+    (server,) = pod["containers"]
+    assert server["image"].startswith("cznic/knot:") and not server["image"].endswith(":latest")
+    publication = container_of(base_objects("Deployment")["publication"])
+    env = {e["name"]: e for e in publication["env"]}
+    assert env["DNS_HOST"]["value"] == "knot" and env["DNS_TSIG_SECRET"]["valueFrom"]["secretKeyRef"]["key"] == \
+        "dns-tsig-secret"
+    ports = {p["name"]: p for p in base_objects("Service")["publication"]["spec"]["ports"]}
+    assert (ports["whois"]["port"], ports["das"]["port"]) == (43, 4343)
+    assert "dns-tsig-secret=" in (ROOT / "deploy/k8s/README.md").read_text()
+
+
+def test_publication_has_its_panels_and_lag_alert() -> None:
+    exprs = " ".join(t["expr"] for p in dashboard_panels() for t in p["targets"])
+    for name in ("publication_lag_seconds_bucket", "publication_changes_pushed_total", "publication_zone_records",
+                 "publication_rebuild_differences"):
+        assert name in exprs, f"no panel shows {name}"
+    assert any("publication_lag_seconds" in rule["expr"] for rule in alert_rules())
