@@ -97,9 +97,10 @@ class Platform:
             f"  MongoDB        {redact(os.environ.get('MONGODB_URL', 'mongodb://127.0.0.1:27017/'))}",
             f"  demo registrar {demo}   web password {web}   EPP password {epp}",
             "",
-            f"  public face    DNS (Knot) 127.0.0.1:{os.environ.get('DNS_PORT', '5353')}   "
-            f"WHOIS 127.0.0.1:{os.environ.get('WHOIS_PORT', '4300')}   DAS 127.0.0.1:{os.environ.get('DAS_PORT', '4343')}   "
-            f"RDAP http://127.0.0.1:{self.ports['publication']}/rdap/",
+            (f"  public face    DNS (Knot) 127.0.0.1:{os.environ.get('DNS_PORT', '5353')}   "
+             f"WHOIS 127.0.0.1:{os.environ.get('WHOIS_PORT', '4300')}   "
+             f"DAS 127.0.0.1:{os.environ.get('DAS_PORT', '4343')}   "
+             f"RDAP http://127.0.0.1:{self.ports['publication']}/rdap/"),
             "",
             f"  try: TOKEN=$(curl -s -H 'content-type: application/json' \\",
             f"         -d '{{\"user_id\": \"{demo}\", \"password\": \"{web}\"}}' "
@@ -107,8 +108,8 @@ class Platform:
             f"       curl -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\",
             f"         -d '{{\"name\": \"my-first.be\"}}' http://127.0.0.1:{self.ports['registry']}/api/domains",
             f"       curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:{self.ports['reporting']}/api/portfolios/{demo}",
-            f"       dig @127.0.0.1 -p {os.environ.get('DNS_PORT', '5353')} my-first.be NS   "
-            f"curl http://127.0.0.1:{self.ports['publication']}/rdap/domain/my-first.be",
+            (f"       dig @127.0.0.1 -p {os.environ.get('DNS_PORT', '5353')} my-first.be NS   "
+             f"curl http://127.0.0.1:{self.ports['publication']}/rdap/domain/my-first.be"),
             "",
         ]
         return "\n".join(lines)

@@ -8,7 +8,6 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import dns.asyncquery
 import dns.dnssec
@@ -19,9 +18,10 @@ import dns.rdatatype
 import dns.rrset
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from services.publication.app import build as build_publication
-from services.publication.knot import Change, Knot
+from services.publication.knot import Change
 from services.publication.service import Publication, publication_of
 from services.publication.settings import PublicationSettings
 from services.publication.store import DOMAINS
@@ -81,7 +81,8 @@ class Platform:
 @pytest.fixture
 async def platform(namespace: str, knot_port: int) -> AsyncIterator[Platform]:
     registry_settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, outbox_poll_seconds=0.05,
-                                         operator_token="operator-dev-token", lifecycle_interval_seconds=3600, epp_enabled=False,
+                                         operator_token=SecretStr("operator-dev-token"), lifecycle_interval_seconds=3600,
+                                         epp_enabled=False,
                                          override_name_servers=LANDING)
     pub_settings = PublicationSettings(namespace=namespace, dns_port=knot_port, whois_port=0, das_port=0,
                                        check_interval_seconds=0, push_interval_seconds=0.2)
