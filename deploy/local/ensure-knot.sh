@@ -13,7 +13,7 @@ if ! command -v knotd >/dev/null 2>&1 && [ ! -x /usr/sbin/knotd ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "knotd is not installed: installing Debian's package knot"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq knot >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq knot knot-dnsutils >/dev/null
   else
     die "Knot DNS is not installed. Install it (apt-get install knot), or run one and set DNS_HOST/DNS_PORT."
   fi
