@@ -19,7 +19,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.publication import delegation
-from services.publication.knot import Change, Knot
+from services.publication.knot import Change, Knot, UpdateRefused
 from services.publication.metrics import PublicationMetrics
 from services.publication.settings import PublicationSettings
 from services.publication.store import DOMAINS
@@ -65,7 +65,7 @@ class Pusher:
             by_zone.setdefault(doc.get("tld", ""), []).append((doc, recs))
         for zone, items in by_zone.items():
             if zone in self.settings.tlds:
-                await self.knot.push(zone, [Change(doc.get("published", []), recs) for doc, recs in items])
+                items = await self._push(zone, items)
                 self.metrics.pushed.labels(zone).inc(len(items))
             committed = self.clock.now()
             for doc, recs in items:
@@ -77,13 +77,34 @@ class Pusher:
         self.metrics.pending.set(await self.db[DOMAINS].count_documents({"dirty": True}))
         return len(docs)
 
+    async def _push(self, zone: str, items: list[tuple[dict[str, Any], list[delegation.Record]]]
+                    ) -> list[tuple[dict[str, Any], list[delegation.Record]]]:
+        """Push the batch; if Knot refuses it, push its domains one by one so that one domain Knot will not take
+        cannot hold up the others. A domain refused alone is parked (refused: Knot's answer; no longer dirty,
+        so the check reports it) and left out of what the caller settles. Returns what went in."""
+        try:
+            await self.knot.push(zone, [Change(doc.get("published", []), recs) for doc, recs in items])
+            return items
+        except UpdateRefused as exc:
+            if len(items) == 1:
+                doc = items[0][0]
+                log.error("Knot refused %s; parked until its next change: %s", doc["_id"], exc)
+                self.metrics.push_failures.inc()
+                await self.db[DOMAINS].update_one({"_id": doc["_id"], "version": doc.get("version")},
+                                                  {"$set": {"refused": str(exc)}, "$unset": {"dirty": "", "dirty_since": ""}})
+                return []
+        accepted = []
+        for item in items:
+            accepted += await self._push(zone, [item])
+        return accepted
+
     async def _settle(self, doc: dict[str, Any], published: list[str]) -> None:
         unchanged = {"_id": doc["_id"], "version": doc.get("version")}
         if doc.get("status") == "RELEASED" and not published:
             if (await self.db[DOMAINS].delete_one(unchanged)).deleted_count:
                 return
         elif (await self.db[DOMAINS].update_one(
-                unchanged, {"$set": {"published": published}, "$unset": {"dirty": "", "dirty_since": ""}})
+                unchanged, {"$set": {"published": published}, "$unset": {"dirty": "", "dirty_since": "", "refused": ""}})
               ).matched_count:
             return
         # changed meanwhile: still dirty; what is in Knot now is what this push wrote

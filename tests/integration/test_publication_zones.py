@@ -197,3 +197,19 @@ async def test_the_zone_follows_the_registry_from_creation_to_deletion(platform:
     await p.pub.knot.push("be", [Change(["planted.be."], [])])
     assert [d.count for d in await p.pub.check()] == [0, 0, 0]
 
+
+
+async def test_a_domain_knot_refuses_is_parked_and_does_not_hold_up_the_others(platform: Platform) -> None:
+    """A record Knot will not take (here: a name outside the zone it is filed under, as a corrupted read model
+    would have it) is parked with Knot's answer; the domains pushed with it still reach the zone."""
+    p, good = platform, f"good-{datetime.now(UTC):%H%M%S%f}.be"
+    now = datetime.now(UTC)
+    base = {"tld": "be", "registrar_id": "a100001", "status": "REGISTERED", "nsgroups": [], "keygroups": [],
+            "hosts": [{"name": "ns.hoster.example", "addresses": []}], "dirty": True, "dirty_since": now, "version": 1}
+    await p.pub.db[DOMAINS].insert_many([{"_id": "misfiled.vlaanderen"} | base, {"_id": good} | base])
+    p.pub.pusher.wake()
+    await eventually(lambda: p.delegation(good), lambda ns: ns == ["ns.hoster.example."])
+    parked = await eventually(lambda: p.pub.db[DOMAINS].find_one({"_id": "misfiled.vlaanderen"}),
+                              lambda doc: doc is not None and "refused" in doc)
+    assert "NOTZONE" in parked["refused"] and "dirty" not in parked
+    assert 'publication_push_failures_total 1.0' in (await p.publication.get("/metrics")).text
