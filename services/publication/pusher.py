@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DeleteOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.publication import delegation
@@ -68,8 +68,8 @@ class Pusher:
                 items = await self._push(zone, items)
                 self.metrics.pushed.labels(zone).inc(len(items))
             committed = self.clock.now()
-            for doc, recs in items:
-                await self._settle(doc, delegation.owners(recs))
+            await self._settle(items)
+            for doc, _ in items:
                 if doc.get("dirty_since") is not None:
                     since = doc["dirty_since"]
                     lag = committed - (since if since.tzinfo else since.replace(tzinfo=committed.tzinfo))
@@ -98,17 +98,27 @@ class Pusher:
             accepted += await self._push(zone, [item])
         return accepted
 
-    async def _settle(self, doc: dict[str, Any], published: list[str]) -> None:
-        unchanged = {"_id": doc["_id"], "version": doc.get("version")}
-        if doc.get("status") == "RELEASED" and not published:
-            if (await self.db[DOMAINS].delete_one(unchanged)).deleted_count:
-                return
-        elif (await self.db[DOMAINS].update_one(
-                unchanged, {"$set": {"published": published}, "$unset": {"dirty": "", "dirty_since": "", "refused": ""}})
-              ).matched_count:
+    async def _settle(self, items: list[tuple[dict[str, Any], list[delegation.Record]]]) -> None:
+        """Clear the marks of the domains no event changed meanwhile (their version), delete the released ones
+        now out of the zone, and record on every one what is in Knot now (two bulk writes)."""
+        if not items:
             return
-        # changed meanwhile: still dirty; what is in Knot now is what this push wrote
-        await self.db[DOMAINS].update_one({"_id": doc["_id"]}, {"$set": {"published": published}})
+        settle: list[UpdateOne | DeleteOne] = []
+        record: list[UpdateOne] = []
+        for doc, recs in items:
+            published = delegation.owners(recs)
+            unchanged = {"_id": doc["_id"], "version": doc.get("version")}
+            if doc.get("status") == "RELEASED" and not published:
+                settle.append(DeleteOne(unchanged))
+            else:
+                settle.append(UpdateOne(unchanged, {"$set": {"published": published},
+                                                    "$unset": {"dirty": "", "dirty_since": "", "refused": ""}}))
+            # changed meanwhile: still dirty, and what is in Knot now is what this push wrote
+            record.append(UpdateOne({"_id": doc["_id"], "version": {"$ne": doc.get("version")}},
+                                    {"$set": {"published": published}}))
+        result = await self.db[DOMAINS].bulk_write(settle, ordered=False)
+        if result.matched_count + result.deleted_count < len(settle):
+            await self.db[DOMAINS].bulk_write(record, ordered=False)
 
     async def drain(self) -> int:
         total = 0
