@@ -115,8 +115,10 @@ async def public(namespace: str, knot_port: int, tmp_path: Path) -> AsyncIterato
         async def whois_of_quarantined() -> str:
             return await public.whois("resting.be")
 
-        await eventually(lambda: public.http.get(f"/rdap/domain/{IDN_A}"), lambda r: r.status_code == 200)
-        await eventually(whois_of_quarantined, lambda text: "QUARANTINE" in text)
+        # readiness, not speed: the events' arrival under a loaded machine may take a while
+        await eventually(lambda: public.http.get(f"/rdap/domain/{IDN_A}"), lambda r: r.status_code == 200,
+                         timeout=60)
+        await eventually(whois_of_quarantined, lambda text: "QUARANTINE" in text, timeout=60)
         yield public
     finally:
         await public.http.aclose()
