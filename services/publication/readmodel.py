@@ -53,27 +53,36 @@ from shared.mongo.idempotency import BatchHandler
 
 Handler = Callable[[EventEnvelope[Any], AsyncClientSession], Awaitable[None]]
 Write = UpdateOne | UpdateMany | DeleteOne
+DOMAIN_EVENTS = (DomainCreated, DomainUpdated, DomainDeleted, DomainUndeleted, DomainQuarantined, DomainReactivated,
+                 DomainReleased, DomainTransferred, DomainRenewed, DomainLocked, DomainUnlocked, DomainOverrideChanged)
+GUARDED = {"status": 1, "state_at": 1, "delegation_at": 1, "override_at": 1}
 
 
 @dataclass
 class Writes:
-    """What a run of events writes, per collection, in order; and what the run knows of the domains'
-    states (read once before it, updated as it goes)."""
+    """What a run of events writes, per collection, in order; and what the run knows of its domains (their
+    status and the occurred_at of each part, read once before the run and kept up to date as it goes), so
+    that every guard is decided here and every write is a plain upsert by name."""
 
-    state_at: dict[str, datetime | None]
+    known: dict[str, dict[str, Any]]
     ops: dict[str, list[Write]] = field(default_factory=dict)
 
     def add(self, collection: str, op: Write) -> None:
         self.ops.setdefault(collection, []).append(op)
 
-    def domain(self, name: str, update: dict[str, Any], guard: tuple[str, datetime] | None = None,
-               upsert: bool = False) -> None:
-        """Apply `update` to the domain unless the guarded part is from a later event."""
-        query: dict[str, Any] = {"_id": name}
+    def domain(self, name: str, update: dict[str, Any], guard: tuple[str, datetime] | None = None) -> bool:
+        """Apply `update` to the domain unless the guarded part is from a later event; True when it applies.
+        A domain not known yet gets a record (an event may overtake its domain.created: its effect waits there,
+        invisible, as the record has no status until the registration arrives)."""
+        state = self.known.setdefault(name, {})
         if guard is not None:
             part, at = guard
-            query["$or"] = [{part: {"$exists": False}}, {part: {"$lte": at}}]
-        self.add(DOMAINS, UpdateOne(query, update, upsert=upsert))
+            if state.get(part) is not None and state[part] > at:
+                return False
+            state[part] = at
+        state.update({k: v for k, v in update.get("$set", {}).items() if k == "status"})
+        self.add(DOMAINS, UpdateOne({"_id": name}, update, upsert=True))
+        return True
 
 
 def dirty(at: datetime) -> dict[str, Any]:
@@ -123,10 +132,9 @@ class ReadModel:
         }
 
     async def apply_many(self, events: Sequence[EventEnvelope[Any]], session: AsyncClientSession) -> None:
-        created = [e.payload.name for e in events if isinstance(e.payload, DomainCreated)]
-        known = {d["_id"]: d.get("state_at") for d in await self.db[DOMAINS].find(
-            {"_id": {"$in": created}}, {"state_at": 1}, session=session).to_list()} if created else {}
-        writes = Writes(known)
+        names = sorted({e.payload.name for e in events if isinstance(e.payload, DOMAIN_EVENTS)})
+        found = await self.db[DOMAINS].find({"_id": {"$in": names}}, GUARDED, session=session).to_list() if names else []
+        writes = Writes({d.pop("_id"): d for d in found})
         table = self._table()
         for event in events:
             table[type(event.payload)](event, writes)
@@ -137,18 +145,17 @@ class ReadModel:
 
     def domain_created(self, event: EventEnvelope[DomainCreated], w: Writes) -> None:
         p, at = event.payload, event.occurred_at
-        known = w.state_at.get(p.name)
-        if known and known > at:
-            return  # a later state of this name is known
-        w.state_at[p.name] = at
+        previous = w.known.get(p.name, {}).get("status")
         fresh = {"tld": p.tld, "registrar_id": event.registrar_id, "registrant": p.registrant,
                  "registered_at": p.registered_at, "expires_at": one_year_after(p.registered_at),
                  "changed_at": at, "status": "REGISTERED", "hosts": hosts_of(p.hosts, p.name_servers),
-                 "nsgroups": list(p.nsgroups), "keygroups": list(p.keygroups), "statuses": [],
-                 "state_at": at, "delegation_at": at}
-        # a new registration of a released name starts clean (an override of it arrives as its own event)
-        clear = {"delete_date": "", "available_on": "", "on_hold": "", "out_of_service_since": ""}
-        w.domain(p.name, merge({"$set": fresh, "$unset": clear}, dirty(at)), upsert=True)
+                 "nsgroups": list(p.nsgroups), "keygroups": list(p.keygroups), "state_at": at, "delegation_at": at}
+        update = merge({"$set": fresh}, dirty(at))
+        if previous == "RELEASED":  # a new registration of a released name starts clean
+            update = merge(update, {"$set": {"statuses": []}, "$unset": {
+                "delete_date": "", "available_on": "", "on_hold": "", "out_of_service_since": "", "override": ""}})
+        # otherwise what overtook this event (a lock, an override) stays
+        w.domain(p.name, update, ("state_at", at))
 
     def domain_updated(self, event: EventEnvelope[DomainUpdated], w: Writes) -> None:
         p, at = event.payload, event.occurred_at
@@ -177,7 +184,8 @@ class ReadModel:
     def domain_released(self, event: EventEnvelope[DomainReleased], w: Writes) -> None:
         # kept until the pusher has taken it out of the zone; it then deletes the record (pusher.py)
         at = event.occurred_at
-        update = {"$set": {"status": "RELEASED", "state_at": at, "changed_at": at}}
+        update = {"$set": {"status": "RELEASED", "state_at": at, "changed_at": at, "statuses": []},
+                  "$unset": {"override": "", "delete_date": ""}}
         w.domain(event.payload.name, merge(update, dirty(at)), ("state_at", at))
 
     def domain_transferred(self, event: EventEnvelope[DomainTransferred], w: Writes) -> None:

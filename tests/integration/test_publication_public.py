@@ -23,6 +23,7 @@ from shared.events.domains import (
     DomainCreated,
     DomainDeleted,
     DomainLocked,
+    DomainOverrideChanged,
     DomainQuarantined,
     NameServerHost,
 )
@@ -109,6 +110,13 @@ async def public(namespace: str, knot_port: int, tmp_path: Path) -> AsyncIterato
             (DomainLocked(name=IDN_A, status="clientTransferProhibited", by_operator=False), "r1"),
             (DomainDeleted(name=IDN_A, delete_date=NOW + timedelta(days=10)), "r1"),
             (DomainCreated(name="resting.be", tld="be", registrant="c-private", registered_at=NOW), "r1"),
+            # out of order (a redelivery overtook them): the lock and the override before the registration
+            (DomainLocked(name="early.be", status="clientTransferProhibited", by_operator=False), "r1"),
+            (DomainOverrideChanged(name="early.be", overridden=True, reason="Registrant verification pending",
+                                   published_name_servers=["ns1.landing.registry.invalid"]), "r1"),
+            (DomainCreated(name="early.be", tld="be", registrant="c-private", registered_at=NOW,
+                           name_servers=["ns.hoster.example"], hosts=[NameServerHost(name="ns.hoster.example")]),
+             "r1"),
             (DomainQuarantined(name="resting.be", quarantined_at=NOW, available_on=NOW + timedelta(days=40)), "r1"),
         ])
 
@@ -164,6 +172,10 @@ async def test_whois_das_and_rdap_over_real_sockets(public: Public) -> None:
         assert {r["name"]["type"] for r in body["redacted"]} >= {"Registrant Name", "Registrant Email"}
         assert "rdap_level_0" in body["rdapConformance"] and "redacted" in body["rdapConformance"]
         assert not any(secret in json.dumps(body) for secret in PRIVATE)
+    early = (await public.rdap("domain/early.be")).json()
+    assert "client transfer prohibited" in early["status"]
+    assert early["remarks"][0]["title"] == "Name servers overridden"
+    assert [ns["ldhName"] for ns in early["nameservers"]] == ["ns1.landing.registry.invalid"]
     quarantined = (await public.rdap("domain/resting.be")).json()
     assert "redemption period" in quarantined["status"]
 
