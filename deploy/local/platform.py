@@ -108,7 +108,7 @@ class Platform:
             f"       curl -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\",
             f"         -d '{{\"name\": \"my-first.be\"}}' http://127.0.0.1:{self.ports['registry']}/api/domains",
             f"       curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:{self.ports['reporting']}/api/portfolios/{demo}",
-            (f"       dig @127.0.0.1 -p {os.environ.get('DNS_PORT', '5353')} my-first.be NS   "
+            (f"       dig @127.0.0.1 -p {os.environ.get('DNS_PORT', '5353')} be SOA +dnssec   "
              f"curl http://127.0.0.1:{self.ports['publication']}/rdap/domain/my-first.be"),
             "",
         ]
