@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.report import emit, percentile
 from services.registry.app import build
 from services.registry.settings import RegistrySettings
 from tests.integration.epp_client import EppClient
@@ -40,7 +41,7 @@ def command(kind: str, name: str) -> str:
             "<domain:authInfo><domain:pw>x</domain:pw></domain:authInfo></domain:create></create>")
 
 
-async def run(port: int, sessions: int, run_id: str) -> None:
+async def run(port: int, sessions: int, run_id: str) -> dict[str, float | None]:
     latencies: dict[str, list[float]] = defaultdict(list)
     codes: dict[int, int] = defaultdict(int)
     clients = []
@@ -76,6 +77,10 @@ async def run(port: int, sessions: int, run_id: str) -> None:
         line += f"| {kind} p50 {q[49] * 1000:6.1f} ms p99 {q[98] * 1000:6.1f} ms "
     creates = len(latencies["create"]) / elapsed
     print(line + f"| creates {creates:5.0f}/s | codes {dict(codes)}")
+    return {f"epp.s{sessions}.creates": creates, f"epp.s{sessions}.commands": TOTAL / elapsed,
+            f"epp.s{sessions}.check_p99_ms": percentile(latencies["check"], 0.99) * 1000,
+            f"epp.s{sessions}.info_p99_ms": percentile(latencies["info"], 0.99) * 1000,
+            f"epp.s{sessions}.create_p50_ms": percentile(latencies["create"], 0.50) * 1000}
 
 
 async def main() -> None:
@@ -90,8 +95,10 @@ async def main() -> None:
         async with running(app):
             ctx = app.state.ctx
             await ctx.db["registrars"].update_one({"_id": "a100001"}, {"$set": {"balance_cents": 10**12}})
+            figures: dict[str, float | None] = {}
             for sessions in SESSIONS:
-                await run(ctx.extras["epp_port"], sessions, f"{sessions}{uuid.uuid4().hex[:4]}")
+                figures |= await run(ctx.extras["epp_port"], sessions, f"{sessions}{uuid.uuid4().hex[:4]}")
+            emit(figures)
     finally:
         await delete_namespace(namespace)
 

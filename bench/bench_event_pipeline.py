@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from bench.report import emit
 from services.reporting.app import build as build_reporting
 from services.reporting.settings import ReportingSettings
 from shared.clock import SystemClock
@@ -130,6 +131,7 @@ async def main() -> None:
     print(f"pipeline outbox->broker->db  {pipeline:10.0f} events/s")
     print(f"ratio pipeline / raw         {pipeline / raw:10.3f}")
     print(f"outbox commits (1 tx each)   {outbox_rate:10.0f} tx/s")
+    emit({"pipeline.events": pipeline, "pipeline.raw_publish_consume": raw, "pipeline.outbox_commits": outbox_rate})
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ import aio_pika
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.report import emit, percentile
 from services.hitpoints.app import build as build_hitpoints
 from services.hitpoints.settings import HitpointsSettings
 from services.registry.app import build as build_registry
@@ -122,11 +123,6 @@ async def block_latency(namespace: str) -> list[float]:
     return latencies
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
-
-
 async def main() -> None:
     namespace, namespace2 = f"b{uuid.uuid4().hex[:10]}", f"b{uuid.uuid4().hex[:10]}"
     try:
@@ -141,6 +137,8 @@ async def main() -> None:
     print(f"block latency p50             {percentile(latencies, 0.50) * 1000:10.1f} ms   ({ROUNDS} rounds)")
     print(f"block latency p99             {percentile(latencies, 0.99) * 1000:10.1f} ms")
     print(f"block latency mean / max      {statistics.mean(latencies) * 1000:10.1f} / {max(latencies) * 1000:.1f} ms")
+    emit({"hitpoints.failed": rate, "hitpoints.block_p50_ms": percentile(latencies, 0.50) * 1000,
+          "hitpoints.block_p99_ms": percentile(latencies, 0.99) * 1000})
 
 
 if __name__ == "__main__":
