@@ -186,3 +186,6 @@ async def stop_epp(ctx: ServiceContext) -> None:
     server = ctx.extras.get("epp_server")
     if server is not None:
         await server.stop()
+    client = ctx.extras.pop("poll_client", None)
+    if client is not None:
+        await client.close()
