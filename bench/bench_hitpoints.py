@@ -105,10 +105,14 @@ async def block_latency(namespace: str) -> list[float]:
             return (await registry.get("/api/domains/mine.be", headers=me)).status_code
 
         for _ in range(ROUNDS):
-            # the limit is 101 (one domain): ten refused creates of an existing name give 100
-            for _ in range(10):
+            # the limit is 100 (one domain), reached at 100: nine refused creates of an existing name give 90
+            for _ in range(9):
                 await registry.post("/api/domains", headers=me, json={"name": "mine.be", "registrant": "b200002-demo"})
-            await eventually(hitpoints_now, lambda n: n == 100, timeout=60)
+            if await eventually(hitpoints_now, lambda n: n >= 90, timeout=60) != 90:
+                # a refusal of the previous round counted after its unblock: this round starts over
+                await hitpoints.post("/api/operator/hitpoints/b200002/unblock", headers=OPERATOR)
+                await eventually(hitpoints_now, lambda n: n == 0, timeout=60)
+                continue
             started = time.perf_counter()
             crossing = await registry.post("/api/domains", headers=me, json={"name": "mine.be", "registrant": "b200002-demo"})
             assert crossing.status_code == 409
