@@ -43,6 +43,9 @@ class RegistrySettings(ServiceSettings):
     epp_server_id: str = "EPP server of the registry platform"
     epp_idle_timeout_seconds: float = Field(default=240.0, gt=0)
     epp_max_sessions_per_registrar: int = Field(default=4, ge=1)
+    # a session slot's lease in MongoDB, renewed every third of it: how long a crashed replica's sessions still
+    # count against their registrars' cap
+    epp_session_lease_seconds: float = Field(default=30.0, gt=0)
     epp_max_frame_bytes: int = Field(default=65_536, ge=1_024)
     # per registrar, per 60 seconds (digest 7.4)
     # per registrar and 60 s (digest 7.4): check-domain v1.0 360, check-domain v2.0 60 (its answer costs more),
