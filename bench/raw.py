@@ -4,6 +4,8 @@ figure is set against (bench/report.py).
   broker  persistent messages with publisher confirms into a quorum queue, RAW_BATCH publishes in flight (as
           the outbox relay sends them); consumed with manual acks at prefetch PREFETCH_COUNT. Publish alone,
           consume alone (of what was published), and both at once.
+  rpc     request/reply round trips over the broker, one at a time, with direct reply-to and a responder
+          that answers at once (what an EPP poll req or ack costs in transport alone; a pair is two)
   store   insert_one, find_one by _id and update_one $inc by _id on a collection with a unique index, from 1
           and 8 concurrent clients (coroutines sharing one connection pool, as a service does);
           the create transaction of a domain: insert the domain, insert its outbox event, debit the
@@ -40,6 +42,7 @@ MESSAGES = int(os.environ.get("BENCH_RAW_MESSAGES", "5000"))
 OPS = int(os.environ.get("BENCH_RAW_OPS", "2000"))
 BATCH = int(os.environ.get("RAW_BATCH", "200"))
 PREFETCH = int(os.environ.get("PREFETCH_COUNT", "256"))
+RPC = int(os.environ.get("BENCH_RAW_RPC", "1000"))
 
 
 def _body() -> bytes:
@@ -94,6 +97,39 @@ async def broker_rates(n: int = MESSAGES) -> dict[str, float]:
         finally:
             await queue.delete(if_unused=False, if_empty=False)
     return {"raw.publish": publish, "raw.consume": consume, "raw.publish_consume": both}
+
+
+async def rpc_rate(n: int = RPC) -> float:
+    """Request/reply round trips per second, one at a time: a request to a queue, a responder that answers at
+    once on the request's channel (no confirms), the reply over direct reply-to to a long-lived consumer."""
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    async with connection:
+        client, server = await connection.channel(publisher_confirms=False), await connection.channel(
+            publisher_confirms=False)
+        queue = await server.declare_queue(f"bench-rpc-{uuid.uuid4().hex[:10]}", exclusive=True)
+
+        async def answer(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            await server.default_exchange.publish(aio_pika.Message(message.body, correlation_id=message.correlation_id),
+                                                  routing_key=message.reply_to or "", mandatory=False)
+
+        await queue.consume(answer, no_ack=True)
+        waiting: dict[str, asyncio.Future[bytes]] = {}
+
+        async def on_reply(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            future = waiting.pop(message.correlation_id or "", None)
+            if future is not None and not future.done():
+                future.set_result(message.body)
+
+        replies = await client.declare_queue("amq.rabbitmq.reply-to", passive=True)
+        await replies.consume(on_reply, no_ack=True)
+        started = time.perf_counter()
+        for i in range(n):
+            future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+            waiting[str(i)] = future
+            await client.default_exchange.publish(
+                aio_pika.Message(b"{}", correlation_id=str(i), reply_to="amq.rabbitmq.reply-to"), routing_key=queue.name)
+            await asyncio.wait_for(future, 10)
+        return n / (time.perf_counter() - started)
 
 
 async def _rate(n: int, clients: int, op: Callable[[int], Awaitable[object]]) -> float:
@@ -159,7 +195,7 @@ async def rabbitmq_version() -> str | None:
 
 
 async def main() -> None:
-    figures = await broker_rates() | await store_rates()
+    figures = await broker_rates() | {"raw.rpc": await rpc_rate()} | await store_rates()
     print(f"broker: {MESSAGES} messages, batch {BATCH}, prefetch {PREFETCH}; store: {OPS} operations per figure, "
           f"MONGODB_URL={MONGODB_URL}")
     for key, value in figures.items():
