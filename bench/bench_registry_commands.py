@@ -54,7 +54,7 @@ async def measure(label: str, call: Callable[[int], Awaitable[object]], concurre
 
 async def main() -> None:
     namespace = f"b{uuid.uuid4().hex[:10]}"
-    settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, log_level="WARNING")
+    settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, log_level="WARNING", epp_enabled=False)
     app = build(settings)
     print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"commands per kind: {N}, MONGODB_URL={os.environ.get('MONGODB_URL', 'default')}")
