@@ -38,7 +38,7 @@ from tests.integration.infra import AMQP_URL, OPERATOR, delete_namespace, eventu
 
 N = int(os.environ.get("BENCH_EVENTS", "3000"))
 BATCH = int(os.environ.get("OUTBOX_BATCH_SIZE", "200"))
-PREFETCH = int(os.environ.get("PREFETCH_COUNT", "32"))
+PREFETCH = int(os.environ.get("PREFETCH_COUNT", "200"))
 
 
 async def raw_broker_rate(namespace: str) -> float:
