@@ -110,7 +110,7 @@ async def rpc(namespace: str, smtp_port: int) -> tuple[float, list[float], int]:
     settings = NotificationsSettings(namespace=namespace, log_level="WARNING", smtp_port=smtp_port,
                                      gauges_interval_seconds=3600)
     registry_settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, log_level="WARNING",
-                                         epp_port=0, epp_rate_limits={"poll": 10**9})
+                                         epp_port=0, epp_rate_limits={})
     app = build(settings)
     async with running(app), running(build_registry(registry_settings)) as registry:
         ctx, reg = app.state.ctx, registry._transport.app.state.ctx  # type: ignore[attr-defined]
