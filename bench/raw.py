@@ -155,11 +155,19 @@ async def store_rates(n: int = OPS) -> dict[str, float]:
         await docs.create_index("key", unique=True)
         for clients in (1, 8):
             run = uuid.uuid4().hex[:6]
-            out[f"raw.insert.c{clients}"] = await _rate(n, clients, lambda i, run=run: docs.insert_one(
-                {"_id": f"{run}-{i}", "key": f"{run}-{i}", "n": 0, "at": datetime.now(UTC)}))
-            out[f"raw.find.c{clients}"] = await _rate(n, clients, lambda i, run=run: docs.find_one({"_id": f"{run}-{i}"}))
-            out[f"raw.update.c{clients}"] = await _rate(n, clients, lambda i, run=run: docs.update_one(
-                {"_id": f"{run}-{i}"}, {"$inc": {"n": 1}}))
+
+            async def insert(i: int, run: str = run) -> None:
+                await docs.insert_one({"_id": f"{run}-{i}", "key": f"{run}-{i}", "n": 0, "at": datetime.now(UTC)})
+
+            async def find(i: int, run: str = run) -> None:
+                await docs.find_one({"_id": f"{run}-{i}"})
+
+            async def update(i: int, run: str = run) -> None:
+                await docs.update_one({"_id": f"{run}-{i}"}, {"$inc": {"n": 1}})
+
+            out[f"raw.insert.c{clients}"] = await _rate(n, clients, insert)
+            out[f"raw.find.c{clients}"] = await _rate(n, clients, find)
+            out[f"raw.update.c{clients}"] = await _rate(n, clients, update)
         await db["domains"].create_index("name", unique=True)
         await db["outbox"].create_index("event_id", unique=True)
         body = _body().decode()

@@ -62,8 +62,8 @@ class BatchWrites:
 
     async def flush(self, db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
         if self.dirty:
-            await db[DOMAINS].bulk_write([ReplaceOne({"_id": name}, self.domains[name], upsert=True)
-                                          for name in sorted(self.dirty)], ordered=False, session=session)
+            await db[DOMAINS].bulk_write([ReplaceOne({"_id": name}, record, upsert=True) for name in sorted(self.dirty)
+                                          if (record := self.domains[name]) is not None], ordered=False, session=session)
         if self.portfolio_inc:
             await db[PORTFOLIOS].bulk_write([
                 UpdateOne({"_id": registrar_id},

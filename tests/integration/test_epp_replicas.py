@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from pydantic import SecretStr
 
 from services.registry.app import build
 from services.registry.epp.server import EppServer
@@ -20,7 +21,7 @@ INFO = f"<info><domain:info {DOMAIN}><domain:name>limited.be</domain:name></doma
 
 
 def settings(namespace: str, instance: str) -> RegistrySettings:
-    return RegistrySettings(namespace=namespace, seed_demo_registrar=True, operator_token="operator-dev-token",
+    return RegistrySettings(namespace=namespace, seed_demo_registrar=True, operator_token=SecretStr("operator-dev-token"),
                             epp_port=0, instance_id=instance, epp_max_sessions_per_registrar=2,
                             epp_rate_limits={"info": 3}, epp_session_lease_seconds=1.5)
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 from faststream.rabbit import RabbitBroker
+from pydantic import SecretStr
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.reporting.app import build as build_reporting
@@ -90,7 +91,7 @@ async def test_the_relay_backs_off_while_the_broker_is_away_and_relays_once_it_a
     host, port = AMQP_URL.split("@", 1)[1].split("/", 1)[0].split(":")
     proxy = TcpProxy(host, int(port))
     await proxy.open()
-    reporting_app = build_reporting(ReportingSettings(namespace=namespace, operator_token="operator-dev-token"))
+    reporting_app = build_reporting(ReportingSettings(namespace=namespace, operator_token=SecretStr("operator-dev-token")))
     async with running(reporting_app) as reporting:
         ctx: ServiceContext = reporting_app.state.ctx
         broker = RabbitBroker(f"amqp://guest:guest@127.0.0.1:{proxy.port}/", fail_fast=True)
@@ -119,7 +120,8 @@ async def test_the_relay_backs_off_while_the_broker_is_away_and_relays_once_it_a
             # back-off doubling from 0.1 s to 1.6 s (each round waits 0.5 s for the broker): a handful of rounds
             # in 6 s, not one per wake (120)
             assert 2 <= failed_rounds <= 10, failed_rounds
-            delays = [float(r.args[2]) for r in relay_log.records if r.getMessage().startswith("outbox relay round")]
+            delays = [float(r.getMessage().split("next try in ")[1].split()[0]) for r in relay_log.records
+                      if r.getMessage().startswith("outbox relay round")]
             assert delays[:4] == [0.1, 0.2, 0.4, 0.8], delays
             warnings = [r for r in relay_log.records if r.levelno >= logging.WARNING]
             assert len(warnings) == 1 and "cannot publish" in warnings[0].getMessage(), \
