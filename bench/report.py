@@ -70,7 +70,7 @@ class Row:
     measure: str
     platform: str  # key of the platform figure
     unit: str
-    raw: str | None = None  # key of the raw capacity it is compared with
+    raw: str | tuple[str, ...] | None = None  # key(s) of the raw capacity it is compared with: the first present
     goal: str = ""
     lower_is_better: bool = False
 
@@ -100,7 +100,9 @@ PLATFORM_ROWS = [
     Row("EPP info p99, 10 sessions, creates running", "epp.s10.info_p99_ms", "ms", None, "< 20 ms (goal 4)", True),
     Row("EPP check p99, 50 sessions, creates running", "epp.s50.check_p99_ms", "ms", None, "< 50 ms (goal 4)", True),
     Row("EPP info p99, 50 sessions, creates running", "epp.s50.info_p99_ms", "ms", None, "< 50 ms (goal 4)", True),
-    Row("events outbox → broker → consumer → store", "pipeline.events", "ev/s", "raw.publish_consume",
+    # against the raw rate its own script measured just before it (the closest in time), else the first one
+    Row("events outbox → broker → consumer → store", "pipeline.events", "ev/s",
+        ("pipeline.raw_publish_consume", "raw.publish_consume"),
         "≥ 0.5 × raw (goal 5)"),
     Row("hitpoints command.failed counted", "hitpoints.failed", "ev/s", "raw.publish_consume", "≥ 2,000/s (goal 6)"),
     Row("hitpoints block latency p99", "hitpoints.block_p99_ms", "ms", None, "< 100 ms (goal 6)", True),
@@ -134,9 +136,11 @@ def table(figures: Figures) -> list[str]:
         value = figures.get(row.platform)
         if row.platform not in figures:
             continue
-        raw = figures.get(row.raw) if row.raw else None
+        keys = (row.raw,) if isinstance(row.raw, str) else row.raw or ()
+        raw_key = next((k for k in keys if figures.get(k)), None)
+        raw = figures.get(raw_key) if raw_key else None
         ratio = f"{value / raw:.2f}" if value is not None and raw else "–"
-        raw_text = f"{_fmt(raw)} ({row.raw})" if row.raw else "–"
+        raw_text = f"{_fmt(raw)} ({raw_key})" if raw_key else "–"
         lines.append(f"| {row.measure} | {_fmt(value)} {row.unit} | {raw_text} | {ratio} | {row.goal} |")
     known = {r.platform for r in PLATFORM_ROWS} | {k for _, k, _ in RAW_ROWS} | {"raw.rpc_pairs"}
     others = sorted(k for k in figures if k not in known)
