@@ -18,11 +18,12 @@ Figures through the local MongoDB stand-in say more about the stand-in than abou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,14 +51,14 @@ def _body() -> bytes:
                      correlation_id=None, clock=SystemClock()).to_json()
 
 
-async def _publish(channel: aio_pika.abc.AbstractChannel, queue: str, n: int) -> None:
+async def _publish(channel: aio_pika.abc.AbstractChannel, queue: str, n: int, batch: int = BATCH) -> None:
     body = _body()
-    for first in range(0, n, BATCH):
+    for first in range(0, n, batch):
         await asyncio.gather(*(
             channel.default_exchange.publish(
                 aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, message_id=str(i)),
                 routing_key=queue)
-            for i in range(first, min(first + BATCH, n))
+            for i in range(first, min(first + batch, n))
         ))
 
 
@@ -76,27 +77,38 @@ async def _consume(queue: aio_pika.abc.AbstractQueue, n: int) -> None:
     await queue.cancel(tag)
 
 
-async def broker_rates(n: int = MESSAGES) -> dict[str, float]:
-    """msg/s: publish alone, consume alone, publish and consume at once."""
+@contextlib.asynccontextmanager
+async def _quorum_queue(prefetch: int) -> AsyncIterator[tuple[aio_pika.abc.AbstractChannel, aio_pika.abc.AbstractQueue]]:
     connection = await aio_pika.connect_robust(AMQP_URL)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
-        await channel.set_qos(prefetch_count=PREFETCH)
+        await channel.set_qos(prefetch_count=prefetch)
         queue = await channel.declare_queue(f"bench-raw-{uuid.uuid4().hex[:10]}", durable=True,
                                             arguments={"x-queue-type": "quorum"})
         try:
-            started = time.perf_counter()
-            await _publish(channel, queue.name, n)
-            publish = n / (time.perf_counter() - started)
-            started = time.perf_counter()
-            await _consume(queue, n)
-            consume = n / (time.perf_counter() - started)
-            started = time.perf_counter()
-            await asyncio.gather(_consume(queue, n), _publish(channel, queue.name, n))
-            both = n / (time.perf_counter() - started)
+            yield channel, queue
         finally:
             await queue.delete(if_unused=False, if_empty=False)
-    return {"raw.publish": publish, "raw.consume": consume, "raw.publish_consume": both}
+
+
+async def publish_consume_rate(n: int = MESSAGES, *, prefetch: int = PREFETCH, batch: int = BATCH) -> float:
+    """msg/s published and consumed at once."""
+    async with _quorum_queue(prefetch) as (channel, queue):
+        started = time.perf_counter()
+        await asyncio.gather(_consume(queue, n), _publish(channel, queue.name, n, batch))
+        return n / (time.perf_counter() - started)
+
+
+async def broker_rates(n: int = MESSAGES) -> dict[str, float]:
+    """msg/s: publish alone, consume alone (what was published), publish and consume at once."""
+    async with _quorum_queue(PREFETCH) as (channel, queue):
+        started = time.perf_counter()
+        await _publish(channel, queue.name, n)
+        publish = n / (time.perf_counter() - started)
+        started = time.perf_counter()
+        await _consume(queue, n)
+        consume = n / (time.perf_counter() - started)
+    return {"raw.publish": publish, "raw.consume": consume, "raw.publish_consume": await publish_consume_rate(n)}
 
 
 async def rpc_rate(n: int = RPC) -> float:
