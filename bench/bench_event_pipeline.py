@@ -18,63 +18,30 @@ import platform
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
-
-import aio_pika
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from bench.raw import publish_consume_rate
+from bench.report import emit
 from services.reporting.app import build as build_reporting
 from services.reporting.settings import ReportingSettings
 from shared.clock import SystemClock
 from shared.events import DomainCreated, new_event
 from shared.mongo.outbox import Outbox, OutboxRelay
 from shared.mongo.transactions import in_transaction
-from tests.integration.infra import AMQP_URL, OPERATOR, delete_namespace, eventually, running
+from tests.integration.infra import OPERATOR, delete_namespace, eventually, running
 
 N = int(os.environ.get("BENCH_EVENTS", "3000"))
 BATCH = int(os.environ.get("OUTBOX_BATCH_SIZE", "200"))
-PREFETCH = int(os.environ.get("PREFETCH_COUNT", "32"))
+PREFETCH = int(os.environ.get("PREFETCH_COUNT", "200"))
 
 
-async def raw_broker_rate(namespace: str) -> float:
-    connection = await aio_pika.connect_robust(AMQP_URL)
-    async with connection:
-        channel = await connection.channel(publisher_confirms=True)
-        await channel.set_qos(prefetch_count=PREFETCH)
-        queue = await channel.declare_queue(f"{namespace}.raw", durable=True, arguments={"x-queue-type": "quorum"})
-        body = new_event(
-            DomainCreated(name="raw.be", tld="be", registered_at=datetime.now(UTC)), registrar_id="a",
-            correlation_id=None, clock=SystemClock(),
-        ).to_json()
-        received = 0
-        done = asyncio.Event()
-
-        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            nonlocal received
-            await message.ack()
-            received += 1
-            if received == N:
-                done.set()
-
-        tag = await queue.consume(on_message)
-        started = time.perf_counter()
-        for first in range(0, N, BATCH):
-            await asyncio.gather(*(
-                channel.default_exchange.publish(
-                    aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, message_id=str(i)),
-                    routing_key=queue.name,
-                )
-                for i in range(first, min(first + BATCH, N))
-            ))
-        await asyncio.wait_for(done.wait(), timeout=600)
-        elapsed = time.perf_counter() - started
-        await queue.cancel(tag)
-        await queue.delete(if_unused=False, if_empty=False)
-        return N / elapsed
+async def raw_broker_rate() -> float:
+    """The same broker's publish+consume rate, measured just before the pipeline (bench/raw.py)."""
+    return await publish_consume_rate(N, prefetch=PREFETCH, batch=BATCH)
 
 
 async def pipeline_rates(namespace: str) -> tuple[float, float]:
@@ -120,7 +87,7 @@ async def pipeline_rates(namespace: str) -> tuple[float, float]:
 async def main() -> None:
     namespace = f"b{uuid.uuid4().hex[:10]}"
     try:
-        raw = await raw_broker_rate(namespace)
+        raw = await raw_broker_rate()
         outbox_rate, pipeline = await pipeline_rates(namespace)
     finally:
         await delete_namespace(namespace)
@@ -130,6 +97,7 @@ async def main() -> None:
     print(f"pipeline outbox->broker->db  {pipeline:10.0f} events/s")
     print(f"ratio pipeline / raw         {pipeline / raw:10.3f}")
     print(f"outbox commits (1 tx each)   {outbox_rate:10.0f} tx/s")
+    emit({"pipeline.events": pipeline, "pipeline.raw_publish_consume": raw, "pipeline.outbox_commits": outbox_rate})
 
 
 if __name__ == "__main__":

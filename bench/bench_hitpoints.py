@@ -30,6 +30,7 @@ import aio_pika
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.report import emit, percentile
 from services.hitpoints.app import build as build_hitpoints
 from services.hitpoints.settings import HitpointsSettings
 from services.registry.app import build as build_registry
@@ -104,10 +105,14 @@ async def block_latency(namespace: str) -> list[float]:
             return (await registry.get("/api/domains/mine.be", headers=me)).status_code
 
         for _ in range(ROUNDS):
-            # the limit is 101 (one domain): ten refused creates of an existing name give 100
-            for _ in range(10):
+            # the limit is 100 (one domain), reached at 100: nine refused creates of an existing name give 90
+            for _ in range(9):
                 await registry.post("/api/domains", headers=me, json={"name": "mine.be", "registrant": "b200002-demo"})
-            await eventually(hitpoints_now, lambda n: n == 100, timeout=60)
+            if await eventually(hitpoints_now, lambda n: n >= 90, timeout=60) != 90:
+                # a refusal of the previous round counted after its unblock: this round starts over
+                await hitpoints.post("/api/operator/hitpoints/b200002/unblock", headers=OPERATOR)
+                await eventually(hitpoints_now, lambda n: n == 0, timeout=60)
+                continue
             started = time.perf_counter()
             crossing = await registry.post("/api/domains", headers=me, json={"name": "mine.be", "registrant": "b200002-demo"})
             assert crossing.status_code == 409
@@ -120,11 +125,6 @@ async def block_latency(namespace: str) -> list[float]:
             assert r.status_code == 200, r.text
             await eventually(info_code, lambda code: code == 200, timeout=60)
     return latencies
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
 async def main() -> None:
@@ -141,6 +141,8 @@ async def main() -> None:
     print(f"block latency p50             {percentile(latencies, 0.50) * 1000:10.1f} ms   ({ROUNDS} rounds)")
     print(f"block latency p99             {percentile(latencies, 0.99) * 1000:10.1f} ms")
     print(f"block latency mean / max      {statistics.mean(latencies) * 1000:10.1f} / {max(latencies) * 1000:.1f} ms")
+    emit({"hitpoints.failed": rate, "hitpoints.block_p50_ms": percentile(latencies, 0.50) * 1000,
+          "hitpoints.block_p99_ms": percentile(latencies, 0.99) * 1000})
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.report import emit
 from services.registry.app import build
 from services.registry.commands import Actor
 from services.registry.domains import HostAttr, create_domain, info_domain
@@ -33,7 +34,7 @@ N = int(os.environ.get("BENCH_COMMANDS", "500"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 
 
-async def measure(label: str, call: Callable[[int], Awaitable[object]], concurrency: int) -> None:
+async def measure(label: str, call: Callable[[int], Awaitable[object]], concurrency: int) -> float:
     latencies: list[float] = []
     counter = iter(range(N))
 
@@ -48,11 +49,12 @@ async def measure(label: str, call: Callable[[int], Awaitable[object]], concurre
     elapsed = time.perf_counter() - started
     q = statistics.quantiles(latencies, n=100)
     print(f"{label:<28} c={concurrency:<3} {N / elapsed:8.0f} /s   p50 {q[49] * 1000:6.1f} ms   p99 {q[98] * 1000:6.1f} ms")
+    return N / elapsed
 
 
 async def main() -> None:
     namespace = f"b{uuid.uuid4().hex[:10]}"
-    settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, log_level="WARNING")
+    settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, log_level="WARNING", epp_enabled=False)
     app = build(settings)
     print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"commands per kind: {N}, MONGODB_URL={os.environ.get('MONGODB_URL', 'default')}")
@@ -62,16 +64,18 @@ async def main() -> None:
             # enough prepayment for every create: the bench measures commands, not refusals
             await ctx.db["registrars"].update_one({"_id": "a100001"}, {"$set": {"balance_cents": 10**9}})
             actor = Actor("a100001", "a100001", Channel.EPP, "bench")
+            figures: dict[str, float | None] = {}
             for concurrency in (1, CONCURRENCY):
                 run = uuid.uuid4().hex[:6]
-                await measure("domain create", lambda i: create_domain(ctx, actor, f"b{run}-{i}.be", "a100001-demo"),
+                figures[f"registry.create.c{concurrency}"] = await measure("domain create", lambda i, run=run: create_domain(ctx, actor, f"b{run}-{i}.be", "a100001-demo"),
                               concurrency)
-                await measure("domain info", lambda i: info_domain(ctx, actor, f"b{run}-{i}.be"), concurrency)
+                figures[f"registry.info.c{concurrency}"] = await measure("domain info", lambda i, run=run: info_domain(ctx, actor, f"b{run}-{i}.be"), concurrency)
                 # a full replacement that checks contacts and glue: the update rule's whole path
-                await measure("domain update", lambda i: update_domain(
+                figures[f"registry.update.c{concurrency}"] = await measure("domain update", lambda i, run=run: update_domain(
                     ctx, actor, f"b{run}-{i}.be", tech=["a100001-tech"], onsite=[], nsgroups=[], keygroups=[],
                     name_servers=[HostAttr(name=f"ns1.b{run}-{i}.be", addresses=["192.0.2.53"]),
                                   HostAttr(name="ns.example.net")]), concurrency)
+            emit(figures)
     finally:
         await delete_namespace(namespace)
 

@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pymongo import AsyncMongoClient
 
+from bench.report import emit
 from services.reporting.app import build as build_reporting
 from services.reporting.service import reporting_of
 from services.reporting.settings import ReportingSettings
@@ -152,6 +153,7 @@ async def main() -> None:
                   f"{figures['cpu_seconds']:.1f} s, the rest waits on the database), peak RSS "
                   f"{figures['rss_peak_mb']:.0f} MB (after start-up {figures['rss_before_mb']:.0f} MB), "
                   f"{figures['registrars']} registrars, rows {rows}, files {directory_mb(out):,.0f} MB", flush=True)
+            emit({f"reporting.{total}.seconds": figures["seconds"], f"reporting.{total}.peak_rss_mb": figures["rss_peak_mb"]})
         finally:
             shutil.rmtree(out, ignore_errors=True)
             if not os.environ.get("BENCH_KEEP") and not REUSE:

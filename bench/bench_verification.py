@@ -27,6 +27,7 @@ import aio_pika
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.report import emit
 from services.verification.app import build as build_verification
 from services.verification.scoring import Registrant, Registration, ScoringRules, score
 from services.verification.settings import DEFAULT_DISPOSABLE, DEFAULT_WEIGHTS, VerificationSettings
@@ -102,12 +103,14 @@ async def consumer(namespace: str) -> tuple[float, int]:
 
 async def main() -> None:
     print(f"host: {platform.node()} python {platform.python_version()} cpus {os.cpu_count()}")
-    print(f"pure scoring:    {pure():,.0f} registrations/s ({PURE} registrations)")
+    pure_rate = pure()
+    print(f"pure scoring:    {pure_rate:,.0f} registrations/s ({PURE} registrations)")
     namespace = f"bench{uuid.uuid4().hex[:8]}"
     try:
         rate, cases = await consumer(namespace)
         print(f"through the consumer: {rate:,.0f} domain.created/s ({DOMAINS} domains of {CONTACTS} contacts, "
               f"contact.created applied in the same run; {cases} cases opened; prefetch {PREFETCH})")
+        emit({"verification.pure": pure_rate, "verification.consumer": rate})
     finally:
         await delete_namespace(namespace)
 

@@ -3,9 +3,12 @@ RabbitMQ with direct reply-to: the notifications service owns each registrar's q
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from datetime import datetime
 from typing import Any, Literal
 
+import aio_pika
 from pydantic import BaseModel, ConfigDict, Field
 
 POLL_QUEUE = "notifications.poll"
@@ -36,3 +39,60 @@ class PollReply(BaseModel):
     count: int = 0
     head: PollMessage | None = None
     acked_id: str | None = None
+
+
+class PollClient:
+    """The EPP side of the poll request/reply, set up once per process: one channel consumes RabbitMQ's direct
+    reply-to pseudo-queue for the life of the process, and each request only publishes and waits for the reply
+    with its correlation id. (FastStream's `broker.request` consumes and cancels per request under a process-wide
+    lock: two broker round trips of set-up per command, and one command at a time.)
+
+    Requests are transient and unconfirmed: one lost with a broker failure is a timeout, which the EPP server
+    answers with 2400 as before; each carries an expiration, so nobody acts on it after the caller gave up."""
+
+    REPLY_TO = "amq.rabbitmq.reply-to"
+
+    def __init__(self, amqp_url: str, queue: str) -> None:
+        self.amqp_url, self.queue = amqp_url, queue
+        self._connection: aio_pika.abc.AbstractRobustConnection | None = None
+        self._channel: aio_pika.abc.AbstractChannel | None = None
+        self._waiting: dict[str, asyncio.Future[bytes]] = {}
+        self._ready = asyncio.Lock()
+
+    async def _open(self) -> aio_pika.abc.AbstractChannel:
+        async with self._ready:
+            if self._channel is None:
+                # robust: after a broker restart aio-pika reopens the channel and consumes reply-to again
+                self._connection = await aio_pika.connect_robust(self.amqp_url, client_properties={
+                    "connection_name": f"poll-client {self.queue}"})
+                channel = await self._connection.channel(publisher_confirms=False)
+                replies = await channel.declare_queue(self.REPLY_TO, passive=True)
+                await replies.consume(self._on_reply, no_ack=True)
+                self._channel = channel
+            return self._channel
+
+    async def _on_reply(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        waiting = self._waiting.pop(message.correlation_id or "", None)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(message.body)
+
+    async def ask(self, request: PollRequest, timeout: float) -> PollReply:
+        """Send one request and wait for its reply; TimeoutError when none came within `timeout` seconds."""
+        channel = await asyncio.wait_for(self._open(), timeout)
+        correlation_id = uuid.uuid4().hex
+        reply: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._waiting[correlation_id] = reply
+        try:
+            await channel.default_exchange.publish(
+                aio_pika.Message(request.model_dump_json().encode(), content_type="application/json",
+                                 correlation_id=correlation_id, reply_to=self.REPLY_TO, expiration=timeout,
+                                 delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT),
+                routing_key=self.queue, mandatory=False)
+            return PollReply.model_validate_json(await asyncio.wait_for(reply, timeout))
+        finally:
+            self._waiting.pop(correlation_id, None)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+        self._connection = self._channel = None

@@ -209,6 +209,7 @@ async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
             handlers,
             ProcessedEvents(ctx.client, ctx.db, timedelta(days=settings.processed_event_ttl_days)),
             ctx.metrics,
+            max_batch=settings.prefetch_count,  # whatever has arrived, up to all deliveries in flight
             on_applied=ctx.committed,
         )
         # manual acks: EventConsumer decides between ack, requeue and dead-letter

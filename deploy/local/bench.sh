@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# make bench: run every benchmark in bench/ (or the ones named) against the real broker and database.
+# make bench: every benchmark in bench/ (or the ones named), each on a fresh throw-away MongoDB stand-in of its
+# own (bench/run_all.py), against the local RabbitMQ; prints one table of raw capacities and platform figures.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-prepare_platform
+bash "$ROOT/deploy/local/bootstrap.sh"
+bash "$ROOT/deploy/local/ensure-rabbitmq.sh"
+[ -n "${BENCH_MONGODB_URL:-}" ] || bash "$ROOT/deploy/local/ensure-mongodb.sh" --install-only
 cd "$ROOT"
-benches=("$@"); [ ${#benches[@]} -gt 0 ] || benches=(bench/bench_*.py)
-for b in "${benches[@]}"; do say "$b"; "$PY" "$b"; done
+"$PY" bench/run_all.py "$@"

@@ -8,18 +8,27 @@ source "$(dirname "$0")/common.sh"
 SECANTUS_VERSION="0.7.0b3"
 host="$(url_host "$MONGODB_URL")"; port="$(url_port "$MONGODB_URL" 27017)"
 storage="${MONGODB_STANDIN_STORAGE:-$DATA/mongo}"
+venv="$TOOLS/secantus"
+
+install_standin() {
+  if [ ! -x "$venv/bin/secantusd-py" ]; then
+    say "installing the MongoDB stand-in SecantusDB $SECANTUS_VERSION into $venv"
+    "${PYTHON:-python3}" -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "SecantusDB==$SECANTUS_VERSION"
+  fi
+}
+
+# --install-only: make bench starts throw-away stand-ins of its own (bench/run_all.py)
+if [ "${1:-}" = "--install-only" ]; then
+  install_standin; exit 0
+fi
 
 if port_open "$host" "$port"; then
   say "MongoDB answers at $host:$port"; exit 0
 fi
 case "$host" in 127.*|localhost) ;; *) die "MongoDB at $host:$port does not answer, and it is not local: start it, or point MONGODB_URL elsewhere";; esac
 
-venv="$TOOLS/secantus"
-if [ ! -x "$venv/bin/secantusd-py" ]; then
-  say "installing the MongoDB stand-in SecantusDB $SECANTUS_VERSION into $venv"
-  "${PYTHON:-python3}" -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check "SecantusDB==$SECANTUS_VERSION"
-fi
+install_standin
 mkdir -p "$storage" "$DATA"
 say "starting the MongoDB stand-in on $host:$port (data: $storage)"
 # its own session: a Ctrl-C meant for `make run` must not stop the database under the services' feet

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.registry.contacts import CONTACT_INDEXES
 from services.registry.domains import DOMAIN_INDEXES
+from services.registry.epp.limits import EPP_LIMIT_INDEXES
 from services.registry.epp.server import start_epp, stop_epp
 from services.registry.groups import GROUP_INDEXES
 from services.registry.http import (
@@ -92,7 +93,7 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
             publishes=tuple(model for model in CATALOGUE.values() if model.producer == "registry"),
             handlers=handlers,
             indexes=(*REGISTRAR_INDEXES, *USER_INDEXES, *CONTACT_INDEXES, *GROUP_INDEXES, *DOMAIN_INDEXES, *LIFECYCLE_INDEXES, *LOCK_INDEXES, *LEDGER_INDEXES,
-                     *APPLICATION_INDEXES, *RENEWAL_INDEXES),
+                     *APPLICATION_INDEXES, *RENEWAL_INDEXES, *EPP_LIMIT_INDEXES),
             routers=(auth.router, account.router, contacts.router, groups.router, domains.router, transfers.router, locks.router,
                      operator.router, operator_domains.router, onboarding.router, public.router),
             on_startup=(seed, start_lifecycle, start_epp, start_renewal),

@@ -1,3 +1,5 @@
+from typing import Annotated
+
 from pydantic import Field, SecretStr
 
 from shared.events.money import TransactionKind
@@ -43,12 +45,17 @@ class RegistrySettings(ServiceSettings):
     epp_server_id: str = "EPP server of the registry platform"
     epp_idle_timeout_seconds: float = Field(default=240.0, gt=0)
     epp_max_sessions_per_registrar: int = Field(default=4, ge=1)
+    # a session slot's lease in MongoDB, renewed every third of it: how long a crashed replica's sessions still
+    # count against their registrars' cap
+    epp_session_lease_seconds: float = Field(default=30.0, gt=0)
     epp_max_frame_bytes: int = Field(default=65_536, ge=1_024)
     # per registrar, per 60 seconds (digest 7.4)
     # per registrar and 60 s (digest 7.4): check-domain v1.0 360, check-domain v2.0 60 (its answer costs more),
     # info 180, poll 60; contact and group checks count as checks
-    epp_rate_limits: dict[str, int] = Field(default_factory=lambda: {"info": 180, "check": 360, "check-v2": 60,
-                                                                      "poll": 60})
+    # (each counted command's time is kept in MongoDB until it leaves the window: at most 10,000 per class; a class
+    # left out is not limited and costs no round trip)
+    epp_rate_limits: dict[str, Annotated[int, Field(ge=1, le=10_000)]] = Field(
+        default_factory=lambda: {"info": 180, "check": 360, "check-v2": 60, "poll": 60})
     # make run seeds a demo registrar so a person can try the platform at once (README: demo registrar)
     seed_demo_registrar: bool = False
     demo_registrar_id: str = Field(default="a100001", pattern=r"^[a-z0-9][a-z0-9-]{2,31}$")

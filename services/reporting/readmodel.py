@@ -32,6 +32,7 @@ from services.reporting.store import (
     fact_id,
     group_id,
 )
+from services.reporting.writes import ABSENT, CURRENT, BatchWrites
 from shared.clock import Clock
 from shared.events import EventEnvelope, EventPayload
 from shared.events.contacts import ContactCreated, ContactDeleted, ContactUpdated
@@ -66,6 +67,10 @@ from shared.mongo.idempotency import BatchHandler
 
 Handler = Callable[[EventEnvelope[Any], AsyncClientSession], Awaitable[None]]
 DomainRule = Callable[[lifecycle.Record | None], lifecycle.Record]
+
+# the events whose handlers go through _domain(payload.name): their records are read for a batch at once
+_NAMED_DOMAIN_EVENTS = (DomainCreated, DomainDeleted, DomainUndeleted, DomainQuarantined, DomainReactivated,
+                        DomainReleased, DomainTransferred, DomainRenewed)
 
 # the report's contact types (the registry says TECH)
 CONTACT_TYPES = {"TECH": "TECHNICAL", "TECHNICAL": "TECHNICAL", "BILLING": "BILLING", "ONSITE": "ONSITE",
@@ -110,12 +115,23 @@ class ReadModel:
         }
 
     async def _journal_and_apply(self, events: Sequence[EventEnvelope[Any]], session: AsyncClientSession) -> None:
-        for event in await journal.record(self.db, events, session):
-            await self.apply(event, session)
-            # the lag is kept in memory: a "last event" document would be written by every transaction, and
-            # replicas' transactions would conflict on it. Idle (nothing to apply) means no lag.
-            self.metrics.applied.labels(event.event_type).inc()
-            self.metrics.lag.set(max(0.0, (self.clock.now() - event.occurred_at).total_seconds()))
+        fresh = await journal.record(self.db, events, session)
+        # the domain records read in one query and the read models written in one bulk write per collection at
+        # the end (writes.py), not a few round trips per event
+        batch = BatchWrites()
+        await batch.prefetch(self.db, [e.payload.name for e in fresh if isinstance(e.payload, _NAMED_DOMAIN_EVENTS)],
+                             session)
+        token = CURRENT.set(batch)
+        try:
+            for event in fresh:
+                await self.apply(event, session)
+                # the lag is kept in memory: a "last event" document would be written by every transaction, and
+                # replicas' transactions would conflict on it. Idle (nothing to apply) means no lag.
+                self.metrics.applied.labels(event.event_type).inc()
+                self.metrics.lag.set(max(0.0, (self.clock.now() - event.occurred_at).total_seconds()))
+        finally:
+            CURRENT.reset(token)
+        await batch.flush(self.db, session)
 
     async def apply(self, event: EventEnvelope[Any], session: AsyncClientSession) -> None:
         """The event's effect on the read models (live, or replayed from the journal)."""
@@ -127,11 +143,14 @@ class ReadModel:
                     session: AsyncClientSession, n: int = 1) -> None:
         if not registrar_id:
             return
+        on_insert = {"registrar_id": registrar_id, "month": month, "metric": metric.value, "key": key}
+        batch = CURRENT.get()
+        if batch is not None:
+            batch.fact(fact_id(registrar_id, month, metric.value, key), n, on_insert)
+            return
         await self.db[FACTS].update_one(
             {"_id": fact_id(registrar_id, month, metric.value, key)},
-            {"$inc": {"count": n},
-             "$setOnInsert": {"registrar_id": registrar_id, "month": month, "metric": metric.value, "key": key}},
-            upsert=True, session=session,
+            {"$inc": {"count": n}, "$setOnInsert": on_insert}, upsert=True, session=session,
         )
 
     async def _portfolio(self, registrar_id: str | None, delta: int, at: datetime, cohort: str | None,
@@ -140,11 +159,13 @@ class ReadModel:
             # net.<month>: the quarterly report walks back from today's count to each month's end; cohorts and
             # the ACTIVE facts likewise for the registrations' ages (ages.py)
             cohort = cohort or ages.UNKNOWN
-            await self.db[PORTFOLIOS].update_one(
-                {"_id": registrar_id},
-                {"$inc": {"domains": delta, f"net.{month_of(at)}": delta, f"cohorts.{cohort}": delta},
-                 "$max": {"last_event_at": at}},
-                upsert=True, session=session)
+            inc = {"domains": delta, f"net.{month_of(at)}": delta, f"cohorts.{cohort}": delta}
+            batch = CURRENT.get()
+            if batch is not None:
+                batch.portfolio(registrar_id, inc, at)
+            else:
+                await self.db[PORTFOLIOS].update_one({"_id": registrar_id}, {"$inc": inc, "$max": {"last_event_at": at}},
+                                                     upsert=True, session=session)
             await self._fact(registrar_id, month_of(at), Metric.ACTIVE, cohort, session, n=delta)
 
     async def _domain(self, name: str, event: EventEnvelope[Any], rule: DomainRule,
@@ -152,9 +173,19 @@ class ReadModel:
         """Apply a lifecycle rule to the name's record and move the portfolios as its active sponsor changed;
         returns the record as it was."""
         # find then write: find_one_and_update scans the whole collection on the stand-in
-        before = await self.db[DOMAINS].find_one({"_id": name}, session=session)
+        batch = CURRENT.get()
+        known = batch.record(name) if batch is not None else None
+        if batch is not None and known is not ABSENT:
+            before = known
+        else:
+            before = await self.db[DOMAINS].find_one({"_id": name}, session=session)
         after = rule(before)
-        if after != before:
+        if batch is not None:
+            if after != before:
+                batch.put(name, after)
+            else:
+                batch.domains[name] = before
+        elif after != before:
             await self.db[DOMAINS].replace_one({"_id": name}, after, upsert=True, session=session)
         losing, gaining = lifecycle.active_sponsor(before), lifecycle.active_sponsor(after)
         was, now = lifecycle.registered_month(before), lifecycle.registered_month(after)

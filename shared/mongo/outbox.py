@@ -8,18 +8,25 @@ again on restart: delivery is at least once, and consumers deduplicate on the ev
 
 Only one relay per service publishes at a time (a lease in MongoDB), so replicas do not race and
 order is kept; another replica takes over when the lease lapses.
+
+Each round reads one batch (in _id order), publishes it with every confirm awaited together, and deletes
+what was confirmed in one delete. While the broker is away a round fails: the relay says so once (a
+warning, no traceback), then retries with exponential back-off that commits do not cut short, and says
+when it publishes again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
 from bson import ObjectId
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, DeleteOne, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -29,8 +36,16 @@ from shared.messaging.publisher import EventPublisher
 from shared.mongo.client import Document
 from shared.mongo.indexes import CollectionIndexes
 from shared.observability.metrics import ServiceMetrics
+from shared.retry import TRANSIENT_BROKER_ERRORS, TRANSIENT_DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
+
+# what aio-pika and FastStream raise while the connection to the broker is down or being re-established
+_BROKER_STATE_ERRORS: tuple[type[BaseException], ...] = (ChannelInvalidStateError, AMQPError)
+
+
+class NotConfirmed(RuntimeError):
+    """Some events of a batch were not confirmed by the broker; they stay in the outbox."""
 
 OUTBOX = "outbox"
 LEASES = "leases"
@@ -116,15 +131,22 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_seconds: float = 0.5,
         lease_seconds: float = 10.0,
+        max_backoff_seconds: float = 30.0,
+        publish_timeout_seconds: float = 15.0,
     ) -> None:
         self.collection = db[OUTBOX]
         self.publisher = publisher
         self.metrics = metrics
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self.publish_timeout_seconds = publish_timeout_seconds
         self.lease = Lease(db, "outbox-relay", owner, timedelta(seconds=lease_seconds))
         self._wake = asyncio.Event()
+        self._stopped = asyncio.Event()
         self._stopping = False
+        self._gauge_at = 0.0
+        self.failing_since: float | None = None  # monotonic time of the first failed round of a run of failures
 
     def wake(self) -> None:
         """Called after a local commit so the event goes out without waiting for the next poll."""
@@ -132,26 +154,53 @@ class OutboxRelay:
 
     async def run(self) -> None:
         backoff = self.poll_seconds
+        failures = 0
         while not self._stopping:
             try:
                 relayed = await self.relay_once() if await self.lease.acquire() else 0
-                backoff = self.poll_seconds
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 self.metrics.outbox_errors.inc()
-                log.exception("outbox relay round failed; the events stay in the outbox")
-                relayed, backoff = 0, min(backoff * 2, 10.0)
+                failures += 1
+                if failures == 1:
+                    self.failing_since = time.monotonic()
+                    self._log_failure(exc)
+                backoff = min(self.poll_seconds * 2 ** failures, self.max_backoff_seconds)
+                log.debug("outbox relay round %d failed (%s); next try in %.1f s", failures, exc, backoff)
+                # a commit's wake must not cut the back-off short: every commit would retry at once
+                await self._sleep(backoff, wakeable=False)
+                continue
+            if failures:
+                log.warning("outbox relay publishing again after %d failed rounds (%.0f s)", failures,
+                            time.monotonic() - (self.failing_since or time.monotonic()))
+                failures, self.failing_since = 0, None
             if relayed < self.batch_size:  # caught up: sleep until woken or the next poll
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=backoff)
-                except TimeoutError:
-                    pass
+                await self._sleep(self.poll_seconds, wakeable=True)
+
+    def _log_failure(self, exc: BaseException) -> None:
+        """One line for the start of a run of failures; the broker being away is expected and needs no traceback."""
+        cause = exc.__cause__ if isinstance(exc, NotConfirmed) and exc.__cause__ else exc
+        if isinstance(cause, TRANSIENT_BROKER_ERRORS + TRANSIENT_DATABASE_ERRORS + _BROKER_STATE_ERRORS):
+            log.warning("outbox relay cannot publish (%s: %s); the events stay in the outbox and it retries with "
+                        "back-off up to %.0f s", type(cause).__name__, cause, self.max_backoff_seconds)
+        else:
+            log.exception("outbox relay round failed; the events stay in the outbox and it retries with back-off")
+
+    async def _sleep(self, seconds: float, *, wakeable: bool) -> None:
+        self._wake.clear()
+        waits = [asyncio.ensure_future(self._stopped.wait())]
+        if wakeable:
+            waits.append(asyncio.ensure_future(self._wake.wait()))
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
 
     async def stop(self) -> None:
         self._stopping = True
-        self._wake.set()
+        self._stopped.set()
         try:
             await self.lease.release()
         except Exception:
@@ -160,22 +209,37 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish the oldest batch; delete what the broker confirmed. Returns how many were confirmed."""
         batch = await self.collection.find({}).sort("_id", ASCENDING).limit(self.batch_size).to_list()
-        self.metrics.outbox_pending.set(await self.collection.estimated_document_count())
+        await self._pending_gauge(len(batch))
         if not batch:
             self.metrics.outbox_oldest_age.set(0)
             return 0
         self.metrics.outbox_oldest_age.set((_now() - batch[0]["created_at"]).total_seconds())
-        # publish concurrently on one channel (frames go out in order), then wait for every confirm
-        results = await asyncio.gather(*(self._publish(doc) for doc in batch), return_exceptions=True)
+        # publish concurrently on one channel (frames go out in order), then wait for every confirm; while the
+        # connection is being re-established a publish waits for it: the batch gives up after a while instead
+        try:
+            async with asyncio.timeout(self.publish_timeout_seconds):
+                results = await asyncio.gather(*(self._publish(doc) for doc in batch), return_exceptions=True)
+        except TimeoutError as exc:
+            raise NotConfirmed(f"the broker confirmed none of {len(batch)} events within "
+                               f"{self.publish_timeout_seconds:.0f} s") from exc
         confirmed = [doc for doc, res in zip(batch, results, strict=True) if not isinstance(res, BaseException)]
         if confirmed:
-            await self.collection.delete_many({"_id": {"$in": [d["_id"] for d in confirmed]}})
+            # one bulk of deletes by _id: one round trip, and each an _id lookup (the stand-in scans for a $in)
+            await self.collection.bulk_write([DeleteOne({"_id": d["_id"]}) for d in confirmed], ordered=False)
             for doc in confirmed:
                 self.metrics.outbox_relayed.labels(doc["event_type"]).inc()
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
-            raise RuntimeError(f"{len(failures)} of {len(batch)} events not confirmed") from failures[0]
+            raise NotConfirmed(f"{len(failures)} of {len(batch)} events not confirmed") from failures[0]
         return len(confirmed)
+
+    async def _pending_gauge(self, read: int) -> None:
+        """The backlog gauge: a count is a round trip of its own, so at most once a second (and not when idle)."""
+        if read < self.batch_size:
+            self.metrics.outbox_pending.set(read)
+        elif time.monotonic() - self._gauge_at > 1.0:
+            self._gauge_at = time.monotonic()
+            self.metrics.outbox_pending.set(await self.collection.estimated_document_count())
 
     async def _publish(self, doc: Document) -> None:
         await self.publisher.publish_raw(

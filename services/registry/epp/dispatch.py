@@ -15,6 +15,7 @@ from lxml import etree
 
 from services.registry.commands import Actor, report_refusal
 from services.registry.epp import contact_commands, domain_commands, group_commands, poll_commands
+from services.registry.epp.limits import RateLimiter, SessionTable
 from services.registry.epp.ns import (
     CONTACT,
     DNSBE,
@@ -28,7 +29,7 @@ from services.registry.epp.ns import (
     text,
 )
 from services.registry.epp.reply import Reply
-from services.registry.epp.session import EppSession, RateLimiter, SessionTable, login
+from services.registry.epp.session import EppSession, login
 from services.registry.epp.xml import EppXmlError, greeting, parse_frame, require_implemented, response
 from services.registry.results import CommandRefused, Result
 from shared.events import CommandType
@@ -175,7 +176,7 @@ class Dispatcher:
         actor = Actor(actor.registrar_id, actor.user_id, actor.channel, actor.correlation_id, actor.permissions,
                       reference=sv_trid)
         kind = _rate_class(verb, top)
-        if kind in self.limiter.limits and not self.limiter.allow(actor.registrar_id, kind):
+        if kind in self.limiter.limits and not await self.limiter.allow(actor.registrar_id, kind):
             raise CommandRefused(Result.SESSION_LIMIT,
                                  f"rate limit: at most {self.limiter.limits[kind]} {kind} commands per 60 seconds")
         if verb == "poll":

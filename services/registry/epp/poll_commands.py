@@ -11,10 +11,18 @@ from services.registry.commands import Actor
 from services.registry.epp.ns import DNSBE, element, stamp, sub
 from services.registry.epp.reply import Reply
 from services.registry.results import CommandRefused, Result
-from shared.poll_rpc import POLL_QUEUE, PollReply, PollRequest
+from shared.poll_rpc import POLL_QUEUE, PollClient, PollRequest
 from shared.runtime import ServiceContext
 
 TIMEOUT_SECONDS = 5.0
+
+
+def poll_client(ctx: ServiceContext) -> PollClient:
+    """The process's one poll client (a long-lived reply consumer); closed with the EPP server."""
+    client = ctx.extras.get("poll_client")
+    if client is None:
+        client = ctx.extras["poll_client"] = PollClient(ctx.settings.amqp_url, ctx.settings._ns(POLL_QUEUE))
+    return client
 
 
 async def poll(ctx: ServiceContext, actor: Actor, command: etree._Element) -> Reply:
@@ -29,10 +37,7 @@ async def poll(ctx: ServiceContext, actor: Actor, command: etree._Element) -> Re
         # the request expires in the broker when this side stops waiting: an ack the client was told failed
         # is then not applied later by a slow or restarting notifications service (a race of the few ms
         # between its consuming and its answering remains; the client's retried ack then gets 2303)
-        raw = await ctx.broker.request(request.model_dump_json().encode(),
-                                       queue=ctx.settings._ns(POLL_QUEUE), timeout=TIMEOUT_SECONDS,
-                                       expiration=TIMEOUT_SECONDS)
-        reply = PollReply.model_validate_json(raw.body)
+        reply = await poll_client(ctx).ask(request, TIMEOUT_SECONDS)
     except TimeoutError as exc:
         raise CommandRefused(Result.COMMAND_FAILED, "the poll service did not answer; try again") from exc
     if reply.code >= 2000:

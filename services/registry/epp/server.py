@@ -13,13 +13,15 @@ import ipaddress
 import logging
 import ssl
 import time
+import uuid
 from pathlib import Path
 
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.registry.epp.dispatch import Dispatcher
 from services.registry.epp.frames import FrameError, frame, read_frame
-from services.registry.epp.session import EppSession, RateLimiter, SessionTable
+from services.registry.epp.limits import RateLimiter, SessionTable
+from services.registry.epp.session import EppSession
 from services.registry.epp.tls import development_certificate, server_context
 from services.registry.epp.xml import response
 from services.registry.settings import RegistrySettings
@@ -75,11 +77,15 @@ class EppServer:
         self.ctx = ctx
         self.settings: RegistrySettings = ctx.settings  # type: ignore[assignment]
         self.metrics = EppMetrics(ctx)
-        self.sessions = SessionTable(self.settings.epp_max_sessions_per_registrar)
-        self.dispatcher = Dispatcher(ctx, self.sessions, RateLimiter(self.settings.epp_rate_limits),
+        # counted in MongoDB: every replica sees the same sessions and commands (limits.py)
+        self.sessions = SessionTable(ctx.db, self.settings.epp_max_sessions_per_registrar,
+                                     f"{self.settings.instance_id}:{uuid.uuid4().hex[:8]}",
+                                     self.settings.epp_session_lease_seconds)
+        self.dispatcher = Dispatcher(ctx, self.sessions, RateLimiter(ctx.db, self.settings.epp_rate_limits),
                                      self.settings.epp_server_id, prefix=self.settings.instance_id[:24] or "epp")
         self.server: asyncio.Server | None = None
         self.connections: set[asyncio.Task[None]] = set()
+        self.renewing: asyncio.Task[None] | None = None
 
     def tls_context(self) -> ssl.SSLContext:
         s = self.settings
@@ -93,17 +99,29 @@ class EppServer:
         self.server = await loop.create_server(lambda: _AwaitingTls(self), self.settings.epp_host,
                                                self.settings.epp_port)
         port = self.server.sockets[0].getsockname()[1]
+        self.renewing = asyncio.create_task(self._renew_slots(), name="epp-session-slots")
         log.info("EPP server listening on %s:%d (TLS)", self.settings.epp_host, port)
         return int(port)
+
+    async def _renew_slots(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.epp_session_lease_seconds / 3)
+            try:
+                await self.sessions.renew()
+            except Exception:  # the database blipped: the next round renews; a lease is three rounds long
+                log.warning("could not renew the EPP session slots", exc_info=True)
 
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
+        if self.renewing is not None:
+            self.renewing.cancel()
         for task in list(self.connections):
             task.cancel()
         for task in list(self.connections):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.sessions.release_all()  # what the cancelled sessions could not free themselves
         if self.server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.server.wait_closed(), 5)
@@ -137,7 +155,8 @@ class EppServer:
         finally:
             if session.logged_in:
                 self.metrics.logged_in.dec()
-            self.sessions.release(session)
+            with contextlib.suppress(Exception):
+                await self.sessions.release(session.session_id)
             self.metrics.sessions.dec()
             self.connections.discard(task)
             writer.close()
@@ -186,3 +205,6 @@ async def stop_epp(ctx: ServiceContext) -> None:
     server = ctx.extras.get("epp_server")
     if server is not None:
         await server.stop()
+    client = ctx.extras.pop("poll_client", None)
+    if client is not None:
+        await client.close()

@@ -3,20 +3,19 @@ rate limits.
 
 Login: the client id is the registrar id and the password the registrar's EPP password (separate from
 the web passwords); only from the registrar's listed IP addresses; `newPW` changes it. Every attempt is
-recorded with the web logins. The session cap and the rate limits are counted per process: with N
-replicas behind a balancer a registrar can hold up to N times the cap (documented in the README).
+recorded with the web logins. The session cap and the rate limits are counted in MongoDB, shared by all
+replicas (limits.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from services.registry.commands import Actor
+from services.registry.epp.limits import SessionTable
 from services.registry.passwords import check_policy, hash_password, verify_password
 from services.registry.results import CommandRefused, Result
 from shared.events import Channel, new_event
@@ -43,51 +42,6 @@ class EppSession:
         assert self.registrar_id is not None
         # EPP acts as the registrar's administrator: the EPP password is the registrar's, not a user's
         return Actor(self.registrar_id, self.registrar_id, Channel.EPP, uuid.uuid4().hex)
-
-
-class SessionTable:
-    """Open sessions per registrar in this process."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.open: dict[str, set[str]] = {}
-
-    def claim(self, session: EppSession, registrar_id: str) -> bool:
-        held = self.open.setdefault(registrar_id, set())
-        if len(held) >= self.limit:
-            return False
-        held.add(session.session_id)
-        return True
-
-    def release(self, session: EppSession, registrar_id: str | None = None) -> None:
-        """Free the session's slot; registrar_id for a slot claimed by a login that then failed."""
-        registrar_id = registrar_id or session.registrar_id
-        if registrar_id:
-            self.open.get(registrar_id, set()).discard(session.session_id)
-
-    def count(self) -> int:
-        return sum(len(v) for v in self.open.values())
-
-
-class RateLimiter:
-    """A sliding 60-second window per (registrar, command class)."""
-
-    def __init__(self, limits: dict[str, int], window: float = 60.0) -> None:
-        self.limits, self.window = limits, window
-        self.seen: dict[tuple[str, str], deque[float]] = {}
-
-    def allow(self, registrar_id: str, kind: str) -> bool:
-        limit = self.limits.get(kind)
-        if limit is None:
-            return True
-        now = time.monotonic()
-        times = self.seen.setdefault((registrar_id, kind), deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if len(times) >= limit:
-            return False
-        times.append(now)
-        return True
 
 
 async def _record(ctx: ServiceContext, registrar_id: str, registrar: dict[str, Any] | None, ip: str, ok: bool,
@@ -122,7 +76,7 @@ async def login(ctx: ServiceContext, session: EppSession, sessions: SessionTable
                     "inactive": "the registrar account is not active"}
         raise CommandRefused(Result.AUTHENTICATION_ERROR, messages.get(reason or "", "Authentication error"))
     # a session slot first: a login refused for the cap (2502) or a bad new password (2306) changes nothing
-    if not sessions.claim(session, client_id):
+    if not await sessions.claim(session.session_id, client_id):
         raise CommandRefused(Result.SESSION_LIMIT, f"at most {sessions.limit} EPP sessions per registrar")
     if new_password is not None:
         try:
@@ -137,10 +91,10 @@ async def login(ctx: ServiceContext, session: EppSession, sessions: SessionTable
 
             await in_transaction(ctx.client, change)
         except ValueError as exc:
-            sessions.release(session, client_id)
+            await sessions.release(session.session_id)
             raise CommandRefused(Result.PARAMETER_VALUE_POLICY, f"new EPP password: {exc}") from exc
         except BaseException:
-            sessions.release(session, client_id)
+            await sessions.release(session.session_id)
             raise
         ctx.committed()
     session.registrar_id = client_id

@@ -1,0 +1,148 @@
+"""The outbox relay while the broker is away: one warning (no traceback per commit), exponential back-off that
+commits do not cut short, and every event relayed once the broker answers again. The publishing side reaches
+the real RabbitMQ through a TCP proxy of this test, which is closed and reopened: the shared broker itself is
+never touched."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from faststream.rabbit import RabbitBroker
+from pydantic import SecretStr
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from services.reporting.app import build as build_reporting
+from services.reporting.settings import ReportingSettings
+from shared.clock import SystemClock
+from shared.events import DomainCreated, new_event
+from shared.messaging.publisher import EventPublisher
+from shared.mongo.outbox import Outbox, OutboxRelay
+from shared.mongo.transactions import in_transaction
+from shared.observability.metrics import ServiceMetrics
+from shared.runtime import ServiceContext
+from tests.integration.infra import AMQP_URL, OPERATOR, eventually, running
+
+
+class TcpProxy:
+    """Forwards a local port to RabbitMQ; `close` makes the port refuse connections and drops those open."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = 0
+        self.server: asyncio.Server | None = None
+        self.pipes: set[asyncio.Task[None]] = set()
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    async def open(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in list(self.writers):
+            writer.transport.abort()
+        for task in list(self.pipes):
+            task.cancel()
+        await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self.writers |= {writer, up_writer}
+        pipes = [asyncio.create_task(self._pipe(reader, up_writer)), asyncio.create_task(self._pipe(up_reader, writer))]
+        self.pipes.update(pipes)
+        await asyncio.gather(*pipes, return_exceptions=True)
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.transport.abort()
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def relay_log() -> Iterator[Records]:
+    handler = Records()
+    logger = logging.getLogger("shared.mongo.outbox")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+async def test_the_relay_backs_off_while_the_broker_is_away_and_relays_once_it_answers(
+        namespace: str, relay_log: Records) -> None:
+    host, port = AMQP_URL.split("@", 1)[1].split("/", 1)[0].split(":")
+    proxy = TcpProxy(host, int(port))
+    await proxy.open()
+    reporting_app = build_reporting(ReportingSettings(namespace=namespace, operator_token=SecretStr("operator-dev-token")))
+    async with running(reporting_app) as reporting:
+        ctx: ServiceContext = reporting_app.state.ctx
+        broker = RabbitBroker(f"amqp://guest:guest@127.0.0.1:{proxy.port}/", fail_fast=True)
+        await broker.connect()
+        db = ctx.client[f"{namespace}_publisher"]
+        metrics = ServiceMetrics("relay-test")
+        relay = OutboxRelay(db, EventPublisher(broker, ctx.topology.events_exchange, confirm_timeout=1.0), metrics,
+                            owner="test", poll_seconds=0.05, max_backoff_seconds=1.6,
+                            publish_timeout_seconds=0.5)
+        task = asyncio.create_task(relay.run())
+        try:
+            await proxy.close()  # the broker is away: the port refuses connections
+            events = [new_event(DomainCreated(name=f"away-{i}.be", tld="be", registered_at=datetime.now(UTC)),
+                                registrar_id="a100001", correlation_id=None, clock=SystemClock()) for i in range(3)]
+            for event in events:  # commits keep coming, each waking the relay, as a busy service's would
+                async def write(session: AsyncClientSession, event=event) -> None:
+                    await Outbox(db).add([event], session)
+
+                await in_transaction(ctx.client, write)
+                relay.wake()
+            for _ in range(120):  # 6 s of a wake every 50 ms
+                relay.wake()
+                await asyncio.sleep(0.05)
+            failed_rounds = metrics.outbox_errors._value.get()
+            assert relay.failing_since is not None and await db["outbox"].count_documents({}) == 3
+            # back-off doubling from 0.1 s to 1.6 s (each round waits 0.5 s for the broker): a handful of rounds
+            # in 6 s, not one per wake (120)
+            assert 2 <= failed_rounds <= 10, failed_rounds
+            delays = [float(r.getMessage().split("next try in ")[1].split()[0]) for r in relay_log.records
+                      if r.getMessage().startswith("outbox relay round")]
+            assert delays[:4] == [0.1, 0.2, 0.4, 0.8], delays
+            warnings = [r for r in relay_log.records if r.levelno >= logging.WARNING]
+            assert len(warnings) == 1 and "cannot publish" in warnings[0].getMessage(), \
+                [r.getMessage() for r in warnings]
+            assert not any(r.exc_info for r in relay_log.records), "no traceback while the broker is away"
+
+            await proxy.open()  # the broker answers again on the same port: every event goes out, once
+
+            async def domains() -> int:
+                r = await reporting.get("/api/portfolios/a100001", headers=OPERATOR)
+                return int(r.json()["domains"]) if r.status_code == 200 else 0
+
+            await eventually(domains, lambda n: n >= 3, timeout=30)
+            assert await db["outbox"].count_documents({}) == 0
+            assert await domains() == 3
+            assert any("publishing again" in r.getMessage() for r in relay_log.records)
+        finally:
+            await relay.stop()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await broker.stop()
+            with contextlib.suppress(Exception):
+                await proxy.close()
