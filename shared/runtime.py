@@ -43,7 +43,7 @@ from shared.mongo.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
 from shared.observability.logging import configure_logging, correlation
 from shared.observability.metrics import ServiceMetrics
 from shared.retry import connect_retrying
-from shared.settings import DEFAULT_INTERNAL_SECRET, ServiceSettings
+from shared.settings import DEFAULT_INTERNAL_SECRET, ProductionRefused, ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,11 @@ class ServiceSpec:
 def create_app(spec: ServiceSpec) -> FastAPI:
     settings = spec.settings
     configure_logging(spec.name, settings.log_level, settings.log_format)
+    try:
+        settings.refuse_development_values()
+    except ProductionRefused as refused:
+        log.critical("%s", refused)
+        raise
     metrics = ServiceMetrics(spec.name)
     broker = RabbitBroker(
         settings.amqp_url,

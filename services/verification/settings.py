@@ -54,6 +54,12 @@ class VerificationSettings(ServiceSettings):
 
     jobs_interval_seconds: float = Field(default=60.0, gt=0)
 
+    def production_refusals(self) -> list[str]:
+        refusals = super().production_refusals()
+        if self.eid_provider == "simulator":
+            refusals.append("EID_PROVIDER is simulator: anyone holding a verification link could approve itself")
+        return refusals
+
     @model_validator(mode="after")
     def _known_rules(self) -> Self:
         unknown = set(self.rule_weights) - set(DEFAULT_WEIGHTS)

@@ -138,7 +138,9 @@ def test_the_image_runs_as_uid_10001_and_copies_only_the_code() -> None:
     assert [line for line in lines if line.startswith("FROM ")] == ["FROM python:3.11-slim"]
     copied = {line.split()[1] for line in lines if line.startswith("COPY ")}
     assert copied == {"requirements.lock", "pyproject.toml", "shared", "services"}
-    assert "pip install --no-cache-dir -r requirements.lock" in dockerfile
+    # the runtime lock only (no test tools), each package checked against its hash
+    assert "pip install --no-cache-dir --require-hashes -r requirements.lock" in dockerfile
+    assert "requirements-dev.lock" not in dockerfile
     assert [line for line in lines if line.startswith("USER ")][-1].split()[1].split(":")[0] == "10001"
     assert [line for line in lines if line.startswith("WORKDIR ")] == ["WORKDIR /app"]
     assert 'CMD ["python", "-m", "services.registry"]' in lines
@@ -192,16 +194,28 @@ def test_compose_environment_names_settings_the_service_reads(service: str, monk
     assert settings.amqp_url == environment["AMQP_URL"]
 
 
+def test_every_image_is_pinned_to_a_version() -> None:
+    """A floating tag (latest, or none) changes what runs without a change here."""
+    # compose builds the platform's own image from this checkout (build: .); every other image is pulled
+    images = [spec["image"] for spec in compose_services().values() if "build" not in spec]
+    images += [c["image"] for d in k8s_documents() if d.get("kind") in ("Deployment", "StatefulSet")
+               for c in d["spec"]["template"]["spec"]["containers"]]
+    overlay = {i["name"]: i["newTag"] for i in load_yaml("deploy/k8s/overlays/production/kustomization.yaml")["images"]}
+    for image in images:
+        name, _, tag = image.rpartition(":") if ":" in image.split("/")[-1] else (image, "", overlay.get(image, ""))
+        assert tag and tag != "latest" and re.search(r"\d", tag), f"{image} floats (pin a version)"
+
+
 def test_compose_seeds_the_demo_registrar() -> None:
     assert compose_services()["registry"]["environment"]["SEED_DEMO_REGISTRAR"] == "true"
 
 
 def test_compose_supporting_services() -> None:
     services = compose_services()
-    assert services["rabbitmq"]["image"].startswith("rabbitmq:4.1-management")
+    assert services["rabbitmq"]["image"].startswith("rabbitmq:4.1.") and services["rabbitmq"]["image"].endswith("-management")
     assert {"5672:5672", "15672:15672", "15692:15692"} <= set(services["rabbitmq"]["ports"])
     assert "ping" in services["rabbitmq"]["healthcheck"]["test"]
-    assert services["mongo"]["image"] == "mongo:8.0"
+    assert services["mongo"]["image"].startswith("mongo:8.0.")
     assert services["mongo"]["command"] == ["--replSet", "rs0", "--bind_ip_all"]
     mongo_check = " ".join(services["mongo"]["healthcheck"]["test"])
     assert "rs.initiate" in mongo_check and "host: 'mongo:27017'" in mongo_check
