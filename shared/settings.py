@@ -64,6 +64,9 @@ class ServiceSettings(BaseSettings):
 
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")
+    # traces (shared/observability/tracing.py) are exported over OTLP/HTTP only when this is set,
+    # e.g. http://otel-collector:4318; empty: spans stay in the process (their ids still travel and are logged)
+    otel_exporter_otlp_endpoint: str = ""
 
     outbox_batch_size: int = Field(default=200, ge=1, le=5_000)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)

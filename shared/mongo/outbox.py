@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
+from opentelemetry import trace as otel_trace
+from opentelemetry.trace import SpanKind
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -29,6 +31,7 @@ from shared.messaging.publisher import EventPublisher
 from shared.mongo.client import Document
 from shared.mongo.indexes import CollectionIndexes
 from shared.observability.metrics import ServiceMetrics
+from shared.observability.tracing import current_carrier, span
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ class Outbox:
         if not events:
             return
         now = _now()
+        trace = current_carrier()  # the command's or handler's trace continues at the relay
         await self.collection.insert_many(
             [
                 {
@@ -67,6 +71,7 @@ class Outbox:
                     "occurred_at": e.occurred_at,
                     "body": e.to_json().decode(),
                     "created_at": now,
+                    **({"trace": trace} if trace else {}),
                 }
                 for e in events
             ],
@@ -116,8 +121,10 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_seconds: float = 0.5,
         lease_seconds: float = 10.0,
+        tracer: otel_trace.Tracer | None = None,
     ) -> None:
         self.collection = db[OUTBOX]
+        self.tracer = tracer or otel_trace.get_tracer(__name__)
         self.publisher = publisher
         self.metrics = metrics
         self.batch_size = batch_size
@@ -178,11 +185,14 @@ class OutboxRelay:
         return len(confirmed)
 
     async def _publish(self, doc: Document) -> None:
-        await self.publisher.publish_raw(
-            doc["body"].encode(),
-            event_id=doc["event_id"],
-            event_type=doc["event_type"],
-            event_version=doc["event_version"],
-            correlation_id=doc["correlation_id"],
-            occurred_at=doc["occurred_at"],
-        )
+        # a child of the span that wrote the event; its context goes on in the message headers
+        with span(self.tracer, f"{doc['event_type']} publish", SpanKind.PRODUCER, parent=doc.get("trace", {}),
+                  **{"messaging.system": "rabbitmq", "messaging.message.id": doc["event_id"]}):
+            await self.publisher.publish_raw(
+                doc["body"].encode(),
+                event_id=doc["event_id"],
+                event_type=doc["event_type"],
+                event_version=doc["event_version"],
+                correlation_id=doc["correlation_id"],
+                occurred_at=doc["occurred_at"],
+            )
