@@ -260,7 +260,8 @@ def test_grafana_provisions_from_the_mounted_directories() -> None:
 def test_prometheus_scrapes_exactly_the_services_and_rabbitmq(default_port) -> None:
     jobs = {job["job_name"]: job for job in load_yaml("deploy/prometheus/prometheus.yml")["scrape_configs"]}
     targets = {name: [t for c in job["static_configs"] for t in c["targets"]] for name, job in jobs.items()}
-    expected = {s: [f"{s}:{default_port(s)}"] for s in SERVICES} | {"rabbitmq": ["rabbitmq:15692"]}
+    expected = {s: [f"{s}:{default_port(s)}"] for s in SERVICES} | {"rabbitmq": ["rabbitmq:15692"],
+                                                                      "mongodb-exporter": ["mongodb-exporter:9216"]}
     assert targets == expected
     assert all(jobs[s].get("metrics_path", "/metrics") == "/metrics" for s in SERVICES)
     assert jobs["rabbitmq"]["metrics_path"] == "/metrics/per-object"  # per-queue labels
@@ -430,7 +431,8 @@ def test_the_production_overlay_builds() -> None:
     )
     assert built.returncode == 0, built.stderr
     docs = [d for d in yaml.safe_load_all(built.stdout) if d]
-    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    deployments = [d for d in docs if d["kind"] == "Deployment"
+                   and d["metadata"]["labels"]["app.kubernetes.io/part-of"] == "registry-platform"]
     assert len(deployments) == len(SERVICES)
     (image,) = load_yaml("deploy/k8s/overlays/production/kustomization.yaml")["images"]
     assert {container_of(d)["image"] for d in deployments} == {f"{image['newName']}:{image['newTag']}"}
