@@ -18,6 +18,7 @@ lint:               ## ruff and mypy on the whole tree (configured in pyproject.
 	@bash deploy/local/bootstrap.sh
 	@.venv/bin/ruff check .
 	@.venv/bin/mypy
+	@.venv/bin/mypy deploy/local/platform.py deploy/local/mailcatcher.py
 
 bench:              ## benchmarks (print figures; never asserted)
 	@bash deploy/local/bench.sh $(ARGS)

@@ -10,6 +10,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from typing import Any
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -53,7 +54,7 @@ def access_log() -> Iterator[io.StringIO]:
 
 async def test_one_trace_from_the_http_request_through_the_outbox_and_broker_into_the_consumer(
         namespace: str, access_log: io.StringIO) -> None:
-    fast = {"namespace": namespace, "outbox_poll_seconds": 0.05}
+    fast: dict[str, Any] = {"namespace": namespace, "outbox_poll_seconds": 0.05}
     async with running(build_reporting(ReportingSettings(**fast))) as reporting, \
             running(build_registry(RegistrySettings(seed_demo_registrar=True, epp_enabled=False, **fast))) as registry:
         registry_spans, reporting_spans = spans_of(registry), spans_of(reporting)
@@ -73,9 +74,10 @@ async def test_one_trace_from_the_http_request_through_the_outbox_and_broker_int
         (consumer,) = await eventually(probe, bool)
         mine = [s for s in registry_spans.get_finished_spans() if s.context.trace_id == int(TRACE_ID, 16)]
         (server,) = [s for s in mine if s.kind is SpanKind.SERVER]
-        assert server.name == "POST /api/domains" and server.parent.span_id == int(CALLER_SPAN, 16)
-        assert server.attributes["http.response.status_code"] == 201
+        assert server.name == "POST /api/domains" and server.parent and server.parent.span_id == int(CALLER_SPAN, 16)
+        assert server.attributes and server.attributes["http.response.status_code"] == 201
         (producer,) = [s for s in mine if s.name == "domain.created publish"]
+        assert server.context and producer.parent and producer.context
         assert producer.kind is SpanKind.PRODUCER and producer.parent.span_id == server.context.span_id
         # the consumer's span is the publisher's child: the context crossed the outbox and RabbitMQ
         assert consumer.kind is SpanKind.CONSUMER and consumer.parent.span_id == producer.context.span_id

@@ -392,7 +392,9 @@ def test_the_base_expects_the_connection_secret_and_the_readme_documents_its_key
 def test_each_service_has_a_disruption_budget_an_autoscaler_and_matching_selectors(service: str) -> None:
     deployment = base_objects("Deployment")[service]
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
-    matches = lambda selector: selector.items() <= pod_labels.items()
+    def matches(selector: dict) -> bool:
+        return selector.items() <= pod_labels.items()
+
     assert matches(deployment["spec"]["selector"]["matchLabels"])
     assert matches(base_objects("Service")[service]["spec"]["selector"])
     pdb = base_objects("PodDisruptionBudget")[service]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,9 +26,9 @@ def settings_class(service: str) -> type[ServiceSettings]:
     return cls
 
 
-def production_values(cls: type[ServiceSettings]) -> dict[str, object]:
+def production_values(cls: type[ServiceSettings]) -> dict[str, Any]:
     """What a deployment gives: its own secrets, public addresses and EPP certificate."""
-    values: dict[str, object] = {"environment": "production", "internal_secret": "s3cret-of-our-own-" + "x" * 32}
+    values: dict[str, Any] = {"environment": "production", "internal_secret": "s3cret-of-our-own-" + "x" * 32}
     fields = cls.model_fields
     if "operator_token" in fields:
         values["operator_token"] = "an-operator-token-of-our-own"
