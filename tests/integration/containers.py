@@ -13,8 +13,6 @@ service listens on to free ones, and a NAMESPACE keeps the run apart from the ot
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import os
 import re
 import secrets
@@ -29,8 +27,8 @@ from typing import Any
 
 import yaml
 
-from shared.settings import ServiceSettings
 from tests.integration.infra import AMQP_URL, MONGODB_URL, ROOT, free_port
+from tests.settings_classes import settings_class
 
 UID = 10001
 K8S_BASE = ROOT / "deploy/k8s/base"
@@ -158,15 +156,6 @@ def k8s_containers(secret_values: dict[str, str], tls: dict[str, bytes]) -> list
 
 
 # --- the rewrites for a shared machine -----------------------------------------------------------------
-
-
-def settings_class(service: str) -> type[ServiceSettings]:
-    module = importlib.import_module(f"services.{service}.settings")
-    (cls,) = [
-        c for _, c in inspect.getmembers(module, inspect.isclass)
-        if issubclass(c, ServiceSettings) and c is not ServiceSettings and c.__module__ == module.__name__
-    ]
-    return cls
 
 
 def listening_ports(service: str) -> list[str]:

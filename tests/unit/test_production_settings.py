@@ -3,27 +3,14 @@ values of its own every service starts. The services are found from services/*/s
 
 from __future__ import annotations
 
-import importlib
-import inspect
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shared.runtime import ServiceSpec, create_app
 from shared.settings import DEFAULT_INTERNAL_SECRET, ProductionRefused, ServiceSettings
+from tests.settings_classes import SERVICES, settings_class
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/settings.py"))
-
-
-def settings_class(service: str) -> type[ServiceSettings]:
-    module = importlib.import_module(f"services.{service}.settings")
-    (cls,) = [
-        c for _, c in inspect.getmembers(module, inspect.isclass)
-        if issubclass(c, ServiceSettings) and c is not ServiceSettings and c.__module__ == module.__name__
-    ]
-    return cls
 
 
 def production_values(cls: type[ServiceSettings]) -> dict[str, Any]:

@@ -8,8 +8,6 @@ shared base) or names the service, and a service's own default gets a row of its
 from __future__ import annotations
 
 import enum
-import importlib
-import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -19,20 +17,11 @@ from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
 from shared.settings import ServiceSettings
+from tests.settings_classes import SERVICES, settings_class
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/settings.py"))
 NOT_SETTINGS = {"service_name"}  # fixed by each service's class, not read from the environment
 LONG = 80  # a list or mapping longer than this may name the file that holds it instead
-
-
-def settings_class(service: str) -> type[ServiceSettings]:
-    module = importlib.import_module(f"services.{service}.settings")
-    (cls,) = [
-        c for _, c in inspect.getmembers(module, inspect.isclass)
-        if issubclass(c, ServiceSettings) and c is not ServiceSettings and c.__module__ == module.__name__
-    ]
-    return cls
 
 
 def table() -> dict[str, dict[str, str]]:
