@@ -4,13 +4,19 @@ FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    ENVIRONMENT=production \
+    EPP_CERT_DIR=/tmp/registry-epp
+# production refuses development values at start-up (README: production checklist). /app is root's and
+# read-only in Kubernetes: the service writes only to /tmp (EPP_CERT_DIR: the development certificate,
+# made only when no EPP_CERT_FILE is given) and to the volumes compose and Kubernetes mount.
 
 WORKDIR /app
 
-# dependencies first: this layer is rebuilt only when the lock file changes
+# dependencies first: this layer is rebuilt only when the lock file changes. The runtime lock only (no test
+# tools), every package checked against its hash.
 COPY requirements.lock ./
-RUN pip install --no-cache-dir -r requirements.lock
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 
 COPY pyproject.toml ./
 COPY shared ./shared

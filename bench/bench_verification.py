@@ -22,6 +22,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 
@@ -32,7 +33,7 @@ from services.verification.app import build as build_verification
 from services.verification.scoring import Registrant, Registration, ScoringRules, score
 from services.verification.settings import DEFAULT_DISPOSABLE, DEFAULT_WEIGHTS, VerificationSettings
 from shared.clock import SystemClock
-from shared.events import new_event
+from shared.events import EventEnvelope, new_event
 from shared.events.contacts import ContactCreated
 from shared.events.domains import DomainCreated
 from tests.integration.infra import AMQP_URL, delete_namespace, eventually, running
@@ -42,7 +43,7 @@ CONTACTS = int(os.environ.get("BENCH_CONTACTS", "500"))
 DOMAINS = int(os.environ.get("BENCH_DOMAINS", "3000"))
 PREFETCH = int(os.environ.get("PREFETCH_COUNT", "64"))
 
-GOOD = {"name": "Veerle Peeters", "street": ["Kerkstraat 12"], "city": "Leuven", "postal_code": "3000",
+GOOD: dict[str, Any] = {"name": "Veerle Peeters", "street": ["Kerkstraat 12"], "city": "Leuven", "postal_code": "3000",
         "country": "BE", "phone": "+32.16123456", "email": "veerle@example.be", "language": "nl"}
 BAD = GOOD | {"phone": "+7.9161234567", "email": "fast@mailinator.com", "street": ["asdf"]}
 
@@ -67,7 +68,7 @@ async def consumer(namespace: str) -> tuple[float, int]:
     async with running(build_verification(settings)):
         pass  # declares the queue and its bindings, then stops consuming
     clock = SystemClock()
-    events = []
+    events: list[EventEnvelope[Any]] = []
     for c in range(CONTACTS):
         data = BAD if c % 20 == 0 else GOOD
         events.append(new_event(ContactCreated(alias=f"bench-{c}", type="REGISTRANT", **data),

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,10 @@ from faststream.rabbit import Channel, RabbitBroker
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from faststream.specification import AsyncAPI
 from faststream.specification.asyncapi.site import get_asyncapi_html
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import SpanKind, Tracer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_fastapi_instrumentator import Instrumentator
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -42,8 +46,9 @@ from shared.mongo.indexes import CollectionIndexes, ensure_indexes
 from shared.mongo.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
 from shared.observability.logging import configure_logging, correlation
 from shared.observability.metrics import ServiceMetrics
+from shared.observability.tracing import span, tracer_provider
 from shared.retry import connect_retrying
-from shared.settings import DEFAULT_INTERNAL_SECRET, ServiceSettings
+from shared.settings import DEFAULT_INTERNAL_SECRET, ProductionRefused, ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +63,8 @@ class ServiceContext:
     broker: RabbitBroker
     topology: Topology
     publisher: EventPublisher
+    tracer_provider: TracerProvider
+    tracer: Tracer
     client: AsyncMongoClient[Document] = field(init=False)
     db: AsyncDatabase[Document] = field(init=False)
     outbox: Outbox = field(init=False)
@@ -90,6 +97,11 @@ class ServiceSpec:
 def create_app(spec: ServiceSpec) -> FastAPI:
     settings = spec.settings
     configure_logging(spec.name, settings.log_level, settings.log_format)
+    try:
+        settings.refuse_development_values()
+    except ProductionRefused as refused:
+        log.critical("%s", refused)
+        raise
     metrics = ServiceMetrics(spec.name)
     broker = RabbitBroker(
         settings.amqp_url,
@@ -101,6 +113,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         default_channel=Channel(prefetch_count=settings.prefetch_count),
     )
     topology = Topology.for_service(settings)
+    provider = tracer_provider(spec.name, settings.otel_exporter_otlp_endpoint)
     ctx = ServiceContext(
         settings=settings,
         clock=spec.clock,
@@ -108,6 +121,8 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         broker=broker,
         topology=topology,
         publisher=EventPublisher(broker, topology.events_exchange),
+        tracer_provider=provider,
+        tracer=provider.get_tracer("registry-platform"),
     )
     for payload in spec.publishes:  # documentation of what the relay publishes, for AsyncAPI
         broker.publisher(
@@ -146,6 +161,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await relay_task
             await _close(ctx)
+            provider.shutdown()  # exports the spans still batched
             log.info("%s stopped", spec.name)
 
     app = FastAPI(title=f"{spec.name} service", description=spec.description, lifespan=lifespan)
@@ -154,10 +170,21 @@ def create_app(spec: ServiceSpec) -> FastAPI:
 
     @app.middleware("http")
     async def correlation_middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """Correlation id, the request's server span (continuing a caller's traceparent) and the access log."""
         cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
         request.state.correlation_id = cid
-        with correlation(cid):
-            response = await call_next(request)
+        started = time.perf_counter()
+        status = 500
+        with correlation(cid), span(ctx.tracer, request.method, SpanKind.SERVER, parent=dict(request.headers),
+                                    **{"http.request.method": request.method}) as server:
+            try:
+                response = await call_next(request)
+                status = response.status_code
+            finally:
+                route = _route_of(request)
+                server.update_name(f"{request.method} {route}")
+                server.set_attributes({"http.route": route, "http.response.status_code": status})
+                _access_log(request, route, status, started)
         response.headers["x-correlation-id"] = cid
         return response
 
@@ -192,7 +219,32 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     # routers need the context, which exists now; their handlers use it only once started
     for make_router in spec.routers:
         app.include_router(make_router(ctx))
+    # http_requests_total{handler,method,status}, http_request_duration_seconds{handler,method}, ...: per
+    # route template (never the raw path: verification links carry tokens), into the service's registry
+    Instrumentator(should_group_status_codes=False, excluded_handlers=["/metrics"],
+                   registry=metrics.registry).instrument(app)
     return app
+
+
+ACCESS = logging.getLogger("access")
+_QUIET_ROUTES = ("/health/live", "/health/ready", "/metrics")  # probes and scrapes: DEBUG, not INFO
+
+
+def _route_of(request: Request) -> str:
+    """The matched route's template (`/verify/{token}`): the raw path may carry secrets."""
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or "unmatched"
+
+
+def _access_log(request: Request, route: str, status: int, started: float) -> None:
+    level = logging.DEBUG if route in _QUIET_ROUTES and status < 400 else logging.INFO
+    if not ACCESS.isEnabledFor(level):
+        return
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    ACCESS.log(level, "%s %s %s %.1f ms", request.method, route, status, duration_ms, extra={
+        "http_method": request.method, "http_route": route, "http_status": status, "duration_ms": duration_ms,
+        "client": request.client.host if request.client else None,
+    })
 
 
 async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
@@ -211,6 +263,7 @@ async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
             ctx.metrics,
             max_batch=settings.prefetch_count,  # whatever has arrived, up to all deliveries in flight
             on_applied=ctx.committed,
+            tracer=ctx.tracer,
         )
         # manual acks: EventConsumer decides between ack, requeue and dead-letter
         ctx.broker.subscriber(
@@ -237,6 +290,7 @@ async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
             batch_size=settings.outbox_batch_size,
             poll_seconds=settings.outbox_poll_seconds,
             lease_seconds=settings.outbox_lease_seconds,
+            tracer=ctx.tracer,
         )
     for hook in spec.on_startup:
         await hook(ctx)

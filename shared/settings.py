@@ -7,17 +7,43 @@ configuration table lists each variable with its default.
 from __future__ import annotations
 
 import socket
+import urllib.parse
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_INTERNAL_SECRET = "local-dev-internal-secret-change-me"
+# what `make run` and compose give the operator API: public, so never accepted in production
+DEVELOPMENT_OPERATOR_TOKEN = "operator-dev-token"
+# secret values published in this repository (code, compose, README): a production start refuses them
+DEVELOPMENT_SECRETS = frozenset({DEFAULT_INTERNAL_SECRET, DEVELOPMENT_OPERATOR_TOKEN})
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "::"})
+
+
+class ProductionRefused(RuntimeError):
+    """ENVIRONMENT=production with a development value: the service does not start."""
+
+    def __init__(self, service: str, refusals: list[str]) -> None:
+        self.refusals = refusals
+        super().__init__(
+            f"{service} refuses to start with ENVIRONMENT=production: " + "; ".join(refusals)
+            + " (set ENVIRONMENT=development for a local run; README: production checklist)"
+        )
+
+
+def points_to_this_machine(url: str) -> bool:
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    return host in LOCAL_HOSTS or host.endswith(".localhost") or host.startswith("127.")
 
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
     service_name: str = Field(default="service", description="set by each service, not by the environment")
+    # production (the default) refuses development values at start-up (production_refusals);
+    # `make run` and the tests set development
+    environment: Literal["production", "development"] = "production"
     instance_id: str = Field(default_factory=socket.gethostname, description="this process, in logs and leases")
 
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
@@ -40,6 +66,9 @@ class ServiceSettings(BaseSettings):
 
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")
+    # traces (shared/observability/tracing.py) are exported over OTLP/HTTP only when this is set,
+    # e.g. http://otel-collector:4318; empty: spans stay in the process (their ids still travel and are logged)
+    otel_exporter_otlp_endpoint: str = ""
 
     outbox_batch_size: int = Field(default=200, ge=1, le=5_000)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
@@ -53,6 +82,27 @@ class ServiceSettings(BaseSettings):
 
     # give up connecting at start-up after this long (tenacity, exponential back-off with jitter)
     connect_timeout_seconds: float = Field(default=60.0, gt=0)
+
+    def production_refusals(self) -> list[str]:
+        """The settings that still hold a development value, each named as its environment variable.
+
+        Every service checks its secrets (any SecretStr field) against the published development values and
+        its public URLs (fields named *public*url*) against this machine; a service adds its own checks by
+        extending this method.
+        """
+        refusals = []
+        for name, value in self:
+            variable = name.upper()
+            if isinstance(value, SecretStr) and value.get_secret_value() in DEVELOPMENT_SECRETS:
+                refusals.append(f"{variable} has its published development value")
+            elif "public" in name and name.endswith("url") and points_to_this_machine(str(value)):
+                refusals.append(f"{variable} points to this machine ({value}): set the address users reach")
+        return refusals
+
+    def refuse_development_values(self) -> None:
+        """Raise ProductionRefused in production while any development value is set (fail closed)."""
+        if self.environment == "production" and (refusals := self.production_refusals()):
+            raise ProductionRefused(self.service_name, refusals)
 
     def _ns(self, name: str, sep: str = ".") -> str:
         return f"{self.namespace}{sep}{name}" if self.namespace else name

@@ -15,7 +15,7 @@ stamp="$VENV/.locks.sha256"
 want="$(cat "$ROOT/requirements-dev.lock" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing locked dependencies"
-  "$PY" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements-dev.lock"
+  "$PY" -m pip install -q --disable-pip-version-check --require-hashes -r "$ROOT/requirements-dev.lock"
   "$PY" -m pip install -q --disable-pip-version-check --no-deps -e "$ROOT"
   echo "$want" > "$stamp"
 fi

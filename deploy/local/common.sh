@@ -9,6 +9,9 @@ export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}"
 # retryWrites=false: the local stand-in slows down tenfold with retryable writes (../shared/reference/mongodb.md).
 # Against a real replica set, set MONGODB_URL without it.
 export MONGODB_URL="${MONGODB_URL:-mongodb://127.0.0.1:27017/?retryWrites=false}"
+# make run / test / bench run a development platform: production (the services' default) refuses the
+# development values these scripts give (README: production checklist)
+export ENVIRONMENT="${ENVIRONMENT:-development}"
 
 say() { printf '\033[1m[%s]\033[0m %s\n' "$(basename "$0" .sh)" "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -36,4 +39,18 @@ prepare_platform() {
     trap 'bash "$ROOT/deploy/local/stop-mongodb.sh"' EXIT
   fi
   bash "$ROOT/deploy/local/ensure-mongodb.sh"
+}
+
+# ensure_system_tools command:debian-package ...: install the Debian packages whose commands are missing
+ensure_system_tools() {
+  local missing=() pair
+  for pair in "$@"; do command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian's ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    die "the tests need ${missing[*]} (Debian packages): install them, as root: apt-get install ${missing[*]}"
+  fi
 }

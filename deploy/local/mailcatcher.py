@@ -17,7 +17,7 @@ from pathlib import Path
 # this folder holds platform.py, which would shadow the standard library's platform module aiosmtpd needs
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, Envelope, Session  # noqa: E402 (after the sys.path fix above)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -102,10 +102,10 @@ class Platform:
              f"DAS 127.0.0.1:{os.environ.get('DAS_PORT', '4343')}   "
              f"RDAP http://127.0.0.1:{self.ports['publication']}/rdap/"),
             "",
-            f"  try: TOKEN=$(curl -s -H 'content-type: application/json' \\",
+            "  try: TOKEN=$(curl -s -H 'content-type: application/json' \\",
             f"         -d '{{\"user_id\": \"{demo}\", \"password\": \"{web}\"}}' "
             f"http://127.0.0.1:{self.ports['registry']}/api/login | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')",
-            f"       curl -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\",
+            "       curl -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\",
             f"         -d '{{\"name\": \"my-first.be\"}}' http://127.0.0.1:{self.ports['registry']}/api/domains",
             f"       curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:{self.ports['reporting']}/api/portfolios/{demo}",
             (f"       dig @127.0.0.1 -p {os.environ.get('DNS_PORT', '5353')} be SOA +dnssec   "

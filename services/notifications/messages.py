@@ -281,13 +281,13 @@ MAILS: dict[str, Mail] = {m.key: m for m in (
 
 def as_documentation() -> list[dict[str, object]]:
     """The catalogue as data (served at /api/notifications/catalogue)."""
-    structured = [
+    structured: list[dict[str, object]] = [
         {"key": m.key, "kind": "structured", "type": m.type, "action": m.action, "returncode": m.returncode,
          "fields": [{"cps": cps, "xml": f"dnsbe:{xml}"} for cps, xml in m.fields], "subject": m.subject, "msg": m.msg,
          "trigger": m.trigger, "source": m.source}
         for m in STRUCTURED.values()
     ]
-    mails = [
+    mails: list[dict[str, object]] = [
         {"key": m.key, "kind": "mail", "audience": m.audience.value,
          "category": m.category.value if m.category else None, "multilingual": m.multilingual,
          "subject": m.subject, "trigger": m.trigger}

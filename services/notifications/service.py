@@ -10,11 +10,11 @@ redelivered event queues nothing twice; mails are sent afterwards by delivery.py
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from string import Template
-from typing import Any
+from typing import Any, cast
 
 from bson import ObjectId
 from pymongo import ASCENDING, UpdateOne
@@ -124,7 +124,7 @@ class Notifications:
         elif p.section == "epp_settings" and "poll" in p.changes:
             changes = {"poll": bool(p.changes["poll"])}
         elif p.section == "email_categories":
-            changes = {f"categories.{k}": list(p.changes.get(k) or []) for k in CATEGORY_NAMES}
+            changes = {f"categories.{k}": list(cast(Iterable[str], p.changes.get(k) or [])) for k in CATEGORY_NAMES}
         if changes:
             await self.db[REGISTRARS].update_one({"_id": event.registrar_id}, {"$set": changes}, upsert=True,
                                                  session=session)

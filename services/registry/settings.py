@@ -62,3 +62,11 @@ class RegistrySettings(ServiceSettings):
     demo_registrar_name: str = "Demo Registrar BV"
     demo_web_password: SecretStr = SecretStr("Demo-Web-2026")
     demo_epp_password: SecretStr = SecretStr("Demo-Epp-2026")
+
+    def production_refusals(self) -> list[str]:
+        refusals = super().production_refusals()
+        if self.seed_demo_registrar:
+            refusals.append("SEED_DEMO_REGISTRAR is true: the demo registrar's passwords are published")
+        if self.epp_enabled and not self.epp_cert_file:
+            refusals.append("EPP_CERT_FILE is empty: EPP would serve a self-signed development certificate")
+        return refusals

@@ -99,7 +99,9 @@ async def _existing(ctx: ServiceContext, name: str, session: AsyncClientSession)
 
 def code_is_valid(ctx: ServiceContext, doc: dict[str, Any], code: str, now: datetime) -> bool:
     stored = doc.get("transfer_code")
-    return bool(stored) and stored["valid_until"] > now and sealer(ctx).matches(code, stored["digest"])
+    if not stored:
+        return False
+    return stored["valid_until"] > now and sealer(ctx).matches(code, stored["digest"])
 
 
 async def request_transfer_code(ctx: ServiceContext, actor: Actor, name: str, url: str | None = None) -> datetime:

@@ -9,6 +9,7 @@ works once within 90 seconds (never for the administrator itself). Every login a
 from __future__ import annotations
 
 import asyncio
+import builtins
 import hashlib
 import re
 import secrets
@@ -264,7 +265,7 @@ class Users:
     async def logout(self, token: str) -> None:
         await self.sessions.delete_one({"_id": _digest(token)})
 
-    async def login_attempts(self, user_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    async def login_attempts(self, user_id: str, limit: int = 100) -> "builtins.list[dict[str, Any]]":
         docs = await self.attempts.find({"user_id": user_id}).sort("at", DESCENDING).limit(limit).to_list()
         return [{"ip": d["ip"], "at": d["at"], "success": d["success"]} for d in docs]
 

@@ -122,7 +122,7 @@ def transferred(record: Record | None, p: DomainTransferred, at: datetime) -> Re
 
 def renewed(record: Record | None, p: DomainRenewed) -> Record:
     # no state_at: a record the renewal starts takes the state of any event that comes
-    new = dict(record) if record is not None else {"registrar_id": p.registrar_id, "status": REGISTERED}
+    new: Record = dict(record) if record is not None else {"registrar_id": p.registrar_id, "status": REGISTERED}
     if not _released(new):
         new["expires_at"] = _later(new.get("expires_at"), p.expires_at)
     return new

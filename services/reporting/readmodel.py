@@ -282,8 +282,9 @@ class ReadModel:
 
     async def verification(self, event: EventEnvelope[Any], session: AsyncClientSession) -> None:
         p = event.payload
-        status = {VerificationRequired: "PENDING", VerificationApproved: "VERIFIED", VerificationFailed: "FAILED",
-                  VerificationUndone: "UNVERIFIED"}[type(p)]
+        statuses: dict[type[Any], str] = {VerificationRequired: "PENDING", VerificationApproved: "VERIFIED",
+                                          VerificationFailed: "FAILED", VerificationUndone: "UNVERIFIED"}
+        status = statuses[type(p)]
         # find then update: find_one_and_update scans the whole collection on the stand-in
         doc = await self.db[CONTACTS].find_one({"_id": p.contact}, {"registrar_id": 1, "status_at": 1},
                                                session=session)

@@ -202,13 +202,13 @@ class Reporting:
     # -- top lists --------------------------------------------------------------------------------------------
 
     async def names(self) -> dict[str, str]:
-        return {d["_id"]: d.get("name", d["_id"]) for d in await self.db[REGISTRARS].find({}).to_list()}
+        return {d["_id"]: str(d.get("name", d["_id"])) for d in await self.db[REGISTRARS].find({}).to_list()}
 
     async def portfolios(self) -> dict[str, int]:
         return {d["_id"]: int(d.get("domains", 0)) for d in await self.db[PORTFOLIOS].find({}, {"net": 0, "cohorts": 0}).to_list()}
 
     async def paying_by_registrar(self, month: str) -> dict[str, int]:
-        pipeline = [{"$match": {"metric": Metric.PAYING.value, "month": month}},
+        pipeline: list[dict[str, Any]] = [{"$match": {"metric": Metric.PAYING.value, "month": month}},
                     {"$group": {"_id": "$registrar_id", "count": {"$sum": "$count"}}}]
         return {d["_id"]: int(d["count"]) for d in await (await self.db[FACTS].aggregate(pipeline)).to_list()}
 
@@ -239,7 +239,7 @@ class Reporting:
                          {d["_id"]: d.get("cohorts", {}) for d in portfolio_docs})
         portfolios = {d["_id"]: int(d.get("domains", 0)) for d in portfolio_docs}
         registrar_docs = await self.db[REGISTRARS].find({}).to_list()
-        names = {d["_id"]: d.get("name", d["_id"]) for d in registrar_docs}
+        names: dict[str, str] = {d["_id"]: str(d.get("name", d["_id"])) for d in registrar_docs}
         categories = {d["_id"]: d.get("category") for d in registrar_docs}
         registrars = await self.registrar_ids()
         groups = {name: figures(members, name, quarter, months, facts, portfolios, self.boundaries)

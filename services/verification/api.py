@@ -172,8 +172,10 @@ def router(ctx: ServiceContext) -> APIRouter:
         s = app().settings
         await guarded(app().case_by_token(token))  # a wrong token is a 404 before the body is read
         try:
-            uploads = read_uploads(request.headers.get("content-type", ""), await request.body(),
-                                   s.max_document_bytes, s.max_documents_per_upload)
+            length = request.headers.get("content-length")
+            uploads = await read_uploads(request.headers.get("content-type", ""), request.stream(),
+                                         s.max_document_bytes, s.max_documents_per_upload,
+                                         int(length) if length and length.isdigit() else None)
         except BadUpload as exc:
             raise HTTPException(exc.status, {"message": str(exc)}) from exc
         outcome = await guarded(app().upload(token, uploads))

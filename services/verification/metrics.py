@@ -30,6 +30,9 @@ class VerificationMetrics:
         self.attempts_exhausted = Counter("verification_attempts_exhausted",
                                           "Cases whose registrant used every attempt and was sent to support",
                                           registry=r)
+        self.documents_deleted = Counter("verification_documents_deleted",
+                                         "Identity documents deleted DOCUMENT_RETENTION_DAYS after their case closed",
+                                         registry=r)
         self.cap_reached = Counter("verification_individual_cap_reached",
                                    "eID verifications refused because the individual reached its cap", registry=r)
         self.contacts = Gauge("verification_contacts", "Registrant contacts by verification status", ["status"],

@@ -636,8 +636,25 @@ class Verification:
                 expired += 1
             except (TransitionRefused, ChangedMeanwhile):
                 continue  # proof arrived meanwhile
+        deleted = await self._delete_documents_of_closed_cases(
+            now - timedelta(days=self.settings.document_retention_days), now)
         await self.refresh_gauges()
-        return {"expired": expired, "abandoned": abandoned}
+        return {"expired": expired, "abandoned": abandoned, "documents_deleted": deleted}
+
+    async def _delete_documents_of_closed_cases(self, closed_before: datetime, now: datetime) -> int:
+        """Identity documents are kept DOCUMENT_RETENTION_DAYS after their case closed, then deleted (a closed
+        case takes no more uploads). The case keeps its history and notes that its documents are gone."""
+        cases = await self.db[CASES].find({"closed_at": {"$lte": closed_before},
+                                           "documents_deleted_at": {"$exists": False}}, {"_id": 1}).to_list(1000)
+        deleted = 0
+        for case in cases:
+            deleted += (await self.db[DOCUMENTS].delete_many({"case_id": case["_id"]})).deleted_count
+            await self.db[CASES].update_one({"_id": case["_id"]}, {"$set": {"documents_deleted_at": now}})
+        if deleted:
+            self.metrics.documents_deleted.inc(deleted)
+            log.info("deleted %d identity documents of %d cases closed before %s", deleted, len(cases),
+                     closed_before.isoformat())
+        return deleted
 
     async def _end_abandoned_eid(self, started_before: datetime) -> int:
         """An eID attempt whose callback never came counts as failed (the last one sends the case to

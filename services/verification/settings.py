@@ -45,6 +45,9 @@ class VerificationSettings(ServiceSettings):
     verifications_per_individual: int = Field(default=10, ge=1)
     max_document_bytes: int = Field(default=2_000_000, ge=1_000, le=12_000_000)
     max_documents_per_upload: int = Field(default=5, ge=1, le=20)
+    # identity documents are personal data kept only for the case: deleted this long after it closed
+    # (approved, failed or cancelled), by the periodic job
+    document_retention_days: float = Field(default=30.0, ge=0)
 
     # the eID provider (eid.py), chosen explicitly: empty means none, so eID is unavailable and registrants
     # upload documents; "simulator" lets whoever holds a link approve itself: local runs and tests only
@@ -53,6 +56,12 @@ class VerificationSettings(ServiceSettings):
                                        "provider's callback by then was abandoned: it counts as failed")
 
     jobs_interval_seconds: float = Field(default=60.0, gt=0)
+
+    def production_refusals(self) -> list[str]:
+        refusals = super().production_refusals()
+        if self.eid_provider == "simulator":
+            refusals.append("EID_PROVIDER is simulator: anyone holding a verification link could approve itself")
+        return refusals
 
     @model_validator(mode="after")
     def _known_rules(self) -> Self:

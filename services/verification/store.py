@@ -7,7 +7,8 @@
   waiting        domain.created events whose registrant contact had not arrived yet: scored when it does
   cases          one per selection: status (CaseStatus), contact, registrar_id, domains, attempts, allowed,
                  token_digest, sealed_link, token_expires_at, deadline, history, subject_digest ...
-  documents      uploaded proof (binary), with case_id, filename, content_type, size
+  documents      uploaded proof (binary), with case_id, filename, content_type, size; deleted
+                 DOCUMENT_RETENTION_DAYS after the case closed (the case then has documents_deleted_at)
   individuals    verifications counted per individual (keyed digest of the eID subject or document id), cap
   registrars     the "verification at registrar" switch: {_id, verifies_itself}
   support_notices what support must look at (a verified contact was updated, attempts exhausted, cap reached)
@@ -38,6 +39,8 @@ VERIFICATION_INDEXES = (
         IndexModel([("eid_state", ASCENDING)], sparse=True),
         IndexModel([("status", ASCENDING), ("updated_at", ASCENDING)]),
         IndexModel([("contact", ASCENDING), ("opened_at", ASCENDING)]),
+        # the retention job: closed cases whose documents are still kept
+        IndexModel([("closed_at", ASCENDING)], sparse=True),
     )),
     CollectionIndexes(DOCUMENTS, (IndexModel([("case_id", ASCENDING)]),)),
     CollectionIndexes(INDIVIDUALS, ()),

@@ -59,7 +59,7 @@ def new_event(
     clock: Clock,
 ) -> EventEnvelope[PayloadT]:
     event_id = uuid.uuid4()
-    return EventEnvelope[type(payload)](  # type: ignore[misc]
+    return EventEnvelope[type(payload)](  # type: ignore[misc,operator]
         event_id=event_id,
         event_type=payload.event_type,
         event_version=payload.event_version,

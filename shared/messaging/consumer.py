@@ -23,12 +23,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from faststream.rabbit import RabbitMessage
+from opentelemetry import trace as otel_trace
+from opentelemetry.trace import Span, SpanKind
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from shared.events import CATALOGUE, EventEnvelope, EventPayload, UndecodableEvent, decode_event
 from shared.mongo.idempotency import BatchHandler, EventHandler, ProcessedEvents
 from shared.observability.logging import correlation
 from shared.observability.metrics import ServiceMetrics
+from shared.observability.tracing import span, within
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +45,14 @@ def routing_keys(handlers: Handlers) -> set[str]:
     return {payload.event_type for payload in handlers}
 
 
-def _with_correlation(handler: EventHandler) -> EventHandler:
+def _with_correlation(handler: EventHandler, spans: Mapping[Any, Span]) -> EventHandler:
+    """Run the handler under the event's correlation id and inside its delivery's span (the worker task
+    that applies it is not the delivery's), so the events it writes continue the trace."""
     if isinstance(handler, BatchHandler):
         return handler  # a run of events has no one correlation id; kept as is so runs stay recognisable
 
     async def run(event: EventEnvelope[Any], session: AsyncClientSession) -> None:
-        with correlation(event.correlation_id):
+        with correlation(event.correlation_id), within(spans.get(event.event_id)):
             await handler(event, session)
 
     return run
@@ -63,9 +68,12 @@ class EventConsumer:
         *,
         max_batch: int = 100,
         on_applied: Callable[[], None] | None = None,
+        tracer: otel_trace.Tracer | None = None,
     ) -> None:
         self.name = name
-        self.handlers = {payload: _with_correlation(h) for payload, h in handlers.items()}
+        self.tracer = tracer or otel_trace.get_tracer(__name__)
+        self._spans: dict[Any, Span] = {}  # event id -> its delivery's span, while it is being applied
+        self.handlers = {payload: _with_correlation(h, self._spans) for payload, h in handlers.items()}
         self.processed = processed
         self.metrics = metrics
         self.max_batch = max_batch
@@ -86,24 +94,35 @@ class EventConsumer:
             await message.reject(requeue=False)
             return
 
-        with correlation(event.correlation_id):
-            started = time.perf_counter()
-            applied: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-            self._pending.put_nowait((event, handler, applied))
-            if self._worker is None or self._worker.done():
-                self._worker = asyncio.create_task(self._apply_pending(), name=f"{self.name}-consumer")
+        with correlation(event.correlation_id), \
+                span(self.tracer, f"{event.event_type} process", SpanKind.CONSUMER, parent=message.headers or {},
+                     **{"messaging.system": "rabbitmq", "messaging.message.id": str(event.event_id),
+                        "messaging.consumer.group.name": self.name}) as delivery:
+            self._spans.setdefault(event.event_id, delivery)
             try:
-                ran_now = await applied
-            except Exception:
-                log.exception("handling %s %s failed; requeued", event.event_type, event.event_id)
-                self.metrics.events_consumed.labels(event.event_type, "retried").inc()
-                await message.nack(requeue=True)
-                return
-            self.metrics.event_handling.labels(event.event_type).observe(time.perf_counter() - started)
-            self.metrics.events_consumed.labels(event.event_type, "processed" if ran_now else "duplicate").inc()
-            if not ran_now:
-                log.info("%s %s was applied before; acknowledged again", event.event_type, event.event_id)
-            await message.ack()
+                await self._handle(message, event, handler)
+            finally:
+                if self._spans.get(event.event_id) is delivery:
+                    del self._spans[event.event_id]
+
+    async def _handle(self, message: RabbitMessage, event: EventEnvelope[Any], handler: EventHandler) -> None:
+        started = time.perf_counter()
+        applied: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending.put_nowait((event, handler, applied))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._apply_pending(), name=f"{self.name}-consumer")
+        try:
+            ran_now = await applied
+        except Exception:
+            log.exception("handling %s %s failed; requeued", event.event_type, event.event_id)
+            self.metrics.events_consumed.labels(event.event_type, "retried").inc()
+            await message.nack(requeue=True)
+            return
+        self.metrics.event_handling.labels(event.event_type).observe(time.perf_counter() - started)
+        self.metrics.events_consumed.labels(event.event_type, "processed" if ran_now else "duplicate").inc()
+        if not ran_now:
+            log.info("%s %s was applied before; acknowledged again", event.event_type, event.event_id)
+        await message.ack()
 
     async def _apply_pending(self) -> None:
         while not self._pending.empty():

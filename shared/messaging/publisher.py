@@ -8,6 +8,7 @@ from typing import Any
 from faststream.rabbit import RabbitBroker, RabbitExchange
 
 from shared.events import EventEnvelope
+from shared.observability.tracing import current_carrier
 
 
 class EventPublisher:
@@ -49,6 +50,7 @@ class EventPublisher:
             message_type=event_type,
             content_type="application/json",
             timestamp=occurred_at,
-            headers={"event-version": event_version},
+            # the trace context of the publishing span (W3C traceparent), for the consumer's span
+            headers={"event-version": event_version, **current_carrier()},
             timeout=self.confirm_timeout,
         )

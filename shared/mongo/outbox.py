@@ -27,6 +27,9 @@ from typing import Any
 from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
 from bson import ObjectId
 from pymongo import ASCENDING, DeleteOne, IndexModel
+from opentelemetry import trace as otel_trace
+from opentelemetry.trace import SpanKind
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -37,6 +40,7 @@ from shared.mongo.client import Document
 from shared.mongo.indexes import CollectionIndexes
 from shared.observability.metrics import ServiceMetrics
 from shared.retry import TRANSIENT_BROKER_ERRORS, TRANSIENT_DATABASE_ERRORS
+from shared.observability.tracing import current_carrier, span
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,7 @@ class Outbox:
         if not events:
             return
         now = _now()
+        trace = current_carrier()  # the command's or handler's trace continues at the relay
         await self.collection.insert_many(
             [
                 {
@@ -82,6 +87,7 @@ class Outbox:
                     "occurred_at": e.occurred_at,
                     "body": e.to_json().decode(),
                     "created_at": now,
+                    **({"trace": trace} if trace else {}),
                 }
                 for e in events
             ],
@@ -133,8 +139,10 @@ class OutboxRelay:
         lease_seconds: float = 10.0,
         max_backoff_seconds: float = 30.0,
         publish_timeout_seconds: float = 15.0,
+        tracer: otel_trace.Tracer | None = None,
     ) -> None:
         self.collection = db[OUTBOX]
+        self.tracer = tracer or otel_trace.get_tracer(__name__)
         self.publisher = publisher
         self.metrics = metrics
         self.batch_size = batch_size
@@ -242,11 +250,14 @@ class OutboxRelay:
             self.metrics.outbox_pending.set(await self.collection.estimated_document_count())
 
     async def _publish(self, doc: Document) -> None:
-        await self.publisher.publish_raw(
-            doc["body"].encode(),
-            event_id=doc["event_id"],
-            event_type=doc["event_type"],
-            event_version=doc["event_version"],
-            correlation_id=doc["correlation_id"],
-            occurred_at=doc["occurred_at"],
-        )
+        # a child of the span that wrote the event; its context goes on in the message headers
+        with span(self.tracer, f"{doc['event_type']} publish", SpanKind.PRODUCER, parent=doc.get("trace", {}),
+                  **{"messaging.system": "rabbitmq", "messaging.message.id": doc["event_id"]}):
+            await self.publisher.publish_raw(
+                doc["body"].encode(),
+                event_id=doc["event_id"],
+                event_type=doc["event_type"],
+                event_version=doc["event_version"],
+                correlation_id=doc["correlation_id"],
+                occurred_at=doc["occurred_at"],
+            )

@@ -10,6 +10,8 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from shared.observability.tracing import trace_id_of_current_span
+
 correlation_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
 # attributes every LogRecord has; anything else passed through `extra=` is logged as a field
@@ -40,6 +42,8 @@ class JsonFormatter(logging.Formatter):
         }
         if (cid := correlation_id_var.get()) is not None:
             entry["correlation_id"] = cid
+        if (trace_id := trace_id_of_current_span()) is not None:
+            entry["trace_id"] = trace_id  # find the request's or event's trace from its log lines
         for key, value in vars(record).items():
             if key not in _RECORD_FIELDS and not key.startswith("_"):
                 entry[key] = value

@@ -30,7 +30,7 @@ class Answer:
     @property
     def code(self) -> int:
         result = self.root.find("epp:response/epp:result", NS)
-        return int(result.get("code")) if result is not None else 0
+        return int(result.get("code") or 0) if result is not None else 0
 
     @property
     def message(self) -> str:

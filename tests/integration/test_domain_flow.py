@@ -2,6 +2,7 @@
 registry HTTP create -> domain + outbox in one transaction -> relay -> RabbitMQ -> reporting read model."""
 
 import asyncio
+from typing import Any
 
 from services.registry.app import build as build_registry
 from services.registry.registrars import seed_demo_registrar
@@ -12,7 +13,7 @@ from tests.integration.infra import eventually, login, running
 
 
 def settings(namespace: str) -> tuple[RegistrySettings, ReportingSettings]:
-    fast = {"namespace": namespace, "outbox_poll_seconds": 0.05}
+    fast: dict[str, Any] = {"namespace": namespace, "outbox_poll_seconds": 0.05}
     return RegistrySettings(seed_demo_registrar=True, **fast), ReportingSettings(**fast)
 
 

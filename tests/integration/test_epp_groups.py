@@ -130,12 +130,12 @@ async def test_bad_group_input_is_refused_and_changes_nothing(platform: Platform
 
     # the same name is free for this registrar: names are per registrar
     check = await mine.command(f"<check><keygroup:check {KEYG}><keygroup:name>theirs</keygroup:name></keygroup:check></check>")
-    assert check.find("epp:response/epp:resData/keygroup:chkData/keygroup:cd/keygroup:name").get("avail") == "1"
+    assert check.find("epp:response/epp:resData/keygroup:chkData/keygroup:cd/keygroup:name").get("avail") == "1"  # type: ignore[union-attr]
     assert await db["keygroups"].count_documents({"registrar_id": "a100001"}) == 0
     assert await db["nsgroups"].count_documents({"registrar_id": "a100001"}) == 0
     assert await db["domains"].count_documents({"_id": "no-such-group.be"}) == 0
     theirs = await db["nsgroups"].find_one({"registrar_id": "b200002", "name": "their-ns"})
-    assert theirs["name_servers"] == ["ns.their.example"]
+    assert theirs is not None and theirs["name_servers"] == ["ns.their.example"]
     await mine.close()
     await other.close()
 

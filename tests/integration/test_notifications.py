@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -401,7 +401,7 @@ async def test_a_registrar_that_informs_its_registrants_itself_gets_the_messages
 
 
 async def test_a_verification_support_notice_is_mailed_to_the_support_desk(platform: Platform) -> None:
-    support = platform.ctx.settings.support_email
+    support = cast(NotificationsSettings, platform.ctx.settings).support_email
     assert support == "support@registry.example"  # SUPPORT_EMAIL's default
     await platform.publish(platform.event(VerificationSupportNotice(
         contact="gone-1", case_id="case-9", reason="attempts_exhausted", detail="3 attempts used")))

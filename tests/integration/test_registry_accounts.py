@@ -18,7 +18,7 @@ from shared.events.hitpoints import RegistrarBlocked, RegistrarUnblocked, Unbloc
 from shared.runtime import ServiceContext
 from tests.integration.infra import OPERATOR, EventTap, eventually, login, running
 
-PROFILE = {
+PROFILE: dict[str, Any] = {
     "organisation": ["Second Registrar NV"],
     "address": {"street": ["Kerkstraat 2"], "postal_code": "9000", "city": "Gent", "country": "BE"},
     "phone": "+32.92000000",

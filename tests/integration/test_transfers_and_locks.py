@@ -4,6 +4,7 @@ the sealed event."""
 
 import re
 from collections.abc import AsyncIterator
+from typing import Any, cast
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -20,7 +21,7 @@ from shared.sealing import Sealer
 from tests.integration.infra import OPERATOR, EventTap, eventually, login, running
 
 START = datetime.now(UTC).replace(microsecond=0)
-SETTINGS = {"seed_demo_registrar": True, "outbox_poll_seconds": 0.05, "operator_token": "operator-dev-token",
+SETTINGS: dict[str, Any] = {"seed_demo_registrar": True, "outbox_poll_seconds": 0.05, "operator_token": "operator-dev-token",
                 "lifecycle_interval_seconds": 3600}
 
 
@@ -272,7 +273,7 @@ async def test_name_servers_overridden_while_the_registrant_is_pending(registry:
 
         held = await eventually(info, lambda d: d["name_servers_overridden"])
         assert held["override_reason"] == "Registrant verification pending"
-        assert [h["name"] for h in held["name_servers"]] == list(ctx.settings.override_name_servers)
+        assert [h["name"] for h in held["name_servers"]] == list(cast(RegistrySettings, ctx.settings).override_name_servers)
         contact = (await registry.get("/api/contacts/a100001-demo", headers=me)).json()
         assert contact["verification"] == "PENDING"
 

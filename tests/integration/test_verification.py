@@ -250,6 +250,30 @@ async def test_documents_review_ask_more_reject_and_reselection(platform: Platfo
                                     json={"documents": [{"filename": "x.exe", "content_type": "application/x-msdownload",
                                                          "content_base64": pdf}]})
     assert bad.status_code == 415
+    # an executable declared as a PDF: the content's first bytes decide, and nothing is stored
+    exe = base64.b64encode(b"MZ\x90\x00\x03 This program cannot be run in DOS mode").decode()
+    disguised = await p.verification.post(f"/verify/{token}/documents", json={"documents": [
+        {"filename": "id.pdf", "content_type": "application/pdf", "content_base64": exe}]})
+    assert disguised.status_code == 415 and "not a PDF" in disguised.text, disguised.text
+    disguised = await p.verification.post(f"/verify/{token}/documents",
+                                          files={"file": ("id.pdf", b"MZ\x90\x00 program", "application/pdf")})
+    assert disguised.status_code == 415, disguised.text
+    # 256 MB streamed in: refused once past the limit, without reading the rest into memory
+    sent = 0
+
+    async def huge() -> AsyncIterator[bytes]:
+        nonlocal sent
+        yield b'--B\r\nContent-Disposition: form-data; name="f"; filename="id.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-'
+        for _ in range(256):
+            sent += 1
+            yield b"A" * 1_000_000
+
+    big = await p.verification.post(f"/verify/{token}/documents", content=huge(),
+                                    headers={"content-type": "multipart/form-data; boundary=B"})
+    assert big.status_code == 413 and "larger than" in big.text, big.text
+    assert sent <= 4, f"the service read {sent} MB before refusing"
+    assert await p.vctx.db["documents"].count_documents({"case_id": case_id}) == 0
+    assert (await p.verification.get(f"/verify/{token}")).json()["status"] == "OPEN"  # no attempt used
     up = await p.verification.post(f"/verify/{token}/documents",
                                    json={"documents": [{"filename": "id.pdf", "content_type": "application/pdf",
                                                         "content_base64": pdf}]})
@@ -269,11 +293,25 @@ async def test_documents_review_ask_more_reject_and_reselection(platform: Platfo
     page = (await p.verification.get(f"/verify/{token}")).json()
     assert page["status"] == "MORE_INFO" and "back of the card" in page["message"]
     multipart = await p.verification.post(f"/verify/{token}/documents",
-                                          files={"file": ("back.png", b"\x89PNG back", "image/png")})
+                                          files={"file": ("back.png", b"\x89PNG\r\n\x1a\n back", "image/png")})
     assert multipart.status_code == 201, multipart.text
 
     rejected = await p.review(case_id, "reject", note="not the registrant")
     assert rejected.json()["status"] == "FAILED"
+    # the documents are kept DOCUMENT_RETENTION_DAYS (30) after the case closed, then deleted
+    documents = f"/api/support/verification/cases/{case_id}"
+    assert len((await p.verification.get(documents, headers=OPERATOR)).json()["documents"]) == 2
+    p.clock.advance(timedelta(days=29))
+    ran = await p.verification.post("/api/operator/verification/jobs/run", headers=OPERATOR)
+    assert ran.json()["documents_deleted"] == 0
+    assert len((await p.verification.get(documents, headers=OPERATOR)).json()["documents"]) == 2
+    p.clock.advance(timedelta(days=1, seconds=1))
+    ran = await p.verification.post("/api/operator/verification/jobs/run", headers=OPERATOR)
+    assert ran.json()["documents_deleted"] == 2
+    assert (await p.verification.get(documents, headers=OPERATOR)).json()["documents"] == []
+    assert await p.vctx.db["documents"].count_documents({"case_id": case_id}) == 0
+    assert "verification_documents_deleted_total 2.0" in (await p.verification.get("/metrics")).text
+    me = await login(p.registry)  # a web session does not last a month
     failed = (await p.events("verification.failed", "doc-1"))[0]["payload"]
     assert failed["reason"] == "rejected" and failed["domains"] == ["papers.be"]
     await p.registry_contact(me, "doc-1", "FAILED")
@@ -328,7 +366,7 @@ async def test_attempts_exhausted_deadline_and_cap_per_individual(platform: Plat
     assert (await p.verification.post(f"/verify/{tokens['gone-1']}/eid")).status_code == 409
     p.clock.advance(timedelta(minutes=31))
     ran = await p.verification.post("/api/operator/verification/jobs/run", headers=OPERATOR)
-    assert ran.json() == {"abandoned": 1, "expired": 0}
+    assert ran.json() == {"abandoned": 1, "expired": 0, "documents_deleted": 0}
     page = (await p.verification.get(f"/verify/{tokens['gone-1']}")).json()
     assert page["status"] == "SUPPORT" and "support" in page["message"]
     notice = (await p.events("verification.support_notice", "gone-1"))[0]["payload"]

@@ -139,7 +139,9 @@ def test_the_image_runs_as_uid_10001_and_copies_only_the_code() -> None:
     assert [line for line in lines if line.startswith("FROM ")] == ["FROM python:3.11-slim"]
     copied = {line.split()[1] for line in lines if line.startswith("COPY ")}
     assert copied == {"requirements.lock", "pyproject.toml", "shared", "services"}
-    assert "pip install --no-cache-dir -r requirements.lock" in dockerfile
+    # the runtime lock only (no test tools), each package checked against its hash
+    assert "pip install --no-cache-dir --require-hashes -r requirements.lock" in dockerfile
+    assert "requirements-dev.lock" not in dockerfile
     assert [line for line in lines if line.startswith("USER ")][-1].split()[1].split(":")[0] == "10001"
     assert [line for line in lines if line.startswith("WORKDIR ")] == ["WORKDIR /app"]
     assert 'CMD ["python", "-m", "services.registry"]' in lines
@@ -196,16 +198,28 @@ def test_compose_environment_names_settings_the_service_reads(service: str, monk
     assert settings.amqp_url == environment["AMQP_URL"]
 
 
+def test_every_image_is_pinned_to_a_version() -> None:
+    """A floating tag (latest, or none) changes what runs without a change here."""
+    # compose builds the platform's own image from this checkout (build: .); every other image is pulled
+    images = [spec["image"] for spec in compose_services().values() if "build" not in spec]
+    images += [c["image"] for d in k8s_documents() if d.get("kind") in ("Deployment", "StatefulSet")
+               for c in d["spec"]["template"]["spec"]["containers"]]
+    overlay = {i["name"]: i["newTag"] for i in load_yaml("deploy/k8s/overlays/production/kustomization.yaml")["images"]}
+    for image in images:
+        name, _, tag = image.rpartition(":") if ":" in image.split("/")[-1] else (image, "", overlay.get(image, ""))
+        assert tag and tag != "latest" and re.search(r"\d", tag), f"{image} floats (pin a version)"
+
+
 def test_compose_seeds_the_demo_registrar() -> None:
     assert compose_services()["registry"]["environment"]["SEED_DEMO_REGISTRAR"] == "true"
 
 
 def test_compose_supporting_services() -> None:
     services = compose_services()
-    assert services["rabbitmq"]["image"].startswith("rabbitmq:4.1-management")
+    assert services["rabbitmq"]["image"].startswith("rabbitmq:4.1.") and services["rabbitmq"]["image"].endswith("-management")
     assert {"5672:5672", "15672:15672", "15692:15692"} <= set(services["rabbitmq"]["ports"])
     assert "ping" in services["rabbitmq"]["healthcheck"]["test"]
-    assert services["mongo"]["image"] == "mongo:8.0"
+    assert services["mongo"]["image"].startswith("mongo:8.0.")
     assert services["mongo"]["command"] == ["--replSet", "rs0", "--bind_ip_all"]
     mongo_check = " ".join(services["mongo"]["healthcheck"]["test"])
     assert "rs.initiate" in mongo_check and "host: 'mongo:27017'" in mongo_check
@@ -250,7 +264,8 @@ def test_grafana_provisions_from_the_mounted_directories() -> None:
 def test_prometheus_scrapes_exactly_the_services_and_rabbitmq(default_port) -> None:
     jobs = {job["job_name"]: job for job in load_yaml("deploy/prometheus/prometheus.yml")["scrape_configs"]}
     targets = {name: [t for c in job["static_configs"] for t in c["targets"]] for name, job in jobs.items()}
-    expected = {s: [f"{s}:{default_port(s)}"] for s in SERVICES} | {"rabbitmq": ["rabbitmq:15692"]}
+    expected = {s: [f"{s}:{default_port(s)}"] for s in SERVICES} | {"rabbitmq": ["rabbitmq:15692"],
+                                                                      "mongodb-exporter": ["mongodb-exporter:9216"]}
     assert targets == expected
     assert all(jobs[s].get("metrics_path", "/metrics") == "/metrics" for s in SERVICES)
     assert jobs["rabbitmq"]["metrics_path"] == "/metrics/per-object"  # per-queue labels
@@ -381,7 +396,9 @@ def test_the_base_expects_the_connection_secret_and_the_readme_documents_its_key
 def test_each_service_has_a_disruption_budget_an_autoscaler_and_matching_selectors(service: str) -> None:
     deployment = base_objects("Deployment")[service]
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
-    matches = lambda selector: selector.items() <= pod_labels.items()
+    def matches(selector: dict) -> bool:
+        return selector.items() <= pod_labels.items()
+
     assert matches(deployment["spec"]["selector"]["matchLabels"])
     assert matches(base_objects("Service")[service]["spec"]["selector"])
     pdb = base_objects("PodDisruptionBudget")[service]
@@ -420,7 +437,8 @@ def test_the_production_overlay_builds() -> None:
     )
     assert built.returncode == 0, built.stderr
     docs = [d for d in yaml.safe_load_all(built.stdout) if d]
-    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    deployments = [d for d in docs if d["kind"] == "Deployment"
+                   and d["metadata"]["labels"]["app.kubernetes.io/part-of"] == "registry-platform"]
     assert len(deployments) == len(SERVICES)
     (image,) = load_yaml("deploy/k8s/overlays/production/kustomization.yaml")["images"]
     assert {container_of(d)["image"] for d in deployments} == {f"{image['newName']}:{image['newTag']}"}

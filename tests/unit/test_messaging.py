@@ -39,6 +39,7 @@ class FakeMessage:
     body: bytes
     raw_message: FakeRaw = field(default_factory=lambda: FakeRaw("domain.created"))
     message_id: str = "m1"
+    headers: dict[str, str] = field(default_factory=dict)
     outcome: list[str] = field(default_factory=list)
 
     async def ack(self) -> None:

@@ -8,6 +8,7 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -183,14 +184,15 @@ def _t(day: str) -> datetime:
     return datetime.fromisoformat(f"{day}T12:00:00").replace(tzinfo=UTC)
 
 
-def _apply(events: list[tuple]) -> lifecycle.Record | None:
+def _apply(events: list[tuple[Any, ...]]) -> lifecycle.Record:
     record: lifecycle.Record | None = None
     for rule, *args in events:
         record = rule(record, *args)
+    assert record is not None
     return record
 
 
-ONE_LIFE = [
+ONE_LIFE: list[tuple[Any, ...]] = [
     (lifecycle.created, "r1", DomainCreated(name="a.be", tld="be", registrant="h1", registered_at=_t("2024-01-10")),
      _t("2024-01-10")),
     (lifecycle.renewed, DomainRenewed(name="a.be", registrar_id="r1", expires_at=_t("2026-01-10"))),
@@ -271,7 +273,9 @@ def test_only_hard_bounces_of_registrant_mails_count_keyed_by_their_codes() -> N
 
 def test_daily_reports_are_due_by_age_and_once_a_day_from_the_daily_hour() -> None:
     def due(now: str, generated: str | None) -> bool:
-        at = (lambda s: datetime.fromisoformat(s).replace(tzinfo=BRUSSELS))
+        def at(s: str) -> datetime:
+            return datetime.fromisoformat(s).replace(tzinfo=BRUSSELS)
+
         return daily_due(at(now), at(generated) if generated else None, timedelta(hours=23), 2)
 
     assert due("2026-10-02T01:00", None)  # never generated: at once, whatever the hour

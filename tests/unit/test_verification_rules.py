@@ -3,6 +3,7 @@ attempts are counted, scoring selects only when several rules flag a registratio
 
 import base64
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -189,34 +190,83 @@ def test_weights_and_threshold_are_settings() -> None:
 # -- uploads and the eID simulator ------------------------------------------------------------------------------
 
 PDF = b"%PDF-1.4 fake identity card"
+PNG = b"\x89PNG\r\n\x1a\n-bytes"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00 This program cannot be run in DOS mode"
 
 
-def test_json_and_multipart_uploads_are_read() -> None:
-    body = json.dumps({"documents": [{"filename": "id.pdf", "content_type": "application/pdf",
-                                      "content_base64": base64.b64encode(PDF).decode()}]}).encode()
-    [u] = read_uploads("application/json", body, 1000, 5)
+async def chunks(body: bytes, size: int = 7) -> AsyncIterator[bytes]:
+    for i in range(0, len(body), size):
+        yield body[i:i + size]
+
+
+def multipart_of(filename: str, content_type: str, data: bytes, boundary: str = "XyZ") -> bytes:
+    return (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
+            f"Content-Type: {content_type}\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+
+
+def json_of(filename: str, content_type: str, data: bytes) -> bytes:
+    return json.dumps({"documents": [{"filename": filename, "content_type": content_type,
+                                      "content_base64": base64.b64encode(data).decode()}]}).encode()
+
+
+async def test_json_and_multipart_uploads_are_read_as_they_stream_in() -> None:
+    [u] = await read_uploads("application/json", chunks(json_of("id.pdf", "application/pdf", PDF)), 1000, 5)
     assert (u.filename, u.data) == ("id.pdf", PDF)
-    boundary = "XyZ"
-    multipart = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"id.png\"\r\n"
-                 f"Content-Type: image/png\r\n\r\n").encode() + b"\x89PNG-bytes" + f"\r\n--{boundary}--\r\n".encode()
-    [u] = read_uploads(f"multipart/form-data; boundary={boundary}", multipart, 1000, 5)
-    assert (u.filename, u.content_type, u.data) == ("id.png", "image/png", b"\x89PNG-bytes")
+    [u] = await read_uploads("multipart/form-data; boundary=XyZ", chunks(multipart_of("id.png", "image/png", PNG)),
+                             1000, 5)
+    assert (u.filename, u.content_type, u.data) == ("id.png", "image/png", PNG)
+    assert "bytes" not in repr(u) and "size=" in repr(u)  # never the content in logs
 
 
 @pytest.mark.parametrize(("content_type", "body", "status"), [
     ("application/json", b'{"documents": []}', 422),
     ("application/json", b"not json", 422),
-    ("application/json", json.dumps({"documents": [{"filename": "a.exe", "content_type": "application/x-msdownload",
-                                                    "content_base64": "AAAA"}]}).encode(), 415),
-    ("application/json", json.dumps({"documents": [{"filename": "big.pdf", "content_type": "application/pdf",
-                                                    "content_base64": base64.b64encode(b"x" * 2000).decode()}]}).encode(),
-     413),
+    ("application/json", json_of("a.exe", "application/x-msdownload", EXE), 415),
+    ("application/json", json_of("big.pdf", "application/pdf", b"%PDF-" + b"x" * 2000), 413),
+    # the declared type does not decide: the first bytes must be the declared format's
+    ("application/json", json_of("a.exe", "application/pdf", EXE), 415),
+    ("application/json", json_of("id.pdf", "image/png", PDF), 415),
+    ("multipart/form-data; boundary=XyZ", multipart_of("a.exe", "application/pdf", EXE), 415),
+    ("multipart/form-data; boundary=XyZ", multipart_of("big.png", "image/png", PNG + b"x" * 2000), 413),
+    ("multipart/form-data", multipart_of("id.png", "image/png", PNG), 422),
     ("text/plain", b"hello", 415),
 ])
-def test_bad_uploads_are_refused_with_a_reason(content_type: str, body: bytes, status: int) -> None:
+async def test_bad_uploads_are_refused_with_a_reason(content_type: str, body: bytes, status: int) -> None:
     with pytest.raises(BadUpload) as caught:
-        read_uploads(content_type, body, 1000, 5)
+        await read_uploads(content_type, chunks(body), 1000, 5)
     assert caught.value.status == status and str(caught.value)
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "multipart/form-data; boundary=XyZ"])
+async def test_an_oversized_upload_is_refused_before_the_rest_of_it_is_read(content_type: str) -> None:
+    """A 256 MB body is refused after about the limit, not read into memory first."""
+    sent = 0
+    start = multipart_of("big.pdf", "application/pdf", b"%PDF-")[:-len("\r\n--XyZ--\r\n")] \
+        if content_type.startswith("multipart") else b'{"documents": [{"content_base64": "'
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal sent
+        yield start
+        for _ in range(256):
+            sent += 1
+            yield b"A" * 1_000_000
+
+    with pytest.raises(BadUpload) as caught:
+        await read_uploads(content_type, body(), 2_000_000, 5)
+    assert caught.value.status == 413
+    assert sent <= 14  # the JSON limit: 5 documents of 2 MB in base64 (13.4 MB); multipart stops at 2 MB
+    if content_type.startswith("multipart"):
+        assert sent <= 3
+
+
+async def test_a_declared_length_over_the_limit_is_refused_without_reading() -> None:
+    async def never() -> AsyncIterator[bytes]:
+        raise AssertionError("read")
+        yield b""
+
+    with pytest.raises(BadUpload) as caught:
+        await read_uploads("application/json", never(), 1000, 5, content_length=256_000_000)
+    assert caught.value.status == 413
 
 
 def test_the_simulated_eid_callback_must_be_signed() -> None:

@@ -118,9 +118,9 @@ class Dispatcher:
         try:
             reply = await self._run(session, top, command_el, verb, sv_trid)
         except CommandRefused as refused:
-            exc = await self._report(session, root, refused, sv_trid)
-            reply = Reply(code=exc.result, message=exc.message,
-                          close=exc.result in (Result.SESSION_LIMIT, Result.AUTHENTICATION_CLOSING))
+            reported = await self._report(session, root, refused, sv_trid)
+            reply = Reply(code=reported.result, message=reported.message,
+                          close=reported.result in (Result.SESSION_LIMIT, Result.AUTHENTICATION_CLOSING))
         except Exception:  # never a dropped session without an answer: the database or broker failed under us
             log.exception("EPP command failed", extra={"command": verb, "sv_trid": sv_trid})
             reply = Reply(code=Result.COMMAND_FAILED, message="Command failed: the server could not complete it")

@@ -139,6 +139,7 @@ class EppServer:
                      exc or type(exc).__name__)
             transport.abort()
             return
+        assert tls_transport is not None  # start_tls returns it or raises
         protocol.connection_made(tls_transport)
         await self._accept(reader, asyncio.StreamWriter(tls_transport, protocol, reader, loop))
 

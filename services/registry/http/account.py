@@ -81,7 +81,7 @@ def router(ctx: ServiceContext) -> APIRouter:
                     return await update_section(ctx, session, who.registrar_id, section, value, who.correlation_id)
 
                 await commit(ctx, unit)
-                return {section: value.model_dump(mode="json"), "reference": reference}
+                return {section: value.model_dump(mode="json"), "reference": reference}  # type: ignore[attr-defined]
 
             return await run(who, CommandType.UPD_REGISTRAR, f"{who.registrar_id}/{section}", work, requires=permission)
 

@@ -30,7 +30,7 @@ def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/api", tags=["becoming a registrar"])
     _, operator, _ = authentication(ctx)
     Op = Annotated[str, Depends(operator)]
-    step = {"response_model": StepDone, "response_model_exclude_none": True}
+    step: dict[str, Any] = {"response_model": StepDone, "response_model_exclude_none": True}
 
     async def run(rule: Awaitable[T]) -> T:
         try:
