@@ -31,8 +31,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.auth import SessionAuth, key_source
 from shared.clock import Clock, SystemClock
 from shared.events import EventPayload, envelope_model
+from shared.events.sessions import SessionRevoked
 from shared.messaging.consumer import EventConsumer, Handlers, routing_keys
 from shared.messaging.publisher import EventPublisher
 from shared.messaging.topology import Topology, declare_exchanges, declare_queues
@@ -42,6 +44,7 @@ from shared.mongo.indexes import CollectionIndexes, ensure_indexes
 from shared.mongo.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
 from shared.observability.logging import configure_logging, correlation
 from shared.observability.metrics import ServiceMetrics
+from shared.revocation import REVOCATION_INDEXES, RevokedSessions
 from shared.retry import connect_retrying
 from shared.settings import DEFAULT_INTERNAL_SECRET, ServiceSettings
 
@@ -58,6 +61,8 @@ class ServiceContext:
     broker: RabbitBroker
     topology: Topology
     publisher: EventPublisher
+    # verifies the registry's session tokens (its JWKS) and refuses revoked sessions (shared/auth.py)
+    session_auth: SessionAuth
     client: AsyncMongoClient[Document] = field(init=False)
     db: AsyncDatabase[Document] = field(init=False)
     outbox: Outbox = field(init=False)
@@ -85,6 +90,8 @@ class ServiceSpec:
     # run first at shutdown, before the relay, broker and database close (stop background work here)
     on_shutdown: Sequence[Callable[[ServiceContext], Awaitable[None]]] = ()
     clock: Clock = field(default_factory=SystemClock)
+    # the service accepts the registry's session tokens: it consumes session.revoked into its deny-list
+    verifies_sessions: bool = False
 
 
 def create_app(spec: ServiceSpec) -> FastAPI:
@@ -101,7 +108,10 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         default_channel=Channel(prefetch_count=settings.prefetch_count),
     )
     topology = Topology.for_service(settings)
+    revoked = RevokedSessions(lambda: ctx.db)
     ctx = ServiceContext(
+        session_auth=SessionAuth(key_source(settings.jwks_url, settings.jwks_cache_seconds), spec.clock,
+                                 revoked if spec.verifies_sessions else None),
         settings=settings,
         clock=spec.clock,
         metrics=metrics,
@@ -200,9 +210,12 @@ async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
     ctx.client = await connect(settings)
     ctx.db = ctx.client[settings.database_name]
     ctx.outbox = Outbox(ctx.db)
-    await ensure_indexes(ctx.db, [*OUTBOX_INDEXES, *PROCESSED_INDEXES, *spec.indexes])
+    revocations = REVOCATION_INDEXES if spec.verifies_sessions else ()
+    await ensure_indexes(ctx.db, [*OUTBOX_INDEXES, *PROCESSED_INDEXES, *revocations, *spec.indexes])
 
-    handlers = spec.handlers(ctx) if spec.handlers else {}
+    handlers = dict(spec.handlers(ctx)) if spec.handlers else {}
+    if spec.verifies_sessions:
+        handlers[SessionRevoked] = RevokedSessions(lambda: ctx.db).apply
     if handlers:
         ctx.consumer = consumer = EventConsumer(
             spec.name,

@@ -48,9 +48,22 @@ class ServiceSettings(BaseSettings):
     # event fields that only one consumer may read (the transfer code for the registrant's mail).
     # The default is for local runs only; deployments mount their own (deploy/k8s secret, compose env).
     internal_secret: SecretStr = SecretStr(DEFAULT_INTERNAL_SECRET)
+    # earlier INTERNAL_SECRETs, newest first: values sealed under them still open (MultiFernet), so the
+    # secret rotates without losing a transfer code in flight; drop one once its sealed values expired
+    internal_secret_previous: list[SecretStr] = Field(default_factory=list)
+
+    # where the registry publishes its token keys (JWKS); empty: the development key's public half, which
+    # only make run and the tests use. Fetched keys are kept this long; an unknown kid fetches again.
+    jwks_url: str = ""
+    jwks_cache_seconds: float = Field(default=300.0, gt=0)
 
     # give up connecting at start-up after this long (tenacity, exponential back-off with jitter)
     connect_timeout_seconds: float = Field(default=60.0, gt=0)
+
+    @property
+    def sealing_secrets(self) -> list[SecretStr]:
+        """INTERNAL_SECRET then INTERNAL_SECRET_PREVIOUS: the newest seals, each opens."""
+        return [self.internal_secret, *self.internal_secret_previous]
 
     def _ns(self, name: str, sep: str = ".") -> str:
         return f"{self.namespace}{sep}{name}" if self.namespace else name

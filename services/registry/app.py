@@ -93,7 +93,7 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
             handlers=handlers,
             indexes=(*REGISTRAR_INDEXES, *USER_INDEXES, *CONTACT_INDEXES, *GROUP_INDEXES, *DOMAIN_INDEXES, *LIFECYCLE_INDEXES, *LOCK_INDEXES, *LEDGER_INDEXES,
                      *APPLICATION_INDEXES, *RENEWAL_INDEXES),
-            routers=(auth.router, account.router, contacts.router, groups.router, domains.router, transfers.router, locks.router,
+            routers=(auth.router, auth.keys_router, account.router, contacts.router, groups.router, domains.router, transfers.router, locks.router,
                      operator.router, operator_domains.router, onboarding.router, public.router),
             on_startup=(seed, start_lifecycle, start_epp, start_renewal),
             on_shutdown=(stop_epp, stop_lifecycle, stop_renewal),
