@@ -117,7 +117,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         metrics=metrics,
         broker=broker,
         topology=topology,
-        publisher=EventPublisher(broker, topology.events_exchange),
+        publisher=EventPublisher(broker, topology.events_exchange, user_id=settings.amqp_user),
     )
     for payload in spec.publishes:  # documentation of what the relay publishes, for AsyncAPI
         broker.publisher(
@@ -223,6 +223,7 @@ async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
             ProcessedEvents(ctx.client, ctx.db, timedelta(days=settings.processed_event_ttl_days)),
             ctx.metrics,
             on_applied=ctx.committed,
+            publishers=settings.event_publishers,
         )
         # manual acks: EventConsumer decides between ack, requeue and dead-letter
         ctx.broker.subscriber(

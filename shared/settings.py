@@ -7,6 +7,7 @@ configuration table lists each variable with its default.
 from __future__ import annotations
 
 import socket
+import urllib.parse
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,8 +58,20 @@ class ServiceSettings(BaseSettings):
     jwks_url: str = ""
     jwks_cache_seconds: float = Field(default=300.0, gt=0)
 
+    # AMQP user -> the producers (shared/events) whose event types it may publish; a consumer dead-letters an
+    # event whose publisher (the AMQP user_id RabbitMQ validated) may not publish its type. "*": any type.
+    event_publishers: dict[str, list[str]] = Field(default_factory=lambda: {
+        **{s: [s] for s in ("registry", "hitpoints", "verification", "notifications", "reporting")},
+        "feeds": ["external"],
+    })
+
     # give up connecting at start-up after this long (tenacity, exponential back-off with jitter)
     connect_timeout_seconds: float = Field(default=60.0, gt=0)
+
+    @property
+    def amqp_user(self) -> str:
+        """The user this service connects as (what RabbitMQ puts in user_id)."""
+        return urllib.parse.unquote(urllib.parse.urlsplit(self.amqp_url).username or "guest")
 
     @property
     def sealing_secrets(self) -> list[SecretStr]:

@@ -1,4 +1,10 @@
+import json
 import os
+
+from shared.messaging.access import DEFAULT_PUBLISHERS
 
 # tests log as text; a run never touches the exchanges, queues or databases of a `make run` platform
 os.environ.setdefault("LOG_FORMAT", "text")
+# the tests share the local broker's guest user (make run and compose give each service its own, see
+# shared/messaging/access.py): guest may publish every type here; the other users keep their defaults
+os.environ.setdefault("EVENT_PUBLISHERS", json.dumps({**DEFAULT_PUBLISHERS, "guest": ["*"]}))

@@ -2,6 +2,8 @@
 
 Acknowledgement is explicit:
   - undecodable or unexpected message  -> reject, no requeue: dead-lettered at once (a poison message)
+  - published by a user that may not publish its type (the AMQP user_id, validated by RabbitMQ, against
+    the type's producer: shared/messaging/access.py) -> dead-lettered the same way
   - applied, or already applied before -> ack
   - handler or database failed         -> nack with requeue; the quorum queue's delivery limit
                                           dead-letters it after `delivery_limit` attempts
@@ -19,13 +21,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from faststream.rabbit import RabbitMessage
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from shared.events import CATALOGUE, EventEnvelope, EventPayload, UndecodableEvent, decode_event
+from shared.messaging.access import publisher_may_publish
 from shared.mongo.idempotency import BatchHandler, EventHandler, ProcessedEvents
 from shared.observability.logging import correlation
 from shared.observability.metrics import ServiceMetrics
@@ -63,6 +66,7 @@ class EventConsumer:
         *,
         max_batch: int = 100,
         on_applied: Callable[[], None] | None = None,
+        publishers: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.name = name
         self.handlers = {payload: _with_correlation(h) for payload, h in handlers.items()}
@@ -71,6 +75,8 @@ class EventConsumer:
         self.max_batch = max_batch
         # called after a transaction that applied events committed (wakes the outbox relay at once)
         self.on_applied = on_applied
+        # AMQP user -> producers it speaks for; None: no check (a unit test's in-memory broker)
+        self.publishers = publishers
         self._pending: asyncio.Queue[_Pending] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
 
@@ -80,6 +86,11 @@ class EventConsumer:
             handler = self.handlers.get(type(event.payload))
             if handler is None:
                 raise UndecodableEvent(f"{event.event_type} v{event.event_version} is not handled by {self.name}")
+            if self.publishers is not None:
+                publisher = message.raw_message.user_id
+                if not publisher_may_publish(publisher, event.event_type, self.publishers):
+                    raise UndecodableEvent(f"{event.event_type} published by AMQP user [{publisher}], "
+                                           "who may not publish it")
         except UndecodableEvent as exc:
             log.error("dead-lettering a poison message: %s", exc, extra={"message_id": message.message_id})
             self.metrics.events_consumed.labels(_type_of(message), "rejected").inc()

@@ -1,4 +1,6 @@
-"""Publishing events: persistent, with publisher confirms, the event id as AMQP message id."""
+"""Publishing events: persistent, with publisher confirms, the event id as AMQP message id, and the AMQP
+`user_id` property set to the connection's user (RabbitMQ refuses a message whose user_id is not the
+connection's, so consumers can trust it to say who published: shared/messaging/access.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ from shared.events import EventEnvelope
 
 
 class EventPublisher:
-    def __init__(self, broker: RabbitBroker, exchange: RabbitExchange, *, confirm_timeout: float = 10.0) -> None:
+    def __init__(self, broker: RabbitBroker, exchange: RabbitExchange, *, confirm_timeout: float = 10.0,
+                 user_id: str | None = None) -> None:
         self.broker = broker
         self.exchange = exchange
         self.confirm_timeout = confirm_timeout
+        self.user_id = user_id
 
     async def publish(self, event: EventEnvelope[Any]) -> None:
         """Publish directly (no outbox): for events that describe no state change of the publisher's own."""
@@ -51,4 +55,5 @@ class EventPublisher:
             timestamp=occurred_at,
             headers={"event-version": event_version},
             timeout=self.confirm_timeout,
+            user_id=self.user_id,
         )

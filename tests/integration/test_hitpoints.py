@@ -21,7 +21,7 @@ from shared.clock import BRUSSELS, ManualClock
 from shared.events import Channel, CommandFailed, CommandType, new_event
 from shared.runtime import ServiceContext
 from tests.integration.epp_client import EppClient
-from tests.integration.infra import AMQP_URL, OPERATOR, EventTap, eventually, login, running
+from tests.integration.infra import AMQP_URL, AMQP_USER, OPERATOR, EventTap, eventually, login, running
 
 # a Saturday morning, two days before a month ends (in the future, so no TTL index touches what tests write)
 START = datetime(2027, 1, 30, 10, 0, tzinfo=BRUSSELS)
@@ -408,7 +408,7 @@ async def publish_raw(namespace: str, events: list[Any], copies: int = 1) -> Non
         exchange = await channel.get_exchange(f"{namespace}.registry.events")
         await asyncio.gather(*(
             exchange.publish(aio_pika.Message(e.to_json(), message_id=str(e.event_id), type=e.event_type,
-                                              content_type="application/json",
+                                              content_type="application/json", user_id=AMQP_USER,
                                               delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
                              routing_key=e.event_type)
             for e in events for _ in range(copies)

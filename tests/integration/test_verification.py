@@ -31,7 +31,7 @@ from shared.events.verification import VerificationApproved, VerificationFailed
 from shared.runtime import ServiceContext
 from shared.sealing import Sealer
 from tests.integration.epp_client import EppClient
-from tests.integration.infra import AMQP_URL, OPERATOR, EventTap, eventually, login, queue_depth, running
+from tests.integration.infra import AMQP_URL, AMQP_USER, OPERATOR, EventTap, eventually, login, queue_depth, running
 
 START = datetime(2027, 3, 1, 10, 0, tzinfo=BRUSSELS)
 GOOD = {"name": "Veerle Peeters", "street": ["Kerkstraat 12"], "city": "Leuven", "postal_code": "3000",
@@ -505,7 +505,7 @@ async def test_a_registration_before_its_contact_redelivery_and_poison(platform:
         exchange = await channel.get_exchange(f"{namespace}.registry.events")
 
         async def publish(event: Any, body: bytes | None = None) -> None:
-            await exchange.publish(aio_pika.Message(body or event.model_dump_json().encode(), message_id=str(uuid.uuid4()),
+            await exchange.publish(aio_pika.Message(body or event.model_dump_json().encode(), message_id=str(uuid.uuid4()), user_id=AMQP_USER,
                                                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
                                    routing_key=event.event_type)
 
@@ -544,7 +544,7 @@ async def test_a_registration_waiting_for_a_contact_first_seen_in_an_update(plat
     try:
         exchange = await (await connection.channel()).get_exchange(f"{namespace}.registry.events")
         for event in (domain, update):
-            await exchange.publish(aio_pika.Message(event.model_dump_json().encode(), message_id=str(event.event_id),
+            await exchange.publish(aio_pika.Message(event.model_dump_json().encode(), message_id=str(event.event_id), user_id=AMQP_USER,
                                                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
                                    routing_key=event.event_type)
             await asyncio.sleep(0.5)

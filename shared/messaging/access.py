@@ -1,0 +1,182 @@
+"""Who may do what on the broker: one RabbitMQ user per service, read-only users for outside subscribers.
+
+Derived from the event catalogue, so the broker's rules follow the contract:
+  - each service configures, writes and reads only its own queues (`<service>.*`) and the events exchanges;
+  - topic authorisation on `registry.events`: a service publishes only the event types it produces
+    (`producer` in `shared/events/`), so RabbitMQ itself refuses anything else (channel closed, 403);
+  - `feeds` publishes the `feed.*` events of the registry's other systems (producer `external`);
+  - a subscriber reads the exchange and the history stream and owns `<subscriber>.*`; it publishes nothing.
+Every publisher also sets the AMQP `user_id` property, which RabbitMQ checks against the connection's user;
+consumers check that user against the event type's producer (`publisher_may_publish`, EVENT_PUBLISHERS).
+
+  python -m shared.messaging.access definitions          the definitions (deploy/rabbitmq/definitions.json)
+  python -m shared.messaging.access rabbitmqctl [--namespace NS] [--passwords FILE] [--subscriber NAME]...
+                                                         the rabbitmqctl commands that apply the same
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import re
+import secrets
+import shlex
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from shared.events.catalogue import CATALOGUE
+
+SERVICES = ("registry", "hitpoints", "verification", "notifications", "reporting")
+FEEDS_USER = "feeds"  # the registry's abuse, scanning, support and legal tools (producer "external")
+EXAMPLE_SUBSCRIBER = "subscriber-example"
+EVENTS_EXCHANGE = "registry.events"
+HISTORY_STREAM = "registry.events.history"
+# the users compose and k8s start with (development passwords in compose: "<user>-dev-password")
+DEFAULT_PUBLISHERS: dict[str, list[str]] = {**{s: [s] for s in SERVICES}, FEEDS_USER: ["external"]}
+
+
+def producer_of(event_type: str) -> str | None:
+    producers = {model.producer for (kind, _), model in CATALOGUE.items() if kind == event_type}
+    return producers.pop() if len(producers) == 1 else None
+
+
+def event_types_of(producer: str) -> list[str]:
+    return sorted({kind for (kind, _), model in CATALOGUE.items() if model.producer == producer})
+
+
+def publisher_may_publish(user: str | None, event_type: str, publishers: Mapping[str, Sequence[str]]) -> bool:
+    """Whether the AMQP user that published a message (its validated `user_id`) may publish this type."""
+    if not user:
+        return False
+    allowed = publishers.get(user, ())
+    return "*" in allowed or producer_of(event_type) in allowed
+
+
+def _alternatives(names: Iterable[str]) -> str:
+    return "|".join(re.escape(n) for n in names)
+
+
+@dataclass(frozen=True)
+class AmqpUser:
+    name: str
+    configure: str
+    write: str
+    read: str
+    topic_write: str  # routing keys it may publish on the events exchange
+    topic_read: str = ".*"
+    tags: str = ""
+
+
+def _prefix(namespace: str) -> str:
+    return re.escape(f"{namespace}.") if namespace else ""
+
+
+def service_user(service: str, namespace: str = "", user: str | None = None) -> AmqpUser:
+    p, own = _prefix(namespace), re.escape(service)
+    exchanges = r"registry\.events(\.dlx|\.history)?" if service == "registry" else r"registry\.events(\.dlx)?"
+    # EPP poll is a request/reply over the default exchange between the registry and notifications
+    default = "|amq\\.default" if service in ("registry", "notifications") else ""
+    return AmqpUser(
+        name=user or service,
+        configure=f"^{p}({exchanges}|{own}\\..*)$",
+        write=f"^({p}(registry\\.events|{own}\\..*){default})$",
+        read=f"^{p}({exchanges}|{own}\\..*)$",
+        topic_write=f"^({_alternatives(event_types_of(service))})$",
+    )
+
+
+def feeds_user(namespace: str = "", user: str = FEEDS_USER) -> AmqpUser:
+    p = _prefix(namespace)
+    return AmqpUser(name=user, configure="^$", write=f"^{p}registry\\.events$", read="^$",
+                    topic_write=f"^({_alternatives(event_types_of('external'))})$", topic_read="^$")
+
+
+def subscriber_user(name: str, namespace: str = "") -> AmqpUser:
+    """An outside team: its own queues `<name>.*`, reads the events exchange and the history stream."""
+    p, own = _prefix(namespace), re.escape(name)
+    return AmqpUser(name=name, configure=f"^{p}{own}\\..*$", write=f"^{p}{own}\\..*$",
+                    read=f"^{p}(registry\\.events|registry\\.events\\.history|{own}\\..*)$", topic_write="^$")
+
+
+def platform_users(namespace: str = "", subscribers: Sequence[str] = (EXAMPLE_SUBSCRIBER,)) -> list[AmqpUser]:
+    return [*(service_user(s, namespace) for s in SERVICES), feeds_user(namespace),
+            *(subscriber_user(s, namespace) for s in subscribers)]
+
+
+def password_hash(password: str, salt: bytes | None = None) -> str:
+    """RabbitMQ's rabbit_password_hashing_sha256: base64(salt + sha256(salt + password)), 4-byte salt."""
+    salt = salt if salt is not None else secrets.token_bytes(4)
+    return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
+
+
+def development_password(user: str) -> str:
+    return f"{user}-dev-password"
+
+
+def definitions(users: Sequence[AmqpUser], passwords: Mapping[str, str], vhost: str = "/",
+                admin: tuple[str, str] | None = None) -> dict[str, object]:
+    """RabbitMQ definitions (load_definitions): the users, their permissions and topic permissions."""
+    all_users = [{"name": u.name, "password_hash": password_hash(passwords[u.name], salt=_stable_salt(u.name)),
+                  "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": [t for t in u.tags.split(",") if t]}
+                 for u in users]
+    if admin is not None:
+        all_users.insert(0, {"name": admin[0], "password_hash": password_hash(admin[1], salt=_stable_salt(admin[0])),
+                             "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["administrator"]})
+    return {
+        "users": all_users,
+        "vhosts": [{"name": vhost}],
+        "permissions": ([{"user": admin[0], "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"}]
+                        if admin else [])
+        + [{"user": u.name, "vhost": vhost, "configure": u.configure, "write": u.write, "read": u.read} for u in users],
+        "topic_permissions": [{"user": u.name, "vhost": vhost, "exchange": EVENTS_EXCHANGE, "write": u.topic_write,
+                               "read": u.topic_read} for u in users],
+    }
+
+
+def _stable_salt(user: str) -> bytes:
+    # the committed definitions file stays the same from one generation to the next (a test compares them)
+    return hashlib.sha256(f"salt:{user}".encode()).digest()[:4]
+
+
+def rabbitmqctl_commands(users: Sequence[AmqpUser], passwords: Mapping[str, str], vhost: str = "/",
+                         namespace: str = "") -> list[list[str]]:
+    """Create or update each user with its permissions; never touches other users."""
+    exchange = f"{namespace}.{EVENTS_EXCHANGE}" if namespace else EVENTS_EXCHANGE
+    commands: list[list[str]] = []
+    for u in users:
+        commands += [
+            ["add_user", u.name, passwords[u.name]],  # fails harmlessly when it exists; the next line sets it
+            ["change_password", u.name, passwords[u.name]],
+            ["set_user_tags", u.name, *[t for t in u.tags.split(",") if t]],
+            ["set_permissions", "-p", vhost, u.name, u.configure, u.write, u.read],
+            ["set_topic_permissions", "-p", vhost, u.name, exchange, u.topic_write, u.topic_read],
+        ]
+    return commands
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m shared.messaging.access", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=("definitions", "rabbitmqctl"))
+    parser.add_argument("--namespace", default=os.environ.get("NAMESPACE", ""))
+    parser.add_argument("--subscriber", action="append", default=None, help="outside subscribers (read-only users)")
+    parser.add_argument("--passwords", help="JSON file of user -> password (default: development passwords)")
+    args = parser.parse_args(argv)
+    users = platform_users(args.namespace, args.subscriber or [EXAMPLE_SUBSCRIBER])
+    passwords = {u.name: development_password(u.name) for u in users}
+    if args.passwords:
+        with open(args.passwords) as f:
+            passwords |= json.load(f)
+    if args.what == "definitions":
+        print(json.dumps(definitions(users, passwords, admin=("admin", development_password("admin"))), indent=2))
+    else:
+        for command in rabbitmqctl_commands(users, passwords, namespace=args.namespace):
+            print(shlex.join(command))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
