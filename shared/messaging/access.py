@@ -12,6 +12,8 @@ consumers check that user against the event type's producer (`publisher_may_publ
   python -m shared.messaging.access definitions          the definitions (deploy/rabbitmq/definitions.json)
   python -m shared.messaging.access rabbitmqctl [--namespace NS] [--passwords FILE] [--subscriber NAME]...
                                                          the rabbitmqctl commands that apply the same
+  python -m shared.messaging.access apply --passwords FILE   runs them (make run: deploy/local/rabbitmq-users.sh);
+                                                         FILE gets random passwords the first time
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import os
 import re
 import secrets
 import shlex
+import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -102,9 +105,24 @@ def subscriber_user(name: str, namespace: str = "") -> AmqpUser:
                     read=f"^{p}(registry\\.events|registry\\.events\\.history|{own}\\..*)$", topic_write="^$")
 
 
+def history_stream_arguments(days: int) -> dict[str, object]:
+    return {"x-queue-type": "stream", "x-max-age": f"{days}D"}
+
+
+def user_name(name: str, namespace: str = "") -> str:
+    """A namespaced platform (NAMESPACE) has users of its own, so it never changes another platform's."""
+    return f"{namespace}-{name}" if namespace else name
+
+
 def platform_users(namespace: str = "", subscribers: Sequence[str] = (EXAMPLE_SUBSCRIBER,)) -> list[AmqpUser]:
-    return [*(service_user(s, namespace) for s in SERVICES), feeds_user(namespace),
-            *(subscriber_user(s, namespace) for s in subscribers)]
+    return [*(service_user(s, namespace, user_name(s, namespace)) for s in SERVICES),
+            feeds_user(namespace, user_name(FEEDS_USER, namespace)),
+            *(subscriber_user(user_name(s, namespace), namespace) for s in subscribers)]
+
+
+def publishers(namespace: str = "") -> dict[str, list[str]]:
+    """EVENT_PUBLISHERS for the platform's users."""
+    return {user_name(user, namespace): producers for user, producers in DEFAULT_PUBLISHERS.items()}
 
 
 def password_hash(password: str, salt: bytes | None = None) -> str:
@@ -118,8 +136,9 @@ def development_password(user: str) -> str:
 
 
 def definitions(users: Sequence[AmqpUser], passwords: Mapping[str, str], vhost: str = "/",
-                admin: tuple[str, str] | None = None) -> dict[str, object]:
-    """RabbitMQ definitions (load_definitions): the users, their permissions and topic permissions."""
+                admin: tuple[str, str] | None = None, history_days: int = 7) -> dict[str, object]:
+    """RabbitMQ definitions (load_definitions): the users, their permissions and topic permissions, the
+    exchanges and the history stream (the services declare the same at start-up)."""
     all_users = [{"name": u.name, "password_hash": password_hash(passwords[u.name], salt=_stable_salt(u.name)),
                   "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": [t for t in u.tags.split(",") if t]}
                  for u in users]
@@ -134,6 +153,16 @@ def definitions(users: Sequence[AmqpUser], passwords: Mapping[str, str], vhost: 
         + [{"user": u.name, "vhost": vhost, "configure": u.configure, "write": u.write, "read": u.read} for u in users],
         "topic_permissions": [{"user": u.name, "vhost": vhost, "exchange": EVENTS_EXCHANGE, "write": u.topic_write,
                                "read": u.topic_read} for u in users],
+        "exchanges": [
+            {"name": EVENTS_EXCHANGE, "vhost": vhost, "type": "topic", "durable": True, "auto_delete": False,
+             "internal": False, "arguments": {}},
+            {"name": f"{EVENTS_EXCHANGE}.dlx", "vhost": vhost, "type": "direct", "durable": True,
+             "auto_delete": False, "internal": False, "arguments": {}},
+        ],
+        "queues": [{"name": HISTORY_STREAM, "vhost": vhost, "durable": True, "auto_delete": False,
+                    "arguments": history_stream_arguments(history_days)}] if history_days else [],
+        "bindings": [{"source": EVENTS_EXCHANGE, "vhost": vhost, "destination": HISTORY_STREAM,
+                      "destination_type": "queue", "routing_key": "#", "arguments": {}}] if history_days else [],
     }
 
 
@@ -161,21 +190,45 @@ def rabbitmqctl_commands(users: Sequence[AmqpUser], passwords: Mapping[str, str]
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m shared.messaging.access", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=("definitions", "rabbitmqctl"))
+    parser.add_argument("what", choices=("definitions", "rabbitmqctl", "apply"))
     parser.add_argument("--namespace", default=os.environ.get("NAMESPACE", ""))
     parser.add_argument("--subscriber", action="append", default=None, help="outside subscribers (read-only users)")
     parser.add_argument("--passwords", help="JSON file of user -> password (default: development passwords)")
+    parser.add_argument("--vhost", default="/")
     args = parser.parse_args(argv)
     users = platform_users(args.namespace, args.subscriber or [EXAMPLE_SUBSCRIBER])
-    passwords = {u.name: development_password(u.name) for u in users}
+    if args.what == "apply":
+        if not args.passwords:
+            parser.error("apply needs --passwords FILE (created with random passwords when missing)")
+        apply(users, args.passwords, args.vhost, args.namespace)
+        return
+    passwords = {u.name: development_password(u.name) for u in users} | {"admin": development_password("admin")}
     if args.passwords:
         with open(args.passwords) as f:
             passwords |= json.load(f)
     if args.what == "definitions":
-        print(json.dumps(definitions(users, passwords, admin=("admin", development_password("admin"))), indent=2))
+        print(json.dumps(definitions(users, passwords, vhost=args.vhost, admin=("admin", passwords["admin"])), indent=2))
     else:
-        for command in rabbitmqctl_commands(users, passwords, namespace=args.namespace):
+        for command in rabbitmqctl_commands(users, passwords, vhost=args.vhost, namespace=args.namespace):
             print(shlex.join(command))
+
+
+def apply(users: Sequence[AmqpUser], passwords_file: str, vhost: str, namespace: str) -> None:
+    """Create the users with rabbitmqctl (the local broker); passwords kept in `passwords_file` (mode 600)."""
+    try:
+        with open(passwords_file) as f:
+            passwords: dict[str, str] = json.load(f)
+    except FileNotFoundError:
+        passwords = {}
+    if any(u.name not in passwords for u in users):
+        passwords |= {u.name: secrets.token_urlsafe(24) for u in users if u.name not in passwords}
+        descriptor = os.open(passwords_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as f:
+            json.dump(passwords, f, indent=2)
+    for command in rabbitmqctl_commands(users, passwords, vhost=vhost, namespace=namespace):
+        done = subprocess.run(["rabbitmqctl", "-q", *command], capture_output=True, text=True, timeout=60)
+        if done.returncode != 0 and command[0] != "add_user":  # add_user fails when the user exists
+            raise SystemExit(f"rabbitmqctl {command[0]} {command[1:2]} failed: {done.stderr.strip()}")
 
 
 if __name__ == "__main__":

@@ -94,6 +94,9 @@ async def delete_namespace(namespace: str) -> None:
                 with contextlib.suppress(Exception):
                     await channel.queue_delete(queue)
         channel = await connection.channel()
+        with contextlib.suppress(Exception):  # the registry's history stream (shared/messaging/topology.py)
+            await channel.queue_delete(f"{namespace}.registry.events.history")
+        channel = await connection.channel()
         with contextlib.suppress(Exception):  # the EPP poll request queue (shared/poll_rpc.py)
             await channel.queue_delete(f"{namespace}.notifications.poll")
         for exchange in (f"{namespace}.registry.events", f"{namespace}.registry.events.dlx"):
