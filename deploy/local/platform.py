@@ -9,10 +9,9 @@ Broker users: with RABBITMQ_USERS_FILE (deploy/local/rabbitmq-users.sh made it),
 own RabbitMQ user; the other services fetch the registry's token keys from its /.well-known/jwks.json.
 """
 
-import json
-
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -24,8 +23,6 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-from shared.messaging.access import publishers, user_name  # noqa: E402 (after the path)
 SERVICES = {"registry": 8001, "hitpoints": 8002, "verification": 8003, "notifications": 8004, "reporting": 8005}
 READY_TIMEOUT = float(os.environ.get("PLATFORM_READY_TIMEOUT", "90"))
 
@@ -36,6 +33,17 @@ def redact(url: str) -> str:
         netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
         return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
     return url
+
+
+def user_name(name: str, namespace: str) -> str:
+    """The broker user of a service (shared/messaging/access.py: a namespace has users of its own). Not
+    imported: this script's directory shadows the standard library's `platform` for the project's imports."""
+    return f"{namespace}-{name}" if namespace else name
+
+
+def publishers(namespace: str) -> dict[str, list[str]]:
+    """EVENT_PUBLISHERS for those users (access.DEFAULT_PUBLISHERS, namespaced)."""
+    return {user_name(s, namespace): [s] for s in SERVICES} | {user_name("feeds", namespace): ["external"]}
 
 
 def with_user(url: str, user: str, password: str) -> str:

@@ -10,7 +10,9 @@ host="$(url_host "$AMQP_URL")"
 case "$host" in 127.*|localhost|::1) ;; *) say "RabbitMQ at $host is not local: not creating users"; exit 1;; esac
 command -v rabbitmqctl >/dev/null 2>&1 || { say "rabbitmqctl is not installed: not creating users"; exit 1; }
 timeout 30 rabbitmqctl -q status >/dev/null 2>&1 || { say "rabbitmqctl cannot reach the node (not root?): not creating users"; exit 1; }
-mkdir -p "$DATA"
+file="${RABBITMQ_USERS_FILE:-$DATA/rabbitmq-users.json}"
+mkdir -p "$(dirname "$file")"
 vhost="$("$PY" -c 'import sys,urllib.parse as u; print(u.unquote(u.urlsplit(sys.argv[1]).path[1:]) or "/")' "$AMQP_URL")"
-"$PY" -m shared.messaging.access apply --passwords "$DATA/rabbitmq-users.json" --vhost "$vhost"
-say "RabbitMQ users ready (passwords in .data/rabbitmq-users.json)"
+# NAMESPACE set: users of its own (<namespace>-registry ...), so a second platform never changes the first's
+"$PY" -m shared.messaging.access apply --passwords "$file" --vhost "$vhost"
+say "RabbitMQ users ready (passwords in $file)"

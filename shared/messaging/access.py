@@ -29,6 +29,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from shared.events.catalogue import CATALOGUE
@@ -86,7 +87,8 @@ def service_user(service: str, namespace: str = "", user: str | None = None) -> 
     return AmqpUser(
         name=user or service,
         configure=f"^{p}({exchanges}|{own}\\..*)$",
-        write=f"^({p}(registry\\.events|{own}\\..*){default})$",
+        # the dead-letter exchange: declaring a queue that dead-letters to it needs write on it
+        write=f"^({p}(registry\\.events(\\.dlx)?|{own}\\..*){default})$",
         read=f"^{p}({exchanges}|{own}\\..*)$",
         topic_write=f"^({_alternatives(event_types_of(service))})$",
     )
@@ -177,14 +179,18 @@ def rabbitmqctl_commands(users: Sequence[AmqpUser], passwords: Mapping[str, str]
     exchange = f"{namespace}.{EVENTS_EXCHANGE}" if namespace else EVENTS_EXCHANGE
     commands: list[list[str]] = []
     for u in users:
-        commands += [
-            ["add_user", u.name, passwords[u.name]],  # fails harmlessly when it exists; the next line sets it
-            ["change_password", u.name, passwords[u.name]],
-            ["set_user_tags", u.name, *[t for t in u.tags.split(",") if t]],
-            ["set_permissions", "-p", vhost, u.name, u.configure, u.write, u.read],
-            ["set_topic_permissions", "-p", vhost, u.name, exchange, u.topic_write, u.topic_read],
-        ]
+        commands += _user_commands(u, passwords[u.name], vhost, exchange)
     return commands
+
+
+def _user_commands(u: AmqpUser, password: str, vhost: str, exchange: str) -> list[list[str]]:
+    tags = [t for t in u.tags.split(",") if t]
+    return [
+        ["add_user", u.name, password],  # when the user exists this fails, and change_password runs instead
+        *([["set_user_tags", u.name, *tags]] if tags else []),
+        ["set_permissions", "-p", vhost, u.name, u.configure, u.write, u.read],
+        ["set_topic_permissions", "-p", vhost, u.name, exchange, u.topic_write, u.topic_read],
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -225,10 +231,20 @@ def apply(users: Sequence[AmqpUser], passwords_file: str, vhost: str, namespace:
         descriptor = os.open(passwords_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as f:
             json.dump(passwords, f, indent=2)
-    for command in rabbitmqctl_commands(users, passwords, vhost=vhost, namespace=namespace):
-        done = subprocess.run(["rabbitmqctl", "-q", *command], capture_output=True, text=True, timeout=60)
-        if done.returncode != 0 and command[0] != "add_user":  # add_user fails when the user exists
-            raise SystemExit(f"rabbitmqctl {command[0]} {command[1:2]} failed: {done.stderr.strip()}")
+    exchange = f"{namespace}.{EVENTS_EXCHANGE}" if namespace else EVENTS_EXCHANGE
+
+    def one_user(u: AmqpUser) -> None:
+        for command in _user_commands(u, passwords[u.name], vhost, exchange):
+            done = subprocess.run(["rabbitmqctl", "-q", *command], capture_output=True, text=True, timeout=120)
+            if done.returncode != 0 and command[0] == "add_user":  # it exists: set the password we keep
+                done = subprocess.run(["rabbitmqctl", "-q", "change_password", u.name, passwords[u.name]],
+                                      capture_output=True, text=True, timeout=120)
+            if done.returncode != 0:
+                raise SystemExit(f"rabbitmqctl {command[0]} {u.name} failed: {done.stderr.strip()}")
+
+    # each rabbitmqctl call starts an Erlang VM (a second or two): the users in parallel
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(one_user, users))
 
 
 if __name__ == "__main__":

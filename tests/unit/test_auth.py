@@ -95,6 +95,10 @@ async def test_an_expired_token_is_refused_on_the_services_clock() -> None:
     assert await verifier(REGISTRY_KEY).verify(token, NOW + timedelta(minutes=14, seconds=59))
     with pytest.raises(ExpiredToken):
         await verifier(REGISTRY_KEY).verify(token, NOW + timedelta(minutes=15))
+    # a service on a clock ahead of the wall clock (tests move it) judges issue and expiry on its own clock
+    later = NOW + timedelta(days=4000)
+    ahead = issue(SessionTokens(SigningKeys([REGISTRY_KEY])), issued_at=later, expires_at=later + timedelta(minutes=15))
+    assert await verifier(REGISTRY_KEY).verify(ahead, later)
 
 
 async def test_rotation_the_newest_key_signs_and_a_previous_one_verifies_while_published() -> None:

@@ -2,8 +2,8 @@
 
   <you>.events       quorum queue bound to registry.events with your bindings; a message is redelivered at
                      most DELIVERY_LIMIT times, then dead-lettered (at-least-once) to
-  <you>.events.dlq   where poison messages wait for a person (through the default exchange: no exchange of
-                     your own is needed)
+  <you>.events.dlx   your dead-letter exchange (direct), routing to
+  <you>.events.dlq   where poison messages wait for a person
 
 Each event is decoded with the platform's contract package (`registry_events`), applied once (the store
 records its event_id in the same transaction as the effect), then acknowledged. Run: python -m subscriber.app
@@ -28,24 +28,26 @@ async def raw_body(message: RabbitMessage) -> bytes:
     return message.body
 
 
-def queues(config: Config) -> tuple[RabbitQueue, RabbitQueue]:
+def queues(config: Config) -> tuple[RabbitQueue, RabbitQueue, RabbitExchange]:
     dead_letters = RabbitQueue(config.dead_letter_queue, queue_type=QueueType.QUORUM, durable=True)
+    # your own: a read-only user may create exchanges and queues under its name only
+    dead_letter_exchange = RabbitExchange(config.dead_letter_exchange, type=ExchangeType.DIRECT, durable=True)
     queue = RabbitQueue(
         config.queue, queue_type=QueueType.QUORUM, durable=True,
         arguments={
             "x-delivery-limit": config.delivery_limit,
-            "x-dead-letter-exchange": "",  # the default exchange routes by queue name
+            "x-dead-letter-exchange": config.dead_letter_exchange,
             "x-dead-letter-routing-key": config.dead_letter_queue,
             "x-dead-letter-strategy": "at-least-once",
             "x-overflow": "reject-publish",
         },
     )
-    return queue, dead_letters
+    return queue, dead_letters, dead_letter_exchange
 
 
 def build(config: Config, store: Store) -> tuple[RabbitBroker, FastStream, Callable[[], Awaitable[None]]]:
     broker = RabbitBroker(config.amqp_url)
-    queue, dead_letters = queues(config)
+    queue, dead_letters, dead_letter_exchange = queues(config)
     # the platform owns the exchange; your read-only user may not declare it, only use it
     exchange = RabbitExchange(config.exchange, type=ExchangeType.TOPIC, durable=True, declare=False)
 
@@ -71,7 +73,8 @@ def build(config: Config, store: Store) -> tuple[RabbitBroker, FastStream, Calla
 
     @app.after_startup
     async def bind() -> None:
-        await broker.declare_queue(dead_letters)
+        parked = await broker.declare_queue(dead_letters)
+        await parked.bind(await broker.declare_exchange(dead_letter_exchange), routing_key=config.dead_letter_queue)
         declared = await broker.declare_queue(queue)
         events = await broker.declare_exchange(exchange)
         for key in config.bindings:

@@ -24,3 +24,7 @@ class Config:
     @property
     def dead_letter_queue(self) -> str:
         return f"{self.queue}.dlq"
+
+    @property
+    def dead_letter_exchange(self) -> str:
+        return f"{self.queue}.dlx"

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
+import subprocess
+import urllib.parse
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,13 +21,22 @@ from subscriber.store import Store
 
 from services.registry.app import build as build_registry
 from services.registry.settings import RegistrySettings
+from shared.messaging.access import rabbitmqctl_commands, subscriber_user
 from tests.integration.infra import AMQP_URL, AMQP_USER, EventTap, delete_namespace, eventually, login, queue_depth, running
 
 
 async def test_the_example_subscriber_receives_deduplicates_dead_letters_and_replays_the_last_hour(tmp_path: Path) -> None:
     namespace = f"t{uuid.uuid4().hex[:10]}"
-    config = Config(amqp_url=AMQP_URL, exchange=f"{namespace}.registry.events",
-                    history_stream=f"{namespace}.registry.events.history", queue=f"{namespace}.subscriber-example.events",
+    # a read-only subscriber user of its own, with the permissions make run and the definitions give
+    reader = subscriber_user(f"{namespace}-subscriber", namespace)
+    password = secrets.token_urlsafe(16)
+    for command in rabbitmqctl_commands([reader], {reader.name: password}, namespace=namespace):
+        done = subprocess.run(["rabbitmqctl", "-q", *command], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    parts = urllib.parse.urlsplit(AMQP_URL)
+    as_reader = urllib.parse.urlunsplit(parts._replace(netloc=f"{reader.name}:{password}@{parts.hostname}:{parts.port or 5672}"))
+    config = Config(amqp_url=as_reader, exchange=f"{namespace}.registry.events",
+                    history_stream=f"{namespace}.registry.events.history", queue=f"{namespace}.{reader.name}.events",
                     bindings=("domain.*",), delivery_limit=2, database=str(tmp_path / "live.sqlite3"))
     settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, outbox_poll_seconds=0.05, epp_port=0,
                                 event_history_days=1)
@@ -72,12 +84,15 @@ async def test_the_example_subscriber_receives_deduplicates_dead_letters_and_rep
             later = await replay(config, Store(str(tmp_path / "empty.sqlite3")), datetime.now(UTC), idle_seconds=1.5)
             assert later["applied"] == 0, later  # nothing happened after now
     finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_user", reader.name], capture_output=True, timeout=120)
         await delete_namespace(namespace)
         connection = await aio_pika.connect(AMQP_URL)
         async with connection:
             for queue in (config.queue, config.dead_letter_queue):
                 with contextlib.suppress(Exception):
                     await (await connection.channel()).queue_delete(queue)
+            with contextlib.suppress(Exception):
+                await (await connection.channel()).exchange_delete(config.dead_letter_exchange)
 
 
 async def _value(value: object) -> object:
