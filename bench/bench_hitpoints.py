@@ -37,7 +37,15 @@ from services.registry.registrars import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from shared.clock import SystemClock
 from shared.events import Channel, CommandFailed, CommandType, new_event
-from tests.integration.infra import AMQP_URL, AMQP_USER, OPERATOR, delete_namespace, eventually, login, running
+from tests.integration.infra import (
+    AMQP_URL,
+    AMQP_USER,
+    OPERATOR,
+    delete_namespace,
+    eventually,
+    login,
+    running,
+)
 
 N = int(os.environ.get("BENCH_EVENTS", "5000"))
 REGISTRARS = int(os.environ.get("BENCH_REGISTRARS", "20"))

@@ -44,8 +44,8 @@ from shared.mongo.indexes import CollectionIndexes, ensure_indexes
 from shared.mongo.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
 from shared.observability.logging import configure_logging, correlation
 from shared.observability.metrics import ServiceMetrics
-from shared.revocation import REVOCATION_INDEXES, RevokedSessions
 from shared.retry import connect_retrying
+from shared.revocation import REVOCATION_INDEXES, RevokedSessions
 from shared.settings import DEFAULT_INTERNAL_SECRET, ServiceSettings
 
 log = logging.getLogger(__name__)

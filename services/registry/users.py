@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -216,7 +217,9 @@ class Users:
         await self.sessions.delete_many({"user_id": user_id}, session=session)
         return self._revocation(user_id, ids, reason, now)
 
-    def _revocation(self, user_id: str, session_ids: list[str], reason: RevocationReason, now: datetime) -> SessionRevoked:
+    def _revocation(
+        self, user_id: str, session_ids: Sequence[str], reason: RevocationReason, now: datetime
+    ) -> SessionRevoked:
         # no access token issued before now outlives now + its lifetime: the deny-list entry may go then
         return SessionRevoked(user_id=user_id, session_ids=sorted(session_ids), reason=reason,
                               expires_at=now + self.access_lifetime)

@@ -87,7 +87,8 @@ class _Side:
 def _branches(side: _Side, schema: Schema) -> list[Schema]:
     schema = side.resolve(schema)
     if "anyOf" in schema or "oneOf" in schema:
-        return [side.resolve(s) for s in schema.get("anyOf", schema.get("oneOf", []))]
+        options: list[Schema] = schema.get("anyOf") or schema.get("oneOf") or []
+        return [side.resolve(s) for s in options]
     return [schema]
 
 

@@ -107,7 +107,7 @@ def subscriber_user(name: str, namespace: str = "") -> AmqpUser:
                     read=f"^{p}(registry\\.events|registry\\.events\\.history|{own}\\..*)$", topic_write="^$")
 
 
-def history_stream_arguments(days: int) -> dict[str, object]:
+def history_stream_arguments(days: int) -> Mapping[str, str]:
     return {"x-queue-type": "stream", "x-max-age": f"{days}D"}
 
 

@@ -83,7 +83,7 @@ async def declare_history_stream(amqp_url: str, exchange: str, stream: str, days
         channel = await connection.channel()
         events = await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
         try:
-            queue = await channel.declare_queue(stream, durable=True, arguments=history_stream_arguments(days))
+            queue = await channel.declare_queue(stream, durable=True, arguments=dict(history_stream_arguments(days)))
         except aiormq.exceptions.ChannelPreconditionFailed as exc:
             log.warning("the history stream %s exists with other arguments (%s); kept as it is", stream, exc)
             return False

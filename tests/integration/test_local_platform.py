@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from shared.messaging.access import user_name
-
 from tests.integration.infra import AMQP_URL, MONGODB_URL, ROOT, free_port
 
 SERVICES = ["registry", "hitpoints", "verification", "notifications", "reporting"]

@@ -31,7 +31,16 @@ from shared.events.verification import VerificationApproved, VerificationFailed
 from shared.runtime import ServiceContext
 from shared.sealing import Sealer
 from tests.integration.epp_client import EppClient
-from tests.integration.infra import AMQP_URL, AMQP_USER, OPERATOR, EventTap, eventually, login, queue_depth, running
+from tests.integration.infra import (
+    AMQP_URL,
+    AMQP_USER,
+    OPERATOR,
+    EventTap,
+    eventually,
+    login,
+    queue_depth,
+    running,
+)
 
 START = datetime(2027, 3, 1, 10, 0, tzinfo=BRUSSELS)
 GOOD = {"name": "Veerle Peeters", "street": ["Kerkstraat 12"], "city": "Leuven", "postal_code": "3000",

@@ -122,7 +122,7 @@ class _Jwks:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 outer.fetches += 1
                 body = json.dumps(outer.jwks).encode()
                 self.send_response(200)

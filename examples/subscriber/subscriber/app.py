@@ -15,7 +15,14 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from faststream import AckPolicy, FastStream
-from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitMessage, RabbitQueue
+from faststream.rabbit import (
+    ExchangeType,
+    QueueType,
+    RabbitBroker,
+    RabbitExchange,
+    RabbitMessage,
+    RabbitQueue,
+)
 from registry_events import UndecodableEvent, decode_event
 
 from subscriber.config import Config

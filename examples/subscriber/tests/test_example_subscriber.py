@@ -22,7 +22,16 @@ from subscriber.store import Store
 from services.registry.app import build as build_registry
 from services.registry.settings import RegistrySettings
 from shared.messaging.access import rabbitmqctl_commands, subscriber_user
-from tests.integration.infra import AMQP_URL, AMQP_USER, EventTap, delete_namespace, eventually, login, queue_depth, running
+from tests.integration.infra import (
+    AMQP_URL,
+    AMQP_USER,
+    EventTap,
+    delete_namespace,
+    eventually,
+    login,
+    queue_depth,
+    running,
+)
 
 
 async def test_the_example_subscriber_receives_deduplicates_dead_letters_and_replays_the_last_hour(tmp_path: Path) -> None:

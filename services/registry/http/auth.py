@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pydantic import BaseModel, Field
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.registry.commands import Actor, commit
 from services.registry.http.errors import refusal
