@@ -237,6 +237,7 @@ async def test_the_limit_blocks_for_24_hours_after_the_last_faulty_command_and_t
 
         # a faulty command that was already on its way when the block began pushes its end out
         p.clock.advance(timedelta(hours=2))
+        b = await login(p.registry, "b200002")  # an access token lasts 15 minutes
         late = new_event(CommandFailed(user_id="b200002", channel=Channel.EPP, command=CommandType.UPD_DOMAIN,
                                        object="mine.be", reference="epp-late", result_code=2304, message="late"),
                          registrar_id="b200002", correlation_id=None, clock=p.clock)
