@@ -143,7 +143,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         log.info("%s started", spec.name, extra={"http_port": settings.http_port})
         if settings.internal_secret.get_secret_value() == DEFAULT_INTERNAL_SECRET:
             log.warning("INTERNAL_SECRET is the local development default: set your own outside a laptop "
-                        "(it signs sessions and seals transfer codes)")
+                        "(it seals transfer codes and verification links)")
         try:
             yield
         finally:

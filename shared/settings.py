@@ -45,8 +45,9 @@ class ServiceSettings(BaseSettings):
     outbox_lease_seconds: float = Field(default=10.0, gt=0)
     processed_event_ttl_days: int = Field(default=7, ge=1)
 
-    # the platform's shared secret: signs user session tokens (every service verifies them) and seals
-    # event fields that only one consumer may read (the transfer code for the registrant's mail).
+    # the platform's shared secret: seals event fields that only one consumer may read (the transfer code
+    # for the registrant's mail). Session tokens are not signed with it: only the registry signs them
+    # (TOKEN_SIGNING_KEYS, shared/auth.py).
     # The default is for local runs only; deployments mount their own (deploy/k8s secret, compose env).
     internal_secret: SecretStr = SecretStr(DEFAULT_INTERNAL_SECRET)
     # earlier INTERNAL_SECRETs, newest first: values sealed under them still open (MultiFernet), so the
