@@ -43,9 +43,12 @@ HISTORY_STREAM = "registry.events.history"
 DEFAULT_PUBLISHERS: dict[str, list[str]] = {**{s: [s] for s in SERVICES}, FEEDS_USER: ["external"]}
 
 
+# event type -> its producer (every version of a type has the same one); looked up for every message consumed
+_PRODUCERS: dict[str, str] = {kind: model.producer for (kind, _), model in CATALOGUE.items()}
+
+
 def producer_of(event_type: str) -> str | None:
-    producers = {model.producer for (kind, _), model in CATALOGUE.items() if kind == event_type}
-    return producers.pop() if len(producers) == 1 else None
+    return _PRODUCERS.get(event_type)
 
 
 def event_types_of(producer: str) -> list[str]:
