@@ -38,7 +38,15 @@ from services.registry.registrars import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from shared.clock import SystemClock
 from shared.events import Channel, CommandFailed, CommandType, new_event
-from tests.integration.infra import AMQP_URL, OPERATOR, delete_namespace, eventually, login, running
+from tests.integration.infra import (
+    AMQP_URL,
+    AMQP_USER,
+    OPERATOR,
+    delete_namespace,
+    eventually,
+    login,
+    running,
+)
 
 N = int(os.environ.get("BENCH_EVENTS", "5000"))
 REGISTRARS = int(os.environ.get("BENCH_REGISTRARS", "20"))
@@ -66,7 +74,7 @@ async def throughput(namespace: str) -> float:
         for first in range(0, N, 500):
             await asyncio.gather(*(
                 exchange.publish(aio_pika.Message(e.to_json(), message_id=str(e.event_id), type=e.event_type,
-                                                  content_type="application/json",
+                                                  content_type="application/json", user_id=AMQP_USER,
                                                   delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
                                  routing_key=e.event_type)
                 for e in events[first:first + 500]

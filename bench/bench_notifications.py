@@ -42,6 +42,8 @@ from shared.events.hitpoints import HitpointsThresholdReached
 from shared.events.registrars import RegistrarCreated
 from tests.integration.epp_client import EppClient
 from tests.integration.infra import AMQP_URL, delete_namespace, eventually, running
+from shared.poll_rpc import POLL_QUEUE, PollReply, PollRequest
+from tests.integration.infra import AMQP_URL, AMQP_USER, delete_namespace, eventually, running
 from tests.integration.smtp_server import SmtpCatcher
 
 N = int(os.environ.get("BENCH_EVENTS", "2000"))
@@ -63,7 +65,7 @@ async def publish(namespace: str, events: list[EventEnvelope[Any]]) -> None:
         for first in range(0, len(events), 500):
             await asyncio.gather(*(
                 exchange.publish(aio_pika.Message(e.to_json(), message_id=str(e.event_id), type=e.event_type,
-                                                  content_type="application/json",
+                                                  content_type="application/json", user_id=AMQP_USER,
                                                   delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
                                  routing_key=e.event_type)
                 for e in events[first:first + 500]

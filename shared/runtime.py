@@ -35,8 +35,10 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.auth import SessionAuth, key_source
 from shared.clock import Clock, SystemClock
 from shared.events import EventPayload, envelope_model
+from shared.events.sessions import SessionRevoked
 from shared.messaging.consumer import EventConsumer, Handlers, routing_keys
 from shared.messaging.publisher import EventPublisher
 from shared.messaging.topology import Topology, declare_exchanges, declare_queues
@@ -48,6 +50,7 @@ from shared.observability.logging import configure_logging, correlation
 from shared.observability.metrics import ServiceMetrics
 from shared.observability.tracing import span, tracer_provider
 from shared.retry import connect_retrying
+from shared.revocation import REVOCATION_INDEXES, RevokedSessions
 from shared.settings import DEFAULT_INTERNAL_SECRET, ProductionRefused, ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,8 @@ class ServiceContext:
     publisher: EventPublisher
     tracer_provider: TracerProvider
     tracer: Tracer
+    # verifies the registry's session tokens (its JWKS) and refuses revoked sessions (shared/auth.py)
+    session_auth: SessionAuth
     client: AsyncMongoClient[Document] = field(init=False)
     db: AsyncDatabase[Document] = field(init=False)
     outbox: Outbox = field(init=False)
@@ -92,6 +97,8 @@ class ServiceSpec:
     # run first at shutdown, before the relay, broker and database close (stop background work here)
     on_shutdown: Sequence[Callable[[ServiceContext], Awaitable[None]]] = ()
     clock: Clock = field(default_factory=SystemClock)
+    # the service accepts the registry's session tokens: it consumes session.revoked into its deny-list
+    verifies_sessions: bool = False
 
 
 def create_app(spec: ServiceSpec) -> FastAPI:
@@ -114,15 +121,18 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     )
     topology = Topology.for_service(settings)
     provider = tracer_provider(spec.name, settings.otel_exporter_otlp_endpoint)
+    revoked = RevokedSessions(lambda: ctx.db)
     ctx = ServiceContext(
+        session_auth=SessionAuth(key_source(settings.jwks_url, settings.jwks_cache_seconds), spec.clock,
+                                 revoked if spec.verifies_sessions else None),
         settings=settings,
         clock=spec.clock,
         metrics=metrics,
         broker=broker,
         topology=topology,
-        publisher=EventPublisher(broker, topology.events_exchange),
         tracer_provider=provider,
         tracer=provider.get_tracer("registry-platform"),
+        publisher=EventPublisher(broker, topology.events_exchange, user_id=settings.amqp_user),
     )
     for payload in spec.publishes:  # documentation of what the relay publishes, for AsyncAPI
         broker.publisher(
@@ -148,7 +158,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         log.info("%s started", spec.name, extra={"http_port": settings.http_port})
         if settings.internal_secret.get_secret_value() == DEFAULT_INTERNAL_SECRET:
             log.warning("INTERNAL_SECRET is the local development default: set your own outside a laptop "
-                        "(it signs sessions and seals transfer codes)")
+                        "(it seals transfer codes and verification links)")
         try:
             yield
         finally:
@@ -252,9 +262,12 @@ async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
     ctx.client = await connect(settings)
     ctx.db = ctx.client[settings.database_name]
     ctx.outbox = Outbox(ctx.db)
-    await ensure_indexes(ctx.db, [*OUTBOX_INDEXES, *PROCESSED_INDEXES, *spec.indexes])
+    revocations = REVOCATION_INDEXES if spec.verifies_sessions else ()
+    await ensure_indexes(ctx.db, [*OUTBOX_INDEXES, *PROCESSED_INDEXES, *revocations, *spec.indexes])
 
-    handlers = spec.handlers(ctx) if spec.handlers else {}
+    handlers = dict(spec.handlers(ctx)) if spec.handlers else {}
+    if spec.verifies_sessions:
+        handlers[SessionRevoked] = RevokedSessions(lambda: ctx.db).apply
     if handlers:
         ctx.consumer = consumer = EventConsumer(
             spec.name,
@@ -264,6 +277,7 @@ async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
             max_batch=settings.prefetch_count,  # whatever has arrived, up to all deliveries in flight
             on_applied=ctx.committed,
             tracer=ctx.tracer,
+            publishers=settings.event_publishers,
         )
         # manual acks: EventConsumer decides between ack, requeue and dead-letter
         ctx.broker.subscriber(

@@ -75,10 +75,26 @@ class ServiceSettings(BaseSettings):
     outbox_lease_seconds: float = Field(default=10.0, gt=0)
     processed_event_ttl_days: int = Field(default=7, ge=1)
 
-    # the platform's shared secret: signs user session tokens (every service verifies them) and seals
-    # event fields that only one consumer may read (the transfer code for the registrant's mail).
+    # the platform's shared secret: seals event fields that only one consumer may read (the transfer code
+    # for the registrant's mail). Session tokens are not signed with it: only the registry signs them
+    # (TOKEN_SIGNING_KEYS, shared/auth.py).
     # The default is for local runs only; deployments mount their own (deploy/k8s secret, compose env).
     internal_secret: SecretStr = SecretStr(DEFAULT_INTERNAL_SECRET)
+    # earlier INTERNAL_SECRETs, newest first: values sealed under them still open (MultiFernet), so the
+    # secret rotates without losing a transfer code in flight; drop one once its sealed values expired
+    internal_secret_previous: list[SecretStr] = Field(default_factory=list)
+
+    # where the registry publishes its token keys (JWKS); empty: the development key's public half, which
+    # only make run and the tests use. Fetched keys are kept this long; an unknown kid fetches again.
+    jwks_url: str = ""
+    jwks_cache_seconds: float = Field(default=300.0, gt=0)
+
+    # AMQP user -> the producers (shared/events) whose event types it may publish; a consumer dead-letters an
+    # event whose publisher (the AMQP user_id RabbitMQ validated) may not publish its type. "*": any type.
+    event_publishers: dict[str, list[str]] = Field(default_factory=lambda: {
+        **{s: [s] for s in ("registry", "hitpoints", "verification", "notifications", "reporting")},
+        "feeds": ["external"],
+    })
 
     # give up connecting at start-up after this long (tenacity, exponential back-off with jitter)
     connect_timeout_seconds: float = Field(default=60.0, gt=0)
@@ -103,6 +119,15 @@ class ServiceSettings(BaseSettings):
         """Raise ProductionRefused in production while any development value is set (fail closed)."""
         if self.environment == "production" and (refusals := self.production_refusals()):
             raise ProductionRefused(self.service_name, refusals)
+    @property
+    def amqp_user(self) -> str:
+        """The user this service connects as (what RabbitMQ puts in user_id)."""
+        return urllib.parse.unquote(urllib.parse.urlsplit(self.amqp_url).username or "guest")
+
+    @property
+    def sealing_secrets(self) -> list[SecretStr]:
+        """INTERNAL_SECRET then INTERNAL_SECRET_PREVIOUS: the newest seals, each opens."""
+        return [self.internal_secret, *self.internal_secret_previous]
 
     def _ns(self, name: str, sep: str = ".") -> str:
         return f"{self.namespace}{sep}{name}" if self.namespace else name

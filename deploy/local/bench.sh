@@ -7,4 +7,6 @@ bash "$ROOT/deploy/local/bootstrap.sh"
 bash "$ROOT/deploy/local/ensure-rabbitmq.sh"
 [ -n "${BENCH_MONGODB_URL:-}" ] || bash "$ROOT/deploy/local/ensure-mongodb.sh" --install-only
 cd "$ROOT"
+# the benchmarks publish as the broker's guest user, as the tests do: let it publish every event type
+export EVENT_PUBLISHERS="${EVENT_PUBLISHERS:-$("$PY" -c 'import json; from shared.messaging.access import DEFAULT_PUBLISHERS as d; print(json.dumps({**d, "guest": ["*"]}))')}"
 "$PY" bench/run_all.py "$@"

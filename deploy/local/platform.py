@@ -5,10 +5,13 @@ stops every process it started and waits for them. If one service dies, it stops
 non-zero, so a broken platform never looks half alive.
 
 Ports: <SERVICE>_HTTP_PORT (e.g. REGISTRY_HTTP_PORT) overrides a service's default.
+Broker users: with RABBITMQ_USERS_FILE (deploy/local/rabbitmq-users.sh made it), each service connects as its
+own RabbitMQ user; the other services fetch the registry's token keys from its /.well-known/jwks.json.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -33,6 +36,23 @@ def redact(url: str) -> str:
     return url
 
 
+def user_name(name: str, namespace: str) -> str:
+    """The broker user of a service (shared/messaging/access.py: a namespace has users of its own). Not
+    imported: this script's directory shadows the standard library's `platform` for the project's imports."""
+    return f"{namespace}-{name}" if namespace else name
+
+
+def publishers(namespace: str) -> dict[str, list[str]]:
+    """EVENT_PUBLISHERS for those users (access.DEFAULT_PUBLISHERS, namespaced)."""
+    return {user_name(s, namespace): [s] for s in SERVICES} | {user_name("feeds", namespace): ["external"]}
+
+
+def with_user(url: str, user: str, password: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    netloc = f"{urllib.parse.quote(user)}:{urllib.parse.quote(password, safe='')}@{parts.hostname}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc + (f":{parts.port}" if parts.port else "")))
+
+
 def is_ready(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2) as r:
@@ -47,9 +67,24 @@ class Platform:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.stopping = False
 
+    def env_of(self, name: str) -> dict[str, str]:
+        env = {"HTTP_PORT": str(self.ports[name]), "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text")}
+        users_file = os.environ.get("RABBITMQ_USERS_FILE")
+        if users_file:
+            namespace = os.environ.get("NAMESPACE", "")
+            with open(users_file) as f:
+                user = user_name(name, namespace)
+                password = json.load(f)[user]
+            env["AMQP_URL"] = with_user(os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"), user, password)
+            if "EVENT_PUBLISHERS" not in os.environ:
+                env["EVENT_PUBLISHERS"] = json.dumps(publishers(namespace))
+        if name != "registry":
+            env.setdefault("JWKS_URL", f"http://127.0.0.1:{self.ports['registry']}/.well-known/jwks.json")
+        return env
+
     def start(self) -> None:
-        for name, port in self.ports.items():
-            env = os.environ | {"HTTP_PORT": str(port), "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text")}
+        for name in self.ports:
+            env = os.environ | self.env_of(name)
             # a session of their own: a terminal's Ctrl-C reaches only this supervisor, which stops them in order
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}"], cwd=ROOT, env=env, start_new_session=True
@@ -93,7 +128,8 @@ class Platform:
             lines.append(f"  {name:<14} {base}/docs   metrics {base}/metrics   events {base}/asyncapi")
         lines += [
             "",
-            f"  RabbitMQ       {redact(os.environ.get('AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672/'))}",
+            f"  RabbitMQ       {redact(os.environ.get('AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672/'))}"
+            + ("   (each service as its own user)" if os.environ.get("RABBITMQ_USERS_FILE") else ""),
             f"  MongoDB        {redact(os.environ.get('MONGODB_URL', 'mongodb://127.0.0.1:27017/'))}",
             f"  demo registrar {demo}   web password {web}   EPP password {epp}",
             "",

@@ -21,4 +21,13 @@ if ! port_open "$SMTP_HOST" "$SMTP_PORT"; then
   PREVIOUS_EXIT="$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\1/")"
   trap "kill $CATCHER_PID 2>/dev/null; ${PREVIOUS_EXIT}" EXIT
 fi
+# each service as its own RabbitMQ user (may publish only its own event types); without rabbitmqctl access all
+# share AMQP_URL's user, which then may publish every type
+export RABBITMQ_USERS_FILE="${RABBITMQ_USERS_FILE:-$DATA/rabbitmq-users.json}"
+if ! bash deploy/local/rabbitmq-users.sh; then
+  unset RABBITMQ_USERS_FILE
+  amqp_user="$("$PY" -c 'import sys,urllib.parse as u; print(u.unquote(u.urlsplit(sys.argv[1]).username or "guest"))' "$AMQP_URL")"
+  [ -n "${EVENT_PUBLISHERS:-}" ] || export EVENT_PUBLISHERS="$("$PY" -c 'import json,sys; print(json.dumps({sys.argv[1]: ["*"]}))' "$amqp_user")"
+  say "all services connect as $amqp_user"
+fi
 "$PY" deploy/local/platform.py

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from services.hitpoints.periods import day_of
 from services.hitpoints.service import ChangedMeanwhile, Offence, Refused, Standing, hitpoints_of
-from shared.auth import SessionAuth, SessionClaims, operator_guard
+from shared.auth import SessionClaims, operator_guard
 from shared.clock import brussels
 from shared.events.hitpoints import UnblockedBy
 from shared.runtime import ServiceContext
@@ -80,7 +80,7 @@ def _refusal(exc: Exception) -> HTTPException:
 
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(tags=["hitpoints"])
-    auth = SessionAuth(ctx.settings.internal_secret, ctx.clock)
+    auth = ctx.session_auth
     Viewer = Annotated[SessionClaims, Depends(auth.requires(SCREEN_PERMISSION))]
     Unblocker = Annotated[SessionClaims, Depends(auth.requires(UNBLOCK_PERMISSION))]
     Op = Annotated[str, Depends(operator_guard(ctx.settings.operator_token))]  # type: ignore[attr-defined]

@@ -39,5 +39,6 @@ def build(settings: HitpointsSettings | None = None, clock: Clock | None = None)
             on_startup=(start_jobs,),
             on_shutdown=(stop_jobs,),
             clock=clock or SystemClock(),
+            verifies_sessions=True,
         )
     )

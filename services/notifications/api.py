@@ -17,7 +17,7 @@ from pydantic import BaseModel, EmailStr, Field, model_validator
 
 from services.notifications.messages import LANGUAGES, Category, as_documentation
 from services.notifications.service import notifications_of
-from shared.auth import SessionAuth, SessionClaims, operator_guard
+from shared.auth import SessionClaims, operator_guard
 from shared.clock import brussels
 from shared.runtime import ServiceContext
 
@@ -73,7 +73,7 @@ class Bounce(BaseModel):
 
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(tags=["notifications"])
-    auth = SessionAuth(ctx.settings.internal_secret, ctx.clock)
+    auth = ctx.session_auth
     Viewer = Annotated[SessionClaims, Depends(auth.requires(VIEW_PERMISSION))]
     Op = Annotated[str, Depends(operator_guard(ctx.settings.operator_token))]  # type: ignore[attr-defined]
 

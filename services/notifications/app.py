@@ -52,6 +52,7 @@ def build(settings: NotificationsSettings | None = None, clock: Clock | None = N
             on_startup=(start_dispatcher, start_jobs),
             on_shutdown=(stop_dispatcher, stop_jobs),
             clock=clock or SystemClock(),
+            verifies_sessions=True,
         )
     )
     # the EPP poll request/reply subscriber; started with the broker

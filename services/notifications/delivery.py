@@ -96,7 +96,7 @@ class Dispatcher:
         body = mail["body"]
         for name, sealed in (mail.get("sealed") or {}).items():
             # opened only here, just before sending; never stored or logged in clear
-            value = Sealer(self.ctx.settings.internal_secret, sealed["purpose"]).open(sealed["value"])
+            value = Sealer(self.ctx.settings.sealing_secrets, sealed["purpose"]).open(sealed["value"])
             body = body.replace(f"[[{name}]]", value)
         return body
 

@@ -50,7 +50,9 @@ from shared.events.verification import (
     VerificationRequired,
     VerificationUndone,
 )
+from shared.messaging.access import HISTORY_STREAM
 from shared.messaging.consumer import Handlers
+from shared.messaging.topology import declare_history_stream
 from shared.runtime import ServiceContext, ServiceSpec, create_app
 
 
@@ -84,6 +86,11 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
         if settings.seed_demo_registrar:
             await seed_demo_registrar(ctx, settings)
 
+    async def history(ctx: ServiceContext) -> None:  # the events exchange's stream for new subscribers
+        if settings.event_history_days:
+            await declare_history_stream(settings.amqp_url, settings.events_exchange_name,
+                                         settings._ns(HISTORY_STREAM), settings.event_history_days)
+
     return create_app(
         ServiceSpec(
             name="registry",
@@ -94,9 +101,9 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
             handlers=handlers,
             indexes=(*REGISTRAR_INDEXES, *USER_INDEXES, *CONTACT_INDEXES, *GROUP_INDEXES, *DOMAIN_INDEXES, *LIFECYCLE_INDEXES, *LOCK_INDEXES, *LEDGER_INDEXES,
                      *APPLICATION_INDEXES, *RENEWAL_INDEXES, *EPP_LIMIT_INDEXES),
-            routers=(auth.router, account.router, contacts.router, groups.router, domains.router, transfers.router, locks.router,
+            routers=(auth.router, auth.keys_router, account.router, contacts.router, groups.router, domains.router, transfers.router, locks.router,
                      operator.router, operator_domains.router, onboarding.router, public.router),
-            on_startup=(seed, start_lifecycle, start_epp, start_renewal),
+            on_startup=(seed, history, start_lifecycle, start_epp, start_renewal),
             on_shutdown=(stop_epp, stop_lifecycle, stop_renewal),
             clock=clock or SystemClock(),
         )

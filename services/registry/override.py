@@ -116,7 +116,7 @@ async def on_verification_required(ctx: ServiceContext, event: EventEnvelope[Ver
     if p.first and p.case_id and p.sealed_link:
         # the registrar may fetch the URL (info-contact v2.0) to inform the registrant itself
         try:
-            link = Sealer(ctx.settings.internal_secret, VERIFICATION_LINK_SEAL).open(p.sealed_link)
+            link = Sealer(ctx.settings.sealing_secrets, VERIFICATION_LINK_SEAL).open(p.sealed_link)
             case["verification_url"] = link
         except Unsealable:
             pass  # sealed under another secret: the status still applies, the URL is not shown

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from pydantic import Field, SecretStr
 
+from shared.auth import DEVELOPMENT_SIGNING_KEY
 from shared.events.money import TransactionKind
 from shared.settings import ServiceSettings
 
@@ -13,6 +14,15 @@ class RegistrySettings(ServiceSettings):
     tlds: tuple[str, ...] = ("be", "vlaanderen", "brussels")
     # registry staff authenticate to /api/operator with this bearer token; empty disables the operator API
     operator_token: SecretStr = SecretStr("")
+    # the Ed25519 keys that sign session tokens, newest first (python -m shared.auth new-key makes one): the
+    # newest signs, all are published at /.well-known/jwks.json. Only the registry holds them.
+    token_signing_keys: list[SecretStr] = Field(default_factory=lambda: [SecretStr(DEVELOPMENT_SIGNING_KEY)],
+                                                min_length=1)
+    # access tokens are short-lived; the refresh token (rotated at each use) lasts the session
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    session_hours: int = Field(default=8, ge=1, le=24 * 30)
+    # the stream registry.events.history keeps every event this many days for new subscribers (0: no stream)
+    event_history_days: int = Field(default=7, ge=0)
     # prices in euro cents (DNS Belgium's published fees)
     prices: dict[TransactionKind, int] = Field(
         default_factory=lambda: {

@@ -54,7 +54,7 @@ NOT_COPIED = {*CASE_FIELDS, "verification_type", "reference"}
 
 
 def sealer(ctx: ServiceContext) -> Sealer:
-    return Sealer(ctx.settings.internal_secret, "transfer-code")
+    return Sealer(ctx.settings.sealing_secrets, "transfer-code")
 
 
 def new_code() -> str:

@@ -13,6 +13,7 @@ import builtins
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -25,7 +26,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.registry import totp
 from services.registry.passwords import check_policy, hash_password, verify_password
 from services.registry.results import CommandRefused, Result
-from shared.auth import SessionTokens
+from shared.auth import InvalidToken, SessionTokens
+from shared.events.sessions import RevocationReason, SessionRevoked
 from shared.mongo.client import Document
 from shared.mongo.indexes import CollectionIndexes
 
@@ -33,7 +35,8 @@ USERS = "users"
 LOGIN_ATTEMPTS = "login_attempts"
 SESSIONS = "sessions"
 TEMPORARY_KEY_SECONDS = 90
-SESSION_HOURS = 8
+SESSION_HOURS = 8  # the default of SESSION_HOURS: how long a refresh token keeps a session alive
+ACCESS_TOKEN_MINUTES = 15
 # brute force: after this many failed logins of one user id from one address in the window, that address is
 # paused for the user id until the window has passed since the last failure (others and other addresses are
 # not: an attacker cannot lock the real user out from elsewhere)
@@ -110,10 +113,26 @@ def admin_document(registrar_id: str, password: str, now: datetime) -> dict[str,
     }
 
 
+@dataclass(frozen=True)
+class IssuedTokens:
+    """What a login or a refresh hands out: a short-lived access token (a JWT every service verifies) and the
+    refresh token (opaque, only the registry reads it, replaced at each use)."""
+
+    access_token: str
+    refresh_token: str
+    access_expires_at: datetime
+    session_id: str
+
+
 class Users:
-    def __init__(self, db: AsyncDatabase[Document], tokens: SessionTokens | None = None) -> None:
-        # signs session tokens so that other services can verify them (shared/auth.py)
-        self.tokens = tokens
+    def __init__(
+        self, db: AsyncDatabase[Document], tokens: SessionTokens | None = None, *,
+        access_token_minutes: int = ACCESS_TOKEN_MINUTES, session_hours: int = SESSION_HOURS,
+    ) -> None:
+        # mints the access tokens that every service verifies with the registry's public keys (shared/auth.py)
+        self.tokens = tokens or SessionTokens()
+        self.access_lifetime = timedelta(minutes=access_token_minutes)
+        self.session_lifetime = timedelta(hours=session_hours)
         self.users = db[USERS]
         self.attempts = db[LOGIN_ATTEMPTS]
         self.sessions = db[SESSIONS]
@@ -169,17 +188,19 @@ class Users:
             raise CommandRefused(Result.STATUS_PROHIBITS, "the administrator user always has every permission")
         await self.users.update_one({"_id": user_id}, {"$set": {"permissions": sorted(permissions)}}, session=session)
 
-    async def delete(self, admin: User, user_id: str, session: AsyncClientSession) -> None:
+    async def delete(self, admin: User, user_id: str, now: datetime, session: AsyncClientSession) -> SessionRevoked:
+        """Returns the revocation of the user's sessions, for the caller to publish with the deletion."""
         user = await self._own_user(admin, user_id, session)
         if user.is_admin:
             raise CommandRefused(Result.STATUS_PROHIBITS, "the administrator user cannot be deleted")
         await self.users.delete_one({"_id": user_id}, session=session)
-        await self.sessions.delete_many({"user_id": user_id}, session=session)
+        return await self._end_sessions(user_id, RevocationReason.USER_DELETED, now, session)
 
     async def change_password(
-        self, actor: User, user_id: str, current: str | None, new: str, session: AsyncClientSession
-    ) -> None:
-        """A user changes its own password (knowing the current one); the administrator any of its users'."""
+        self, actor: User, user_id: str, current: str | None, new: str, now: datetime, session: AsyncClientSession
+    ) -> SessionRevoked:
+        """A user changes its own password (knowing the current one); the administrator any of its users'.
+        Every session of the user ends (the caller's too): returns their revocation, for the caller to publish."""
         if user_id == actor.user_id:
             doc = await self.users.find_one({"_id": user_id}, session=session)
             if doc is None or current is None or not verify_password(doc["password_hash"], current):
@@ -188,6 +209,21 @@ class Users:
             await self._own_user(actor, user_id, session)
         _check_password(new)
         await self.users.update_one({"_id": user_id}, {"$set": {"password_hash": hash_password(new)}}, session=session)
+        return await self._end_sessions(user_id, RevocationReason.PASSWORD_CHANGED, now, session)
+
+    async def _end_sessions(
+        self, user_id: str, reason: RevocationReason, now: datetime, session: AsyncClientSession
+    ) -> SessionRevoked:
+        ids = [d["_id"] for d in await self.sessions.find({"user_id": user_id}, {"_id": 1}, session=session).to_list()]
+        await self.sessions.delete_many({"user_id": user_id}, session=session)
+        return self._revocation(user_id, ids, reason, now)
+
+    def _revocation(
+        self, user_id: str, session_ids: Sequence[str], reason: RevocationReason, now: datetime
+    ) -> SessionRevoked:
+        # no access token issued before now outlives now + its lifetime: the deny-list entry may go then
+        return SessionRevoked(user_id=user_id, session_ids=sorted(session_ids), reason=reason,
+                              expires_at=now + self.access_lifetime)
 
     async def reset_two_step(self, admin: User, user_id: str, session: AsyncClientSession) -> None:
         user = await self._own_user(admin, user_id, session)
@@ -215,8 +251,8 @@ class Users:
 
     # -- authentication -----------------------------------------------------------------------------------
 
-    async def login(self, user_id: str, password: str, code: str | None, ip: str, now: datetime) -> tuple[User, str]:
-        """Check password (and second step); record the attempt; return the user and a session token."""
+    async def login(self, user_id: str, password: str, code: str | None, ip: str, now: datetime) -> tuple[User, IssuedTokens]:
+        """Check password (and second step); record the attempt; return the user and its session's tokens."""
         await self._refuse_if_paused(user_id, ip, now)
         doc = await self.users.find_one({"_id": user_id})
         # Argon2 takes tens of milliseconds: off the event loop, so other requests keep moving
@@ -230,17 +266,38 @@ class Users:
         if not ok or doc is None:
             raise CommandRefused(Result.AUTHENTICATION_ERROR, "wrong user id, password or 2-step code")
         user = User.from_document(doc)
-        session_id, expires_at = secrets.token_urlsafe(16), now + timedelta(hours=SESSION_HOURS)
-        token = (
-            self.tokens.issue(user_id=user_id, registrar_id=user.registrar_id, permissions=user.permissions,
-                              session_id=session_id, expires_at=expires_at)
-            if self.tokens else secrets.token_urlsafe(32)
-        )
-        # the record stays the registry's authority (logout ends the session here at once)
+        session_id, refresh_secret = secrets.token_urlsafe(16), secrets.token_urlsafe(32)
+        # the record stays the registry's authority: logout ends the session here at once, and a refresh
+        # needs it; the other services learn of an early end from session.revoked
         await self.sessions.insert_one(
-            {"_id": _digest(token), "session_id": session_id, "user_id": user_id, "ip": ip, "expires_at": expires_at}
+            {"_id": session_id, "user_id": user_id, "registrar_id": user.registrar_id, "ip": ip,
+             "refresh_digest": _digest(refresh_secret), "created_at": now, "expires_at": now + self.session_lifetime}
         )
-        return user, token
+        return user, self._issue(user, session_id, refresh_secret, now + self.session_lifetime, now)
+
+    def _issue(self, user: User, session_id: str, refresh_secret: str, session_end: datetime, now: datetime) -> IssuedTokens:
+        expires_at = min(now + self.access_lifetime, session_end)
+        access = self.tokens.issue(user_id=user.user_id, registrar_id=user.registrar_id, permissions=user.permissions,
+                                   session_id=session_id, expires_at=expires_at, issued_at=now)
+        return IssuedTokens(access, f"{session_id}.{refresh_secret}", expires_at, session_id)
+
+    async def refresh(self, refresh_token: str, now: datetime) -> tuple[User, IssuedTokens]:
+        """A new access token for a live session, with the user's current permissions; the refresh token is
+        replaced (the one presented no longer works)."""
+        session_id, _, secret = refresh_token.partition(".")
+        entry = await self.sessions.find_one({"_id": session_id, "expires_at": {"$gt": now}})
+        if entry is None or not secret or not secrets.compare_digest(entry.get("refresh_digest", ""), _digest(secret)):
+            raise CommandRefused(Result.AUTHENTICATION_ERROR, "the refresh token is not valid (any more): log in again")
+        user = await self.get(entry["user_id"])
+        if user is None:
+            raise CommandRefused(Result.AUTHENTICATION_ERROR, "the refresh token is not valid (any more): log in again")
+        fresh = secrets.token_urlsafe(32)
+        # compare-and-set: of two refreshes racing with one token, one wins
+        changed = await self.sessions.update_one({"_id": session_id, "refresh_digest": entry["refresh_digest"]},
+                                                 {"$set": {"refresh_digest": _digest(fresh)}})
+        if changed.modified_count != 1:
+            raise CommandRefused(Result.AUTHENTICATION_ERROR, "the refresh token is not valid (any more): log in again")
+        return user, self._issue(user, session_id, fresh, entry["expires_at"], now)
 
     async def _refuse_if_paused(self, user_id: str, ip: str, now: datetime) -> None:
         recent = await self.attempts.find({"user_id": user_id, "at": {"$gt": now - LOGIN_PAUSE}},
@@ -259,11 +316,22 @@ class Users:
         return True
 
     async def by_token(self, token: str, now: datetime) -> User | None:
-        entry = await self.sessions.find_one({"_id": _digest(token), "expires_at": {"$gt": now}})
+        """The user of a valid access token whose session is still open here."""
+        try:
+            claims = await self.tokens.verify(token, now)
+        except InvalidToken:
+            return None
+        entry = await self.sessions.find_one({"_id": claims.session_id, "expires_at": {"$gt": now}}, {"user_id": 1})
         return await self.get(entry["user_id"]) if entry else None
 
-    async def logout(self, token: str) -> None:
-        await self.sessions.delete_one({"_id": _digest(token)})
+    async def logout(self, token: str, now: datetime, session: AsyncClientSession) -> SessionRevoked | None:
+        """Ends the token's session; returns its revocation for the caller to publish."""
+        try:
+            claims = await self.tokens.verify(token, now)
+        except InvalidToken:
+            return None
+        await self.sessions.delete_one({"_id": claims.session_id}, session=session)
+        return self._revocation(claims.user_id, [claims.session_id], RevocationReason.LOGOUT, now)
 
     async def login_attempts(self, user_id: str, limit: int = 100) -> "builtins.list[dict[str, Any]]":
         docs = await self.attempts.find({"user_id": user_id}).sort("at", DESCENDING).limit(limit).to_list()

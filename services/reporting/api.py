@@ -24,7 +24,7 @@ from services.reporting.render import zip_name
 from services.reporting.runs import RunInProgress
 from services.reporting.service import REGISTRAR_ID, reporting_of
 from services.reporting.toplists import position_of, rank
-from shared.auth import SessionAuth, SessionClaims, operator_guard
+from shared.auth import SessionClaims, operator_guard
 from shared.clock import brussels
 from shared.runtime import ServiceContext
 
@@ -85,7 +85,7 @@ class GenerationResult(BaseModel):
 
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/api", tags=["reports"])
-    auth = SessionAuth(ctx.settings.internal_secret, ctx.clock)
+    auth = ctx.session_auth
     reader = auth.requires(REPORTS_PERMISSION)
     operator = operator_guard(ctx.settings.operator_token)  # type: ignore[attr-defined]
     Reader = Annotated[SessionClaims, Depends(reader)]

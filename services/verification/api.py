@@ -29,7 +29,7 @@ from services.verification.service import (
 )
 from services.verification.transitions import AWAITING_REGISTRANT, CaseStatus, TransitionRefused
 from services.verification.uploads import BadUpload, read_uploads
-from shared.auth import SessionAuth, SessionClaims, operator_guard
+from shared.auth import SessionClaims, operator_guard
 from shared.runtime import ServiceContext
 
 VIEW_PERMISSION = "MY_REGISTRATIONS"
@@ -109,7 +109,7 @@ def _refused(exc: Exception) -> HTTPException:
 
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(tags=["verification"])
-    auth = SessionAuth(ctx.settings.internal_secret, ctx.clock)
+    auth = ctx.session_auth
     Viewer = Annotated[SessionClaims, Depends(auth.requires(VIEW_PERMISSION))]
     Op = Annotated[str, Depends(operator_guard(ctx.settings.operator_token))]  # type: ignore[attr-defined]
     CaseId = Annotated[str, Path(pattern=_CASE_ID)]

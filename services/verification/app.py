@@ -62,5 +62,6 @@ def build(settings: VerificationSettings | None = None, clock: Clock | None = No
             on_startup=(announce_eid, start_jobs),
             on_shutdown=(stop_jobs,),
             clock=clock or SystemClock(),
+            verifies_sessions=True,
         )
     )

@@ -127,9 +127,9 @@ class Verification:
                                   new_contact_window=timedelta(hours=s.new_contact_hours),
                                   burst_registrations=s.burst_registrations)
         self.burst_window = timedelta(hours=s.burst_window_hours)
-        self.links = Sealer(s.internal_secret, VERIFICATION_LINK_SEAL)
-        self.tokens = Sealer(s.internal_secret, "verification-token")
-        self.subjects = Sealer(s.internal_secret, "verification-individual")
+        self.links = Sealer(s.sealing_secrets, VERIFICATION_LINK_SEAL)
+        self.tokens = Sealer(s.sealing_secrets, "verification-token")
+        self.subjects = Sealer(s.sealing_secrets, "verification-individual")
         self.eid: EidProvider | None = eid or provider_for(s)
 
     @property
@@ -465,7 +465,7 @@ class Verification:
     async def case_by_token(self, token: str, session: AsyncClientSession | None = None) -> Document:
         if not token or len(token) > 100:
             raise NotFound()
-        case = await self.db[CASES].find_one({"token_digest": self.tokens.digest(token)}, session=session)
+        case = await self.db[CASES].find_one({"token_digest": {"$in": self.tokens.digests(token)}}, session=session)
         if case is None or case["token_expires_at"] <= self.ctx.clock.now():
             raise NotFound()
         return case
@@ -488,7 +488,7 @@ class Verification:
 
     async def eid_callback(self, result: EidResult, correlation_id: str | None) -> Outcome:
         async def work(session: AsyncClientSession) -> Outcome:
-            case = await self.db[CASES].find_one({"eid_state": self.tokens.digest(result.state)}, session=session)
+            case = await self.db[CASES].find_one({"eid_state": {"$in": self.tokens.digests(result.state)}}, session=session)
             if case is None or CaseStatus(case["status"]) is not CaseStatus.EID_STARTED:
                 raise NotFound()
             await self.db[CASES].update_one({"_id": case["_id"]}, {"$unset": {"eid_state": ""}}, session=session)

@@ -62,6 +62,7 @@ from shared.events.registrars import (
     UserUpdated,
 )
 from shared.events.reports import DailyReportsGenerated, QuarterlyReportReady
+from shared.events.sessions import SessionRevoked
 from shared.events.verification import (
     VerificationApproved,
     VerificationFailed,
@@ -112,6 +113,7 @@ CATALOGUE: dict[tuple[str, int], type[EventPayload]] = {
         UserCreated,
         UserUpdated,
         UserDeleted,
+        SessionRevoked,
         PayingTransactionRecorded,
         PrepaymentReceived,
         WatermarkReached,

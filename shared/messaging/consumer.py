@@ -2,6 +2,8 @@
 
 Acknowledgement is explicit:
   - undecodable or unexpected message  -> reject, no requeue: dead-lettered at once (a poison message)
+  - published by a user that may not publish its type (the AMQP user_id, validated by RabbitMQ, against
+    the type's producer: shared/messaging/access.py) -> dead-lettered the same way
   - applied, or already applied before -> ack
   - handler or database failed         -> nack with requeue; the quorum queue's delivery limit
                                           dead-letters it after `delivery_limit` attempts
@@ -19,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from faststream.rabbit import RabbitMessage
@@ -28,6 +30,7 @@ from opentelemetry.trace import Span, SpanKind
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from shared.events import CATALOGUE, EventEnvelope, EventPayload, UndecodableEvent, decode_event
+from shared.messaging.access import publisher_may_publish
 from shared.mongo.idempotency import BatchHandler, EventHandler, ProcessedEvents
 from shared.observability.logging import correlation
 from shared.observability.metrics import ServiceMetrics
@@ -69,6 +72,7 @@ class EventConsumer:
         max_batch: int = 100,
         on_applied: Callable[[], None] | None = None,
         tracer: otel_trace.Tracer | None = None,
+        publishers: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.name = name
         self.tracer = tracer or otel_trace.get_tracer(__name__)
@@ -79,6 +83,8 @@ class EventConsumer:
         self.max_batch = max_batch
         # called after a transaction that applied events committed (wakes the outbox relay at once)
         self.on_applied = on_applied
+        # AMQP user -> producers it speaks for; None: no check (a unit test's in-memory broker)
+        self.publishers = publishers
         self._pending: asyncio.Queue[_Pending] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
 
@@ -88,6 +94,11 @@ class EventConsumer:
             handler = self.handlers.get(type(event.payload))
             if handler is None:
                 raise UndecodableEvent(f"{event.event_type} v{event.event_version} is not handled by {self.name}")
+            if self.publishers is not None:
+                publisher = message.raw_message.user_id
+                if not publisher_may_publish(publisher, event.event_type, self.publishers):
+                    raise UndecodableEvent(f"{event.event_type} published by AMQP user [{publisher}], "
+                                           "who may not publish it")
         except UndecodableEvent as exc:
             log.error("dead-lettering a poison message: %s", exc, extra={"message_id": message.message_id})
             self.metrics.events_consumed.labels(_type_of(message), "rejected").inc()

@@ -1,4 +1,6 @@
-"""Publishing events: persistent, with publisher confirms, the event id as AMQP message id."""
+"""Publishing events: persistent, with publisher confirms, the event id as AMQP message id, and the AMQP
+`user_id` property set to the connection's user (RabbitMQ refuses a message whose user_id is not the
+connection's, so consumers can trust it to say who published: shared/messaging/access.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +14,12 @@ from shared.observability.tracing import current_carrier
 
 
 class EventPublisher:
-    def __init__(self, broker: RabbitBroker, exchange: RabbitExchange, *, confirm_timeout: float = 10.0) -> None:
+    def __init__(self, broker: RabbitBroker, exchange: RabbitExchange, *, confirm_timeout: float = 10.0,
+                 user_id: str | None = None) -> None:
         self.broker = broker
         self.exchange = exchange
         self.confirm_timeout = confirm_timeout
+        self.user_id = user_id
 
     async def publish(self, event: EventEnvelope[Any]) -> None:
         """Publish directly (no outbox): for events that describe no state change of the publisher's own."""
@@ -53,4 +57,5 @@ class EventPublisher:
             # the trace context of the publishing span (W3C traceparent), for the consumer's span
             headers={"event-version": event_version, **current_carrier()},
             timeout=self.confirm_timeout,
+            user_id=self.user_id,
         )

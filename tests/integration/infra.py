@@ -23,6 +23,8 @@ from pymongo import AsyncMongoClient
 
 ROOT = Path(__file__).resolve().parents[2]
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+# RabbitMQ checks a message's user_id against the connection's user; consumers check it against the type's producer
+AMQP_USER = urllib.parse.unquote(urllib.parse.urlsplit(AMQP_URL).username or "guest")
 MONGODB_URL = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/?retryWrites=false")
 DEMO_AUTH = ("a100001", "Demo-Web-2026")
 OPERATOR = {"Authorization": "Bearer operator-dev-token"}
@@ -91,6 +93,9 @@ async def delete_namespace(namespace: str) -> None:
                 channel = await connection.channel()
                 with contextlib.suppress(Exception):
                     await channel.queue_delete(queue)
+        channel = await connection.channel()
+        with contextlib.suppress(Exception):  # the registry's history stream (shared/messaging/topology.py)
+            await channel.queue_delete(f"{namespace}.registry.events.history")
         channel = await connection.channel()
         with contextlib.suppress(Exception):  # the EPP poll request queue (shared/poll_rpc.py)
             await channel.queue_delete(f"{namespace}.notifications.poll")

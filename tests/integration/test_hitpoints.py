@@ -21,7 +21,7 @@ from shared.clock import BRUSSELS, ManualClock
 from shared.events import Channel, CommandFailed, CommandType, new_event
 from shared.runtime import ServiceContext
 from tests.integration.epp_client import EppClient
-from tests.integration.infra import AMQP_URL, OPERATOR, EventTap, eventually, login, running
+from tests.integration.infra import AMQP_URL, AMQP_USER, OPERATOR, EventTap, eventually, login, running
 
 # a Saturday morning, two days before a month ends (in the future, so no TTL index touches what tests write)
 START = datetime(2027, 1, 30, 10, 0, tzinfo=BRUSSELS)
@@ -237,6 +237,7 @@ async def test_the_limit_blocks_for_24_hours_after_the_last_faulty_command_and_t
 
         # a faulty command that was already on its way when the block began pushes its end out
         p.clock.advance(timedelta(hours=2))
+        b = await login(p.registry, "b200002")  # an access token lasts 15 minutes
         late = new_event(CommandFailed(user_id="b200002", channel=Channel.EPP, command=CommandType.UPD_DOMAIN,
                                        object="mine.be", reference="epp-late", result_code=2304, message="late"),
                          registrar_id="b200002", correlation_id=None, clock=p.clock)
@@ -408,7 +409,7 @@ async def publish_raw(namespace: str, events: list[Any], copies: int = 1) -> Non
         exchange = await channel.get_exchange(f"{namespace}.registry.events")
         await asyncio.gather(*(
             exchange.publish(aio_pika.Message(e.to_json(), message_id=str(e.event_id), type=e.event_type,
-                                              content_type="application/json",
+                                              content_type="application/json", user_id=AMQP_USER,
                                               delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
                              routing_key=e.event_type)
             for e in events for _ in range(copies)

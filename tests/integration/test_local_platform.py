@@ -1,21 +1,56 @@
 """`make run`'s supervisor brings all six services up healthy against the real broker and database,
 and Ctrl-C stops every one of them."""
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
+from pathlib import Path
 
+from shared.messaging.access import user_name
 from tests.integration.infra import AMQP_URL, MONGODB_URL, ROOT, free_port
 
 SERVICES = ["registry", "hitpoints", "verification", "notifications", "reporting", "publication"]
 
 
 def test_the_platform_starts_healthy_and_stops_cleanly_on_ctrl_c(namespace: str) -> None:
+    run_platform(namespace, os.environ.copy(), "guest:***@")
+
+
+def test_make_run_gives_each_service_its_own_broker_user(namespace: str, tmp_path: Path) -> None:
+    """deploy/local/rabbitmq-users.sh (as make run calls it) creates the namespace's users with rabbitmqctl;
+    each service connects as its own and the platform comes up; the users are deleted afterwards."""
+    users_file = tmp_path / "rabbitmq-users.json"
+    env = {k: v for k, v in os.environ.items() if k != "EVENT_PUBLISHERS"} | {
+        "NAMESPACE": namespace, "RABBITMQ_USERS_FILE": str(users_file), "AMQP_URL": AMQP_URL}
+    try:
+        made = subprocess.run(["bash", "deploy/local/rabbitmq-users.sh"], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert made.returncode == 0, made.stderr
+        passwords = json.loads(users_file.read_text())
+        assert set(passwords) == {user_name(u, namespace) for u in [*SERVICES, "feeds", "subscriber-example"]}
+        assert users_file.stat().st_mode & 0o077 == 0  # readable by its owner only
+
+        def each_service_connected_as_itself() -> None:
+            connections = subprocess.run(["rabbitmqctl", "-q", "list_connections", "user"], capture_output=True,
+                                         text=True, timeout=60).stdout.split()
+            assert {user_name(s, namespace) for s in SERVICES} <= set(connections), connections
+
+        run_platform(namespace, env, "(each service as its own user)", each_service_connected_as_itself)
+    finally:
+        for user in [*SERVICES, "feeds", "subscriber-example"]:
+            subprocess.run(["rabbitmqctl", "-q", "delete_user", user_name(user, namespace)], capture_output=True,
+                           timeout=60)
+
+
+def run_platform(namespace: str, base_env: dict[str, str], expected_in_banner: str,
+                 while_up: Callable[[], None] | None = None) -> None:
     ports = {name: free_port() for name in SERVICES}
-    env = os.environ | {f"{n.upper()}_HTTP_PORT": str(p) for n, p in ports.items()} | {
+    env = base_env | {f"{n.upper()}_HTTP_PORT": str(p) for n, p in ports.items()} | {
         "NAMESPACE": namespace, "AMQP_URL": AMQP_URL, "MONGODB_URL": MONGODB_URL, "SEED_DEMO_REGISTRAR": "true",
         # publication's public TCP servers on free ports too (no Knot here: it has nothing to push)
         "WHOIS_PORT": str(free_port()), "DAS_PORT": str(free_port()), "EPP_PORT": "0",
@@ -36,10 +71,12 @@ def test_the_platform_starts_healthy_and_stops_cleanly_on_ctrl_c(namespace: str)
                 break
         assert output and output[-1].strip() == "PLATFORM READY", "".join(output)[-4000:]
         banner = "".join(output)
-        assert "demo registrar a100001" in banner and "guest:***@" in banner
+        assert "demo registrar a100001" in banner and expected_in_banner in banner
         for name, port in ports.items():
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=5) as r:
                 assert r.status == 200, name
+        if while_up is not None:
+            while_up()
         children = [int(pid) for pid in subprocess.run(
             ["pgrep", "-P", str(platform.pid)], capture_output=True, text=True
         ).stdout.split()]

@@ -20,13 +20,14 @@ from typing import Any
 import httpx
 import pytest
 from lxml import etree
+from pydantic import SecretStr
 
 from services.reporting.app import build as build_reporting
 from services.reporting.daily import XSD
 from services.reporting.jobs import run_due
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import READ_MODELS
-from shared.auth import SessionTokens
+from shared.auth import DEVELOPMENT_SIGNING_KEY, SessionTokens, SigningKeys
 from shared.clock import BRUSSELS, ManualClock
 from shared.events import EventPayload, new_event
 from shared.events.contacts import ContactCreated, ContactDeleted
@@ -82,7 +83,8 @@ class Reporting:
         await eventually(lambda: processed.count_documents({}), lambda n: n >= self.published, timeout=30)
 
     def user(self, registrar_id: str, permissions: tuple[str, ...] = ("MY_REGISTRATIONS",)) -> dict[str, str]:
-        token = SessionTokens(self.ctx.settings.internal_secret).issue(
+        # the development key: the service under test trusts it (no JWKS_URL)
+        token = SessionTokens(SigningKeys([SecretStr(DEVELOPMENT_SIGNING_KEY)])).issue(
             user_id=f"{registrar_id}-u", registrar_id=registrar_id, permissions=permissions,
             expires_at=self.clock.now() + timedelta(hours=8))
         return {"Authorization": f"Bearer {token}"}

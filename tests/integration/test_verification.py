@@ -31,7 +31,16 @@ from shared.events.verification import VerificationApproved, VerificationFailed
 from shared.runtime import ServiceContext
 from shared.sealing import Sealer
 from tests.integration.epp_client import EppClient
-from tests.integration.infra import AMQP_URL, OPERATOR, EventTap, eventually, login, queue_depth, running
+from tests.integration.infra import (
+    AMQP_URL,
+    AMQP_USER,
+    OPERATOR,
+    EventTap,
+    eventually,
+    login,
+    queue_depth,
+    running,
+)
 
 START = datetime(2027, 3, 1, 10, 0, tzinfo=BRUSSELS)
 GOOD = {"name": "Veerle Peeters", "street": ["Kerkstraat 12"], "city": "Leuven", "postal_code": "3000",
@@ -199,6 +208,7 @@ async def test_selection_override_eid_approval_and_undo(platform: Platform) -> N
 
     # eID: approved at once; one message per domain; the registry lifts both overrides
     p.clock.advance(timedelta(hours=5))
+    me = await login(p.registry)  # an access token lasts 15 minutes
     done = await p.eid(token)
     assert done.status_code == 200 and done.json()["status"] == "APPROVED", done.text
     [approved] = await p.events("verification.approved", "vp-1")
@@ -383,6 +393,7 @@ async def test_attempts_exhausted_deadline_and_cap_per_individual(platform: Plat
     raised = await p.verification.post(f"/api/support/verification/cases/{case_id}/raise-cap", headers=OPERATOR,
                                        json={"extra": 1})
     assert raised.status_code == 200 and raised.json()["status"] == "APPROVED"
+    me = await login(p.registry)  # the clock moved 31 minutes: past the access token's 15
     await p.registry_contact(me, "cap-3", "VERIFIED")
     await p.overridden(me, "cap-3.be", False)
 
@@ -543,7 +554,7 @@ async def test_a_registration_before_its_contact_redelivery_and_poison(platform:
         exchange = await channel.get_exchange(f"{namespace}.registry.events")
 
         async def publish(event: Any, body: bytes | None = None) -> None:
-            await exchange.publish(aio_pika.Message(body or event.model_dump_json().encode(), message_id=str(uuid.uuid4()),
+            await exchange.publish(aio_pika.Message(body or event.model_dump_json().encode(), message_id=str(uuid.uuid4()), user_id=AMQP_USER,
                                                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
                                    routing_key=event.event_type)
 
@@ -582,7 +593,7 @@ async def test_a_registration_waiting_for_a_contact_first_seen_in_an_update(plat
     try:
         exchange = await (await connection.channel()).get_exchange(f"{namespace}.registry.events")
         for event in (domain, update):
-            await exchange.publish(aio_pika.Message(event.model_dump_json().encode(), message_id=str(event.event_id),
+            await exchange.publish(aio_pika.Message(event.model_dump_json().encode(), message_id=str(event.event_id), user_id=AMQP_USER,
                                                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
                                    routing_key=event.event_type)
             await asyncio.sleep(0.5)

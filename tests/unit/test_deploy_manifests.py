@@ -6,17 +6,20 @@ compare them with the services' settings classes and the metrics the code define
 
 from __future__ import annotations
 
+import base64
 import importlib
 import inspect
 import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from shared.messaging.access import password_hash
 from shared.observability.metrics import ServiceMetrics
 from shared.settings import ServiceSettings
 
@@ -180,7 +183,11 @@ def test_compose_starts_the_service_after_a_healthy_broker_and_database(service:
         "rabbitmq": {"condition": "service_healthy"},
         "mongo": {"condition": "service_healthy"},
     } | knot
-    assert spec["environment"]["AMQP_URL"] == "amqp://guest:guest@rabbitmq:5672/"
+    # its own RabbitMQ user, which the broker's definitions create with that password
+    assert spec["environment"]["AMQP_URL"] == f"amqp://{service}:{service}-dev-password@rabbitmq:5672/"
+    users = {u["name"]: u for u in json.loads((ROOT / "deploy/rabbitmq/definitions.json").read_text())["users"]}
+    salt = base64.b64decode(users[service]["password_hash"])[:4]
+    assert users[service]["password_hash"] == password_hash(f"{service}-dev-password", salt)
     assert spec["environment"]["MONGODB_URL"] == "mongodb://mongo:27017/?replicaSet=rs0"
     assert spec["build"] == "." and spec["image"] == compose_services()["registry"]["image"]
 
@@ -369,7 +376,7 @@ def test_deployment_takes_connections_from_the_secret_and_settings_from_the_conf
     container = container_of(base_objects("Deployment")[service])
     from_secret = [e for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})]
     refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in from_secret}
-    assert refs["AMQP_URL"] == {"name": CONNECTION_SECRET, "key": "amqp-url"}
+    assert refs["AMQP_URL"] == {"name": CONNECTION_SECRET, "key": f"amqp-url-{service}"}
     assert refs["MONGODB_URL"] == {"name": CONNECTION_SECRET, "key": "mongodb-url"}
     assert {"configMapRef": {"name": "registry-platform-config"}} in container["envFrom"]
     # every variable the pod gets is a setting of this service (unknown names would be ignored silently)
@@ -387,7 +394,7 @@ def test_the_base_expects_the_connection_secret_and_the_readme_documents_its_key
         for d in base_objects("Deployment").values() for e in container_of(d)["env"]
         if "secretKeyRef" in e.get("valueFrom", {})
     }
-    assert {"amqp-url", "mongodb-url"} <= keys
+    assert {*(f"amqp-url-{s}" for s in SERVICES), "mongodb-url", "token-signing-keys"} <= keys
     assert CONNECTION_SECRET in readme and all(f"{key}=" in readme for key in keys)
     assert "kubectl apply -k deploy/k8s/overlays/production" in readme
 
@@ -484,3 +491,19 @@ def test_publication_has_its_panels_and_lag_alert() -> None:
                  "publication_rebuild_differences"):
         assert name in exprs, f"no panel shows {name}"
     assert any("publication_lag_seconds" in rule["expr"] for rule in alert_rules())
+def test_the_rabbitmq_definitions_follow_the_event_catalogue() -> None:
+    """deploy/rabbitmq/definitions.json is generated from shared/messaging/access.py: regenerate it when the
+    catalogue changes (python -m shared.messaging.access definitions > deploy/rabbitmq/definitions.json)."""
+    committed = json.loads((ROOT / "deploy/rabbitmq/definitions.json").read_text())
+    generated = subprocess.run([sys.executable, "-m", "shared.messaging.access", "definitions"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout
+    assert committed == json.loads(generated)
+    topics = {t["user"]: t for t in committed["topic_permissions"]}
+    assert re.fullmatch(topics["hitpoints"]["write"], "registrar.blocked")
+    assert not re.fullmatch(topics["hitpoints"]["write"], "domain.created")
+    assert topics["subscriber-example"]["write"] == "^$"
+    assert {"guest"} & {u["name"] for u in committed["users"]} == set()
+    stream = committed["queues"][0]
+    assert stream["name"] == "registry.events.history" and stream["arguments"]["x-queue-type"] == "stream"
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["rabbitmq"]
+    assert "./deploy/rabbitmq/definitions.json:/etc/rabbitmq/definitions.json:ro" in compose["volumes"]

@@ -144,3 +144,16 @@ async def test_one_bad_event_in_a_batch_does_not_requeue_the_others() -> None:
     assert [m.outcome for m in messages] == [["ack"], ["ack"], ["nack requeue=True"], ["ack"], ["ack"]]
     assert processed.batches[0] == 5  # they were applied together first
     await consumer.close()
+
+
+def test_a_publisher_may_publish_only_its_producers_event_types() -> None:
+    from shared.messaging.access import DEFAULT_PUBLISHERS, event_types_of, publisher_may_publish
+
+    assert publisher_may_publish("hitpoints", "registrar.blocked", DEFAULT_PUBLISHERS)
+    assert not publisher_may_publish("hitpoints", "domain.created", DEFAULT_PUBLISHERS)
+    assert publisher_may_publish("feeds", "feed.domain_revoked", DEFAULT_PUBLISHERS)
+    assert not publisher_may_publish("feeds", "session.revoked", DEFAULT_PUBLISHERS)
+    assert not publisher_may_publish(None, "domain.created", DEFAULT_PUBLISHERS)  # no user_id: refused
+    assert not publisher_may_publish("stranger", "domain.created", DEFAULT_PUBLISHERS)
+    assert publisher_may_publish("guest", "domain.created", {"guest": ["*"]})
+    assert "session.revoked" in event_types_of("registry") and "domain.created" not in event_types_of("hitpoints")

@@ -141,8 +141,8 @@ def router(ctx: ServiceContext) -> APIRouter:
     async def delete_user(user_id: str, who: Who) -> None:
         async def work(_: str) -> None:
             async def unit(session: AsyncClientSession) -> list:
-                await users().delete(await me(who), user_id, session)
-                return [who.event(UserDeleted(user_id=user_id), ctx)]
+                revoked = await users().delete(await me(who), user_id, ctx.clock.now(), session)
+                return [who.event(UserDeleted(user_id=user_id), ctx), who.event(revoked, ctx)]
 
             await commit(ctx, unit)
 
@@ -152,8 +152,9 @@ def router(ctx: ServiceContext) -> APIRouter:
     async def change_password(user_id: str, body: PasswordChange, who: Who) -> None:
         async def work(_: str) -> None:
             async def unit(session: AsyncClientSession) -> list:
-                await users().change_password(await me(who), user_id, body.current_password, body.new_password, session)
-                return [who.event(UserUpdated(user_id=user_id, change="password"), ctx)]
+                revoked = await users().change_password(await me(who), user_id, body.current_password,
+                                                        body.new_password, ctx.clock.now(), session)
+                return [who.event(UserUpdated(user_id=user_id, change="password"), ctx), who.event(revoked, ctx)]
 
             await commit(ctx, unit)
 

@@ -1,21 +1,25 @@
-"""Authentication: users log in (password, and a 2-step code where set up) for a bearer token; registry
-operators use the operator token. Every login attempt is recorded."""
+"""Authentication: users log in (password, and a 2-step code where set up) for a short-lived access token
+and a refresh token; registry operators use the operator token. Every login attempt is recorded. The
+registry alone signs access tokens; /.well-known/jwks.json publishes its public keys for the other services."""
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
 
 import secrets
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
+from pymongo.asynchronous.client_session import AsyncClientSession
 
-from services.registry.commands import Actor
+from services.registry.commands import Actor, commit
 from services.registry.http.errors import refusal
 from services.registry.results import CommandRefused
 from services.registry.settings import RegistrySettings
-from services.registry.users import Users
-from shared.auth import SessionTokens
+from services.registry.users import IssuedTokens, User, Users
+from shared.auth import SessionTokens, SigningKeys
 from shared.events import Channel
 from shared.runtime import ServiceContext
 
@@ -28,24 +32,52 @@ class LoginRequest(BaseModel):
     code: str | None = Field(default=None, max_length=8, description="2-step code or temporary key")
 
 
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(max_length=256)
+
+
 class LoginResponse(BaseModel):
-    token: str
+    token: str = Field(description="the access token (a JWT): send it as `Authorization: Bearer` to any service")
+    token_type: str = "Bearer"
+    expires_in: int = Field(description="seconds until the access token expires")
+    refresh_token: str = Field(description="POST it to /api/token/refresh for a new access token; used once")
     user_id: str
     registrar_id: str
     permissions: list[str]
+
+    @classmethod
+    def of(cls, user: User, issued: IssuedTokens, now: datetime) -> "LoginResponse":
+        return cls(token=issued.access_token, expires_in=max(0, int((issued.access_expires_at - now).total_seconds())),
+                   refresh_token=issued.refresh_token, user_id=user.user_id, registrar_id=user.registrar_id,
+                   permissions=sorted(user.permissions))
 
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def session_tokens(ctx: ServiceContext) -> SessionTokens:
+    """The registry's signing keys (only the registry has them), built once per service."""
+    tokens = ctx.extras.get("session_tokens")
+    if tokens is None:
+        settings: RegistrySettings = ctx.settings  # type: ignore[assignment]
+        tokens = ctx.extras["session_tokens"] = SessionTokens(SigningKeys(settings.token_signing_keys))
+    return tokens
+
+
 def authentication(ctx: ServiceContext):
-    tokens = SessionTokens(ctx.settings.internal_secret)  # signed: every service can verify them
-    users = Users(ctx.db, tokens) if hasattr(ctx, "db") else None
+    settings: RegistrySettings = ctx.settings  # type: ignore[assignment]
+    tokens = session_tokens(ctx)
+
+    def make() -> Users:
+        return Users(ctx.db, tokens, access_token_minutes=settings.access_token_minutes,
+                     session_hours=settings.session_hours)
+
+    users = make() if hasattr(ctx, "db") else None
 
     def _users() -> Users:
         nonlocal users
-        users = users or Users(ctx.db, tokens)
+        users = users or make()
         return users
 
     async def actor(
@@ -75,16 +107,46 @@ def router(ctx: ServiceContext) -> APIRouter:
     @api.post("/login", response_model=LoginResponse)
     async def login(body: LoginRequest, request: Request) -> LoginResponse:
         try:
-            user, token = await users().login(body.user_id, body.password, body.code, client_ip(request), ctx.clock.now())
+            now = ctx.clock.now()
+            user, issued = await users().login(body.user_id, body.password, body.code, client_ip(request), now)
         except CommandRefused as exc:
             raise refusal(exc) from exc
-        return LoginResponse(token=token, user_id=user.user_id, registrar_id=user.registrar_id,
-                             permissions=sorted(user.permissions))
+        return LoginResponse.of(user, issued, now)
+
+    @api.post("/token/refresh", response_model=LoginResponse)
+    async def refresh(body: RefreshRequest) -> LoginResponse:
+        try:
+            now = ctx.clock.now()
+            user, issued = await users().refresh(body.refresh_token, now)
+        except CommandRefused as exc:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.message,
+                                headers={"WWW-Authenticate": "Bearer"}) from exc
+        return LoginResponse.of(user, issued, now)
 
     @api.post("/logout", status_code=204)
     async def logout(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
                      who: Annotated[Actor, Depends(actor)]) -> None:
-        if credentials:
-            await users().logout(credentials.credentials)
+        """Ends the session here at once, and at every other service as soon as they read session.revoked."""
+        if credentials is None:
+            return
+
+        async def unit(session: AsyncClientSession) -> list:
+            revoked = await users().logout(credentials.credentials, ctx.clock.now(), session)
+            return [who.event(revoked, ctx)] if revoked else []
+
+        await commit(ctx, unit)
+        ctx.committed()
+
+    return api
+
+
+def keys_router(ctx: ServiceContext) -> APIRouter:
+    api = APIRouter(tags=["authentication"])
+
+    @api.get("/.well-known/jwks.json")
+    async def jwks() -> JSONResponse:
+        """The public keys that verify the registry's access tokens (newest first; `kid` in each token)."""
+        return JSONResponse(session_tokens(ctx).signing.jwks(),  # type: ignore[union-attr]
+                            headers={"Cache-Control": "public, max-age=300"})
 
     return api
