@@ -1,4 +1,4 @@
-"""Runs the whole platform locally: the five services as separate processes (make run).
+"""Runs the whole platform locally: the five services and the web console as separate processes (make run).
 
 Waits until each answers /health/ready, prints where everything is, and on Ctrl-C (SIGINT) or SIGTERM
 stops every process it started and waits for them. If one service dies, it stops the others and exits
@@ -21,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {"registry": 8001, "hitpoints": 8002, "verification": 8003, "notifications": 8004, "reporting": 8005}
+# the web console: a client of the five services' HTTP APIs (services/console)
+PROCESSES = SERVICES | {"console": 8000}
 READY_TIMEOUT = float(os.environ.get("PLATFORM_READY_TIMEOUT", "90"))
 
 
@@ -42,13 +44,16 @@ def is_ready(port: int) -> bool:
 
 class Platform:
     def __init__(self) -> None:
-        self.ports = {name: int(os.environ.get(f"{name.upper()}_HTTP_PORT", port)) for name, port in SERVICES.items()}
+        self.ports = {name: int(os.environ.get(f"{name.upper()}_HTTP_PORT", port)) for name, port in PROCESSES.items()}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.stopping = False
 
     def start(self) -> None:
         for name, port in self.ports.items():
             env = os.environ | {"HTTP_PORT": str(port), "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text")}
+            if name == "console":  # where the services answer; plain http locally, so no Secure cookie
+                env |= {f"{service.upper()}_URL": f"http://127.0.0.1:{self.ports[service]}" for service in SERVICES}
+                env |= {"COOKIE_SECURE": os.environ.get("CONSOLE_COOKIE_SECURE", "false")}
             # a session of their own: a terminal's Ctrl-C reaches only this supervisor, which stops them in order
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}"], cwd=ROOT, env=env, start_new_session=True
@@ -87,10 +92,12 @@ class Platform:
         web = os.environ.get("DEMO_WEB_PASSWORD", "Demo-Web-2026")
         epp = os.environ.get("DEMO_EPP_PASSWORD", "Demo-Epp-2026")
         lines = ["", "The registry platform is up. Ctrl-C stops it.", ""]
-        for name, port in self.ports.items():
-            base = f"http://127.0.0.1:{port}"
+        for name in SERVICES:
+            base = f"http://127.0.0.1:{self.ports[name]}"
             lines.append(f"  {name:<14} {base}/docs   metrics {base}/metrics   events {base}/asyncapi")
         lines += [
+            "",
+            f"  console http://127.0.0.1:{self.ports['console']}/   (sign in as the demo registrar below)",
             "",
             f"  RabbitMQ       {redact(os.environ.get('AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672/'))}",
             f"  MongoDB        {redact(os.environ.get('MONGODB_URL', 'mongodb://127.0.0.1:27017/'))}",

@@ -3,5 +3,6 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 prepare_platform
+bash "$ROOT/deploy/local/ensure-browser.sh"  # chromium and axe-core for tests/browser
 cd "$ROOT"
 "$PY" -m pytest "$@"

@@ -10,7 +10,7 @@ import urllib.request
 
 from tests.integration.infra import AMQP_URL, MONGODB_URL, ROOT, free_port
 
-SERVICES = ["registry", "hitpoints", "verification", "notifications", "reporting"]
+SERVICES = ["registry", "hitpoints", "verification", "notifications", "reporting", "console"]
 
 
 def test_the_platform_starts_healthy_and_stops_cleanly_on_ctrl_c(namespace: str) -> None:
@@ -35,13 +35,14 @@ def test_the_platform_starts_healthy_and_stops_cleanly_on_ctrl_c(namespace: str)
         assert output and output[-1].strip() == "PLATFORM READY", "".join(output)[-4000:]
         banner = "".join(output)
         assert "demo registrar a100001" in banner and "guest:***@" in banner
+        assert f"console http://127.0.0.1:{ports['console']}/" in banner
         for name, port in ports.items():
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=5) as r:
                 assert r.status == 200, name
         children = [int(pid) for pid in subprocess.run(
             ["pgrep", "-P", str(platform.pid)], capture_output=True, text=True
         ).stdout.split()]
-        assert len(children) == 5
+        assert len(children) == 6
 
         platform.send_signal(signal.SIGINT)
         assert platform.wait(30) == 0

@@ -1,0 +1,7 @@
+"""(filled in below)"""
+
+from fastapi import APIRouter
+
+
+def router() -> APIRouter:
+    return APIRouter()
