@@ -54,6 +54,10 @@ class Platform:
             if name == "console":  # where the services answer; plain http locally, so no Secure cookie
                 env |= {f"{service.upper()}_URL": f"http://127.0.0.1:{self.ports[service]}" for service in SERVICES}
                 env |= {"COOKIE_SECURE": os.environ.get("CONSOLE_COOKIE_SECURE", "false")}
+            if name == "verification":  # the mailed verification link opens the console's registrant pages
+                env |= {"PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}"),
+                        "REGISTRANT_PAGES_URL": os.environ.get("REGISTRANT_PAGES_URL",
+                                                               f"http://127.0.0.1:{self.ports['console']}")}
             # a session of their own: a terminal's Ctrl-C reaches only this supervisor, which stops them in order
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}"], cwd=ROOT, env=env, start_new_session=True
@@ -102,6 +106,10 @@ class Platform:
             f"  RabbitMQ       {redact(os.environ.get('AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672/'))}",
             f"  MongoDB        {redact(os.environ.get('MONGODB_URL', 'mongodb://127.0.0.1:27017/'))}",
             f"  demo registrar {demo}   web password {web}   EPP password {epp}",
+            f"  demo operator  {os.environ.get('DEMO_STAFF_ID', 'op-demo')}   password "
+            f"{os.environ.get('DEMO_STAFF_PASSWORD', 'Demo-Staff-2026')}   2-step secret "
+            f"{os.environ.get('DEMO_STAFF_TOTP_SECRET', 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP')}   "
+            f"(staff pages: http://127.0.0.1:{self.ports['console']}/staff)",
             "",
             f"  try: TOKEN=$(curl -s -H 'content-type: application/json' \\",
             f"         -d '{{\"user_id\": \"{demo}\", \"password\": \"{web}\"}}' "

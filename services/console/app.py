@@ -12,6 +12,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from services.console.client import Services, SignedOut
+from services.console import registrant, staff
 from services.console.pages import account, auth, registrations, reports
 from services.console.session import COOKIE
 from services.console.settings import ConsoleSettings
@@ -77,5 +78,7 @@ def build(settings: ConsoleSettings | None = None, transport: httpx.AsyncBaseTra
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     for module in (auth, account, registrations, reports):
         app.include_router(module.router())
+    staff.install(app)  # services/console/staff: the registry staff's pages
+    registrant.install(app)  # services/console/registrant: the registrant's verification pages
     app.state.templates = TEMPLATES
     return app

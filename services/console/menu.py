@@ -21,6 +21,8 @@ class Item:
 
 def menu(session: Session) -> list[tuple[str, list[Item]]]:
     """The sections and their items for this user."""
+    if any(p.startswith("staff:") for p in session.permissions):
+        return staff_menu(session)
     reads = session.has(MY_REGISTRATIONS)
     registrar: list[Item] = []
     if reads:
@@ -51,3 +53,14 @@ def menu(session: Session) -> list[tuple[str, list[Item]]]:
 def can_change(session: Session) -> bool:
     """Only 'Access to My registrations' is read-only: no transaction buttons."""
     return session.has(TRANSACTIONS)
+
+
+def staff_menu(session: Session) -> list[tuple[str, list[Item]]]:
+    """Registry staff (services/console/staff): support reviews verifications; operators do everything."""
+    support = [Item("Verification queue", "/staff/verification"), Item("Support notices", "/staff/notices"),
+               Item("Registrars", "/staff/registrars"), Item("Domains", "/staff/domains")]
+    if "staff:operator" not in session.permissions:
+        return [("Support", support)]
+    return [("Support", support),
+            ("Operations", [Item("Applications", "/staff/applications"), Item("Lock complaints", "/staff/lock-complaints"),
+                            Item("Staff accounts", "/staff/accounts"), Item("Audit trail", "/staff/audit")])]

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
+from tests.integration.smtp_server import SmtpCatcher
 from tests.integration.infra import (
     AMQP_URL,
     MONGODB_URL,
@@ -44,6 +45,7 @@ class Platform:
     namespace: str
     urls: dict[str, str]
     reports_dir: Path
+    mails: SmtpCatcher  # what the notifications service sent (the registrant's verification mail ...)
 
     @property
     def console(self) -> str:
@@ -60,21 +62,26 @@ async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pl
     namespace = f"b{uuid.uuid4().hex[:10]}"
     logs = tmp_path_factory.mktemp("browser-logs")
     reports = tmp_path_factory.mktemp("reports")
+    mails = await SmtpCatcher().__aenter__()
     common = {"OPERATOR_TOKEN": OPERATOR_TOKEN, "REPORTS_DIR": str(reports), "EID_PROVIDER": "simulator",
-              "SMTP_HOST": "127.0.0.1", "SMTP_PORT": "9", "LIMIT_MIN": str(HITPOINT_LIMIT),
+              "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mails.port), "LIMIT_MIN": str(HITPOINT_LIMIT),
               "LIMIT_MAX": str(HITPOINT_LIMIT), "LIMIT_BASE": str(HITPOINT_LIMIT)}
     processes = {name: ServiceProcess(name, namespace, logs, **common) for name in SERVICES}
     processes["registry"].env |= {"EPP_PORT": "0", "EPP_HOST": "127.0.0.1"}
     urls = {name: p.url for name, p in processes.items()}
     processes["console"] = ServiceProcess("console", namespace, logs, COOKIE_SECURE="false",
                                           **{f"{n.upper()}_URL": u for n, u in urls.items()})
+    # the mailed verification link opens the console's registrant pages; the eID simulator is the service's
+    processes["verification"].env |= {"PUBLIC_BASE_URL": urls["verification"],
+                                      "REGISTRANT_PAGES_URL": processes["console"].url}
     try:
         for process in processes.values():
             await process.start()
-        yield Platform(namespace, urls | {"console": processes["console"].url}, reports)
+        yield Platform(namespace, urls | {"console": processes["console"].url}, reports, mails)
     finally:
         for process in processes.values():
             process.stop()
+        await mails.__aexit__()
         await delete_namespace(namespace)
 
 
