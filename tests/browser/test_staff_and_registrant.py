@@ -277,6 +277,95 @@ async def test_support_rejects_an_upload_and_the_registrant_sees_the_note(
     # the decision is in the verification service's trail under support's name, with before and after
     async with httpx.AsyncClient(base_url=platform.urls["verification"]) as verification:
         trail = (await verification.get("/api/operator/audit", headers=OPERATOR, params={"actor": support_id})).json()
-    review = next(e for e in trail if e["action"].endswith("/review"))
-    assert (review["role"], review["before"]["status"], review["after"]["status"]) == ("support", "IN_REVIEW", "FAILED")
-    assert review["request"]["decision"] == "reject"
+        review = next(e for e in trail if e["action"].endswith("/review"))
+        assert (review["role"], review["before"]["status"], review["after"]["status"]) == ("support", "IN_REVIEW",
+                                                                                           "FAILED")
+        assert review["request"]["decision"] == "reject"
+        # and the case's own history names who decided
+        case = (await verification.get(f"/api/support/verification/cases/{review['params']['case_id']}",
+                                       headers=OPERATOR)).json()["case"]
+    assert (case["history"][-1]["by"], case["history"][-1]["status"]) == (support_id, "FAILED")
+
+
+async def test_operators_onboard_a_registrar_decide_a_lock_complaint_and_manage_staff(
+        page: Page, platform: Platform, registrar: Registrar) -> None:
+    operator_id, secret = create_staff(platform, "operator")
+    headers = await registrar_api(platform, registrar)
+    await staff_sign_in(page, platform, operator_id, code_at(secret, datetime.now(UTC)))
+
+    # an application, then its onboarding steps
+    await staff_menu(page, "Applications")
+    await axe_check(page)
+    organisation = f"Applicant {uuid.uuid4().hex[:6]} BV"
+    for label, value in (("Official name of the organisation", organisation), ("Representative's first name", "An"),
+                         ("Representative's last name", "Smet"), ("Street and number", "Markt 1"),
+                         ("Postal code", "2000"), ("City", "Antwerpen"), ("Country code", "BE"),
+                         ("Phone", "+32.31234567"), ("Mobile", "+32.475123456"), ("E-mail", "office@applicant.example"),
+                         ("Website", "https://applicant.example"), ("VAT number", "BE0466158640")):
+        await page.get_by_label(label).fill(value)
+    await page.get_by_role("button", name="Record the application").click()
+    await expect(page.locator("#flash")).to_contain_text("Application recorded.")
+    await expect(page.locator("#application-status")).to_have_text("APPLIED")
+    await axe_check(page)
+    await page.get_by_role("button", name="The contract is signed").click()
+    await expect(page.locator("#security-code")).to_contain_text("shown this once")
+    code = (await page.locator("#security-code .code").inner_text()).strip()
+    assert re.fullmatch(r"[0-9 -]{12,}", code), code
+    await expect(page.locator("#application-status")).to_have_text("CONTRACT_SIGNED")
+    await axe_check(page)
+    await page.get_by_label("Amount received (EUR)").fill("2500")
+    await page.get_by_role("button", name="Book the prepayment").click()
+    await expect(page.locator("#application-status")).to_have_text("PREPAYMENT_RECEIVED")
+
+    # a lock complaint on a locked domain, then the decision
+    domain = f"locked-{uuid.uuid4().hex[:6]}.be"
+    rid = registrar.registrar_id
+    async with platform.http("registry") as registry:
+        assert (await registry.post("/api/domains", headers=headers,
+                                    json={"name": domain, "registrant": f"{rid}-reg"})).status_code == 201
+        locked = await registry.put(f"/api/domains/{domain}/transfer-lock", headers=headers,
+                                    json={"registrant_request": "ticket 4711"})
+        assert locked.status_code == 204, locked.text
+    await page.goto(f"{platform.console}/staff/domains/{domain}")
+    await expect(page.locator("#domain-statuses")).to_contain_text("clientTransferProhibited")
+    await page.get_by_label("Who complained, and why *").fill("The registrant says it never asked for a lock.")
+    await page.get_by_role("button", name="File the complaint").click()
+    await expect(page.locator("#flash")).to_contain_text("Lock complaint filed")
+    await staff_menu(page, "Lock complaints")
+    await axe_check(page)
+    row = page.get_by_role("row", name=re.compile(re.escape(domain)))
+    await row.get_by_role("button", name="Reject (lift the lock)").click()
+    await expect(page.locator("#flash")).to_contain_text("Rejected: the client lock is lifted.")
+    await page.goto(f"{platform.console}/staff/domains/{domain}")
+    await expect(page.locator("#domain-statuses")).not_to_contain_text("clientTransferProhibited")
+
+    # staff accounts: a new support member gets a 2-step QR code once; then disabled
+    await staff_menu(page, "Staff accounts")
+    await axe_check(page)
+    newcomer = f"sup-{uuid.uuid4().hex[:6]}"
+    await page.get_by_label("Staff ID").fill(newcomer)
+    await page.get_by_label(re.compile(r"^Name")).fill("New Support")
+    await page.get_by_label("Password").fill("Weak")
+    await page.get_by_role("button", name="Create the account").click()
+    await expect(page.locator("#refusal")).to_contain_text("12 characters")
+    await page.get_by_label("Staff ID").fill(newcomer)
+    await page.get_by_label(re.compile(r"^Name")).fill("New Support")
+    await page.get_by_label("Password").fill(STAFF_PASSWORD)
+    await page.get_by_role("button", name="Create the account").click()
+    await expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
+    new_secret = (await page.locator("#new-totp-secret").inner_text()).strip()
+    await axe_check(page)
+    await page.get_by_role("button", name=f"Disable {newcomer}").click()
+    await expect(page.locator("#flash")).to_contain_text(f"{newcomer} disabled")
+
+    await staff_menu(page, "Support notices")
+    await axe_check(page)
+
+    # all of it in the trail, and no secret there
+    await staff_menu(page, "Audit trail")
+    trail = page.locator("#audit")
+    await expect(trail).to_contain_text("POST /api/operator/applications/{application_id}/contract")
+    await expect(trail).to_contain_text("POST /api/operator/lock-complaints/{complaint_id}/decision")
+    await expect(trail).to_contain_text("PUT /api/operator/staff/{staff_id}/active")
+    text = await trail.inner_text()
+    assert code not in text and new_secret not in text and STAFF_PASSWORD not in text
