@@ -162,9 +162,10 @@ def Staff(guard: StaffDependency) -> Any:  # noqa: N802 (reads as a type in sign
     return Depends(guard, scope="function")
 
 
-def audit_router(ctx: ServiceContext, guard: StaffDependency | None = None) -> APIRouter:
-    """`GET /api/operator/audit`: this service's staff actions, newest first (operators only)."""
-    api = APIRouter(prefix="/api/operator", tags=["operator"])
+def audit_router(ctx: ServiceContext, guard: StaffDependency | None = None, prefix: str = "/api/operator") -> APIRouter:
+    """`GET /api/operator/audit`: this service's staff actions, newest first (operators only). `prefix`: what
+    is left of /api/operator below the router it is included in."""
+    api = APIRouter(prefix=prefix, tags=["operator"])
     Operator = Annotated[StaffActor, Staff(guard or staff_guard(ctx))]
 
     @api.get("/audit", response_model=list[AuditEntry])

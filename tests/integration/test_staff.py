@@ -13,6 +13,8 @@ from services.registry import totp
 from services.registry.app import build as build_registry
 from services.registry.http.staff import accounts_of
 from services.registry.settings import RegistrySettings
+from services.reporting.app import build as build_reporting
+from services.reporting.settings import ReportingSettings
 from services.verification.app import build as build_verification
 from services.verification.settings import VerificationSettings
 from shared.runtime import ServiceContext
@@ -27,6 +29,7 @@ PASSWORD = "Staff-Password-2026"
 class Platform:
     registry: httpx.AsyncClient
     verification: httpx.AsyncClient
+    reporting: httpx.AsyncClient
     secrets: dict[str, str]
 
     @property
@@ -47,8 +50,10 @@ async def platform(namespace: str) -> AsyncIterator[Platform]:
     verification_settings = VerificationSettings(namespace=namespace, outbox_poll_seconds=0.05,
                                                  operator_token="operator-dev-token")
     async with running(build_registry(registry_settings)) as registry, \
-            running(build_verification(verification_settings)) as verification:
-        p = Platform(registry, verification, {})
+            running(build_verification(verification_settings)) as verification, \
+            running(build_reporting(ReportingSettings(namespace=namespace, operator_token="operator-dev-token"))) \
+            as reporting:
+        p = Platform(registry, verification, reporting, {})
         for staff_id, role in (("alice", StaffRole.OPERATOR), ("bob", StaffRole.SUPPORT)):
             made = await accounts_of(p.ctx).create(
                 NewStaff(staff_id=staff_id, name=staff_id.title(), role=role, password=SecretStr(PASSWORD)),
@@ -160,6 +165,11 @@ async def test_the_operator_token_is_for_automation_and_audited_as_such(platform
     assert (await verification.put("/api/operator/verification/registrars/a100001", headers=OPERATOR,
                                    json={"verifies_itself": False})).status_code == 200
     assert (await verification.get("/api/operator/audit", headers=OPERATOR)).json()[0]["actor"] == "operator-token"
+    # the reporting service's report runs too (a run of a quarter that does not parse is refused, and audited)
+    reporting = platform.reporting
+    assert (await reporting.post("/api/operator/reports/quarterly/not-a-quarter", headers=OPERATOR)).status_code == 422
+    ran = (await reporting.get("/api/operator/audit", headers=OPERATOR)).json()[0]
+    assert (ran["actor"], ran["service"], ran["outcome"]) == ("operator-token", "reporting", "refused")
     # reads are not actions: not in the trail
     await registry.get("/api/operator/registrars/a100001", headers=OPERATOR)
     actions = [e["action"] for e in (await registry.get("/api/operator/audit", headers=OPERATOR)).json()]

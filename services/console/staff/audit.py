@@ -1,4 +1,4 @@
-"""Operators' pages: the audit trail (every service's staff actions, merged by time) and the staff accounts
+"""Operators' pages: the audit trail (the five services' staff actions, merged by time) and the staff accounts
 (create one with its 2-step QR code shown once, disable, reset the 2-step secret)."""
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
@@ -15,7 +15,7 @@ from services.console.pages.auth import qr_svg
 from services.console.staff.access import Staff
 from services.console.staff.registrars import act
 
-AUDITED: tuple[Service, ...] = ("registry", "hitpoints", "verification", "notifications")
+AUDITED: tuple[Service, ...] = ("registry", "hitpoints", "verification", "notifications", "reporting")
 STAFF_ID = Annotated[str, Path(pattern=r"^[a-z][a-z0-9._-]{2,31}$")]
 
 
