@@ -51,6 +51,8 @@ class Platform:
     def start(self) -> None:
         for name, port in self.ports.items():
             env = os.environ | {"HTTP_PORT": str(port), "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text")}
+            if name == "reporting":  # the quarterly report's mailed link opens in the console, with its session
+                env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{self.ports['console']}")
             if name == "console":  # where the services answer; plain http locally, so no Secure cookie
                 env |= {f"{service.upper()}_URL": f"http://127.0.0.1:{self.ports[service]}" for service in SERVICES}
                 env |= {"COOKIE_SECURE": os.environ.get("CONSOLE_COOKIE_SECURE", "false")}

@@ -11,8 +11,8 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from services.console.client import Services, SignedOut
 from services.console import registrant, staff
+from services.console.client import ApiRefused, Services, SignedOut
 from services.console.pages import account, auth, registrations, reports
 from services.console.session import COOKIE
 from services.console.settings import ConsoleSettings
@@ -60,6 +60,13 @@ def build(settings: ConsoleSettings | None = None, transport: httpx.AsyncBaseTra
         request.state.session = session.model_copy(update={"flash": ("error", "Your session has ended: sign in again.")})
         return RedirectResponse(sign_in_path(request.url.path), status_code=303)
 
+    @app.exception_handler(ApiRefused)
+    async def refused(request: Request, exc: ApiRefused) -> Response:
+        """A read the API refused (blocked registrar, missing permission, no such object): said in words."""
+        page = Page(request)
+        return await page.render("error.html", status_code=exc.status, title="Refused", message=exc.message,
+                                 refused=exc)
+
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if request.url.path.startswith("/static/"):
@@ -78,6 +85,7 @@ def build(settings: ConsoleSettings | None = None, transport: httpx.AsyncBaseTra
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     for module in (auth, account, registrations, reports):
         app.include_router(module.router())
+    app.include_router(account.balance_router())
     staff.install(app)  # services/console/staff: the registry staff's pages
     registrant.install(app)  # services/console/registrant: the registrant's verification pages
     app.state.templates = TEMPLATES

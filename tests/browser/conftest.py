@@ -138,7 +138,21 @@ async def registrar(platform: Platform) -> Registrar:
         paid = await registry.post(f"/api/operator/registrars/{registrar_id}/prepayments", headers=OPERATOR,
                                    json={"amount_cents": 1_000_000, "reference": "browser test"})
         assert paid.status_code == 201, paid.text
+        me = await api_login(registry, registrar_id, new.password)
+        for alias, kind in ((f"{registrar_id}-b", "BILLING"), (f"{registrar_id}-t", "TECH")):  # before a first domain
+            made = await registry.post("/api/contacts", headers=me, json=CONTACT | {"alias": alias, "type": kind})
+            assert made.status_code == 201, made.text
     return new
+
+
+CONTACT = {"name": "Veerle Peeters", "street": ["Kerkstraat 12"], "city": "Leuven", "postal_code": "3000",
+           "country": "BE", "phone": "+32.16123456", "email": "veerle@example.be", "language": "nl"}
+
+
+async def api_login(registry: httpx.AsyncClient, user_id: str, password: str) -> dict[str, str]:
+    response = await registry.post("/api/login", json={"user_id": user_id, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 async def sign_in(page: Page, platform: Platform, user_id: str, password: str, code: str | None = None) -> None:
