@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, FilePayload, Page, expect
 
 from services.registry.totp import code_at
 from tests.browser.conftest import OPERATOR, SCREENSHOTS, Platform, Registrar, api_login, axe_check, sign_in
@@ -248,8 +248,8 @@ async def test_support_rejects_an_upload_and_the_registrant_sees_the_note(
     alias, _, link = await suspicious_registration(platform, headers, "en")
 
     await page.goto(link)
-    await page.get_by_label("Documents", exact=True).set_input_files([{"name": "passport.png", "mimeType": "image/png",
-                                                           "buffer": PNG}])
+    await page.get_by_label("Documents", exact=True).set_input_files(
+        [FilePayload(name="passport.png", mimeType="image/png", buffer=PNG)])
     await page.get_by_role("button", name="Upload").click()
     await expect(page.locator("#outcome")).to_contain_text("Your documents are being reviewed")
     await axe_check(page)

@@ -46,12 +46,12 @@ class Platform:
 @pytest.fixture
 async def platform(namespace: str) -> AsyncIterator[Platform]:
     registry_settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, outbox_poll_seconds=0.05,
-                                         operator_token="operator-dev-token", epp_port=0)
+                                         operator_token=SecretStr("operator-dev-token"), epp_port=0)
     verification_settings = VerificationSettings(namespace=namespace, outbox_poll_seconds=0.05,
-                                                 operator_token="operator-dev-token")
+                                                 operator_token=SecretStr("operator-dev-token"))
     async with running(build_registry(registry_settings)) as registry, \
             running(build_verification(verification_settings)) as verification, \
-            running(build_reporting(ReportingSettings(namespace=namespace, operator_token="operator-dev-token"))) \
+            running(build_reporting(ReportingSettings(namespace=namespace, operator_token=SecretStr("operator-dev-token")))) \
             as reporting:
         p = Platform(registry, verification, reporting, {})
         for staff_id, role in (("alice", StaffRole.OPERATOR), ("bob", StaffRole.SUPPORT)):
