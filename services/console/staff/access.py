@@ -13,7 +13,7 @@ import httpx
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.console.client import ApiRefused, SignedOut
+from services.console.client import ApiRefused, Service, SignedOut
 from services.console.session import Session
 from services.console.templating import add_templates
 from services.console.web import Page
@@ -48,6 +48,15 @@ class StaffPage(Page):
     def require_operator(self) -> None:
         if not self.is_operator:
             raise HTTPException(403, "Only registry operators may do this.")
+
+    async def found(self, service: Service, path: str) -> Any:
+        """The object at `path`, or None when the service answers 404."""
+        try:
+            return await self.api.get(service, path)
+        except ApiRefused as exc:
+            if exc.status != 404:
+                raise
+            return None
 
     async def show(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         return await self.render(f"staff/{template}", status_code=status_code, role=self.role, brand="Registry staff",

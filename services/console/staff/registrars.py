@@ -54,7 +54,7 @@ def router() -> APIRouter:
     async def registrar(registrar_id: REGISTRAR_ID, page: Staff) -> Response:
         account: dict[str, Any] | None = None
         if page.is_operator:  # the full account (official address ...) is the operators'
-            account = await page.api.get("registry", f"/api/operator/registrars/{registrar_id}")
+            account = await page.found("registry", f"/api/operator/registrars/{registrar_id}")
         else:
             listed = await page.api.get("registry", "/api/operator/registrars")
             account = next((r for r in listed if r["registrar_id"] == registrar_id), None)
@@ -123,11 +123,8 @@ def router() -> APIRouter:
 
     @api.get("/domains/{name}", response_class=HTMLResponse)
     async def domain(name: DOMAIN, page: Staff) -> Response:
-        try:
-            d = await page.api.get("registry", f"/api/operator/domains/{name}")
-        except ApiRefused as exc:
-            if exc.status != 404:
-                raise
+        d = await page.found("registry", f"/api/operator/domains/{name}")
+        if d is None:
             return await page.show("missing.html", status_code=404, what=f"domain {name}")
         return await page.show("domain.html", d=d, server_statuses=SERVER_STATUSES)
 

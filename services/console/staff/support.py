@@ -29,11 +29,8 @@ def router() -> APIRouter:
 
     @api.get("/verification/{case_id}", response_class=HTMLResponse)
     async def case(case_id: CASE_ID, page: Staff) -> Response:
-        try:
-            found = await page.api.get("verification", f"/api/support/verification/cases/{case_id}")
-        except ApiRefused as exc:
-            if exc.status != 404:
-                raise
+        found = await page.found("verification", f"/api/support/verification/cases/{case_id}")
+        if found is None:
             return await page.show("missing.html", status_code=404, what=f"verification case {case_id}")
         return await page.show("case.html", c=found["case"], documents=found["documents"])
 
