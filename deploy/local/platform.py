@@ -1,4 +1,4 @@
-"""Runs the whole platform locally: the six services as separate processes (make run).
+"""Runs the whole platform locally: the six services and the web console as separate processes (make run).
 
 Waits until each answers /health/ready, prints where everything is, and on Ctrl-C (SIGINT) or SIGTERM
 stops every process it started and waits for them. If one service dies, it stops the others and exits
@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {"registry": 8001, "hitpoints": 8002, "verification": 8003, "notifications": 8004, "reporting": 8005,
             "publication": 8006}
+# the web console: a client of the services' HTTP APIs (services/console); it uses no broker
+PROCESSES = SERVICES | {"console": 8000}
 READY_TIMEOUT = float(os.environ.get("PLATFORM_READY_TIMEOUT", "90"))
 
 
@@ -63,14 +65,14 @@ def is_ready(port: int) -> bool:
 
 class Platform:
     def __init__(self) -> None:
-        self.ports = {name: int(os.environ.get(f"{name.upper()}_HTTP_PORT", port)) for name, port in SERVICES.items()}
+        self.ports = {name: int(os.environ.get(f"{name.upper()}_HTTP_PORT", port)) for name, port in PROCESSES.items()}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.stopping = False
 
     def env_of(self, name: str) -> dict[str, str]:
         env = {"HTTP_PORT": str(self.ports[name]), "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text")}
         users_file = os.environ.get("RABBITMQ_USERS_FILE")
-        if users_file:
+        if users_file and name in SERVICES:  # the console talks HTTP only
             namespace = os.environ.get("NAMESPACE", "")
             with open(users_file) as f:
                 user = user_name(name, namespace)
@@ -83,8 +85,17 @@ class Platform:
         return env
 
     def start(self) -> None:
-        for name in self.ports:
+        for name, port in self.ports.items():
             env = os.environ | self.env_of(name)
+            if name == "reporting":  # the quarterly report's mailed link opens in the console, with its session
+                env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{self.ports['console']}")
+            if name == "console":  # where the services answer; plain http locally, so no Secure cookie
+                env |= {f"{service.upper()}_URL": f"http://127.0.0.1:{self.ports[service]}" for service in SERVICES}
+                env |= {"COOKIE_SECURE": os.environ.get("CONSOLE_COOKIE_SECURE", "false")}
+            if name == "verification":  # the mailed verification link opens the console's registrant pages
+                env |= {"PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}"),
+                        "REGISTRANT_PAGES_URL": os.environ.get("REGISTRANT_PAGES_URL",
+                                                               f"http://127.0.0.1:{self.ports['console']}")}
             # a session of their own: a terminal's Ctrl-C reaches only this supervisor, which stops them in order
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}"], cwd=ROOT, env=env, start_new_session=True
@@ -123,15 +134,21 @@ class Platform:
         web = os.environ.get("DEMO_WEB_PASSWORD", "Demo-Web-2026")
         epp = os.environ.get("DEMO_EPP_PASSWORD", "Demo-Epp-2026")
         lines = ["", "The registry platform is up. Ctrl-C stops it.", ""]
-        for name, port in self.ports.items():
-            base = f"http://127.0.0.1:{port}"
+        for name in SERVICES:
+            base = f"http://127.0.0.1:{self.ports[name]}"
             lines.append(f"  {name:<14} {base}/docs   metrics {base}/metrics   events {base}/asyncapi")
         lines += [
             "",
             f"  RabbitMQ       {redact(os.environ.get('AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672/'))}"
             + ("   (each service as its own user)" if os.environ.get("RABBITMQ_USERS_FILE") else ""),
+            "",
+            f"  console http://127.0.0.1:{self.ports['console']}/   (sign in as the demo registrar below)",
             f"  MongoDB        {redact(os.environ.get('MONGODB_URL', 'mongodb://127.0.0.1:27017/'))}",
             f"  demo registrar {demo}   web password {web}   EPP password {epp}",
+            f"  demo operator  {os.environ.get('DEMO_STAFF_ID', 'op-demo')}   password "
+            f"{os.environ.get('DEMO_STAFF_PASSWORD', 'Demo-Staff-2026')}   2-step secret "
+            f"{os.environ.get('DEMO_STAFF_TOTP_SECRET', 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP')}   "
+            f"(staff pages: http://127.0.0.1:{self.ports['console']}/staff)",
             "",
             (f"  public face    DNS (Knot) 127.0.0.1:{os.environ.get('DNS_PORT', '5353')}   "
              f"WHOIS 127.0.0.1:{os.environ.get('WHOIS_PORT', '4300')}   "

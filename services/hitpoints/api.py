@@ -9,14 +9,15 @@ lets the account send commands again). Times are Brussels time, as the registrar
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
 
 from services.hitpoints.periods import day_of
 from services.hitpoints.service import ChangedMeanwhile, Offence, Refused, Standing, hitpoints_of
-from shared.auth import SessionClaims, operator_guard
+from shared.auth import SessionAuth, SessionClaims
+from shared.staff import ANY_STAFF, Staff, StaffActor, audit_router, staff_guard
 from shared.clock import brussels
 from shared.events.hitpoints import UnblockedBy
 from shared.runtime import ServiceContext
@@ -83,7 +84,13 @@ def router(ctx: ServiceContext) -> APIRouter:
     auth = ctx.session_auth
     Viewer = Annotated[SessionClaims, Depends(auth.requires(SCREEN_PERMISSION))]
     Unblocker = Annotated[SessionClaims, Depends(auth.requires(UNBLOCK_PERMISSION))]
-    Op = Annotated[str, Depends(operator_guard(ctx.settings.operator_token))]  # type: ignore[attr-defined]
+    async def account(request: Request) -> dict[str, Any] | None:  # the audit's before and after
+        registrar_id = request.path_params.get("registrar_id")
+        return await ctx.db["accounts"].find_one({"_id": registrar_id}) if registrar_id else None
+
+    operator_guard = staff_guard(ctx, subject=account)
+    Op = Annotated[StaffActor, Staff(operator_guard)]
+    AnyStaff = Annotated[StaffActor, Staff(staff_guard(ctx, ANY_STAFF, subject=account))]
 
     async def screen(registrar_id: str) -> HitpointsScreen:
         return HitpointsScreen.of(await hitpoints_of(ctx).standing(registrar_id))
@@ -116,11 +123,11 @@ def router(ctx: ServiceContext) -> APIRouter:
     Registrar = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{2,31}$")]
 
     @api.get("/api/operator/hitpoints/{registrar_id}", response_model=HitpointsScreen, tags=["operator"])
-    async def registrar_hitpoints(registrar_id: Registrar, _: Op) -> HitpointsScreen:
+    async def registrar_hitpoints(registrar_id: Registrar, _: AnyStaff) -> HitpointsScreen:
         return await screen(registrar_id)
 
     @api.post("/api/operator/hitpoints/{registrar_id}/unblock", response_model=HitpointsScreen, tags=["operator"])
-    async def operator_unblock(registrar_id: Registrar, _: Op, request: Request) -> HitpointsScreen:
+    async def operator_unblock(registrar_id: Registrar, _: AnyStaff, request: Request) -> HitpointsScreen:
         """Unblock whatever the month's self-unblocks; resets the hitpoints to zero."""
         return await unblock(registrar_id, UnblockedBy.OPERATOR, request)
 
@@ -143,4 +150,5 @@ def router(ctx: ServiceContext) -> APIRouter:
     async def unmark_revoked(name: str, _: Op) -> None:
         await hitpoints_of(ctx).set_revoked(name, False)
 
+    api.include_router(audit_router(ctx, operator_guard))
     return api

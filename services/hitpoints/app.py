@@ -12,6 +12,7 @@ from services.hitpoints.portfolio import PORTFOLIO_EVENTS
 from services.hitpoints.service import hitpoints_of
 from services.hitpoints.settings import HitpointsSettings
 from services.hitpoints.store import HITPOINTS_INDEXES
+from shared.audit import AUDIT_INDEXES
 from shared.clock import Clock, SystemClock
 from shared.events import CATALOGUE, CommandFailed
 from shared.messaging.consumer import Handlers
@@ -34,7 +35,7 @@ def build(settings: HitpointsSettings | None = None, clock: Clock | None = None)
             description=DESCRIPTION,
             publishes=tuple(model for model in CATALOGUE.values() if model.producer == "hitpoints"),
             handlers=handlers,
-            indexes=HITPOINTS_INDEXES,
+            indexes=(*HITPOINTS_INDEXES, *AUDIT_INDEXES),
             routers=(api.router,),
             on_startup=(start_jobs,),
             on_shutdown=(stop_jobs,),

@@ -17,7 +17,8 @@ from pydantic import BaseModel, EmailStr, Field, model_validator
 
 from services.notifications.messages import LANGUAGES, Category, as_documentation
 from services.notifications.service import notifications_of
-from shared.auth import SessionClaims, operator_guard
+from shared.auth import SessionAuth, SessionClaims
+from shared.staff import Staff, StaffActor, audit_router, staff_guard
 from shared.clock import brussels
 from shared.runtime import ServiceContext
 
@@ -75,7 +76,8 @@ def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(tags=["notifications"])
     auth = ctx.session_auth
     Viewer = Annotated[SessionClaims, Depends(auth.requires(VIEW_PERMISSION))]
-    Op = Annotated[str, Depends(operator_guard(ctx.settings.operator_token))]  # type: ignore[attr-defined]
+    operator_guard = staff_guard(ctx)
+    Op = Annotated[StaffActor, Staff(operator_guard)]
 
     @api.get("/api/notifications/catalogue")
     async def catalogue() -> list[dict[str, Any]]:
@@ -124,4 +126,5 @@ def router(ctx: ServiceContext) -> APIRouter:
         return [{k: v for k, v in d.items() if k != "queued_wall"} | {"key": d["_id"]}
                 for d in await notifications_of(ctx).mails_to(str(to))]
 
+    api.include_router(audit_router(ctx, operator_guard))
     return api

@@ -14,6 +14,7 @@ from services.notifications.service import notifications_of
 from services.notifications.settings import NotificationsSettings
 from services.notifications.store import NOTIFICATIONS_INDEXES
 from services.notifications.triggers import TRIGGERS
+from shared.audit import AUDIT_INDEXES
 from shared.clock import Clock, SystemClock
 from shared.events import CATALOGUE
 from shared.events.contacts import ContactCreated, ContactDeleted, ContactUpdated
@@ -47,7 +48,7 @@ def build(settings: NotificationsSettings | None = None, clock: Clock | None = N
             description=DESCRIPTION,
             publishes=tuple(model for model in CATALOGUE.values() if model.producer == "notifications"),
             handlers=handlers,
-            indexes=NOTIFICATIONS_INDEXES,
+            indexes=(*NOTIFICATIONS_INDEXES, *AUDIT_INDEXES),
             routers=(api.router,),
             on_startup=(start_dispatcher, start_jobs),
             on_shutdown=(stop_dispatcher, stop_jobs),

@@ -15,11 +15,13 @@ from services.registry.http import (
     contacts,
     domains,
     groups,
+    listing,
     locks,
     onboarding,
     operator,
     operator_domains,
     public,
+    staff,
     transfers,
 )
 from services.registry.lifecycle import LIFECYCLE_INDEXES, start_lifecycle, stop_lifecycle
@@ -40,7 +42,9 @@ from services.registry.registrars import (
 )
 from services.registry.renewal import RENEWAL_INDEXES, start_renewal, stop_renewal
 from services.registry.settings import RegistrySettings
+from services.registry.staff import STAFF_INDEXES, seed_demo_staff
 from services.registry.users import USER_INDEXES
+from shared.audit import AUDIT_INDEXES
 from shared.clock import Clock, SystemClock
 from shared.events import CATALOGUE
 from shared.events.hitpoints import RegistrarBlocked, RegistrarUnblocked
@@ -85,6 +89,7 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
     async def seed(ctx: ServiceContext) -> None:
         if settings.seed_demo_registrar:
             await seed_demo_registrar(ctx, settings)
+            await seed_demo_staff(staff.accounts_of(ctx), ctx.clock.now())  # local runs only, like the registrar
 
     async def history(ctx: ServiceContext) -> None:  # the events exchange's stream for new subscribers
         if settings.event_history_days:
@@ -100,9 +105,10 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
             publishes=tuple(model for model in CATALOGUE.values() if model.producer == "registry"),
             handlers=handlers,
             indexes=(*REGISTRAR_INDEXES, *USER_INDEXES, *CONTACT_INDEXES, *GROUP_INDEXES, *DOMAIN_INDEXES, *LIFECYCLE_INDEXES, *LOCK_INDEXES, *LEDGER_INDEXES,
-                     *APPLICATION_INDEXES, *RENEWAL_INDEXES, *EPP_LIMIT_INDEXES),
-            routers=(auth.router, auth.keys_router, account.router, contacts.router, groups.router, domains.router, transfers.router, locks.router,
-                     operator.router, operator_domains.router, onboarding.router, public.router),
+                     *APPLICATION_INDEXES, *RENEWAL_INDEXES, *EPP_LIMIT_INDEXES, *STAFF_INDEXES, *AUDIT_INDEXES),
+            routers=(auth.router, auth.keys_router, account.router, listing.router, contacts.router, groups.router, domains.router,
+                     transfers.router, locks.router, operator.router, operator_domains.router, onboarding.router, public.router,
+                     staff.router),
             on_startup=(seed, history, start_lifecycle, start_epp, start_renewal),
             on_shutdown=(stop_epp, stop_lifecycle, stop_renewal),
             clock=clock or SystemClock(),

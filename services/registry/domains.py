@@ -83,6 +83,9 @@ class Domain:
     override_reason: str | None = None
     # end of the paid period: the month-end renewal (services/registry/renewal.py) moves it a year on
     expires_at: datetime | None = None
+    # the domain's tech and onsite contacts (an update replaces them: a form shows the current ones)
+    tech: tuple[str, ...] = ()
+    onsite: tuple[str, ...] = ()
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Domain:
@@ -101,6 +104,8 @@ class Domain:
             statuses=tuple(doc.get("statuses", [])),
             override_reason=(doc.get("override") or {}).get("reason"),
             expires_at=doc.get("expires_at"),
+            tech=tuple(doc.get("tech", [])),
+            onsite=tuple(doc.get("onsite", [])),
         )
 
 
@@ -125,7 +130,7 @@ async def create_domain(
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON keeps milliseconds
         host_docs = tuple(h.model_dump() for h in hosts)
         domain = Domain(name, tld, actor.registrar_id, registrant, now, "REGISTERED", host_docs, tuple(groups), tuple(keys),
-                        expires_at=one_year_after(now))
+                        expires_at=one_year_after(now), tech=tuple(tech or []), onsite=tuple(onsite or []))
         event = new_event(
             DomainCreated(name=name, tld=tld, registrant=registrant, registered_at=now,
                           name_servers=[h.name for h in hosts], nsgroups=groups, keygroups=keys,

@@ -24,7 +24,8 @@ from services.reporting.render import zip_name
 from services.reporting.runs import RunInProgress
 from services.reporting.service import REGISTRAR_ID, reporting_of
 from services.reporting.toplists import position_of, rank
-from shared.auth import SessionClaims, operator_guard
+from shared.auth import SessionAuth, SessionClaims, operator_guard
+from shared.staff import Staff, StaffActor, audit_router, staff_guard
 from shared.clock import brussels
 from shared.runtime import ServiceContext
 
@@ -89,7 +90,9 @@ def router(ctx: ServiceContext) -> APIRouter:
     reader = auth.requires(REPORTS_PERMISSION)
     operator = operator_guard(ctx.settings.operator_token)  # type: ignore[attr-defined]
     Reader = Annotated[SessionClaims, Depends(reader)]
-    Op = Annotated[str, Depends(operator)]
+    # generating reports: staff (operators) or the automation's token, audited (shared/staff.py)
+    operator_staff = staff_guard(ctx)
+    Op = Annotated[StaffActor, Staff(operator_staff)]
 
     async def reader_or_operator(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
@@ -234,4 +237,5 @@ def router(ctx: ServiceContext) -> APIRouter:
         return GenerationResult(kind="quarterly", period=quarter, registrars=run.registrars,
                                 seconds=round(run.seconds, 3))
 
+    api.include_router(audit_router(ctx, operator_staff, prefix="/operator"))
     return api

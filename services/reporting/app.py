@@ -11,6 +11,7 @@ from services.reporting.jobs import start_jobs, stop_jobs
 from services.reporting.service import reporting_of
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import REPORTING_INDEXES
+from shared.audit import AUDIT_INDEXES
 from shared.clock import Clock, SystemClock
 from shared.events import CATALOGUE
 from shared.messaging.consumer import Handlers
@@ -29,7 +30,7 @@ def build(settings: ReportingSettings | None = None, clock: Clock | None = None)
             description=DESCRIPTION or "reporting",
             publishes=tuple(model for model in CATALOGUE.values() if model.producer == "reporting"),
             handlers=handlers,
-            indexes=REPORTING_INDEXES,
+            indexes=(*REPORTING_INDEXES, *AUDIT_INDEXES),
             routers=(api.router,),
             on_startup=(start_jobs,),
             on_shutdown=(stop_jobs,),

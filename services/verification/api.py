@@ -6,7 +6,7 @@
   (only with EID_PROVIDER=simulator: local runs and tests).
 - The registrar (session token from the registry, MY_REGISTRATIONS; its own contacts only): case status,
   the verification URL (to inform the registrant itself), re-send the mail.
-- Support (operator token): the review queue, documents, approve / reject / ask for more, raise the cap.
+- Support (a support or operator staff token, or the operator token; audited): the review queue, documents, approve / reject / ask for more, raise the cap.
 - Operators: the "verification at registrar" switch per registrar, the periodic job.
 """
 
@@ -28,8 +28,9 @@ from services.verification.service import (
     verification_of,
 )
 from services.verification.transitions import AWAITING_REGISTRANT, CaseStatus, TransitionRefused
-from services.verification.uploads import BadUpload, read_uploads
-from shared.auth import SessionClaims, operator_guard
+from services.verification.uploads import ACCEPTED_TYPES, BadUpload, read_uploads
+from shared.auth import SessionClaims
+from shared.staff import ANY_STAFF, Staff, StaffActor, audit_router, staff_guard
 from shared.runtime import ServiceContext
 
 VIEW_PERMISSION = "MY_REGISTRATIONS"
@@ -46,6 +47,11 @@ class RegistrantView(BaseModel):
     can_upload: bool
     deadline: datetime
     message: str | None = Field(default=None, description="what the registrant should do now")
+    note: str | None = Field(default=None, description="support's last word: what it asks for, or why it rejected")
+    language: str | None = Field(default=None, description="the contact's language (nl, fr, en), for the pages")
+    accepted_types: list[str] = Field(default_factory=lambda: list(ACCEPTED_TYPES))
+    max_document_bytes: int = 0
+    max_documents_per_upload: int = 0
 
 
 class CaseView(BaseModel):
@@ -111,7 +117,16 @@ def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(tags=["verification"])
     auth = ctx.session_auth
     Viewer = Annotated[SessionClaims, Depends(auth.requires(VIEW_PERMISSION))]
-    Op = Annotated[str, Depends(operator_guard(ctx.settings.operator_token))]  # type: ignore[attr-defined]
+    async def case_subject(request: Request) -> dict[str, Any] | None:  # the audit's before and after
+        case_id = request.path_params.get("case_id")
+        if case_id is None:
+            return None
+        return await ctx.db["cases"].find_one({"_id": case_id}, {"status": 1, "attempts": 1, "allowed": 1,
+                                                                 "request": 1, "failure": 1, "method": 1})
+
+    operator_guard = staff_guard(ctx, subject=case_subject)
+    Op = Annotated[StaffActor, Staff(operator_guard)]
+    Support = Annotated[StaffActor, Staff(staff_guard(ctx, ANY_STAFF, subject=case_subject))]
     CaseId = Annotated[str, Path(pattern=_CASE_ID)]
     Alias = Annotated[str, Path(min_length=3, max_length=16)]
 
@@ -119,7 +134,7 @@ def router(ctx: ServiceContext) -> APIRouter:
         return verification_of(ctx)
 
     def callback_url() -> str:
-        return f"{app().settings.public_base_url.rstrip('/')}/verify/eid/callback"
+        return f"{app().settings.registrant_base_url}/verify/eid/callback"
 
     async def guarded(call: Any) -> Any:
         try:
@@ -150,9 +165,13 @@ def router(ctx: ServiceContext) -> APIRouter:
         can_act = s in AWAITING_REGISTRANT and left > 0
         eid = app().eid is not None
         upload_only = EID_UNAVAILABLE if can_act and not eid else None  # no eID here: the page says to upload
+        settings = app().settings
+        note = case.get("request") if s in (CaseStatus.MORE_INFO, CaseStatus.FAILED) else None
         return RegistrantView(status=s.value, contact=case["contact"], domains=case["domains"], attempts_left=left,
                               can_start_eid=can_act and eid, can_upload=can_act, deadline=case["deadline"],
-                              message=message or _message(case) or upload_only)
+                              message=message or _message(case) or upload_only, note=note,
+                              language=case.get("language"), max_document_bytes=settings.max_document_bytes,
+                              max_documents_per_upload=settings.max_documents_per_upload)
 
     @api.get("/verify/{token}", tags=["registrant"], response_model=RegistrantView)
     async def registrant_case(token: str) -> RegistrantView:
@@ -221,12 +240,12 @@ def router(ctx: ServiceContext) -> APIRouter:
     # -- support -------------------------------------------------------------------------------------------------
 
     @api.get("/api/support/verification/queue", response_model=list[CaseView], tags=["support"])
-    async def queue(_: Op) -> list[CaseView]:
+    async def queue(_: Support) -> list[CaseView]:
         """Cases waiting for support (documents in review, registrants sent to support), oldest first."""
         return [_case_view(c) for c in await app().review_queue()]
 
     @api.get("/api/support/verification/cases/{case_id}", tags=["support"])
-    async def case(case_id: CaseId, _: Op) -> dict[str, Any]:
+    async def case(case_id: CaseId, _: Support) -> dict[str, Any]:
         c = await guarded(app().case(case_id))
         docs = await app().documents(case_id)
         return {"case": _case_view(c).model_dump(mode="json"),
@@ -234,7 +253,7 @@ def router(ctx: ServiceContext) -> APIRouter:
                                "size": d["size"], "uploaded_at": d["uploaded_at"].isoformat()} for d in docs]}
 
     @api.get("/api/support/verification/cases/{case_id}/documents/{document_id}", tags=["support"])
-    async def document(case_id: CaseId, document_id: Annotated[str, Path(pattern=_CASE_ID)], _: Op) -> Response:
+    async def document(case_id: CaseId, document_id: Annotated[str, Path(pattern=_CASE_ID)], _: Support) -> Response:
         for d in await app().documents(case_id, with_data=True):
             if d["_id"] == document_id:
                 return Response(bytes(d["data"]), media_type=d["content_type"],
@@ -242,17 +261,19 @@ def router(ctx: ServiceContext) -> APIRouter:
         raise _NOT_FOUND
 
     @api.post("/api/support/verification/cases/{case_id}/review", response_model=CaseView, tags=["support"])
-    async def review(case_id: CaseId, body: Review, _: Op, request: Request) -> CaseView:
+    async def review(case_id: CaseId, body: Review, who: Support, request: Request) -> CaseView:
+        """Approve, reject (the note is shown to the registrant) or ask for more; the case's history names who."""
         return _case_view(await guarded(app().review(case_id, body.decision, body.note, body.subject,
-                                                     request.state.correlation_id)))
+                                                     request.state.correlation_id, by=who.actor)))
 
     @api.post("/api/support/verification/cases/{case_id}/raise-cap", response_model=CaseView, tags=["support"])
-    async def raise_cap(case_id: CaseId, body: RaiseCap, _: Op, request: Request) -> CaseView:
+    async def raise_cap(case_id: CaseId, body: RaiseCap, who: Support, request: Request) -> CaseView:
         """The individual reached its cap of verifications: let it verify this case (and `extra` - 1 more)."""
-        return _case_view(await guarded(app().raise_cap(case_id, body.extra, request.state.correlation_id)))
+        return _case_view(await guarded(app().raise_cap(case_id, body.extra, request.state.correlation_id,
+                                                        by=who.actor)))
 
     @api.get("/api/support/verification/notices", tags=["support"])
-    async def notices(_: Op) -> list[dict[str, Any]]:
+    async def notices(_: Support) -> list[dict[str, Any]]:
         return [n | {"at": n["at"].isoformat()} for n in await app().notices()]
 
     # -- operators -----------------------------------------------------------------------------------------------
@@ -277,4 +298,5 @@ def router(ctx: ServiceContext) -> APIRouter:
         the gauges."""
         return await app().run_due()
 
+    api.include_router(audit_router(ctx, operator_guard))
     return api

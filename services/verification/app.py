@@ -13,6 +13,7 @@ from services.verification.jobs import start_jobs, stop_jobs
 from services.verification.service import verification_of
 from services.verification.settings import VerificationSettings
 from services.verification.store import VERIFICATION_INDEXES
+from shared.audit import AUDIT_INDEXES
 from shared.clock import Clock, SystemClock
 from shared.events import CATALOGUE
 from shared.events.contacts import ContactCreated, ContactDeleted, ContactUpdated
@@ -57,7 +58,7 @@ def build(settings: VerificationSettings | None = None, clock: Clock | None = No
             description=DESCRIPTION,
             publishes=tuple(model for model in CATALOGUE.values() if model.producer == "verification"),
             handlers=handlers,
-            indexes=VERIFICATION_INDEXES,
+            indexes=(*VERIFICATION_INDEXES, *AUDIT_INDEXES),
             routers=(api.router,),
             on_startup=(announce_eid, start_jobs),
             on_shutdown=(stop_jobs,),

@@ -337,7 +337,7 @@ class Verification:
         now = self.ctx.clock.now()
         case_id = uuid.uuid4().hex
         token = secrets.token_urlsafe(32)
-        link = f"{self.settings.public_base_url.rstrip('/')}/verify/{token}"
+        link = f"{self.settings.registrant_base_url}/verify/{token}"
         sealed = self.links.seal(link)
         case = {
             "_id": case_id, "contact": contact["_id"], "registrar_id": contact.get("registrar_id"),
@@ -431,8 +431,10 @@ class Verification:
             case.get("registrar_id"), correlation_id)], session)
 
     async def _fail(self, case: Document, action: CaseAction, reason: str, session: AsyncClientSession,
-                    correlation_id: str | None, by: str) -> None:
-        await self._step(case, action, session, by=by, note=reason, failure=reason)
+                    correlation_id: str | None, by: str, note: str | None = None) -> None:
+        # support's note on a rejection is shown to the registrant (request: what support last said)
+        extra = {"request": note} if note else {}
+        await self._step(case, action, session, by=by, note=note or reason, failure=reason, **extra)
         contact = await self.db[CONTACTS].find_one({"_id": case["contact"]}, session=session)
         if contact is not None and contact.get("case_id") == case["_id"]:
             await self._set_contact(contact, ContactAction.FAIL, session)
@@ -538,23 +540,23 @@ class Verification:
         return case
 
     async def review(self, case_id: str, decision: str, note: str | None, subject: str | None,
-                     correlation_id: str | None) -> Document:
+                     correlation_id: str | None, by: str = "support") -> Document:
         """Support's decision on a case in review (or sent to support): approve, reject or ask for more."""
         async def work(session: AsyncClientSession) -> Document:
             case = await self.case(case_id, session)
             if decision == "approve":
                 if subject:
                     await self._count_individual(self.subjects.digest(subject), session)
-                await self._approve(case, CaseAction.APPROVE, "documents", session, correlation_id, "support", note)
+                await self._approve(case, CaseAction.APPROVE, "documents", session, correlation_id, by, note)
             elif decision == "reject":
-                await self._fail(case, CaseAction.REJECT, "rejected", session, correlation_id, "support")
+                await self._fail(case, CaseAction.REJECT, "rejected", session, correlation_id, by, note)
             else:
-                await self._step(case, CaseAction.ASK_MORE, session, by="support", note=note, request=note)
+                await self._step(case, CaseAction.ASK_MORE, session, by=by, note=note, request=note)
             return case
 
         return await self._transaction(work)
 
-    async def raise_cap(self, case_id: str, extra: int, correlation_id: str | None) -> Document:
+    async def raise_cap(self, case_id: str, extra: int, correlation_id: str | None, by: str = "support") -> Document:
         """Support lets the individual that hit the cap verify this case: its cap goes up by `extra`."""
         async def work(session: AsyncClientSession) -> Document:
             case = await self.case(case_id, session)
@@ -565,7 +567,7 @@ class Verification:
             cap = int(person.get("cap", self.settings.verifications_per_individual))
             await self.db[INDIVIDUALS].update_one({"_id": subject}, {"$set": {"cap": cap + extra}, "$inc": {"count": 1}},
                                                   upsert=True, session=session)
-            await self._approve(case, CaseAction.RAISE_CAP, "eid", session, correlation_id, "support",
+            await self._approve(case, CaseAction.RAISE_CAP, "eid", session, correlation_id, by,
                                 f"cap raised to {cap + extra}")
             return case
 

@@ -39,6 +39,9 @@ class VerificationSettings(ServiceSettings):
 
     # the registrant's side
     public_base_url: str = "http://127.0.0.1:8003"
+    # the registrant's pages (the console's /verify/...): the mailed link and the eID return point there;
+    # empty: at this service's own JSON endpoints (public_base_url)
+    registrant_pages_url: str = ""
     max_attempts: int = Field(default=3, ge=1)
     proof_deadline_days: float = Field(default=14.0, gt=0, description="without proof by then the case fails")
     review_days: float = Field(default=5.0, gt=0, description="support's target for a document review (alerts)")
@@ -69,3 +72,7 @@ class VerificationSettings(ServiceSettings):
         if unknown:
             raise ValueError(f"RULE_WEIGHTS names unknown rules: {', '.join(sorted(unknown))}")
         return self
+
+    @property
+    def registrant_base_url(self) -> str:
+        return (self.registrant_pages_url or self.public_base_url).rstrip("/")

@@ -15,6 +15,7 @@ from shared.messaging.access import user_name
 from tests.integration.infra import AMQP_URL, MONGODB_URL, ROOT, free_port
 
 SERVICES = ["registry", "hitpoints", "verification", "notifications", "reporting", "publication"]
+PROCESSES = [*SERVICES, "console"]
 
 
 def test_the_platform_starts_healthy_and_stops_cleanly_on_ctrl_c(namespace: str) -> None:
@@ -49,7 +50,7 @@ def test_make_run_gives_each_service_its_own_broker_user(namespace: str, tmp_pat
 
 def run_platform(namespace: str, base_env: dict[str, str], expected_in_banner: str,
                  while_up: Callable[[], None] | None = None) -> None:
-    ports = {name: free_port() for name in SERVICES}
+    ports = {name: free_port() for name in PROCESSES}
     env = base_env | {f"{n.upper()}_HTTP_PORT": str(p) for n, p in ports.items()} | {
         "NAMESPACE": namespace, "AMQP_URL": AMQP_URL, "MONGODB_URL": MONGODB_URL, "SEED_DEMO_REGISTRAR": "true",
         # publication's public TCP servers on free ports too (no Knot here: it has nothing to push)
@@ -72,6 +73,7 @@ def run_platform(namespace: str, base_env: dict[str, str], expected_in_banner: s
         assert output and output[-1].strip() == "PLATFORM READY", "".join(output)[-4000:]
         banner = "".join(output)
         assert "demo registrar a100001" in banner and expected_in_banner in banner
+        assert f"console http://127.0.0.1:{ports['console']}/" in banner
         for name, port in ports.items():
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=5) as r:
                 assert r.status == 200, name
@@ -80,7 +82,7 @@ def run_platform(namespace: str, base_env: dict[str, str], expected_in_banner: s
         children = [int(pid) for pid in subprocess.run(
             ["pgrep", "-P", str(platform.pid)], capture_output=True, text=True
         ).stdout.split()]
-        assert len(children) == len(SERVICES)
+        assert len(children) == len(PROCESSES)
 
         platform.send_signal(signal.SIGINT)
         assert platform.wait(30) == 0

@@ -1,6 +1,7 @@
 """Authentication: users log in (password, and a 2-step code where set up) for a short-lived access token
-and a refresh token; registry operators use the operator token. Every login attempt is recorded. The
-registry alone signs access tokens; /.well-known/jwks.json publishes its public keys for the other services."""
+and a refresh token; registry staff sign in with their own accounts (http/staff.py; automation uses the
+operator token). Every login attempt is recorded. The registry alone signs access tokens;
+/.well-known/jwks.json publishes its public keys for the other services."""
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
 
@@ -16,6 +17,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.registry.commands import Actor, commit
 from services.registry.http.errors import refusal
+from services.registry.http.staff import registry_staff_guard
 from services.registry.results import CommandRefused
 from services.registry.settings import RegistrySettings
 from services.registry.users import IssuedTokens, User, Users
@@ -89,13 +91,8 @@ def authentication(ctx: ServiceContext):
                                 headers={"WWW-Authenticate": "Bearer"})
         return Actor.of(user, Channel.WEB, request.state.correlation_id)
 
-    async def operator(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
-        settings: RegistrySettings = ctx.settings  # type: ignore[assignment]
-        expected = settings.operator_token.get_secret_value()
-        if not expected or credentials is None or not secrets.compare_digest(credentials.credentials, expected):
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "operator token required",
-                                headers={"WWW-Authenticate": "Bearer"})
-        return "operator"
+    # staff (named accounts, audited) or the operator token of automation: services/registry/http/staff.py
+    operator = registry_staff_guard(ctx)
 
     return actor, operator, _users
 

@@ -56,12 +56,15 @@ class DomainView(BaseModel):
         "while true the domain publishes the registry's override name servers, shown in name_servers; "
         "its registered ones return when the override is lifted"))
     override_reason: str | None = None
+    tech: list[str] = Field(default_factory=list, description="tech contacts (an update replaces them)")
+    onsite: list[str] = Field(default_factory=list, description="onsite contacts (an update replaces them)")
 
     @classmethod
     def of(cls, d: Domain, override_name_servers: tuple[str, ...] = ()) -> "DomainView":
         hosts = [HostAttr(name=h) for h in override_name_servers] if d.override_reason else list(d.name_servers)
         return cls(**(d.__dict__ | {"name_servers": hosts, "nsgroups": [] if d.override_reason else list(d.nsgroups),
                                     "keygroups": list(d.keygroups), "statuses": list(d.statuses),
+                                    "tech": list(d.tech), "onsite": list(d.onsite),
                                     "name_servers_overridden": d.override_reason is not None}))
 
 

@@ -7,7 +7,7 @@ its registrar id and the security code of its letter are the proof). The rules a
 from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from services.registry import onboarding
 from services.registry.http.auth import authentication
@@ -22,6 +22,7 @@ from services.registry.onboarding import (
 )
 from services.registry.results import CommandRefused
 from shared.runtime import ServiceContext
+from shared.staff import Staff
 
 T = TypeVar("T")
 
@@ -29,7 +30,7 @@ T = TypeVar("T")
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/api", tags=["becoming a registrar"])
     _, operator, _ = authentication(ctx)
-    Op = Annotated[str, Depends(operator)]
+    Op = Annotated[str, Staff(operator)]
     step: dict[str, Any] = {"response_model": StepDone, "response_model_exclude_none": True}
 
     async def run(rule: Awaitable[T]) -> T:

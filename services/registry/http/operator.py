@@ -6,7 +6,7 @@ or reactivate an account, withdraw a registrar's lock function."""
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -29,6 +29,7 @@ from services.registry.results import CommandRefused
 from shared.events import new_event
 from shared.events.registrars import RegistrarUpdated
 from shared.runtime import ServiceContext
+from shared.staff import Staff
 
 
 class Prepayment(BaseModel):
@@ -47,7 +48,7 @@ class LockFunction(BaseModel):
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/api/operator", tags=["operator"])
     _, operator, _ = authentication(ctx)
-    Op = Annotated[str, Depends(operator)]
+    Op = Annotated[str, Staff(operator)]
 
     async def run(work) -> Any:
         try:

@@ -5,7 +5,7 @@ complaints (file, uphold or reject)."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -20,6 +20,7 @@ from services.registry.locks import (
 )
 from services.registry.results import CommandRefused
 from shared.runtime import ServiceContext
+from shared.staff import Staff
 
 
 class Complaint(BaseModel):
@@ -33,7 +34,7 @@ class Decision(BaseModel):
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/api/operator", tags=["operator"])
     _, operator, _ = authentication(ctx)
-    Op = Annotated[str, Depends(operator)]
+    Op = Annotated[str, Staff(operator)]
 
     async def run(work) -> Any:
         result: list[Any] = []

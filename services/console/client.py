@@ -1,0 +1,153 @@
+"""The console's client of the five services' HTTP APIs, always with the signed-in user's token.
+
+A refusal becomes `ApiRefused` with what the page shows: the result code, the message, the reference and
+the errors per field. The services answer refusals in three shapes today and the console reads each:
+the platform's `{"result_code", "message", "reference", "errors": [{"field", "message"}]}`, FastAPI's
+validation `{"detail": [{"loc", "msg", "type"}]}` and a rule's `{"detail": {"result_code", "message"}}`
+(or a plain `{"detail": "..."}`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+from services.console.settings import ConsoleSettings
+
+Service = Literal["registry", "hitpoints", "verification", "notifications", "reporting"]
+
+# pydantic's messages name regular expressions; a person gets the format in words
+FORMAT_IN_WORDS = {
+    "phone": "+CC.NUMBER, for example +32.16284971",
+    "fax": "+CC.NUMBER, for example +32.16284971",
+    "country": "two capital letters, for example BE",
+    "vat": "two letters and the number, for example BE0123456789",
+    "ip_addresses": "an IPv4 or IPv6 address, for example 192.0.2.10",
+}
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+
+
+@dataclass
+class ApiRefused(Exception):
+    status: int
+    message: str
+    result_code: int | None = None
+    reference: str | None = None
+    errors: list[FieldError] = field(default_factory=list)
+    retry_after: int | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+    def for_field(self, name: str) -> list[str]:
+        return [e.message for e in self.errors if e.field == name or e.field.startswith(name + ".")]
+
+
+class SignedOut(Exception):
+    """The API no longer accepts the session's token (expired, signed out elsewhere)."""
+
+
+def _field_name(loc: list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts)
+
+
+def _in_words(name: str, error: dict[str, Any]) -> str:
+    last = next((p for p in reversed(name.split(".")) if not p.isdigit()), name)
+    if error.get("type") == "string_pattern_mismatch" and last in FORMAT_IN_WORDS:
+        return f"use the format {FORMAT_IN_WORDS[last]}"
+    if error.get("type") == "string_pattern_mismatch":
+        return "is not in the expected format"
+    if error.get("type") == "too_long" and last == "ip_addresses":
+        return "at most 10 IP addresses"
+    message = str(error.get("msg") or error.get("message") or "is not valid")
+    if last in FORMAT_IN_WORDS and ("pattern" in message or "ip" in message.lower()):
+        return f"use the format {FORMAT_IN_WORDS[last]}"
+    return message.removeprefix("Value error, ")
+
+
+def refusal_of(response: httpx.Response) -> ApiRefused:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = {"message": response.text[:300] or response.reason_phrase}
+    retry_after = response.headers.get("Retry-After")
+    refused = ApiRefused(status=response.status_code, message=response.reason_phrase or "refused",
+                         retry_after=int(retry_after) if retry_after and retry_after.isdigit() else None)
+    if isinstance(body, dict) and "detail" in body and "message" not in body:
+        body = body["detail"]
+    if isinstance(body, list):  # FastAPI's validation errors
+        refused.message = "Some fields are not valid"
+        refused.errors = [FieldError(_field_name(e.get("loc", [])), _in_words(_field_name(e.get("loc", [])), e))
+                          for e in body if isinstance(e, dict)]
+    elif isinstance(body, dict):
+        refused.message = str(body.get("message") or refused.message)
+        refused.result_code = body.get("result_code")
+        refused.reference = body.get("reference")
+        refused.errors = [FieldError(str(e.get("field", "")), _in_words(str(e.get("field", "")), e))
+                          for e in body.get("errors") or [] if isinstance(e, dict)]
+    elif isinstance(body, str):
+        refused.message = body
+    return refused
+
+
+class Services:
+    """One HTTP connection pool per service, shared by every request of the process."""
+
+    def __init__(self, settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        urls = {"registry": settings.registry_url, "hitpoints": settings.hitpoints_url,
+                "verification": settings.verification_url, "notifications": settings.notifications_url,
+                "reporting": settings.reporting_url}
+        self.clients = {name: httpx.AsyncClient(base_url=url, timeout=settings.api_timeout_seconds, transport=transport)
+                        for name, url in urls.items()}
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.aclose()
+
+    def as_user(self, token: str | None, correlation_id: str | None = None) -> Api:
+        return Api(self, token, correlation_id)
+
+
+class Api:
+    """The services as one signed-in user calls them."""
+
+    def __init__(self, services: Services, token: str | None, correlation_id: str | None) -> None:
+        self.services = services
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if correlation_id:
+            self.headers["X-Correlation-ID"] = correlation_id
+
+    async def raw(self, service: Service, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = await self.services.clients[service].request(method, path, headers=self.headers, **kwargs)
+        if response.status_code == 401 and self.headers.get("Authorization") and not path.endswith("/login"):
+            raise SignedOut(path)
+        if response.status_code >= 400:
+            raise refusal_of(response)
+        return response
+
+    async def call(self, service: Service, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.raw(service, method, path, **kwargs)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    async def get(self, service: Service, path: str, **params: Any) -> Any:
+        return await self.call(service, "GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    async def post(self, service: Service, path: str, body: Any = None) -> Any:
+        return await self.call(service, "POST", path, json=body)
+
+    async def put(self, service: Service, path: str, body: Any = None) -> Any:
+        return await self.call(service, "PUT", path, json=body)
+
+    async def delete(self, service: Service, path: str, body: Any = None) -> Any:
+        return await self.call(service, "DELETE", path, json=body) if body is not None else \
+            await self.call(service, "DELETE", path)

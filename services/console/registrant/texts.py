@@ -1,0 +1,139 @@
+"""The registrant's pages in English, Dutch and French (English is the key; a missing translation shows
+English). The words follow the registrant verification seed (002) and the mails that link here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from services.console.i18n import translator as console_translator
+
+_NL: dict[str, str] = {
+    "Registrant verification": "Verificatie van de houder",
+    "Verify your identity": "Bevestig uw identiteit",
+    "Why we ask": "Waarom we dit vragen",
+    "Every new domain name is checked against a series of parameters to determine if it is a suspicious "
+    "registration. Your registration was selected: the domain name is not delegated until you prove your "
+    "identity.": "Elke nieuwe domeinnaam wordt getoetst aan een reeks parameters om na te gaan of het om een "
+    "verdachte registratie gaat. Uw registratie werd geselecteerd: de domeinnaam wordt niet gedelegeerd tot u "
+    "uw identiteit bewijst.",
+    "The domain names concerned": "De betrokken domeinnamen",
+    "The domain name is not delegated": "De domeinnaam is niet gedelegeerd",
+    "Verify with eID": "Verifiëren met eID",
+    "Electronic identification": "Elektronische identificatie",
+    "Identify yourself with an electronic identification method: your domain names are approved at once "
+    "and active within the hour.": "Identificeer u met een elektronische identificatiemethode: uw domeinnamen "
+    "worden meteen goedgekeurd en zijn binnen het uur actief.",
+    "Upload identity documents": "Identiteitsdocumenten opladen",
+    "Upload a copy of an identity document (identity card, passport, or for a company an extract of the "
+    "company register). Our support team checks it within 5 working days.": "Laad een kopie van een "
+    "identiteitsdocument op (identiteitskaart, paspoort, of voor een onderneming een uittreksel uit het "
+    "ondernemingsregister). Ons supportteam controleert het binnen 5 werkdagen.",
+    "Documents": "Documenten",
+    "Accepted": "Toegelaten",
+    "at most": "maximaal",
+    "files of": "bestanden van",
+    "each": "elk",
+    "Upload": "Opladen",
+    "Attempts left": "Resterende pogingen",
+    "What happens next": "Wat gebeurt er nu",
+    "When your identity is confirmed, your domain names are delegated within the hour. Without proof by the "
+    "deadline, the domain names stay registered but cannot be used.": "Zodra uw identiteit bevestigd is, worden "
+    "uw domeinnamen binnen het uur gedelegeerd. Zonder bewijs voor de uiterste datum blijven de domeinnamen "
+    "geregistreerd maar kunnen ze niet gebruikt worden.",
+    "Deadline": "Uiterste datum",
+    "Need help?": "Hulp nodig?",
+    "Contact our support team": "Neem contact op met ons supportteam",
+    "Your documents are being reviewed (up to 5 working days).": "Uw documenten worden nagekeken (tot 5 werkdagen).",
+    "Your identity is verified.": "Uw identiteit is bevestigd.",
+    "Your domain names are delegated within the hour.": "Uw domeinnamen worden binnen het uur gedelegeerd.",
+    "Your verification was rejected.": "Uw verificatie werd geweigerd.",
+    "Support's note": "Opmerking van support",
+    "How to try again": "Opnieuw proberen",
+    "Ask your registrar to correct your contact details so that they match your identity documents, then "
+    "contact our support team: they can reopen the verification.": "Vraag uw registrar om uw contactgegevens "
+    "te corrigeren zodat ze overeenkomen met uw identiteitsdocumenten, en neem daarna contact op met ons "
+    "supportteam: zij kunnen de verificatie heropenen.",
+    "Support asks for more documents.": "Support vraagt bijkomende documenten.",
+    "Please contact our support team to finish the verification.": "Neem contact op met ons supportteam om de "
+    "verificatie af te ronden.",
+    "This verification has ended.": "Deze verificatie is afgelopen.",
+    "Continue to the identification": "Verder naar de identificatie",
+    "You are leaving this site for the identification provider. It sends you back here afterwards.":
+    "U verlaat deze site voor de identificatiedienst. Die stuurt u daarna hierheen terug.",
+    "Identification failed.": "Identificatie mislukt.",
+    "Back to the verification page": "Terug naar de verificatiepagina",
+    "This link is not valid (any more).": "Deze link is niet (meer) geldig.",
+    "Your documents were received.": "Uw documenten zijn ontvangen.",
+    "The upload was refused": "Het opladen werd geweigerd",
+}
+_FR: dict[str, str] = {
+    "Registrant verification": "Vérification du titulaire",
+    "Verify your identity": "Confirmez votre identité",
+    "Why we ask": "Pourquoi nous le demandons",
+    "Every new domain name is checked against a series of parameters to determine if it is a suspicious "
+    "registration. Your registration was selected: the domain name is not delegated until you prove your "
+    "identity.": "Chaque nouveau nom de domaine est vérifié selon une série de paramètres afin de déterminer "
+    "s'il s'agit d'un enregistrement suspect. Votre enregistrement a été sélectionné : le nom de domaine n'est "
+    "pas délégué tant que vous n'avez pas prouvé votre identité.",
+    "The domain names concerned": "Les noms de domaine concernés",
+    "The domain name is not delegated": "Le nom de domaine n'est pas délégué",
+    "Verify with eID": "Vérifier avec l'eID",
+    "Electronic identification": "Identification électronique",
+    "Identify yourself with an electronic identification method: your domain names are approved at once "
+    "and active within the hour.": "Identifiez-vous avec une méthode d'identification électronique : vos noms "
+    "de domaine sont approuvés immédiatement et actifs dans l'heure.",
+    "Upload identity documents": "Télécharger des documents d'identité",
+    "Upload a copy of an identity document (identity card, passport, or for a company an extract of the "
+    "company register). Our support team checks it within 5 working days.": "Téléchargez une copie d'un "
+    "document d'identité (carte d'identité, passeport ou, pour une entreprise, un extrait du registre des "
+    "entreprises). Notre équipe support la vérifie dans les 5 jours ouvrables.",
+    "Documents": "Documents",
+    "Accepted": "Acceptés",
+    "at most": "au maximum",
+    "files of": "fichiers de",
+    "each": "chacun",
+    "Upload": "Télécharger",
+    "Attempts left": "Tentatives restantes",
+    "What happens next": "La suite",
+    "When your identity is confirmed, your domain names are delegated within the hour. Without proof by the "
+    "deadline, the domain names stay registered but cannot be used.": "Dès que votre identité est confirmée, "
+    "vos noms de domaine sont délégués dans l'heure. Sans preuve avant la date limite, les noms de domaine "
+    "restent enregistrés mais ne peuvent pas être utilisés.",
+    "Deadline": "Date limite",
+    "Need help?": "Besoin d'aide ?",
+    "Contact our support team": "Contactez notre équipe support",
+    "Your documents are being reviewed (up to 5 working days).": "Vos documents sont en cours de vérification "
+    "(jusqu'à 5 jours ouvrables).",
+    "Your identity is verified.": "Votre identité est confirmée.",
+    "Your domain names are delegated within the hour.": "Vos noms de domaine sont délégués dans l'heure.",
+    "Your verification was rejected.": "Votre vérification a été refusée.",
+    "Support's note": "Remarque du support",
+    "How to try again": "Comment réessayer",
+    "Ask your registrar to correct your contact details so that they match your identity documents, then "
+    "contact our support team: they can reopen the verification.": "Demandez à votre registrar de corriger vos "
+    "coordonnées pour qu'elles correspondent à vos documents d'identité, puis contactez notre équipe support : "
+    "elle peut rouvrir la vérification.",
+    "Support asks for more documents.": "Le support demande des documents supplémentaires.",
+    "Please contact our support team to finish the verification.": "Veuillez contacter notre équipe support "
+    "pour terminer la vérification.",
+    "This verification has ended.": "Cette vérification est terminée.",
+    "Continue to the identification": "Continuer vers l'identification",
+    "You are leaving this site for the identification provider. It sends you back here afterwards.":
+    "Vous quittez ce site pour le service d'identification. Il vous renvoie ici ensuite.",
+    "Identification failed.": "L'identification a échoué.",
+    "Back to the verification page": "Retour à la page de vérification",
+    "This link is not valid (any more).": "Ce lien n'est pas (ou plus) valable.",
+    "Your documents were received.": "Vos documents ont été reçus.",
+    "The upload was refused": "Le téléchargement a été refusé",
+}
+_CATALOGUES = {"en": {}, "nl": _NL, "fr": _FR}
+
+
+def translator(language: str) -> Callable[[str], str]:
+    """The registrant's words, then the console's (the layout's), then English."""
+    own, console = _CATALOGUES.get(language, {}), console_translator(language)
+
+    def _(text: str) -> str:
+        return own.get(text) or console(text)
+
+    return _

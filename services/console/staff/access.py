@@ -1,0 +1,141 @@
+"""Staff sign-in (staff id, password and the 2-step code, always), sign-out, the staff home, and the dependency
+every staff page uses: a signed-in staff session of the right role, else the staff sign-in page."""
+
+# no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from services.console.client import ApiRefused, Service, SignedOut
+from services.console.session import Session
+from services.console.templating import add_templates
+from services.console.web import Page
+
+log = logging.getLogger(__name__)
+ROLE_PREFIX = "staff:"  # the staff role travels as this permission (shared/staff.py)
+OPERATOR, SUPPORT = "operator", "support"
+
+add_templates(Path(__file__).parent / "templates")
+
+
+def staff_role(session: Session) -> str | None:
+    return next((p.removeprefix(ROLE_PREFIX) for p in session.permissions if p.startswith(ROLE_PREFIX)), None)
+
+
+class StaffSignIn(Exception):
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+class StaffPage(Page):
+    """A staff page: the session is a staff member's, the calls carry their token."""
+
+    @property
+    def role(self) -> str:
+        return staff_role(self.session) or ""
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == OPERATOR
+
+    def require_operator(self) -> None:
+        if not self.is_operator:
+            raise HTTPException(403, "Only registry operators may do this.")
+
+    async def found(self, service: Service, path: str) -> Any:
+        """The object at `path`, or None when the service answers 404."""
+        try:
+            return await self.api.get(service, path)
+        except ApiRefused as exc:
+            if exc.status != 404:
+                raise
+            return None
+
+    async def show(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        return await self.render(f"staff/{template}", status_code=status_code, role=self.role, brand="Registry staff",
+                                 logout_path="/staff/logout", **context)
+
+
+def staff_page(request: Request) -> StaffPage:
+    session: Session = request.state.session
+    if not session.signed_in or staff_role(session) is None:
+        raise StaffSignIn(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return StaffPage(request)
+
+
+Staff = Annotated[StaffPage, Depends(staff_page)]
+
+
+def _safe_next(path: str | None) -> str:
+    ok = path and path.startswith("/staff") and not path.startswith("//") and "\\" not in path
+    return path if ok else "/staff"  # type: ignore[return-value]
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(StaffSignIn)
+    async def to_staff_sign_in(request: Request, exc: StaffSignIn) -> Response:
+        return RedirectResponse("/staff/login?next=" + quote(exc.next_path, safe="/"), status_code=303)
+
+
+def router() -> APIRouter:
+    api = APIRouter(prefix="/staff")
+
+    @api.get("/login", response_class=HTMLResponse)
+    async def sign_in_form(request: Request, next: str | None = None) -> Response:
+        page = StaffPage(request)
+        if staff_role(page.session):
+            return page.redirect(_safe_next(next))
+        return await page.show("login.html", next=_safe_next(next), values={}, error=None)
+
+    @api.post("/login", response_class=HTMLResponse)
+    async def sign_in(request: Request) -> Response:
+        page = StaffPage(request)
+        form = await page.form()
+        staff_id, password = str(form.get("staff_id", "")).strip(), str(form.get("password", ""))
+        code, next_path = str(form.get("code", "")).strip(), _safe_next(str(form.get("next", "")))
+        if not staff_id or not password or not code:
+            return await page.show("login.html", status_code=400, next=next_path, values={"staff_id": staff_id},
+                                   error="Enter your staff ID, your password and the 2-step code of your app.")
+        try:
+            signed = await page.api.post("registry", "/api/staff/login",
+                                         {"staff_id": staff_id, "password": password, "code": code})
+        except ApiRefused as exc:
+            if exc.status == 429:
+                minutes = max(1, -(-(exc.retry_after or 900) // 60))
+                error = f"Too many failed sign-ins from your address: sign-in is paused for {minutes} minutes."
+            elif exc.status == 401:
+                error = "Wrong staff ID, password or 2-step code (or the account is disabled)."
+            else:
+                error = "The 2-step code is 6 digits." if exc.status == 422 else exc.message
+            return await page.show("login.html", status_code=exc.status, next=next_path,
+                                   values={"staff_id": staff_id}, error=error)
+        # a fresh session (new CSRF token) at sign-in
+        request.state.session = Session(language=page.session.language, token=signed["token"],
+                                        user_id=signed["staff_id"], registrar_id=None,
+                                        permissions=[f"{ROLE_PREFIX}{signed['role']}"],
+                                        expires_at=datetime.fromisoformat(signed["expires_at"]))
+        return RedirectResponse(next_path, status_code=303)
+
+    @api.post("/logout")
+    async def sign_out(request: Request) -> Response:
+        page = StaffPage(request)
+        if page.session.signed_in:
+            try:
+                await page.api.post("registry", "/api/staff/logout")
+            except (ApiRefused, SignedOut, httpx.HTTPError) as exc:  # signed out here whatever the API says
+                log.info("staff sign-out at the registry failed: %s", exc)
+        request.state.session = page.session.sign_out()
+        return RedirectResponse("/staff/login", status_code=303)
+
+    @api.get("", response_class=HTMLResponse)
+    async def home(page: Staff) -> Response:
+        return await page.show("home.html")
+
+    return api

@@ -1,0 +1,40 @@
+"""What a registry staff action acts on, read for the audit trail's before and after (shared/staff.py).
+
+The object comes from the route's path parameters: a registrar, a domain, an application, a lock complaint
+or a staff account. Secrets (password hashes, security codes, 2-step secrets) never reach the trail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+
+from services.registry.names import lookup_name
+from shared.runtime import ServiceContext
+from shared.staff import Subject
+
+# path parameter -> (collection, fields kept; None: the whole document less secrets)
+_SUBJECTS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "registrar_id": ("registrars", ("status", "official_address", "lock_function", "blocked_until", "balance_cents")),
+    "name": ("domains", ("registrar_id", "status", "statuses", "override")),
+    "application_id": ("registrar_applications", None),
+    "complaint_id": ("lock_complaints", None),
+    "staff_id": ("staff", ("name", "role", "active")),
+}
+
+
+def registry_subject(ctx: ServiceContext) -> Subject:
+    async def subject(request: Request) -> dict[str, Any] | None:
+        for param, (collection, fields) in _SUBJECTS.items():
+            value = request.path_params.get(param)
+            if value is None:
+                continue
+            key = lookup_name(str(value)) if param == "name" else value
+            projection = {f: 1 for f in fields} if fields else {"password_hash": 0, "totp_secret": 0,
+                                                                  "security_code_hash": 0}
+            doc = await ctx.db[collection].find_one({"_id": key}, projection)
+            return {"_id": key, **{k: v for k, v in (doc or {}).items() if k != "_id"}} if doc else None
+        return None
+
+    return subject

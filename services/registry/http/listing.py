@@ -1,0 +1,38 @@
+"""Paged, searchable lists of the registrar's domains, contacts and groups (services/registry/listing.py)."""
+
+# no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from services.registry.commands import Actor
+from services.registry.http.auth import authentication
+from services.registry.http.errors import refusal
+from services.registry.listing import CONTACTS, DOMAINS, KEYGROUPS, MAX_PAGE, NSGROUPS, Listing, page_of
+from services.registry.results import CommandRefused
+from shared.runtime import ServiceContext
+
+
+def router(ctx: ServiceContext) -> APIRouter:
+    api = APIRouter(prefix="/api", tags=["lists"])
+    actor, _, _ = authentication(ctx)
+    Who = Annotated[Actor, Depends(actor)]
+    Prefix = Annotated[str, Query(max_length=253, description="names starting with this")]
+    After = Annotated[str | None, Query(max_length=253, description="the `next` of the previous page")]
+    Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+
+    def route(path: str, listing: Listing) -> None:
+        async def listed(who: Who, q: Prefix = "", after: After = None, limit: Limit = 50) -> dict[str, Any]:
+            try:
+                return await page_of(ctx, who, listing, q, after, limit)
+            except CommandRefused as exc:
+                raise refusal(exc) from exc
+
+        api.get(path, name=f"list_{path.strip('/')}", summary=f"a page of your {path.strip('/')}")(listed)
+
+    route("/domains", DOMAINS)
+    route("/contacts", CONTACTS)
+    route("/nsgroups", NSGROUPS)
+    route("/keygroups", KEYGROUPS)
+    return api

@@ -1,0 +1,169 @@
+"""Registry staff over HTTP: sign in and out (`/api/staff/...`), the operators' management of staff accounts
+(`/api/operator/staff`), the audit trail (`/api/operator/audit`), and the lists the staff pages read
+(registrars, lock complaints, one domain as the registry holds it)."""
+
+# no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING
+
+from services.registry.audit_subjects import registry_subject
+from services.registry.names import lookup_name
+from services.registry.registrars import public_view
+from services.registry.staff import (
+    NewStaff,
+    SignedIn,
+    StaffAccounts,
+    StaffMember,
+    StaffRefused,
+    TwoStepSecret,
+    view,
+)
+from shared.audit import AuditEntry, AuditTrail
+from shared.auth import SessionClaims, SessionTokens
+from shared.runtime import ServiceContext
+from shared.staff import ANY_STAFF, Staff, StaffActor, StaffDependency, StaffRole, audit_router, staff_guard
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+class StaffLogin(BaseModel):
+    staff_id: str = Field(max_length=64)
+    password: str = Field(max_length=128)
+    code: str = Field(min_length=6, max_length=8, description="the 2-step code: always required for staff")
+
+
+class Activity(BaseModel):
+    active: bool
+
+
+def accounts_of(ctx: ServiceContext) -> StaffAccounts:
+    accounts = ctx.extras.get("staff_accounts")
+    if accounts is None:
+        from services.registry.http.auth import session_tokens  # the registry's signing keys (auth imports this module)
+
+        accounts = ctx.extras["staff_accounts"] = StaffAccounts(ctx.db, session_tokens(ctx))
+    return accounts  # type: ignore[no-any-return]
+
+
+def registry_staff_guard(ctx: ServiceContext, roles: tuple[StaffRole, ...] = (StaffRole.OPERATOR,)) -> StaffDependency:
+    """The registry's staff guard: the shared one, with the registry's session store (a signed-out or disabled
+    staff member is refused here at once) and the registry's objects for the audit's before and after."""
+
+    async def alive(claims: SessionClaims) -> bool:
+        return await accounts_of(ctx).session_alive(claims.session_id, claims.user_id, ctx.clock.now())
+
+    return staff_guard(ctx, roles, subject=registry_subject(ctx), session_alive=alive)
+
+
+def _refused(exc: StaffRefused) -> HTTPException:
+    headers = {"Retry-After": str(exc.retry_after_seconds)} if exc.retry_after_seconds else None
+    return HTTPException(exc.status, str(exc), headers=headers)
+
+
+def router(ctx: ServiceContext) -> APIRouter:
+    api = APIRouter(prefix="/api", tags=["staff"])
+    operator_guard = registry_staff_guard(ctx)
+    Operator = Annotated[StaffActor, Staff(operator_guard)]
+    AnyStaff = Annotated[StaffActor, Staff(registry_staff_guard(ctx, ANY_STAFF))]
+    trail = lambda: AuditTrail(ctx.db)  # noqa: E731
+
+    def entry(request: Request, who: str, action: str, outcome: str, status: int, detail: str | None) -> AuditEntry:
+        return AuditEntry(at=ctx.clock.now(), service="registry", actor=who, role="-", via="session", action=action,
+                          target=request.url.path, subjects=[who], outcome=outcome, status=status, detail=detail,
+                          correlation_id=request.state.correlation_id,
+                          ip=request.client.host if request.client else None)
+
+    @api.post("/staff/login", response_model=SignedIn)
+    async def sign_in(body: StaffLogin, request: Request) -> SignedIn:
+        """Staff sign in with id, password and the 2-step code (required); 429 with Retry-After after 5 failures
+        from one address. Sign-ins are written to the audit trail, failed ones too."""
+        ip = request.client.host if request.client else "unknown"
+        try:
+            signed = await accounts_of(ctx).sign_in(body.staff_id, body.password, body.code, ip, ctx.clock.now())
+        except StaffRefused as exc:
+            await trail().record(entry(request, body.staff_id, "POST /api/staff/login", "refused", exc.status, str(exc)))
+            raise _refused(exc) from exc
+        done = entry(request, signed.staff_id, "POST /api/staff/login", "done", 200, None)
+        done.role = signed.role.value
+        await trail().record(done)
+        return signed
+
+    @api.post("/staff/logout", status_code=204)
+    async def sign_out(who: AnyStaff, credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                                             Depends(_bearer)]) -> None:
+        if credentials is not None:
+            await accounts_of(ctx).sign_out(credentials.credentials)
+
+    @api.get("/staff/me", response_model=StaffMember)
+    async def me(who: AnyStaff) -> StaffMember:
+        if who.via == "operator-token":
+            raise HTTPException(404, "the operator token is not a staff account")
+        try:
+            return view(await accounts_of(ctx).get(who.actor))
+        except StaffRefused as exc:
+            raise _refused(exc) from exc
+
+    # -- operators manage staff ------------------------------------------------------------------------------
+
+    @api.get("/operator/staff", response_model=list[StaffMember], tags=["operator"])
+    async def staff_list(_: Operator) -> list[StaffMember]:
+        return await accounts_of(ctx).list()
+
+    @api.post("/operator/staff", response_model=TwoStepSecret, status_code=201, tags=["operator"])
+    async def create_staff(body: NewStaff, who: Operator) -> TwoStepSecret:
+        """A new staff account; the answer holds its 2-step secret, shown once."""
+        try:
+            return await accounts_of(ctx).create(body, who.actor, ctx.clock.now())
+        except StaffRefused as exc:
+            raise _refused(exc) from exc
+
+    @api.put("/operator/staff/{staff_id}/active", response_model=StaffMember, tags=["operator"])
+    async def set_active(staff_id: str, body: Activity, who: Operator) -> StaffMember:
+        """Disable (or enable again) a staff account; disabling ends its sessions at the registry."""
+        try:
+            return await accounts_of(ctx).set_active(staff_id, body.active, who.actor)
+        except StaffRefused as exc:
+            raise _refused(exc) from exc
+
+    @api.post("/operator/staff/{staff_id}/two-step", response_model=TwoStepSecret, tags=["operator"])
+    async def reset_two_step(staff_id: str, _: Operator) -> TwoStepSecret:
+        try:
+            return await accounts_of(ctx).reset_two_step(staff_id)
+        except StaffRefused as exc:
+            raise _refused(exc) from exc
+
+    # -- what the staff pages list -----------------------------------------------------------------------------
+
+    @api.get("/operator/registrars", tags=["operator"])
+    async def registrars(_: AnyStaff, status: Annotated[str | None, Query(max_length=20)] = None,
+                         limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
+        query = {"status": status} if status else {}
+        fields = {"name": 1, "status": 1, "lock_function": 1, "blocked_until": 1, "products": 1}
+        docs = await ctx.db["registrars"].find(query, fields).sort("_id", ASCENDING).limit(limit).to_list()
+        return [public_view(d) for d in docs]
+
+    @api.get("/operator/lock-complaints", tags=["operator"])
+    async def complaints(_: AnyStaff, status: Annotated[str | None, Query(max_length=20)] = None,
+                         limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
+        query = {"status": status} if status else {}
+        docs = await ctx.db["lock_complaints"].find(query).sort("filed_at", DESCENDING).limit(limit).to_list()
+        return [{"complaint_id": d["_id"], **{k: v for k, v in d.items() if k != "_id"}} for d in docs]
+
+    @api.get("/operator/domains/{name}", tags=["operator"])
+    async def domain(name: str, _: AnyStaff) -> dict[str, Any]:
+        fields = {"registrar_id": 1, "registrant": 1, "status": 1, "statuses": 1, "override": 1, "registered_at": 1,
+                  "expires_at": 1, "name_servers": 1, "nsgroups": 1}
+        doc = await ctx.db["domains"].find_one({"_id": lookup_name(name)}, fields)
+        if doc is None:
+            raise HTTPException(404, f"no domain [{name}]")
+        return {"name": doc.pop("_id"), **doc}
+
+    both = APIRouter()
+    both.include_router(api)
+    both.include_router(audit_router(ctx, operator_guard))
+    return both

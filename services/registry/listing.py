@@ -1,0 +1,69 @@
+"""Lists of a registrar's own objects for people (the web console): a name prefix to search, pages in name order.
+
+Keyset pages (`after` the last name of the previous page) stay as fast on page 1,000 as on page 1, over the
+(registrar_id, name) indexes. A read like any info command: it needs 'Access to My registrations' and goes
+through the command layer (a blocked registrar is refused, unscored)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import ASCENDING
+
+from services.registry.commands import Actor, execute
+from services.registry.users import Permission
+from shared.events import CommandType
+from shared.runtime import ServiceContext
+
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Listing:
+    collection: str
+    key: str  # the field the list is ordered and searched by
+    command: CommandType
+    fields: dict[str, str]  # shown as -> stored as
+
+
+def _same(*names: str) -> dict[str, str]:
+    return {n: n for n in names}
+
+
+DOMAINS = Listing("domains", "_id", CommandType.INFO_DOMAIN,
+                  _same("registrant", "status", "expires_at", "statuses", "delete_date") | {"override_reason": "override"})
+CONTACTS = Listing("contacts", "_id", CommandType.INFO_CONTACT,
+                   _same("type", "email", "organisation") | {"holder": "name"})
+NSGROUPS = Listing("nsgroups", "name", CommandType.INFO_NSGROUP, _same("name_servers"))
+KEYGROUPS = Listing("keygroups", "name", CommandType.INFO_KEYGROUP, _same("keys"))
+
+
+async def page_of(ctx: ServiceContext, actor: Actor, listing: Listing, prefix: str = "", after: str | None = None,
+                  limit: int = 50) -> dict[str, Any]:
+    """One page: `items` (each with `name`), and `next` (the `after` of the next page) or None on the last."""
+    limit = max(1, min(limit, MAX_PAGE))
+    prefix = prefix.strip().lower() if listing is DOMAINS else prefix.strip()
+
+    async def run(_: str) -> dict[str, Any]:
+        bounds: dict[str, Any] = {}
+        if prefix:
+            bounds["$regex"] = "^" + re.escape(prefix)
+        if after:
+            bounds["$gt"] = after
+        query: dict[str, Any] = {"registrar_id": actor.registrar_id}
+        if bounds:
+            query[listing.key] = bounds
+        projection = {listing.key: 1, **{stored: 1 for stored in listing.fields.values()}}
+        docs = await ctx.db[listing.collection].find(query, projection) \
+            .sort(listing.key, ASCENDING).limit(limit + 1).to_list()
+        items = [{"name": d[listing.key], **{shown: d.get(stored) for shown, stored in listing.fields.items()}}
+                 for d in docs[:limit]]
+        if listing is DOMAINS:  # the reason only, and whether the name servers are overridden now
+            for item in items:
+                item["override_reason"] = (item["override_reason"] or {}).get("reason")
+                item["name_servers_overridden"] = item["override_reason"] is not None
+        return {"items": items, "next": items[-1]["name"] if len(docs) > limit else None}
+
+    return await execute(ctx, actor, listing.command, prefix or "*", run, requires=Permission.MY_REGISTRATIONS)
