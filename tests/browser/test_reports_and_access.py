@@ -48,7 +48,7 @@ async def test_a_daily_csv_downloads_and_the_quarterly_report_opens(page: Page, 
         await page.locator("a[href='/reports/daily/registrations.csv']").click()
     download = await download_info.value
     assert download.suggested_filename.startswith(f"{rid}-registrations-") and download.suggested_filename.endswith(".csv")
-    content = open(await download.path(), encoding="utf-8-sig").read()
+    content = (await download.path()).read_text(encoding="utf-8-sig")
     assert content.splitlines()[0].startswith("domain") and f"{rid}-report.be" in content
 
     async with page.expect_download() as zip_info:
