@@ -42,8 +42,7 @@ from shared.events.hitpoints import HitpointsThresholdReached
 from shared.events.registrars import RegistrarCreated
 from tests.integration.epp_client import EppClient
 from tests.integration.infra import AMQP_URL, delete_namespace, eventually, running
-from shared.poll_rpc import POLL_QUEUE, PollReply, PollRequest
-from tests.integration.infra import AMQP_URL, AMQP_USER, delete_namespace, eventually, running
+from tests.integration.infra import AMQP_USER
 from tests.integration.smtp_server import SmtpCatcher
 
 N = int(os.environ.get("BENCH_EVENTS", "2000"))

@@ -291,7 +291,7 @@ async def main() -> None:
                 lags.append(value)
                 observe(value, *args, **kwargs)
 
-            pub.metrics.lag.observe = record  # type: ignore[method-assign]
+            pub.metrics.lag.observe = record  # type: ignore[method-assign,assignment]
             total, achieved = await load(namespace, lags, pub)
             print(f"lag: {total} changes at {achieved:.0f}/s (asked {RATE:.0f}/s): p50 {pct(lags, 0.5):.3f} s, "
                   f"p99 {pct(lags, 0.99):.3f} s, max {max(lags):.3f} s, mean {statistics.fmean(lags):.3f} s over "

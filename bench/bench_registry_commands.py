@@ -67,11 +67,11 @@ async def main() -> None:
             figures: dict[str, float | None] = {}
             for concurrency in (1, CONCURRENCY):
                 run = uuid.uuid4().hex[:6]
-                figures[f"registry.create.c{concurrency}"] = await measure("domain create", lambda i, run=run: create_domain(ctx, actor, f"b{run}-{i}.be", "a100001-demo"),
+                figures[f"registry.create.c{concurrency}"] = await measure("domain create", lambda i, run=run: create_domain(ctx, actor, f"b{run}-{i}.be", "a100001-demo"),  # type: ignore[misc]
                               concurrency)
-                figures[f"registry.info.c{concurrency}"] = await measure("domain info", lambda i, run=run: info_domain(ctx, actor, f"b{run}-{i}.be"), concurrency)
+                figures[f"registry.info.c{concurrency}"] = await measure("domain info", lambda i, run=run: info_domain(ctx, actor, f"b{run}-{i}.be"), concurrency)  # type: ignore[misc]
                 # a full replacement that checks contacts and glue: the update rule's whole path
-                figures[f"registry.update.c{concurrency}"] = await measure("domain update", lambda i, run=run: update_domain(
+                figures[f"registry.update.c{concurrency}"] = await measure("domain update", lambda i, run=run: update_domain(  # type: ignore[misc]
                     ctx, actor, f"b{run}-{i}.be", tech=["a100001-tech"], onsite=[], nsgroups=[], keygroups=[],
                     name_servers=[HostAttr(name=f"ns1.b{run}-{i}.be", addresses=["192.0.2.53"]),
                                   HostAttr(name="ns.example.net")]), concurrency)

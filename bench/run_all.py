@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.raw import rabbitmq_version
-from bench.report import machine, table
+from bench.raw import rabbitmq_version  # noqa: E402 (after the path)
+from bench.report import machine, table  # noqa: E402
 
 STANDIN = ROOT / ".tools" / "secantus" / "bin"
 LOGS = ROOT / ".data" / "bench"

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from services.hitpoints.periods import day_of
 from services.hitpoints.service import ChangedMeanwhile, Offence, Refused, Standing, hitpoints_of
-from shared.auth import SessionAuth, SessionClaims
+from shared.auth import SessionClaims
 from shared.staff import ANY_STAFF, Staff, StaffActor, audit_router, staff_guard
 from shared.clock import brussels
 from shared.events.hitpoints import UnblockedBy

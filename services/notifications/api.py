@@ -17,7 +17,7 @@ from pydantic import BaseModel, EmailStr, Field, model_validator
 
 from services.notifications.messages import LANGUAGES, Category, as_documentation
 from services.notifications.service import notifications_of
-from shared.auth import SessionAuth, SessionClaims
+from shared.auth import SessionClaims
 from shared.staff import Staff, StaffActor, audit_router, staff_guard
 from shared.clock import brussels
 from shared.runtime import ServiceContext

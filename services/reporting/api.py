@@ -24,7 +24,7 @@ from services.reporting.render import zip_name
 from services.reporting.runs import RunInProgress
 from services.reporting.service import REGISTRAR_ID, reporting_of
 from services.reporting.toplists import position_of, rank
-from shared.auth import SessionAuth, SessionClaims, operator_guard
+from shared.auth import SessionClaims, operator_guard
 from shared.staff import Staff, StaffActor, audit_router, staff_guard
 from shared.clock import brussels
 from shared.runtime import ServiceContext

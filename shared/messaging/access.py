@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from shared.events.catalogue import CATALOGUE
 
-SERVICES = ("registry", "hitpoints", "verification", "notifications", "reporting")
+SERVICES = ("registry", "hitpoints", "verification", "notifications", "reporting", "publication")
 FEEDS_USER = "feeds"  # the registry's abuse, scanning, support and legal tools (producer "external")
 EXAMPLE_SUBSCRIBER = "subscriber-example"
 EVENTS_EXCHANGE = "registry.events"

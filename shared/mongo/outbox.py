@@ -29,7 +29,6 @@ from bson import ObjectId
 from pymongo import ASCENDING, DeleteOne, IndexModel
 from opentelemetry import trace as otel_trace
 from opentelemetry.trace import SpanKind
-from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError

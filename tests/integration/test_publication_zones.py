@@ -211,5 +211,5 @@ async def test_a_domain_knot_refuses_is_parked_and_does_not_hold_up_the_others(p
     await eventually(lambda: p.delegation(good), lambda ns: ns == ["ns.hoster.example."])
     parked = await eventually(lambda: p.pub.db[DOMAINS].find_one({"_id": "misfiled.vlaanderen"}),
                               lambda doc: doc is not None and "refused" in doc)
-    assert "NOTZONE" in parked["refused"] and "dirty" not in parked
+    assert parked is not None and "NOTZONE" in parked["refused"] and "dirty" not in parked
     assert 'publication_push_failures_total 1.0' in (await p.publication.get("/metrics")).text

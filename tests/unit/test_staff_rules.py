@@ -7,25 +7,25 @@ from pydantic import SecretStr
 
 from services.console.staff.audit import changes
 from shared.audit import redacted, snapshot
-from shared.auth import SessionTokens
+from shared.auth import SessionClaims, SessionTokens, SigningKeys, new_signing_key
 from shared.staff import STAFF_REGISTRAR, StaffRole, role_permission, staff_role
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-TOKENS = SessionTokens(SecretStr("a-test-secret"))
+TOKENS = SessionTokens(SigningKeys([SecretStr(new_signing_key())]))
 
 
-def claims_of(registrar_id: str, permissions: set[str]):  # type: ignore[no-untyped-def]
+async def claims_of(registrar_id: str, permissions: set[str]) -> SessionClaims:
     token = TOKENS.issue(user_id="alice", registrar_id=registrar_id, permissions=permissions, session_id="s",
                          expires_at=NOW + timedelta(hours=1))
-    return TOKENS.verify(token, NOW)
+    return await TOKENS.verify(token, NOW)
 
 
-def test_the_staff_role_travels_as_a_permission_of_a_token_without_registrar() -> None:
-    assert staff_role(claims_of(STAFF_REGISTRAR, {role_permission(StaffRole.SUPPORT)})) is StaffRole.SUPPORT
-    assert staff_role(claims_of(STAFF_REGISTRAR, {"staff:operator"})) is StaffRole.OPERATOR
+async def test_the_staff_role_travels_as_a_permission_of_a_token_without_registrar() -> None:
+    assert staff_role(await claims_of(STAFF_REGISTRAR, {role_permission(StaffRole.SUPPORT)})) is StaffRole.SUPPORT
+    assert staff_role(await claims_of(STAFF_REGISTRAR, {"staff:operator"})) is StaffRole.OPERATOR
     # a registrar's user is never staff, even with a permission named like a role
-    assert staff_role(claims_of("a100001", {"staff:operator", "MY_REGISTRATIONS"})) is None
-    assert staff_role(claims_of(STAFF_REGISTRAR, {"MY_REGISTRATIONS"})) is None
+    assert staff_role(await claims_of("a100001", {"staff:operator", "MY_REGISTRATIONS"})) is None
+    assert staff_role(await claims_of(STAFF_REGISTRAR, {"MY_REGISTRATIONS"})) is None
 
 
 def test_the_trail_never_keeps_secrets() -> None:

@@ -5,7 +5,6 @@ operator token). Every login attempt is recorded. The registry alone signs acces
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
 
-import secrets
 from datetime import datetime
 from typing import Annotated
 

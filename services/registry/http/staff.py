@@ -24,7 +24,7 @@ from services.registry.staff import (
     view,
 )
 from shared.audit import AuditEntry, AuditTrail
-from shared.auth import SessionClaims, SessionTokens
+from shared.auth import SessionClaims
 from shared.runtime import ServiceContext
 from shared.staff import ANY_STAFF, Staff, StaffActor, StaffDependency, StaffRole, audit_router, staff_guard
 
