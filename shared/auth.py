@@ -40,15 +40,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, SecretStr
 
 from shared.clock import Clock
+# the development signing key (a published value, refused in production): make run and the tests use it; a
+# deployment sets TOKEN_SIGNING_KEYS on the registry and JWKS_URL everywhere else
+from shared.settings import DEVELOPMENT_SIGNING_KEY
 
 log = logging.getLogger(__name__)
 
 ALGORITHM = "EdDSA"
 ISSUER = "registry"
 AUDIENCE = "registry-platform"
-# the development signing key (a published value, like every development default): make run and the tests
-# use it; a deployment sets TOKEN_SIGNING_KEYS on the registry and JWKS_URL everywhere else
-DEVELOPMENT_SIGNING_KEY = "ZGV2ZWxvcG1lbnQtb25seS1zaWduaW5nLWtleS0wMDE"
 _bearer = HTTPBearer(auto_error=False)
 
 

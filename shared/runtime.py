@@ -35,7 +35,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.auth import SessionAuth, key_source
+from shared.auth import KeySource, SessionAuth, key_source
 from shared.clock import Clock, SystemClock
 from shared.events import EventPayload, envelope_model
 from shared.events.sessions import SessionRevoked
@@ -99,6 +99,8 @@ class ServiceSpec:
     clock: Clock = field(default_factory=SystemClock)
     # the service accepts the registry's session tokens: it consumes session.revoked into its deny-list
     verifies_sessions: bool = False
+    # the keys session tokens are checked with; None: the registry's JWKS (JWKS_URL). The registry gives its own.
+    session_keys: KeySource | None = None
 
 
 def create_app(spec: ServiceSpec) -> FastAPI:
@@ -123,7 +125,8 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     provider = tracer_provider(spec.name, settings.otel_exporter_otlp_endpoint)
     revoked = RevokedSessions(lambda: ctx.db)
     ctx = ServiceContext(
-        session_auth=SessionAuth(key_source(settings.jwks_url, settings.jwks_cache_seconds), spec.clock,
+        session_auth=SessionAuth(spec.session_keys or key_source(settings.jwks_url, settings.jwks_cache_seconds),
+                                 spec.clock,
                                  revoked if spec.verifies_sessions else None),
         settings=settings,
         clock=spec.clock,

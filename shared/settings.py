@@ -16,8 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_INTERNAL_SECRET = "local-dev-internal-secret-change-me"
 # what `make run` and compose give the operator API: public, so never accepted in production
 DEVELOPMENT_OPERATOR_TOKEN = "operator-dev-token"
+# the registry's development token-signing key (shared/auth.py)
+DEVELOPMENT_SIGNING_KEY = "ZGV2ZWxvcG1lbnQtb25seS1zaWduaW5nLWtleS0wMDE"
 # secret values published in this repository (code, compose, README): a production start refuses them
-DEVELOPMENT_SECRETS = frozenset({DEFAULT_INTERNAL_SECRET, DEVELOPMENT_OPERATOR_TOKEN})
+DEVELOPMENT_SECRETS = frozenset({DEFAULT_INTERNAL_SECRET, DEVELOPMENT_OPERATOR_TOKEN, DEVELOPMENT_SIGNING_KEY})
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "::"})
 
 
@@ -37,13 +39,40 @@ def points_to_this_machine(url: str) -> bool:
     return host in LOCAL_HOSTS or host.endswith(".localhost") or host.startswith("127.")
 
 
-class ServiceSettings(BaseSettings):
+class FailClosedSettings(BaseSettings):
+    """What every process of the platform shares: production (the default) refuses development values."""
+
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
     service_name: str = Field(default="service", description="set by each service, not by the environment")
     # production (the default) refuses development values at start-up (production_refusals);
     # `make run` and the tests set development
     environment: Literal["production", "development"] = "production"
+
+    def production_refusals(self) -> list[str]:
+        """The settings that still hold a development value, each named as its environment variable.
+
+        Every service checks its secrets (any SecretStr field) against the published development values and
+        its public URLs (fields named *public*url*) against this machine; a service adds its own checks by
+        extending this method.
+        """
+        refusals = []
+        for name, value in self:
+            variable = name.upper()
+            secrets = value if isinstance(value, list) else [value]
+            if any(isinstance(v, SecretStr) and v.get_secret_value() in DEVELOPMENT_SECRETS for v in secrets):
+                refusals.append(f"{variable} has its published development value")
+            elif "public" in name and name.endswith("url") and points_to_this_machine(str(value)):
+                refusals.append(f"{variable} points to this machine ({value}): set the address users reach")
+        return refusals
+
+    def refuse_development_values(self) -> None:
+        """Raise ProductionRefused in production while any development value is set (fail closed)."""
+        if self.environment == "production" and (refusals := self.production_refusals()):
+            raise ProductionRefused(self.service_name, refusals)
+
+
+class ServiceSettings(FailClosedSettings):
     instance_id: str = Field(default_factory=socket.gethostname, description="this process, in logs and leases")
 
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
@@ -100,25 +129,13 @@ class ServiceSettings(BaseSettings):
     connect_timeout_seconds: float = Field(default=60.0, gt=0)
 
     def production_refusals(self) -> list[str]:
-        """The settings that still hold a development value, each named as its environment variable.
-
-        Every service checks its secrets (any SecretStr field) against the published development values and
-        its public URLs (fields named *public*url*) against this machine; a service adds its own checks by
-        extending this method.
-        """
-        refusals = []
-        for name, value in self:
-            variable = name.upper()
-            if isinstance(value, SecretStr) and value.get_secret_value() in DEVELOPMENT_SECRETS:
-                refusals.append(f"{variable} has its published development value")
-            elif "public" in name and name.endswith("url") and points_to_this_machine(str(value)):
-                refusals.append(f"{variable} points to this machine ({value}): set the address users reach")
+        refusals = super().production_refusals()
+        if not self.jwks_url and self.service_name != "registry":  # the registry signs: it knows its own keys
+            refusals.append("JWKS_URL is empty: the service would trust the published development signing key")
+        refusals += [f"EVENT_PUBLISHERS lets [{user}] publish every event type"
+                     for user, producers in self.event_publishers.items() if "*" in producers]
         return refusals
 
-    def refuse_development_values(self) -> None:
-        """Raise ProductionRefused in production while any development value is set (fail closed)."""
-        if self.environment == "production" and (refusals := self.production_refusals()):
-            raise ProductionRefused(self.service_name, refusals)
     @property
     def amqp_user(self) -> str:
         """The user this service connects as (what RabbitMQ puts in user_id)."""

@@ -7,16 +7,16 @@ import importlib
 import inspect
 from pathlib import Path
 
-from shared.settings import ServiceSettings
+from shared.settings import FailClosedSettings, ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/settings.py"))
 
 
-def settings_class(service: str) -> type[ServiceSettings]:
+def settings_class(service: str) -> type[FailClosedSettings]:
     module = importlib.import_module(f"services.{service}.settings")
     (cls,) = [
         c for _, c in inspect.getmembers(module, inspect.isclass)
-        if issubclass(c, ServiceSettings) and c is not ServiceSettings and c.__module__ == module.__name__
+        if issubclass(c, FailClosedSettings) and c not in (ServiceSettings, FailClosedSettings) and c.__module__ == module.__name__
     ]
     return cls

@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_fastapi_instrumentator import Instrumentator
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -29,6 +31,7 @@ SECURITY_HEADERS = {
 
 def build(settings: ConsoleSettings | None = None, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
     settings = settings or ConsoleSettings()
+    settings.refuse_development_values()  # fail closed: ENVIRONMENT=production with a development secret
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,7 +47,7 @@ def build(settings: ConsoleSettings | None = None, transport: httpx.AsyncBaseTra
         codec = app.state.console.codec
         request.state.session = codec.load(request.cookies.get(COOKIE), now())
         response = await call_next(request)
-        if not request.url.path.startswith(("/static/", "/health")):
+        if not request.url.path.startswith(("/static/", "/health", "/metrics")):
             codec.store(request.state.session, response)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
@@ -89,4 +92,14 @@ def build(settings: ConsoleSettings | None = None, transport: httpx.AsyncBaseTra
     staff.install(app)  # services/console/staff: the registry staff's pages
     registrant.install(app)  # services/console/registrant: the registrant's verification pages
     app.state.templates = TEMPLATES
+    # /metrics: requests per route template and status (never the raw path: registrant links carry tokens),
+    # in the console's own registry, as every service does (shared/runtime.py)
+    registry = CollectorRegistry()
+    Instrumentator(should_group_status_codes=False, excluded_handlers=["/metrics", "/static/.*"],
+                   registry=registry).instrument(app)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
     return app

@@ -2,13 +2,15 @@
 session cookie's key and lifetime."""
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from shared.settings import DEFAULT_INTERNAL_SECRET
+from shared.settings import DEFAULT_INTERNAL_SECRET, FailClosedSettings
 
 
-class ConsoleSettings(BaseSettings):
+class ConsoleSettings(FailClosedSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    service_name: str = "console"
 
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8000, ge=1, le=65535)

@@ -58,6 +58,7 @@ from shared.events.verification import (
 from shared.messaging.access import HISTORY_STREAM
 from shared.messaging.consumer import Handlers
 from shared.messaging.topology import declare_history_stream
+from shared.auth import SigningKeys, StaticKeys
 from shared.runtime import ServiceContext, ServiceSpec, create_app
 
 
@@ -114,5 +115,7 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
             on_startup=(seed, history, start_lifecycle, start_epp, start_renewal),
             on_shutdown=(stop_epp, stop_lifecycle, stop_renewal),
             clock=clock or SystemClock(),
+            # the registry checks its own tokens (staff guard) with the keys it signs with, not a JWKS URL
+            session_keys=StaticKeys(SigningKeys(settings.token_signing_keys).jwks()),
         )
     )

@@ -25,6 +25,8 @@ from shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ["registry", "hitpoints", "verification", "notifications", "reporting", "publication"]
+# the services whose HTTP APIs the console calls (publication serves the public, not the console)
+API_SERVICES = [s for s in SERVICES if s != "publication"]
 CONNECTION_SECRET = "registry-platform-connections"
 
 
@@ -272,7 +274,8 @@ def test_prometheus_scrapes_exactly_the_services_and_rabbitmq(default_port) -> N
     jobs = {job["job_name"]: job for job in load_yaml("deploy/prometheus/prometheus.yml")["scrape_configs"]}
     targets = {name: [t for c in job["static_configs"] for t in c["targets"]] for name, job in jobs.items()}
     expected = {s: [f"{s}:{default_port(s)}"] for s in SERVICES} | {"rabbitmq": ["rabbitmq:15692"],
-                                                                      "mongodb-exporter": ["mongodb-exporter:9216"]}
+                                                                      "mongodb-exporter": ["mongodb-exporter:9216"],
+                                                                      "console": ["console:8000"]}
     assert targets == expected
     assert all(jobs[s].get("metrics_path", "/metrics") == "/metrics" for s in SERVICES)
     assert jobs["rabbitmq"]["metrics_path"] == "/metrics/per-object"  # per-queue labels
@@ -522,7 +525,7 @@ def test_compose_runs_the_console_after_the_healthy_services() -> None:
     assert console["command"] == ["python", "-m", "services.console"]
     assert console["environment"]["HTTP_PORT"] == "8000" and console["ports"] == ["8000:8000"]
     assert [n for n in console["environment"] if n.lower() not in console_settings_fields()] == []
-    for service in SERVICES:
+    for service in API_SERVICES:
         url = console["environment"][f"{service.upper()}_URL"]
         assert url == f"http://{service}:{compose_services()[service]['environment']['HTTP_PORT']}"
         assert console["depends_on"][service] == {"condition": "service_healthy"}
@@ -539,7 +542,7 @@ def test_the_console_deployment_reaches_every_service_and_nothing_else(default_p
     assert container["ports"] == [{"name": "http", "containerPort": 8000}]
     env = {e["name"]: e for e in container["env"]}
     assert [n for n in env if n.lower() not in console_settings_fields()] == []
-    for service in SERVICES:
+    for service in API_SERVICES:
         assert env[f"{service.upper()}_URL"]["value"] == f"http://{service}:{default_port(service)}"
     assert env["INTERNAL_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == CONNECTION_SECRET
     assert "AMQP_URL" not in env and "MONGODB_URL" not in env

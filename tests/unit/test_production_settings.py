@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 
+from shared.auth import new_signing_key
 from shared.runtime import ServiceSpec, create_app
-from shared.settings import DEFAULT_INTERNAL_SECRET, ProductionRefused, ServiceSettings
+from shared.settings import DEFAULT_INTERNAL_SECRET, FailClosedSettings, ProductionRefused, ServiceSettings
 from tests.settings_classes import SERVICES, settings_class
 
 
 
-def production_values(cls: type[ServiceSettings]) -> dict[str, Any]:
+def production_values(cls: type[FailClosedSettings]) -> dict[str, Any]:
     """What a deployment gives: its own secrets, public addresses and EPP certificate."""
     values: dict[str, Any] = {"environment": "production", "internal_secret": "s3cret-of-our-own-" + "x" * 32}
     fields = cls.model_fields
@@ -22,6 +23,10 @@ def production_values(cls: type[ServiceSettings]) -> dict[str, Any]:
     for name in fields:
         if "public" in name and name.endswith("url"):
             values[name] = "https://registry.example.org"
+    if "jwks_url" in fields:
+        values["jwks_url"] = "http://registry:8001/.well-known/jwks.json"
+    if "token_signing_keys" in fields:
+        values["token_signing_keys"] = [new_signing_key()]
     if "epp_cert_file" in fields:
         values |= {"epp_cert_file": "/etc/registry/epp/tls.crt", "epp_key_file": "/etc/registry/epp/tls.key"}
     return values
@@ -31,7 +36,7 @@ def production_values(cls: type[ServiceSettings]) -> dict[str, Any]:
 def no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only what each test gives: the suite itself runs with ENVIRONMENT=development."""
     for name in ("ENVIRONMENT", "OPERATOR_TOKEN", "INTERNAL_SECRET", "EID_PROVIDER", "SEED_DEMO_REGISTRAR",
-                 "PUBLIC_URL", "PUBLIC_BASE_URL", "EPP_CERT_FILE"):
+                 "PUBLIC_URL", "PUBLIC_BASE_URL", "EPP_CERT_FILE", "EVENT_PUBLISHERS", "JWKS_URL"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -39,7 +44,7 @@ def no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_production_is_the_default_and_refuses_the_development_secret(service: str) -> None:
     settings = settings_class(service)()
     assert settings.environment == "production"
-    assert settings.internal_secret.get_secret_value() == DEFAULT_INTERNAL_SECRET
+    assert getattr(settings, "internal_secret").get_secret_value() == DEFAULT_INTERNAL_SECRET  # noqa: B009 (every process has one)
     with pytest.raises(ProductionRefused) as refused:
         settings.refuse_development_values()
     assert "INTERNAL_SECRET has its published development value" in str(refused.value)
@@ -89,7 +94,7 @@ def test_verification_refuses_the_eid_simulator() -> None:
 def test_development_accepts_the_development_values() -> None:
     cls = settings_class("registry")
     settings = cls(environment="development", operator_token="operator-dev-token", seed_demo_registrar=True)
-    assert len(settings.production_refusals()) == 4
+    assert len(settings.production_refusals()) == 5  # secret, token, signing key, demo registrar, certificate
     settings.refuse_development_values()
 
 
