@@ -83,7 +83,8 @@ def compose() -> dict[str, Any]:
 
 def is_platform_service(spec: dict[str, Any]) -> bool:
     command = spec.get("command") or []
-    return command[:2] == ["python", "-m"] and str(command[2]).startswith("services.")
+    # `python -m services.<name>`: a service; a one-shot job such as services.publication.knotconf is not
+    return command[:2] == ["python", "-m"] and str(command[2]).startswith("services.") and str(command[2]).count(".") == 1
 
 
 def compose_containers() -> list[Container]:
