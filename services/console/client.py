@@ -68,7 +68,7 @@ def _in_words(name: str, error: dict[str, Any]) -> str:
     if error.get("type") == "too_long" and last == "ip_addresses":
         return "at most 10 IP addresses"
     message = str(error.get("msg") or error.get("message") or "is not valid")
-    if last in FORMAT_IN_WORDS and ("pattern" in message or "ip" in message.lower()):
+    if last in FORMAT_IN_WORDS and any(w in message.lower() for w in ("pattern", "match", "^", "regex", "ip address")):
         return f"use the format {FORMAT_IN_WORDS[last]}"
     return message.removeprefix("Value error, ")
 

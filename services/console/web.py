@@ -3,6 +3,7 @@ layout's data (menu, block banner, language) and redirects with a one-time messa
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
 
+import asyncio
 import secrets
 import uuid
 from datetime import UTC, datetime
@@ -11,12 +12,13 @@ from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import httpx
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
-from services.console.client import Api, ApiRefused, Services
+from services.console.client import Api, ApiRefused, Services, SignedOut
 from services.console.i18n import LANGUAGE_NAMES, translator
 from services.console.menu import MY_REGISTRATIONS, can_change, menu
 from services.console.session import Session, SessionCodec
@@ -74,7 +76,7 @@ async def csrf_check(request: Request) -> None:
 class Page:
     """One request's view of the console: who, in which language, and how to answer."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, prefetch_banner: bool = False) -> None:
         self.request = request
         self.console = console_of(request)
         self.session = session_of(request)
@@ -82,6 +84,9 @@ class Page:
         self.api: Api = self.console.services.as_user(self.session.token, self.correlation_id)
         self.language = self.session.language or "en"
         self._ = translator(self.language)
+        # the block banner's call runs beside the page's own calls, not after them
+        self._banner: asyncio.Task[dict[str, Any] | None] | None = (
+            asyncio.create_task(self._fetch_banner()) if prefetch_banner and self.session.signed_in else None)
 
     async def form(self) -> FormData:
         return await self.request.form()
@@ -92,12 +97,17 @@ class Page:
         return RedirectResponse(path, status_code=303)
 
     async def block_banner(self) -> dict[str, Any] | None:
+        if self._banner is None:
+            self._banner = asyncio.create_task(self._fetch_banner())
+        return await self._banner
+
+    async def _fetch_banner(self) -> dict[str, Any] | None:
         """The hitpoints block, shown on every screen while it lasts (seed 000)."""
         if not self.session.has(MY_REGISTRATIONS):
             return None
         try:
             standing = await self.api.get("hitpoints", "/api/hitpoints")
-        except (ApiRefused, OSError):
+        except (ApiRefused, SignedOut, httpx.HTTPError, OSError):  # the page itself says what is wrong
             return None
         return standing if standing and standing.get("blocked") else None
 
@@ -114,13 +124,13 @@ class Page:
         })
 
 
-def signed_in_page(request: Request) -> Page:
+async def signed_in_page(request: Request) -> Page:
     if not session_of(request).signed_in:
         raise NeedsSignIn(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-    return Page(request)
+    return Page(request, prefetch_banner=request.method == "GET")
 
 
-def any_page(request: Request) -> Page:
+async def any_page(request: Request) -> Page:
     return Page(request)
 
 

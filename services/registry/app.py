@@ -24,6 +24,7 @@ from services.registry.http import (
     transfers,
 )
 from services.registry.lifecycle import LIFECYCLE_INDEXES, start_lifecycle, stop_lifecycle
+from services.registry.listing import LISTING_INDEXES
 from services.registry.locks import LOCK_INDEXES
 from services.registry.money import LEDGER_INDEXES
 from services.registry.onboarding import APPLICATION_INDEXES
@@ -97,7 +98,7 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
             publishes=tuple(model for model in CATALOGUE.values() if model.producer == "registry"),
             handlers=handlers,
             indexes=(*REGISTRAR_INDEXES, *USER_INDEXES, *CONTACT_INDEXES, *GROUP_INDEXES, *DOMAIN_INDEXES, *LIFECYCLE_INDEXES, *LOCK_INDEXES, *LEDGER_INDEXES,
-                     *APPLICATION_INDEXES, *RENEWAL_INDEXES, *STAFF_INDEXES, *AUDIT_INDEXES),
+                     *APPLICATION_INDEXES, *RENEWAL_INDEXES, *LISTING_INDEXES, *STAFF_INDEXES, *AUDIT_INDEXES),
             routers=(auth.router, account.router, listing.router, contacts.router, groups.router, domains.router, transfers.router, locks.router,
                      operator.router, operator_domains.router, onboarding.router, public.router, staff.router),
             on_startup=(seed, start_lifecycle, start_epp, start_renewal),

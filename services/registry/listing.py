@@ -10,14 +10,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, IndexModel
 
 from services.registry.commands import Actor, execute
 from services.registry.users import Permission
 from shared.events import CommandType
+from shared.mongo.indexes import CollectionIndexes
 from shared.runtime import ServiceContext
 
 MAX_PAGE = 200
+# the contacts' own index is by type; a registrar's contacts in alias order need this one
+LISTING_INDEXES = (CollectionIndexes("contacts", (IndexModel([("registrar_id", ASCENDING), ("_id", ASCENDING)]),)),)
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,8 @@ def _same(*names: str) -> dict[str, str]:
     return {n: n for n in names}
 
 
-DOMAINS = Listing("domains", "_id", CommandType.INFO_DOMAIN,
+# domains by `name` (the same as _id) to use the (registrar_id, name) index
+DOMAINS = Listing("domains", "name", CommandType.INFO_DOMAIN,
                   _same("registrant", "status", "expires_at", "statuses", "delete_date") | {"override_reason": "override"})
 CONTACTS = Listing("contacts", "_id", CommandType.INFO_CONTACT,
                    _same("type", "email", "organisation") | {"holder": "name"})

@@ -417,6 +417,49 @@ def test_the_production_overlay_builds() -> None:
     assert built.returncode == 0, built.stderr
     docs = [d for d in yaml.safe_load_all(built.stdout) if d]
     deployments = [d for d in docs if d["kind"] == "Deployment"]
-    assert len(deployments) == len(SERVICES)
+    assert len(deployments) == len(SERVICES) + 1  # and the console
     (image,) = load_yaml("deploy/k8s/overlays/production/kustomization.yaml")["images"]
     assert {container_of(d)["image"] for d in deployments} == {f"{image['newName']}:{image['newTag']}"}
+
+
+# --- the web console: a sixth process, a client of the services' HTTP APIs (no broker, no database) ----------
+
+
+def console_settings_fields() -> set[str]:
+    from services.console.settings import ConsoleSettings
+
+    return set(ConsoleSettings.model_fields)
+
+
+def test_compose_runs_the_console_after_the_healthy_services() -> None:
+    console = compose_services()["console"]
+    assert console["command"] == ["python", "-m", "services.console"]
+    assert console["environment"]["HTTP_PORT"] == "8000" and console["ports"] == ["8000:8000"]
+    assert [n for n in console["environment"] if n.lower() not in console_settings_fields()] == []
+    for service in SERVICES:
+        url = console["environment"][f"{service.upper()}_URL"]
+        assert url == f"http://{service}:{compose_services()[service]['environment']['HTTP_PORT']}"
+        assert console["depends_on"][service] == {"condition": "service_healthy"}
+    assert "AMQP_URL" not in console["environment"] and "MONGODB_URL" not in console["environment"]
+    # the quarterly report's mailed link opens in the console
+    assert compose_services()["reporting"]["environment"]["PUBLIC_URL"] == "http://localhost:8000"
+
+
+def test_the_console_deployment_reaches_every_service_and_nothing_else(default_port) -> None:
+    deployment = base_objects("Deployment")["console"]
+    container = container_of(deployment)
+    assert container["command"] == ["python", "-m", "services.console"]
+    assert {"name": "HTTP_PORT", "value": "8000"} in container["env"]
+    assert container["ports"] == [{"name": "http", "containerPort": 8000}]
+    env = {e["name"]: e for e in container["env"]}
+    assert [n for n in env if n.lower() not in console_settings_fields()] == []
+    for service in SERVICES:
+        assert env[f"{service.upper()}_URL"]["value"] == f"http://{service}:{default_port(service)}"
+    assert env["INTERNAL_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == CONNECTION_SECRET
+    assert "AMQP_URL" not in env and "MONGODB_URL" not in env
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert base_objects("Service")["console"]["spec"]["ports"] == [{"name": "http", "port": 8000, "targetPort": "http"}]
+    assert base_objects("PodDisruptionBudget")["console"]["spec"]["minAvailable"] == 1
+    assert base_objects("HorizontalPodAutoscaler")["console"]["spec"]["minReplicas"] >= 2
+    assert "replicas" not in deployment["spec"]
