@@ -91,10 +91,12 @@ async def _request_body(request: Request) -> Any:
 
 
 def staff_guard(ctx: ServiceContext, roles: tuple[StaffRole, ...] = (StaffRole.OPERATOR,),
-                subject: Subject | None = None, session_alive: SessionAlive | None = None) -> StaffDependency:
+                subject: Subject | None = None, session_alive: SessionAlive | None = None,
+                audit_reads: bool = False) -> StaffDependency:
     """The dependency of a service's staff endpoints: 401 without a staff token or the operator token, 403
-    for a staff member of another role; audits every changing request. Use it with `scope="function"` (see
-    `Staff` below) so the entry is written before the response leaves."""
+    for a staff member of another role; audits every changing request (and the reads too with `audit_reads`:
+    a registrant's identity documents). Use it with `scope="function"` (see `Staff` below) so the entry is
+    written before the response leaves."""
 
     async def identify(credentials: HTTPAuthorizationCredentials | None) -> StaffActor:
         if credentials is None:
@@ -107,8 +109,8 @@ def staff_guard(ctx: ServiceContext, roles: tuple[StaffRole, ...] = (StaffRole.O
         except InvalidToken as exc:
             raise _unauthorized(str(exc)) from exc
         role = staff_role(claims)
-        if role is None:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"[{claims.user_id}] is not registry staff")
+        if role is None:  # a registrar's user: as before staff accounts, these endpoints ask to authenticate
+            raise _unauthorized(f"[{claims.user_id}] is not registry staff: sign in as staff")
         if session_alive is not None and not await session_alive(claims):
             raise _unauthorized("the staff session has ended: sign in again")
         if role not in roles:
@@ -122,10 +124,10 @@ def staff_guard(ctx: ServiceContext, roles: tuple[StaffRole, ...] = (StaffRole.O
     ) -> AsyncIterator[StaffActor]:
         who = await identify(credentials)
         request.state.staff = who
-        if request.method in _READS:
+        if request.method in _READS and not audit_reads:
             yield who
             return
-        before = await subject(request) if subject else None
+        before = await subject(request) if subject and request.method not in _READS else None
         entry = AuditEntry(
             at=ctx.clock.now(), service=ctx.settings.service_name, actor=who.actor, role=who.role.value, via=who.via,
             action=f"{request.method} {getattr(request.scope.get('route'), 'path', request.url.path)}",
@@ -150,7 +152,7 @@ def staff_guard(ctx: ServiceContext, roles: tuple[StaffRole, ...] = (StaffRole.O
             entry.outcome, entry.status, entry.detail = "failed", 500, type(exc).__name__
             await trail.record(entry)
             raise
-        entry.after = snapshot(await subject(request)) if subject else None
+        entry.after = snapshot(await subject(request)) if subject and request.method not in _READS else None
         await trail.record(entry)
 
     return guard

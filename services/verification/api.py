@@ -127,6 +127,8 @@ def router(ctx: ServiceContext) -> APIRouter:
     operator_guard = staff_guard(ctx, subject=case_subject)
     Op = Annotated[StaffActor, Staff(operator_guard)]
     Support = Annotated[StaffActor, Staff(staff_guard(ctx, ANY_STAFF, subject=case_subject))]
+    # who looked at a registrant's identity documents is written down too
+    DocumentReader = Annotated[StaffActor, Staff(staff_guard(ctx, ANY_STAFF, audit_reads=True))]
     CaseId = Annotated[str, Path(pattern=_CASE_ID)]
     Alias = Annotated[str, Path(min_length=3, max_length=16)]
 
@@ -253,7 +255,8 @@ def router(ctx: ServiceContext) -> APIRouter:
                                "size": d["size"], "uploaded_at": d["uploaded_at"].isoformat()} for d in docs]}
 
     @api.get("/api/support/verification/cases/{case_id}/documents/{document_id}", tags=["support"])
-    async def document(case_id: CaseId, document_id: Annotated[str, Path(pattern=_CASE_ID)], _: Support) -> Response:
+    async def document(case_id: CaseId, document_id: Annotated[str, Path(pattern=_CASE_ID)],
+                       _: DocumentReader) -> Response:
         for d in await app().documents(case_id, with_data=True):
             if d["_id"] == document_id:
                 return Response(bytes(d["data"]), media_type=d["content_type"],

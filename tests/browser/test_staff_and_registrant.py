@@ -294,6 +294,8 @@ async def test_support_rejects_an_upload_and_the_registrant_sees_the_note(
         assert (review["role"], review["before"]["status"], review["after"]["status"]) == ("support", "IN_REVIEW",
                                                                                            "FAILED")
         assert review["request"]["decision"] == "reject"
+        # viewing the documents is written down too
+        assert any(e["action"].startswith("GET ") and e["action"].endswith("/documents/{document_id}") for e in trail)
         # and the case's own history names who decided
         case = (await verification.get(f"/api/support/verification/cases/{review['params']['case_id']}",
                                        headers=OPERATOR)).json()["case"]

@@ -3,6 +3,7 @@ override banner, lock, transfer, delete), name-server and key groups, and lock c
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.console import forms
 from services.console.client import ApiRefused
-from services.console.web import Page, SignedIn
+from services.console.web import BRUSSELS, Page, SignedIn
 
 PAGE_SIZE = 50
 CONTACT_TYPES = ("REGISTRANT", "BILLING", "TECH", "ONSITE")
@@ -185,7 +186,12 @@ def router() -> APIRouter:
                 done = f"A transfer code has been mailed to the registrant; it is valid until {sent['valid_until']}."
             elif action == "delete":
                 date = forms.text(form, "delete_date")
-                params = {"delete_date": f"{date}T00:00:00+01:00"} if date else {}
+                try:  # the day starts at midnight in Brussels (CET or CEST)
+                    params = {"delete_date": datetime.fromisoformat(date).replace(tzinfo=BRUSSELS).isoformat()} \
+                        if date else {}
+                except ValueError:
+                    return await domain_screen(page, name, 400, action=action, typed=_typed(form),
+                                               date_error="Give the date as YYYY-MM-DD.")
                 result = await page.api.call("registry", "DELETE", path, params=params)
                 done = f"{name} will be deleted on {result['delete_date']}."
             elif action == "undelete":
