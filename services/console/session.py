@@ -30,7 +30,10 @@ class Session(BaseModel):
     user_id: str | None = None
     registrar_id: str | None = None
     permissions: list[str] = Field(default_factory=list)
-    expires_at: datetime | None = None
+    expires_at: datetime | None = None  # the session's end (the registry's SESSION_HOURS from sign-in)
+    # the registry's access tokens are short-lived JWTs: the console renews them with the refresh token
+    refresh_token: str | None = None
+    token_expires_at: datetime | None = None
     # one message for the next page (after a redirect): "ok" or "error" and the text
     flash: tuple[str, str] | None = None
 

@@ -6,7 +6,7 @@ layout's data (menu, block banner, language) and redirects with a one-time messa
 import asyncio
 import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -124,9 +124,31 @@ class Page:
         })
 
 
+# renew the access token this long before it expires, so no call of the page meets an expired one
+RENEW_BEFORE = timedelta(seconds=60)
+
+
+async def renew_token(request: Request) -> None:
+    """The registry's access tokens live minutes (a JWT each); the session lasts hours. Renew the token with
+    the refresh token (used once: the registry answers a new one) when it is about to expire."""
+    session = session_of(request)
+    if session.refresh_token is None or session.token_expires_at is None or session.token_expires_at - now() > RENEW_BEFORE:
+        return
+    console: Console = request.app.state.console
+    try:
+        renewed = await console.services.as_user(None).post("registry", "/api/token/refresh",
+                                                            {"refresh_token": session.refresh_token})
+    except ApiRefused as exc:  # the session ended at the registry (logout elsewhere, password changed)
+        raise NeedsSignIn(request.url.path) from exc
+    request.state.session = session.model_copy(update={
+        "token": renewed["token"], "refresh_token": renewed["refresh_token"], "permissions": renewed["permissions"],
+        "token_expires_at": now() + timedelta(seconds=int(renewed["expires_in"]))})
+
+
 async def signed_in_page(request: Request) -> Page:
     if not session_of(request).signed_in:
         raise NeedsSignIn(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    await renew_token(request)
     return Page(request, prefetch_banner=request.method == "GET")
 
 

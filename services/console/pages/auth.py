@@ -73,7 +73,8 @@ def router() -> APIRouter:
         # a new session (and CSRF token) at sign-in: a session id planted before cannot be ridden
         session = Session(language=page.session.language, token=signed["token"], user_id=signed["user_id"],
                           registrar_id=signed["registrar_id"], permissions=signed["permissions"],
-                          expires_at=now() + timedelta(hours=SESSION_HOURS))
+                          expires_at=now() + timedelta(hours=SESSION_HOURS), refresh_token=signed.get("refresh_token"),
+                          token_expires_at=now() + timedelta(seconds=int(signed.get("expires_in", 0))))
         if session.language is None:
             session.language = await _registrar_language(page.console.services.as_user(session.token))
         page.request.state.session = session
