@@ -4,7 +4,7 @@ registry HTTP create -> domain + outbox in one transaction -> relay -> RabbitMQ 
 import asyncio
 
 from services.registry.app import build as build_registry
-from services.registry.registrars import seed_demo_registrar
+from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from services.reporting.app import build as build_reporting
 from services.reporting.settings import ReportingSettings

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from services.registry.app import build
-from services.registry.registrars import seed_demo_registrar
+from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from shared.clock import ManualClock
 from tests.integration.infra import OPERATOR, EventTap, login, running

@@ -18,7 +18,7 @@ from services.notifications.cps import cps, stamp
 from services.notifications.messages import STRUCTURED
 from services.notifications.settings import NotificationsSettings
 from services.registry.app import build as build_registry
-from services.registry.registrars import seed_demo_registrar
+from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from shared.clock import BRUSSELS, ManualClock
 from shared.events import EventEnvelope, new_event

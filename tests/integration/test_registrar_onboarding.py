@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from services.registry.app import build
-from services.registry.passwords import verify_password
+from services.registry.users.passwords import verify_password
 from services.registry.settings import RegistrySettings
 from tests.integration.infra import OPERATOR, EventTap, eventually, login, running
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.registry import totp
+from services.registry.users import totp
 from services.registry.app import build
 from services.registry.settings import RegistrySettings
 from shared.clock import ManualClock, SystemClock

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from services.registry import renewal
+from services.registry.domains import renewal
 from services.registry.app import build
 from services.registry.settings import RegistrySettings
 from shared.clock import ManualClock

@@ -19,7 +19,7 @@ from lxml import etree
 
 from services.registry.app import build as build_registry
 from services.registry.epp.xml import SCHEMA
-from services.registry.registrars import seed_demo_registrar
+from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from services.verification.app import build as build_verification
 from services.verification.settings import VerificationSettings

@@ -11,10 +11,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from services.registry.commands import Actor
-from services.registry.http.errors import refusal
-from services.registry.results import CommandRefused
 from services.registry.settings import RegistrySettings
-from services.registry.users import Users
+from services.registry.store import unit_of_work
+from services.registry.users.accounts import Users
 from shared.auth import SessionTokens
 from shared.events import Channel
 from shared.runtime import ServiceContext
@@ -41,11 +40,11 @@ def client_ip(request: Request) -> str:
 
 def authentication(ctx: ServiceContext):
     tokens = SessionTokens(ctx.settings.internal_secret)  # signed: every service can verify them
-    users = Users(ctx.db, tokens) if hasattr(ctx, "db") else None
+    users: Users | None = None
 
-    def _users() -> Users:
+    def _users() -> Users:  # the database is there once the service started
         nonlocal users
-        users = users or Users(ctx.db, tokens)
+        users = users or Users(unit_of_work(ctx), tokens)
         return users
 
     async def actor(
@@ -74,10 +73,7 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     @api.post("/login", response_model=LoginResponse)
     async def login(body: LoginRequest, request: Request) -> LoginResponse:
-        try:
-            user, token = await users().login(body.user_id, body.password, body.code, client_ip(request), ctx.clock.now())
-        except CommandRefused as exc:
-            raise refusal(exc) from exc
+        user, token = await users().login(body.user_id, body.password, body.code, client_ip(request), ctx.clock.now())
         return LoginResponse(token=token, user_id=user.user_id, registrar_id=user.registrar_id,
                              permissions=sorted(user.permissions))
 

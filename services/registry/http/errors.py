@@ -1,4 +1,8 @@
-from fastapi import HTTPException, status
+"""The one refusal mapping of the HTTP API: a command's refusal (CommandRefused, from any route) becomes the
+HTTP status its EPP result code calls for, with the code and message in the body."""
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
 
 from services.registry.results import CommandRefused, Result
 
@@ -17,10 +21,19 @@ _HTTP_STATUS = {
 }
 
 
-def refusal(exc: CommandRefused) -> HTTPException:
+def http_status(result: Result) -> int:
+    return _HTTP_STATUS.get(result, status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+async def refused(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CommandRefused)
     retry_after = getattr(exc, "retry_after_seconds", None)
-    return HTTPException(
-        status_code=_HTTP_STATUS.get(exc.result, status.HTTP_422_UNPROCESSABLE_CONTENT),
-        detail={"result_code": int(exc.result), "message": exc.message},
+    return JSONResponse(
+        status_code=http_status(exc.result),
+        content={"detail": {"result_code": int(exc.result), "message": exc.message}},
         headers={"Retry-After": str(retry_after)} if retry_after else None,
     )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(CommandRefused, refused)

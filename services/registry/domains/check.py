@@ -2,7 +2,7 @@
 
 A name is unavailable while it exists in the registry: registered ("in use") or in quarantine (with the
 date it becomes available). An invalid name, or a TLD the registry does not serve, is reported as
-such rather than refused, so that one bad name in a list does not fail the whole check.
+such rather than refused, so that one bad name in a list does not fail the whole check. No events.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.registry.commands import Actor, execute
-from services.registry.names import parse_domain_name
+from services.registry.domains.model import QUARANTINE
+from services.registry.domains.names import parse_domain_name
 from services.registry.results import CommandRefused
-from services.registry.users import Permission
+from services.registry.store import DOMAINS, unit_of_work
+from services.registry.users.model import Permission
 from shared.events import CommandType
 from shared.runtime import ServiceContext
 
-DOMAINS = "domains"
 MAX_NAMES = 100
 
 
@@ -40,7 +41,7 @@ async def check_domains(ctx: ServiceContext, actor: Actor, raw_names: list[str])
             except CommandRefused as exc:
                 parsed[raw] = exc
         valid = [n for n in parsed.values() if isinstance(n, str)]
-        found = {d["_id"]: d for d in await ctx.db[DOMAINS].find(
+        found = {d["_id"]: d for d in await unit_of_work(ctx)[DOMAINS].find(
             {"_id": {"$in": valid}}, {"status": 1, "available_on": 1, "statuses": 1}).to_list()}
         result = []
         for raw, name in parsed.items():
@@ -48,7 +49,7 @@ async def check_domains(ctx: ServiceContext, actor: Actor, raw_names: list[str])
                 result.append(Availability(raw, False, f"not valid: {name.message}"))
             elif name not in found:
                 result.append(Availability(name, True))
-            elif found[name]["status"] == "QUARANTINE":
+            elif found[name]["status"] == QUARANTINE:
                 result.append(Availability(name, False, "quarantine", found[name].get("available_on"),
                                            tuple(found[name].get("statuses", []))))
             else:

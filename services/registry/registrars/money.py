@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.registry.results import CommandRefused, Result
 from services.registry.settings import RegistrySettings
+from services.registry.store import LEDGER, REGISTRARS, unit_of_work
+from services.registry.uow import Tx
 from shared.events import EventEnvelope, new_event
 from shared.events.money import (
     PayingTransactionRecorded,
@@ -25,12 +25,7 @@ from shared.events.money import (
     TransactionKind,
     WatermarkReached,
 )
-from shared.mongo.indexes import CollectionIndexes
 from shared.runtime import ServiceContext
-
-REGISTRARS = "registrars"
-LEDGER = "ledger"
-LEDGER_INDEXES = (CollectionIndexes(LEDGER, (IndexModel([("registrar_id", ASCENDING), ("at", DESCENDING)]),)),)
 
 
 @dataclass(frozen=True)
@@ -54,7 +49,7 @@ def crossed_watermarks(levels: tuple[int, ...], before: int, after: int) -> list
 
 
 async def charge(
-    ctx: ServiceContext, session: AsyncClientSession, registrar_id: str, charge: Charge, correlation_id: str | None,
+    ctx: ServiceContext, tx: Tx, registrar_id: str, charge: Charge, correlation_id: str | None,
     *, allow_negative: bool = False,
 ) -> list[EventEnvelope[Any]]:
     """Debit a paying transaction inside the command's transaction; returns the events to publish with it.
@@ -63,9 +58,8 @@ async def charge(
     makes one of the two transactions conflict and retry, so no debit is lost."""
     settings: RegistrySettings = ctx.settings  # type: ignore[assignment]
     price = settings.prices[charge.kind]
-    doc = await ctx.db[REGISTRARS].find_one(
-        {"_id": registrar_id}, {"balance_cents": 1, "standing_order": 1}, session=session
-    )
+    doc = await tx[REGISTRARS].find_one(
+        {"_id": registrar_id}, {"balance_cents": 1, "standing_order": 1})
     if doc is None:
         raise CommandRefused(Result.AUTHORIZATION_ERROR, f"registrar [{registrar_id}] is unknown")
     before = int(doc.get("balance_cents", 0))
@@ -76,14 +70,13 @@ async def charge(
             cause="negative_balance",
         )
     after = before - price
-    await ctx.db[REGISTRARS].update_one({"_id": registrar_id}, {"$inc": {"balance_cents": -price}}, session=session)
+    await tx[REGISTRARS].update_one({"_id": registrar_id}, {"$inc": {"balance_cents": -price}})
     now = ctx.clock.now()
-    await ctx.db[LEDGER].insert_one(
+    await tx[LEDGER].insert_one(
         {
             "_id": ObjectId(), "registrar_id": registrar_id, "kind": charge.kind.value, "object": charge.obj,
             "amount_cents": -price, "balance_cents": after, "reference": charge.reference, "at": now,
-        },
-        session=session,
+        }
     )
     events: list[EventEnvelope[Any]] = [
         new_event(
@@ -104,24 +97,21 @@ async def charge(
 
 
 async def book_prepayment(
-    ctx: ServiceContext, session: AsyncClientSession, registrar_id: str, amount_cents: int, reference: str,
+    ctx: ServiceContext, tx: Tx, registrar_id: str, amount_cents: int, reference: str,
     correlation_id: str,
 ) -> list[EventEnvelope[Any]]:
     if amount_cents <= 0:
         raise CommandRefused(Result.PARAMETER_VALUE_RANGE, "a prepayment is a positive amount")
-    result = await ctx.db[REGISTRARS].update_one(
-        {"_id": registrar_id}, {"$inc": {"balance_cents": amount_cents}}, session=session
-    )
-    if result.matched_count == 0:
+    matched = await tx[REGISTRARS].update_one({"_id": registrar_id}, {"$inc": {"balance_cents": amount_cents}})
+    if matched == 0:
         raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: registrar [{registrar_id}]")
-    doc = await ctx.db[REGISTRARS].find_one({"_id": registrar_id}, {"balance_cents": 1}, session=session)
+    doc = await tx[REGISTRARS].find_one({"_id": registrar_id}, {"balance_cents": 1})
     balance = int(doc["balance_cents"]) if doc else amount_cents
-    await ctx.db[LEDGER].insert_one(
+    await tx[LEDGER].insert_one(
         {
             "_id": ObjectId(), "registrar_id": registrar_id, "kind": "PREPAYMENT", "object": registrar_id,
             "amount_cents": amount_cents, "balance_cents": balance, "reference": reference, "at": ctx.clock.now(),
-        },
-        session=session,
+        }
     )
     return [
         new_event(
@@ -132,10 +122,10 @@ async def book_prepayment(
 
 
 async def balance(ctx: ServiceContext, registrar_id: str) -> int:
-    doc = await ctx.db[REGISTRARS].find_one({"_id": registrar_id}, {"balance_cents": 1})
+    doc = await unit_of_work(ctx)[REGISTRARS].find_one({"_id": registrar_id}, {"balance_cents": 1})
     return int(doc.get("balance_cents", 0)) if doc else 0
 
 
 async def ledger(ctx: ServiceContext, registrar_id: str, limit: int = 200) -> list[dict[str, Any]]:
-    docs = await ctx.db[LEDGER].find({"registrar_id": registrar_id}).sort("at", DESCENDING).limit(limit).to_list()
+    docs = await unit_of_work(ctx)[LEDGER].find({"registrar_id": registrar_id}).sort("at", -1).limit(limit).to_list()
     return [{k: v for k, v in d.items() if k != "_id"} for d in docs]

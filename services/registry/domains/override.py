@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo.asynchronous.client_session import AsyncClientSession
-
-from services.registry.contacts import CONTACTS, VerificationStatus
+from services.registry.contacts.model import VerificationStatus
+from services.registry.store import CONTACTS, DOMAINS
+from services.registry.uow import Reader, Tx
 from shared.events import EventEnvelope, new_event
 from shared.events.domains import DomainOverrideChanged
 from shared.events.verification import (
@@ -30,7 +30,6 @@ from shared.events.verification import (
 from shared.runtime import ServiceContext
 from shared.sealing import Sealer, Unsealable
 
-DOMAINS = "domains"
 VERIFICATION = "verification"  # the kind of override the verification lifts; the registry may have others
 PENDING_REASON = "Registrant verification pending"
 FAILED_REASON = "Registrant verification failed"
@@ -59,26 +58,24 @@ def _changed(ctx: ServiceContext, domain: dict[str, Any], overridden: bool, reas
     )
 
 
-async def contact_status(ctx: ServiceContext, session: AsyncClientSession, alias: str) -> VerificationStatus:
-    doc = await ctx.db[CONTACTS].find_one({"_id": alias}, {"verification": 1}, session=session)
+async def contact_status(tx: Reader, alias: str) -> VerificationStatus:
+    doc = await tx[CONTACTS].find_one({"_id": alias}, {"verification": 1})
     return VerificationStatus((doc or {}).get("verification", VerificationStatus.UNVERIFIED.value))
 
 
-async def override_at_creation(ctx: ServiceContext, session: AsyncClientSession, registrant: str) -> dict[str, Any] | None:
+async def override_at_creation(ctx: ServiceContext, tx: Reader, registrant: str) -> dict[str, Any] | None:
     """The override a new domain starts with: one while its registrant is pending verification."""
-    if await contact_status(ctx, session, registrant) is VerificationStatus.PENDING:
+    if await contact_status(tx, registrant) is VerificationStatus.PENDING:
         return override_document(ctx, PENDING_REASON)
     return None
 
 
-async def status_after_transfer(ctx: ServiceContext, session: AsyncClientSession, old: str | None,
-                                new: str) -> VerificationStatus:
+async def status_after_transfer(tx: Tx, old: str | None, new: str) -> VerificationStatus:
     """The new registrant's status, moving it to PENDING where the old one was pending."""
-    new_status = await contact_status(ctx, session, new)
+    new_status = await contact_status(tx, new)
     if old and new_status is VerificationStatus.UNVERIFIED \
-            and await contact_status(ctx, session, old) is VerificationStatus.PENDING:
-        await ctx.db[CONTACTS].update_one({"_id": new}, {"$set": {"verification": VerificationStatus.PENDING.value}},
-                                          session=session)
+            and await contact_status(tx, old) is VerificationStatus.PENDING:
+        await tx[CONTACTS].update_one({"_id": new}, {"$set": {"verification": VerificationStatus.PENDING.value}})
         return VerificationStatus.PENDING
     return new_status
 
@@ -108,7 +105,7 @@ def override_events(ctx: ServiceContext, domain: dict[str, Any], before: dict[st
 # -- the verification service's decisions -------------------------------------------------------------------------
 
 async def on_verification_required(ctx: ServiceContext, event: EventEnvelope[VerificationRequired],
-                                   session: AsyncClientSession) -> None:
+                                   tx: Tx) -> None:
     p = event.payload
     case: dict[str, Any] = {"verification": VerificationStatus.PENDING.value, "verification_type": SELECTED_TYPE}
     if p.first and p.case_id:
@@ -120,60 +117,54 @@ async def on_verification_required(ctx: ServiceContext, event: EventEnvelope[Ver
             case["verification_url"] = link
         except Unsealable:
             pass  # sealed under another secret: the status still applies, the URL is not shown
-    await ctx.db[CONTACTS].update_one(
+    await tx[CONTACTS].update_one(
         {"_id": p.contact, "verification": {"$ne": VerificationStatus.VERIFIED.value}},
-        {"$set": case}, session=session)
-    domain = await ctx.db[DOMAINS].find_one({"_id": p.domain, "registrant": p.contact}, session=session)
+        {"$set": case})
+    domain = await tx[DOMAINS].find_one({"_id": p.domain, "registrant": p.contact})
     if domain is None or domain.get("override"):
         return  # transferred to another registrant meanwhile, or already overridden
-    await ctx.db[DOMAINS].update_one({"_id": p.domain}, {"$set": {"override": override_document(ctx, p.reason)}},
-                                     session=session)
-    await ctx.outbox.add([_changed(ctx, domain, True, p.reason, event.correlation_id)], session)
+    await tx[DOMAINS].update_one({"_id": p.domain}, {"$set": {"override": override_document(ctx, p.reason)}})
+    tx.publish([_changed(ctx, domain, True, p.reason, event.correlation_id)])
 
 
-async def _of_current_case(ctx: ServiceContext, session: AsyncClientSession, contact: str,
-                           case_id: str | None) -> bool:
+async def _of_current_case(tx: Reader, contact: str, case_id: str | None) -> bool:
     """Whether a decision is about the contact's current case. A late (redelivered) decision on an old case
     must not move a contact that was selected again into a new case; a decision without a case (the
     registrar verifies its contacts itself) or a contact with no case kept applies as it comes."""
     if not case_id:
         return True
-    doc = await ctx.db[CONTACTS].find_one({"_id": contact}, {"verification_case": 1}, session=session)
+    doc = await tx[CONTACTS].find_one({"_id": contact}, {"verification_case": 1})
     current = (doc or {}).get("verification_case")
     return not current or current == case_id
 
 
 async def on_verification_approved(ctx: ServiceContext, event: EventEnvelope[VerificationApproved],
-                                   session: AsyncClientSession) -> None:
+                                   tx: Tx) -> None:
     contact = event.payload.contact
-    if not await _of_current_case(ctx, session, contact, event.payload.case_id):
+    if not await _of_current_case(tx, contact, event.payload.case_id):
         return
     kind = REGISTRAR_TYPE if event.payload.method == "registrar" else SELECTED_TYPE
-    await ctx.db[CONTACTS].update_one({"_id": contact}, {"$set": {"verification": VerificationStatus.VERIFIED.value,
-                                                                  "verification_type": kind},
-                                                         "$unset": CASE_FIELDS}, session=session)
-    held = await ctx.db[DOMAINS].find({"registrant": contact, "override.kind": VERIFICATION},
-                                      session=session).to_list()
+    await tx[CONTACTS].update_one({"_id": contact}, {"$set": {"verification": VerificationStatus.VERIFIED.value,
+                                                              "verification_type": kind},
+                                                     "$unset": CASE_FIELDS})
+    held = await tx[DOMAINS].find({"registrant": contact, "override.kind": VERIFICATION}).to_list()
     if held:
-        await ctx.db[DOMAINS].update_many({"_id": {"$in": [d["_id"] for d in held]}}, {"$unset": {"override": ""}},
-                                          session=session)
-        await ctx.outbox.add([_changed(ctx, d, False, None, event.correlation_id) for d in held], session)
+        await tx[DOMAINS].update_many({"_id": {"$in": [d["_id"] for d in held]}}, {"$unset": {"override": ""}})
+        tx.publish([_changed(ctx, d, False, None, event.correlation_id) for d in held])
 
 
 async def on_verification_failed(ctx: ServiceContext, event: EventEnvelope[VerificationFailed],
-                                 session: AsyncClientSession) -> None:
-    if not await _of_current_case(ctx, session, event.payload.contact, event.payload.case_id):
+                                 tx: Tx) -> None:
+    if not await _of_current_case(tx, event.payload.contact, event.payload.case_id):
         return
-    await ctx.db[CONTACTS].update_one({"_id": event.payload.contact},
-                                      {"$set": {"verification": VerificationStatus.FAILED.value},
-                                       "$unset": CASE_FIELDS}, session=session)
+    await tx[CONTACTS].update_one({"_id": event.payload.contact},
+                                  {"$set": {"verification": VerificationStatus.FAILED.value}, "$unset": CASE_FIELDS})
 
 
 async def on_verification_undone(ctx: ServiceContext, event: EventEnvelope[VerificationUndone],
-                                 session: AsyncClientSession) -> None:
+                                 tx: Tx) -> None:
     """A verified registrant was updated: it is UNVERIFIED again (only from VERIFIED: a late event does not
     move a contact that was selected again meanwhile). Its active domains stay active."""
-    await ctx.db[CONTACTS].update_one(
+    await tx[CONTACTS].update_one(
         {"_id": event.payload.contact, "verification": VerificationStatus.VERIFIED.value},
-        {"$set": {"verification": VerificationStatus.UNVERIFIED.value}, "$unset": {"verification_type": ""}},
-        session=session)
+        {"$set": {"verification": VerificationStatus.UNVERIFIED.value}, "$unset": {"verification_type": ""}})

@@ -9,7 +9,7 @@ Signing the contract creates the account in PENDING_ACTIVATION with no usable pa
 activation, by whoever holds the letter, sets the web and EPP passwords. The code is shown once and
 stored hashed; five wrong codes lock the activation until an operator issues a new code. After the
 activation the registrar still needs a billing and a tech contact before its first domain: the domain
-commands enforce that through contacts.require_roles.
+commands enforce that through contacts/rules.py.
 
 Only ICANN-accredited registrars register .vlaanderen and .brussels (gTLDs) directly. An applicant that
 is not accredited resells a gTLD through a registrar of this registry that is: it registers nothing in
@@ -26,13 +26,10 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, EmailStr, Field, HttpUrl, SecretStr, field_validator
-from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.asynchronous.client_session import AsyncClientSession
 
-from services.registry import money
-from services.registry.commands import commit
-from services.registry.passwords import WeakPassword, check_policy, hash_password, verify_password
-from services.registry.registrar_model import (
+from services.registry.registrars import money
+from services.registry.registrars.create import NewRegistrar, insert_registrar
+from services.registry.registrars.model import (
     PHONE,
     REGISTRAR_ID,
     Address,
@@ -42,10 +39,11 @@ from services.registry.registrar_model import (
     RegistrarStatus,
     Strict,
 )
-from services.registry.registrars import REGISTRARS, NewRegistrar, insert_registrar
 from services.registry.results import CommandRefused, Result
 from services.registry.settings import RegistrySettings
-from services.registry.users import USERS
+from services.registry.store import APPLICATIONS, REGISTRARS, USERS, unit_of_work
+from services.registry.uow import Reader, Tx
+from services.registry.users.passwords import WeakPassword, check_policy, hash_password, verify_password
 from shared.events import EventEnvelope, EventPayload, new_event
 from shared.events.registrars import (
     RegistrarActivated,
@@ -55,19 +53,8 @@ from shared.events.registrars import (
     SecurityCodeIssued,
     UserUpdated,
 )
-from shared.mongo.indexes import CollectionIndexes
 from shared.runtime import ServiceContext
 
-APPLICATIONS = "registrar_applications"
-APPLICATION_INDEXES = (
-    CollectionIndexes(
-        APPLICATIONS,
-        (
-            IndexModel([("registrar_id", ASCENDING)]),  # the activation finds its application by registrar id
-            IndexModel([("status", ASCENDING), ("created_at", DESCENDING)]),  # the operator's work list
-        ),
-    ),
-)
 CCTLD = "be"  # every other product is a gTLD, sold directly only by ICANN-accredited registrars
 SECURITY_CODE_DIGITS = 12
 MAX_ACTIVATION_ATTEMPTS = 5
@@ -300,38 +287,36 @@ def _event(ctx: ServiceContext, payload: EventPayload, registrar_id: str | None,
     return new_event(payload, registrar_id=registrar_id, correlation_id=correlation_id, clock=ctx.clock)
 
 
-async def _application(ctx: ServiceContext, session: AsyncClientSession, application_id: str) -> dict[str, Any]:
-    doc = await ctx.db[APPLICATIONS].find_one({"_id": application_id}, session=session)
+async def _application(tx: Reader, application_id: str) -> dict[str, Any]:
+    doc = await tx[APPLICATIONS].find_one({"_id": application_id})
     if doc is None:
         raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: application [{application_id}]")
     return doc
 
 
-async def _move(ctx: ServiceContext, session: AsyncClientSession, doc: dict[str, Any], to: ApplicationStatus,
+async def _move(tx: Tx, doc: dict[str, Any], to: ApplicationStatus,
                 changes: dict[str, Any]) -> None:
     """Change the status only from the one just read: a concurrent step finds it changed and is refused."""
-    result = await ctx.db[APPLICATIONS].update_one(
-        {"_id": doc["_id"], "status": doc["status"]}, {"$set": {"status": to.value, **changes}}, session=session
-    )
-    if result.matched_count != 1:
+    matched = await tx[APPLICATIONS].update_one(
+        {"_id": doc["_id"], "status": doc["status"]}, {"$set": {"status": to.value, **changes}})
+    if matched != 1:
         raise CommandRefused(Result.STATUS_PROHIBITS, f"application [{doc['_id']}] changed meanwhile: look again")
 
 
-async def _check_resellers(ctx: ServiceContext, session: AsyncClientSession, application: Application) -> None:
+async def _check_resellers(tx: Reader, application: Application) -> None:
     for gtld, reseller in sorted(application.resellers.items()):
-        doc = await ctx.db[REGISTRARS].find_one({"_id": reseller.registrar_id}, {"status": 1, "products": 1},
-                                                session=session)
+        doc = await tx[REGISTRARS].find_one({"_id": reseller.registrar_id}, {"status": 1, "products": 1})
         if doc is None or doc["status"] != RegistrarStatus.ACTIVE or gtld not in doc.get("products", []):
             raise CommandRefused(Result.PARAMETER_VALUE_POLICY,
                                  f"registrar [{reseller.registrar_id}] is not an active registrar accredited for "
                                  f".{gtld}: .{gtld} cannot be resold through it")
 
 
-async def _free_registrar_id(ctx: ServiceContext, session: AsyncClientSession) -> str:
+async def _free_registrar_id(tx: Reader) -> str:
     for _ in range(20):
         candidate = f"r{secrets.randbelow(10**6):06d}"
-        taken = await ctx.db[REGISTRARS].find_one({"_id": candidate}, {"_id": 1}, session=session) or \
-            await ctx.db[USERS].find_one({"_id": candidate}, {"_id": 1}, session=session)
+        taken = await tx[REGISTRARS].find_one({"_id": candidate}, {"_id": 1}) or \
+            await tx[USERS].find_one({"_id": candidate}, {"_id": 1})
         if not taken:
             return candidate
     raise CommandRefused(Result.COMMAND_FAILED, "no free registrar id found: try again or give one")
@@ -344,18 +329,17 @@ async def record_application(ctx: ServiceContext, application: Application, corr
     doc = {"_id": application_id, "status": ApplicationStatus.APPLIED.value,
            "application": application.model_dump(mode="json"), "created_at": ctx.clock.now()}
 
-    async def work(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
-        await _check_resellers(ctx, session, application)
-        await ctx.db[APPLICATIONS].insert_one(dict(doc), session=session)
+    async def work(tx: Tx) -> None:
+        await _check_resellers(tx, application)
+        await tx[APPLICATIONS].insert_one(dict(doc))
         org = application.organisation
-        return [_event(ctx, RegistrarApplicationRecorded(
+        tx.publish([_event(ctx, RegistrarApplicationRecorded(
             application_id=application_id, name=org.official_name, email=str(org.email),
             products=application.direct_products(), resold_products=application.resold_products(),
             contract_language=application.contract_language.value, prepayment_cents=application.prepayment_cents,
-            standing_order=application.standing_order), None, correlation_id)]
+            standing_order=application.standing_order), None, correlation_id)])
 
-    await commit(ctx, work)
-    ctx.committed()
+    await unit_of_work(ctx).run(work)
     return StepDone(application_id=application_id, status=ApplicationStatus.APPLIED)
 
 
@@ -366,33 +350,32 @@ async def sign_contract(ctx: ServiceContext, application_id: str, signature: Con
     code_hash = hash_password(code)  # outside the transaction: it takes a while, and a retry needs no new one
     done: dict[str, str] = {}
 
-    async def work(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
-        doc = await _application(ctx, session, application_id)
+    async def work(tx: Tx) -> None:
+        doc = await _application(tx, application_id)
         require_status(application_id, doc["status"], {ApplicationStatus.APPLIED}, "record the contract signature")
         application = Application.model_validate(doc["application"])
-        await _check_resellers(ctx, session, application)  # the registrar resold through may have changed since
-        registrar_id = signature.registrar_id or await _free_registrar_id(ctx, session)
-        events = await insert_registrar(ctx, session, registrar_for(registrar_id, application),
+        await _check_resellers(tx, application)  # the registrar resold through may have changed since
+        registrar_id = signature.registrar_id or await _free_registrar_id(tx)
+        events = await insert_registrar(ctx, tx, registrar_for(registrar_id, application),
                                         RegistrarStatus.PENDING_ACTIVATION, correlation_id)
         extra: dict[str, Any] = {"epp_password_hash": NO_PASSWORD, "resold_products": application.resold_products(),
                                  "application_id": application_id}
         if application.accreditation is not None:
             extra["iana_id"] = application.accreditation.iana_id
-        await ctx.db[REGISTRARS].update_one({"_id": registrar_id}, {"$set": extra}, session=session)
-        await ctx.db[USERS].update_one({"_id": registrar_id}, {"$set": {"password_hash": NO_PASSWORD}}, session=session)
+        await tx[REGISTRARS].update_one({"_id": registrar_id}, {"$set": extra})
+        await tx[USERS].update_one({"_id": registrar_id}, {"$set": {"password_hash": NO_PASSWORD}})
         now = ctx.clock.now()
-        await _move(ctx, session, doc, ApplicationStatus.CONTRACT_SIGNED, {
+        await _move(tx, doc, ApplicationStatus.CONTRACT_SIGNED, {
             "registrar_id": registrar_id,
             "contract": {"signed_at": now, "reference": signature.reference},
             "security_code": {"hash": code_hash, "issued_at": now, "failed_attempts": 0},
         })
         done["registrar_id"] = registrar_id
         signed = RegistrarContractSigned(application_id=application_id, contract_reference=signature.reference)
-        return [*events, _event(ctx, signed, registrar_id, correlation_id),
-                _event(ctx, SecurityCodeIssued(application_id=application_id), registrar_id, correlation_id)]
+        tx.publish([*events, _event(ctx, signed, registrar_id, correlation_id),
+                    _event(ctx, SecurityCodeIssued(application_id=application_id), registrar_id, correlation_id)])
 
-    await commit(ctx, work)
-    ctx.committed()
+    await unit_of_work(ctx).run(work)
     return StepDone(application_id=application_id, status=ApplicationStatus.CONTRACT_SIGNED,
                     registrar_id=done["registrar_id"], security_code=code)
 
@@ -402,20 +385,19 @@ async def record_prepayment(ctx: ServiceContext, application_id: str, payment: P
     settings = _settings(ctx)
     done: dict[str, Any] = {}
 
-    async def work(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
-        doc = await _application(ctx, session, application_id)
+    async def work(tx: Tx) -> None:
+        doc = await _application(tx, application_id)
         require_status(application_id, doc["status"], {ApplicationStatus.CONTRACT_SIGNED}, "record the prepayment")
         applied = doc["application"]["prepayment_cents"]
         check_prepayment(payment.amount_cents, applied, settings.minimum_prepayment_cents)
-        events = await money.book_prepayment(ctx, session, doc["registrar_id"], payment.amount_cents,
+        events = await money.book_prepayment(ctx, tx, doc["registrar_id"], payment.amount_cents,
                                              payment.reference, correlation_id)
-        await _move(ctx, session, doc, ApplicationStatus.PREPAYMENT_RECEIVED, {"prepayment": {
+        await _move(tx, doc, ApplicationStatus.PREPAYMENT_RECEIVED, {"prepayment": {
             "amount_cents": payment.amount_cents, "reference": payment.reference, "received_at": ctx.clock.now()}})
         done.update(registrar_id=doc["registrar_id"], balance_cents=events[-1].payload.balance_cents)
-        return events
+        tx.publish(events)
 
-    await commit(ctx, work)
-    ctx.committed()
+    await unit_of_work(ctx).run(work)
     return StepDone(application_id=application_id, status=ApplicationStatus.PREPAYMENT_RECEIVED, **done)
 
 
@@ -425,18 +407,17 @@ async def reissue_security_code(ctx: ServiceContext, application_id: str, correl
     code_hash = hash_password(code)
     done: dict[str, Any] = {}
 
-    async def work(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
-        doc = await _application(ctx, session, application_id)
+    async def work(tx: Tx) -> None:
+        doc = await _application(tx, application_id)
         waiting = {ApplicationStatus.CONTRACT_SIGNED, ApplicationStatus.PREPAYMENT_RECEIVED}
         require_status(application_id, doc["status"], waiting, "issue a security code")
-        await _move(ctx, session, doc, ApplicationStatus(doc["status"]), {
+        await _move(tx, doc, ApplicationStatus(doc["status"]), {
             "security_code": {"hash": code_hash, "issued_at": ctx.clock.now(), "failed_attempts": 0}})
         done.update(registrar_id=doc["registrar_id"], status=doc["status"])
-        return [_event(ctx, SecurityCodeIssued(application_id=application_id, reissued=True), doc["registrar_id"],
-                       correlation_id)]
+        tx.publish([_event(ctx, SecurityCodeIssued(application_id=application_id, reissued=True),
+                           doc["registrar_id"], correlation_id)])
 
-    await commit(ctx, work)
-    ctx.committed()
+    await unit_of_work(ctx).run(work)
     return StepDone(application_id=application_id, security_code=code, **done)
 
 
@@ -454,9 +435,9 @@ async def activate(ctx: ServiceContext, activation: Activation, correlation_id: 
     refused: list[CommandRefused] = []
     done: dict[str, Any] = {}
 
-    async def work(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
+    async def work(tx: Tx) -> None:
         refused.clear()  # the transaction may run again
-        doc = await ctx.db[APPLICATIONS].find_one({"registrar_id": registrar_id}, session=session)
+        doc = await tx[APPLICATIONS].find_one({"registrar_id": registrar_id})
         if doc is not None and doc["status"] == ApplicationStatus.ACTIVATED:
             raise CommandRefused(Result.STATUS_PROHIBITS, f"registrar [{registrar_id}] is already activated")
         code = (doc or {}).get("security_code")
@@ -469,39 +450,37 @@ async def activate(ctx: ServiceContext, activation: Activation, correlation_id: 
         if not verify_password(code["hash"], activation.security_code):
             failed, refusal = wrong_code(code["failed_attempts"])
             # counted against the code just checked: a code reissued meanwhile starts afresh
-            await ctx.db[APPLICATIONS].update_one({"_id": doc["_id"], "security_code.hash": code["hash"]},
-                                                  {"$inc": {"security_code.failed_attempts": 1}}, session=session)
+            await tx[APPLICATIONS].update_one({"_id": doc["_id"], "security_code.hash": code["hash"]},
+                                              {"$inc": {"security_code.failed_attempts": 1}})
             refused.append(refusal)
             # committed although the activation is refused: the count must survive the refusal
-            return [_event(ctx, RegistrarActivationFailed(failed_attempts=failed,
-                                                          locked=failed >= MAX_ACTIVATION_ATTEMPTS),
-                           registrar_id, correlation_id)]
+            tx.publish([_event(ctx, RegistrarActivationFailed(failed_attempts=failed,
+                                                              locked=failed >= MAX_ACTIVATION_ATTEMPTS),
+                               registrar_id, correlation_id)])
+            return
         require_status(doc["_id"], doc["status"], {ApplicationStatus.PREPAYMENT_RECEIVED},
                        "activate before the prepayment is received")
-        registrar = await ctx.db[REGISTRARS].find_one({"_id": registrar_id}, {"status": 1, "products": 1},
-                                                      session=session)
+        registrar = await tx[REGISTRARS].find_one({"_id": registrar_id}, {"status": 1, "products": 1})
         if registrar is None or registrar["status"] != RegistrarStatus.PENDING_ACTIVATION:
             status = registrar["status"] if registrar else "gone"
             raise CommandRefused(Result.STATUS_PROHIBITS, f"registrar [{registrar_id}] is {status}: ask the registry")
         now = ctx.clock.now()
-        await ctx.db[REGISTRARS].update_one(
+        await tx[REGISTRARS].update_one(
             {"_id": registrar_id},
             {"$set": {"status": RegistrarStatus.ACTIVE.value, "epp_password_hash": epp_hash, "activated_at": now}},
-            session=session,
         )
-        await ctx.db[USERS].update_one({"_id": registrar_id}, {"$set": {"password_hash": web_hash}}, session=session)
-        await _move(ctx, session, doc, ApplicationStatus.ACTIVATED, {"activated_at": now})
-        await ctx.db[APPLICATIONS].update_one({"_id": doc["_id"]}, {"$unset": {"security_code": ""}}, session=session)
+        await tx[USERS].update_one({"_id": registrar_id}, {"$set": {"password_hash": web_hash}})
+        await _move(tx, doc, ApplicationStatus.ACTIVATED, {"activated_at": now})
+        await tx[APPLICATIONS].update_one({"_id": doc["_id"]}, {"$unset": {"security_code": ""}})
         done.update(application_id=doc["_id"])
-        return [
+        tx.publish([
             _event(ctx, RegistrarActivated(application_id=doc["_id"], products=registrar.get("products", [])),
                    registrar_id, correlation_id),
             _event(ctx, UserUpdated(user_id=registrar_id, change="password"), registrar_id, correlation_id),
             _event(ctx, UserUpdated(user_id=registrar_id, change="epp_password"), registrar_id, correlation_id),
-        ]
+        ])
 
-    await commit(ctx, work)
-    ctx.committed()
+    await unit_of_work(ctx).run(work)
     if refused:
         raise refused[-1]
     return StepDone(application_id=done["application_id"], status=ApplicationStatus.ACTIVATED,
@@ -521,14 +500,11 @@ def application_view(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 async def get_application(ctx: ServiceContext, application_id: str) -> dict[str, Any]:
-    doc = await ctx.db[APPLICATIONS].find_one({"_id": application_id})
-    if doc is None:
-        raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: application [{application_id}]")
-    return application_view(doc)
+    return application_view(await _application(unit_of_work(ctx), application_id))
 
 
 async def list_applications(ctx: ServiceContext, status: ApplicationStatus | None = None,
                             limit: int = 200) -> list[dict[str, Any]]:
     query = {"status": status.value} if status else {}
-    docs = await ctx.db[APPLICATIONS].find(query).sort("created_at", DESCENDING).limit(limit).to_list()
+    docs = await unit_of_work(ctx)[APPLICATIONS].find(query).sort("created_at", -1).limit(limit).to_list()
     return [application_view(d) for d in docs]

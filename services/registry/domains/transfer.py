@@ -1,17 +1,24 @@
 """Transfers (digest 4.4): one mechanism for a new registrar, a new registrant, or both.
 
-- The transfer code: 5 groups of 3 digits, mailed only to the registrant, valid 7 days. Asking again
-  while it is valid sends the same code and extends it by 7 days; at most 4 sends in a row, the 5th
-  request is refused (support can still help). A locked domain gets no code. Any registrar may ask (the
-  registrant asks the registrar it wants to move to); the code is kept sealed, never shown in info.
-- The transfer is executed at once when the code is valid: the gaining registrar pays TRANSFER (or
-  TRANSFER_FROM_QUARANTINE: any registrar may take a name out of quarantine this way), a new
-  registration period starts, and the code is spent. The new registrant is one of the gaining
-  registrar's registrant contacts, or #AUTO#: a copy of the current registrant, for a change of
-  registrar only. The copy is a new contact, announced with contact.created before the transfer, so the
-  verification service knows it when the transfer comes. The losing registrar's contacts and groups do
-  not travel; name servers given on the domain do unless the transfer names new ones.
-- The registrant's verification status follows services/registry/override.py.
+Transfer code (dnsbe:requestAuthCode, POST .../transfer-code): any registrar may ask (the registrant asks the
+registrar it wants to move to). Checks: the domain exists (2303); no serverTransferProhibited, no client lock,
+not on hold (2308); the URL, if any, is http(s) and at most 500 characters (2306); while a code is valid, at
+most 4 sends (2308). The code (5 groups of 3 digits) is mailed only to the registrant, valid 7 days; asking
+again sends the same code and extends it. Event: domain.transfer_code_sent (sealed code; the mailer opens it).
+
+Transfer (domain:transfer op=request, POST .../transfer): executed at once. Checks, in order: the domain
+exists (2303); not locked (2308); the code is valid (2202); #AUTO# only for a change of registrar (2306);
+something changes (2306); contacts, groups and name servers as for a create; the gaining registrar pays
+TRANSFER, or TRANSFER_FROM_QUARANTINE (any registrar may take a name out of quarantine this way) (2104).
+A new registration period starts and the code is spent. The new registrant is one of the gaining registrar's
+registrant contacts, or #AUTO#: a copy of the current registrant under a new alias. The losing registrar's
+contacts and groups do not travel; name servers given on the domain do unless the transfer names new ones.
+Events: contact.created (an #AUTO# copy, first, so consumers know the contact the transfer names),
+domain.transferred, the payment's, and domain.override_changed as the registrant's verification status
+decides (domains/override.py).
+
+Info with the code: a registrar that is not the sponsor sees the domain with its valid code (2202 otherwise,
+whether the name exists or not).
 """
 
 from __future__ import annotations
@@ -21,24 +28,26 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError
 
-from services.registry.commands import Actor, commit, execute
-from services.registry.contacts import CONTACTS, ContactType, VerificationStatus, _payload, require_roles
-from services.registry.domains import DOMAINS, HostAttr, check_glue
-from services.registry.groups import require_groups
-from services.registry.locks import CLIENT_LOCK, refuse_if_status
-from services.registry.money import Charge, charge, registrar_lock
-from services.registry.names import lookup_name
-from services.registry.override import (
+from services.registry.commands import Actor, execute
+from services.registry.contacts.model import ContactType, VerificationStatus, contact_payload
+from services.registry.contacts.rules import require_roles
+from services.registry.domains.model import CLIENT_LOCK, QUARANTINE, REGISTERED, HostAttr, check_glue
+from services.registry.domains.names import lookup_name
+from services.registry.domains.override import (
     CASE_FIELDS,
     override_after_transfer,
     override_events,
     status_after_transfer,
 )
+from services.registry.domains.rules import existing_domain, linked_contacts, refuse_if_status
+from services.registry.groups.rules import require_groups
+from services.registry.registrars.money import Charge, charge, registrar_lock
 from services.registry.results import CommandRefused, Result
-from services.registry.users import Permission
+from services.registry.store import CONTACTS, DOMAINS, unit_of_work
+from services.registry.uow import DuplicateKey, Tx
+from services.registry.users.model import Permission
+from shared.clock import one_year_after
 from shared.events import CommandType, EventEnvelope
 from shared.events.contacts import ContactCreated
 from shared.events.domains import DomainTransferred, TransferCodeSent
@@ -51,21 +60,6 @@ MAX_SENDS = 4
 MAX_URL = 500
 # what a #AUTO# copy does not take over: the source's verification case, URL and type are the source's own
 NOT_COPIED = {*CASE_FIELDS, "verification_type", "reference"}
-
-
-def sealer(ctx: ServiceContext) -> Sealer:
-    return Sealer(ctx.settings.internal_secret, "transfer-code")
-
-
-def new_code() -> str:
-    return "-".join(f"{secrets.randbelow(1000):03d}" for _ in range(5))
-
-
-def one_year_after(instant: datetime) -> datetime:
-    try:
-        return instant.replace(year=instant.year + 1)
-    except ValueError:  # 29 February
-        return instant.replace(year=instant.year + 1, day=28)
 
 
 class TransferRequest(BaseModel):
@@ -83,23 +77,24 @@ class TransferRequest(BaseModel):
     keygroups: list[str] = Field(default_factory=list, max_length=9)
 
 
+def sealer(ctx: ServiceContext) -> Sealer:
+    return Sealer(ctx.settings.internal_secret, "transfer-code")
+
+
+def new_code() -> str:
+    return "-".join(f"{secrets.randbelow(1000):03d}" for _ in range(5))
+
+
+def code_is_valid(ctx: ServiceContext, doc: dict[str, Any], code: str, now: datetime) -> bool:
+    stored = doc.get("transfer_code")
+    return stored is not None and stored["valid_until"] > now and sealer(ctx).matches(code, stored["digest"])
+
+
 def _refuse_locked(doc: dict[str, Any]) -> None:
     refuse_if_status(doc, "serverTransferProhibited", Result.DATA_MANAGEMENT_POLICY)
     refuse_if_status(doc, CLIENT_LOCK, Result.DATA_MANAGEMENT_POLICY)
     if doc.get("on_hold"):
         raise CommandRefused(Result.DATA_MANAGEMENT_POLICY, f"domain [{doc['_id']}] has invalid status (on hold)")
-
-
-async def _existing(ctx: ServiceContext, name: str, session: AsyncClientSession) -> dict[str, Any]:
-    doc = await ctx.db[DOMAINS].find_one({"_id": name}, session=session)
-    if doc is None:
-        raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: domain [{name}]")
-    return doc
-
-
-def code_is_valid(ctx: ServiceContext, doc: dict[str, Any], code: str, now: datetime) -> bool:
-    stored = doc.get("transfer_code")
-    return bool(stored) and stored["valid_until"] > now and sealer(ctx).matches(code, stored["digest"])
 
 
 async def request_transfer_code(ctx: ServiceContext, actor: Actor, name: str, url: str | None = None) -> datetime:
@@ -112,10 +107,9 @@ async def request_transfer_code(ctx: ServiceContext, actor: Actor, name: str, ur
                 raise CommandRefused(Result.PARAMETER_VALUE_POLICY, "URL should start with 'http://' or 'https://'")
             if len(url) > MAX_URL:
                 raise CommandRefused(Result.PARAMETER_VALUE_POLICY, f"URL is too long (max {MAX_URL} characters)")
-        expiry: list[datetime] = []
 
-        async def unit(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
-            doc = await _existing(ctx, name, session)
+        async def work(tx: Tx) -> datetime:
+            doc = await existing_domain(tx, name)
             _refuse_locked(doc)
             now = ctx.clock.now()
             days = timedelta(days=ctx.settings.transfer_code_days)  # type: ignore[attr-defined]
@@ -129,26 +123,24 @@ async def request_transfer_code(ctx: ServiceContext, actor: Actor, name: str, ur
                 code = new_code()
                 stored = {"sealed": sealer(ctx).seal(code), "digest": sealer(ctx).digest(code), "sends": 1,
                           "valid_until": now + days}
-            registrant = await ctx.db[CONTACTS].find_one({"_id": doc["registrant"]}, {"email": 1}, session=session)
+            registrant = await tx[CONTACTS].find_one({"_id": doc["registrant"]}, {"email": 1})
             if registrant is None:
                 raise CommandRefused(Result.DATA_MANAGEMENT_POLICY, f"domain [{name}] has no registrant to send a code to")
-            await ctx.db[DOMAINS].update_one({"_id": name}, {"$set": {"transfer_code": stored}}, session=session)
-            expiry.append(stored["valid_until"])
-            return [actor.event(TransferCodeSent(name=name, registrant=doc["registrant"], email=registrant["email"],
-                                                 sealed_code=stored["sealed"], valid_until=stored["valid_until"],
-                                                 sends=stored["sends"], url=url), ctx)]
+            await tx[DOMAINS].update_one({"_id": name}, {"$set": {"transfer_code": stored}})
+            tx.publish([actor.event(TransferCodeSent(name=name, registrant=doc["registrant"], email=registrant["email"],
+                                                     sealed_code=stored["sealed"], valid_until=stored["valid_until"],
+                                                     sends=stored["sends"], url=url), ctx)])
+            return stored["valid_until"]  # type: ignore[no-any-return]
 
-        await commit(ctx, unit)
-        return expiry[-1]
+        return await unit_of_work(ctx).run(work)
 
     return await execute(ctx, actor, CommandType.REQUEST_AUTHCODE, name, run)
 
 
-async def _copy_registrant(ctx: ServiceContext, session: AsyncClientSession, alias: str,
-                           gaining: str) -> dict[str, Any]:
+async def _copy_registrant(ctx: ServiceContext, tx: Tx, alias: str, gaining: str) -> dict[str, Any]:
     """#AUTO#: the current registrant, copied under a new alias of the gaining registrar. A copy is a new
     contact and verifies on its own (it starts UNVERIFIED)."""
-    source = await ctx.db[CONTACTS].find_one({"_id": alias}, session=session)
+    source = await tx[CONTACTS].find_one({"_id": alias})
     if source is None:
         raise CommandRefused(Result.DATA_MANAGEMENT_POLICY, "#AUTO#: the domain has no registrant to copy")
     kept = {k: v for k, v in source.items() if k not in NOT_COPIED}
@@ -157,9 +149,9 @@ async def _copy_registrant(ctx: ServiceContext, session: AsyncClientSession, ali
                        "created_at": ctx.clock.now(), "copied_from": alias,
                        "verification": VerificationStatus.UNVERIFIED.value}
         try:
-            await ctx.db[CONTACTS].insert_one(copy, session=session)
+            await tx[CONTACTS].insert_one(copy)
             return copy
-        except DuplicateKeyError:
+        except DuplicateKey:
             continue
     raise RuntimeError("no free contact alias after 5 tries")
 
@@ -168,27 +160,25 @@ async def transfer_domain(ctx: ServiceContext, actor: Actor, name: str, request:
     name = lookup_name(name)
 
     async def run(reference: str) -> dict[str, Any]:
-        done: list[dict[str, Any]] = []
-
-        async def unit(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
-            doc = await _existing(ctx, name, session)
+        async def work(tx: Tx) -> dict[str, Any]:
+            doc = await existing_domain(tx, name)
             now = ctx.clock.now()
             _refuse_locked(doc)
             if not code_is_valid(ctx, doc, request.transfer_code, now):
                 raise CommandRefused(Result.INVALID_AUTHORIZATION_INFO,
                                      f"Invalid authorization information for domain [{name}]")
-            losing, from_quarantine = doc["registrar_id"], doc["status"] == "QUARANTINE"
+            losing, from_quarantine = doc["registrar_id"], doc["status"] == QUARANTINE
             same_registrar = losing == actor.registrar_id and not from_quarantine
             created: list[EventEnvelope[Any]] = []
             if request.registrant == AUTO:
                 if same_registrar:
                     raise CommandRefused(Result.PARAMETER_VALUE_POLICY,
                                          "#AUTO# copies the registrant: only for a change of registrar")
-                copy = await _copy_registrant(ctx, session, doc["registrant"], actor.registrar_id)
+                copy = await _copy_registrant(ctx, tx, doc["registrant"], actor.registrar_id)
                 registrant = copy["_id"]
                 # published ahead of domain.transferred: consumers learn of the contact before the transfer
                 # that names it (verification waits for it otherwise)
-                created.append(actor.event(ContactCreated(**_payload(copy)), ctx))
+                created.append(actor.event(ContactCreated(**contact_payload(copy)), ctx))
             else:
                 registrant = request.registrant
             if same_registrar and registrant == doc["registrant"]:
@@ -196,21 +186,21 @@ async def transfer_domain(ctx: ServiceContext, actor: Actor, name: str, request:
                                      f"domain [{name}] is already yours with registrant [{registrant}]")
             roles = {ContactType.REGISTRANT: [registrant], ContactType.TECH: request.tech,
                      ContactType.ONSITE: request.onsite}
-            await require_roles(ctx, session, actor.registrar_id, roles)
+            await require_roles(tx, actor.registrar_id, roles)
             groups, keys = sorted(set(request.nsgroups)), sorted(set(request.keygroups))
-            await require_groups(ctx, session, actor.registrar_id, groups, keys)
+            await require_groups(tx, actor.registrar_id, groups, keys)
             hosts = [HostAttr(**h) for h in doc.get("name_servers", [])] if request.name_servers is None \
                 else request.name_servers
             check_glue(name, hosts)
 
-            status = await status_after_transfer(ctx, session, doc.get("registrant"), registrant)
+            status = await status_after_transfer(tx, doc.get("registrant"), registrant)
             override = override_after_transfer(ctx, doc, status)
             expires_at = one_year_after(now)
             values = {
                 "registrar_id": actor.registrar_id, "registrant": registrant, "tech": request.tech,
-                "onsite": request.onsite, "contacts": sorted({a for aliases in roles.values() for a in aliases}),
+                "onsite": request.onsite, "contacts": linked_contacts(roles),
                 "name_servers": [h.model_dump() for h in hosts], "nsgroups": groups, "keygroups": keys,
-                "status": "REGISTERED", "transferred_at": now, "expires_at": expires_at,
+                "status": REGISTERED, "transferred_at": now, "expires_at": expires_at,
                 # Domain Guard belongs to the name and stays; there can be no client lock here
                 "statuses": [s for s in doc.get("statuses", []) if s.startswith("server")],
                 "reference": reference,
@@ -220,21 +210,21 @@ async def transfer_domain(ctx: ServiceContext, actor: Actor, name: str, request:
                 unset["override"] = ""
             else:
                 values["override"] = override
-            await ctx.db[DOMAINS].update_one({"_id": name}, {"$set": values, "$unset": unset}, session=session)
+            await tx[DOMAINS].update_one({"_id": name}, {"$set": values, "$unset": unset})
             kind = TransactionKind.TRANSFER_FROM_QUARANTINE if from_quarantine else TransactionKind.TRANSFER
-            charged = await charge(ctx, session, actor.registrar_id, Charge(kind, name, reference), actor.correlation_id)
-            done.append({k: v for k, v in doc.items() if k not in unset} | values
-                        | {"_id": name, "losing_registrar_id": losing})
+            charged = await charge(ctx, tx, actor.registrar_id, Charge(kind, name, reference), actor.correlation_id)
+            done = ({k: v for k, v in doc.items() if k not in unset} | values
+                    | {"_id": name, "losing_registrar_id": losing})
             transferred = actor.event(DomainTransferred(
                 name=name, gaining_registrar_id=actor.registrar_id, losing_registrar_id=losing,
                 old_registrant=doc.get("registrant"), new_registrant=registrant, from_quarantine=from_quarantine,
                 expires_at=expires_at), ctx)
-            return [*created, transferred, *charged,
-                    *override_events(ctx, done[-1], doc.get("override"), override, actor.correlation_id)]
+            tx.publish([*created, transferred, *charged,
+                        *override_events(ctx, done, doc.get("override"), override, actor.correlation_id)])
+            return done
 
         async with registrar_lock(ctx, actor.registrar_id):
-            await commit(ctx, unit)
-        return done[-1]
+            return await unit_of_work(ctx).run(work)
 
     return await execute(ctx, actor, CommandType.TRANSFER_DOMAIN, name, run)
 
@@ -244,7 +234,7 @@ async def domain_for_transfer(ctx: ServiceContext, actor: Actor, name: str, code
     name = lookup_name(name)
 
     async def run(_: str) -> dict[str, Any]:
-        doc = await ctx.db[DOMAINS].find_one({"_id": name})
+        doc = await unit_of_work(ctx)[DOMAINS].find_one({"_id": name})
         if doc is None or not code_is_valid(ctx, doc, code, ctx.clock.now()):
             # the same answer whether the name exists or not: a wrong code tells nothing
             raise CommandRefused(Result.INVALID_AUTHORIZATION_INFO, f"Invalid authorization information for domain [{name}]")
