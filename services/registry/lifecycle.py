@@ -5,7 +5,7 @@ release (digest 4.1-4.2); the job also lifts client locks whose complaint went u
   QUARANTINE --reactivate (deleting registrar, EUR 10)--> REGISTERED, exactly as before
   QUARANTINE --40 days--> released: the name is available again
 
-A registrar touches only its own domains (another's does not exist for it). Server locks refuse what
+A registrar touches only its own domains (another's is refused as not its own, 2304). Server locks refuse what
 they name (2304). The lifecycle job runs on the injectable clock, under a lease so that one replica
 runs it at a time.
 """
@@ -25,7 +25,7 @@ from services.registry.commands import Actor, commit, execute
 from services.registry.contacts import ContactType, require_roles
 from services.registry.domains import DOMAINS, HostAttr, check_glue
 from services.registry.groups import require_groups
-from services.registry.locks import due_complaints, lift_unanswered
+from services.registry.locks import due_complaints, lift_unanswered, own_domain
 from services.registry.money import Charge, charge, registrar_lock
 from services.registry.names import lookup_name
 from services.registry.results import CommandRefused, Result
@@ -50,13 +50,6 @@ LIFECYCLE_INDEXES = (
     CollectionIndexes(DOMAINS, (IndexModel([("status", ASCENDING), ("delete_date", ASCENDING)]),
                                 IndexModel([("status", ASCENDING), ("available_on", ASCENDING)]))),
 )
-
-
-async def _own(ctx: ServiceContext, actor: Actor, name: str, session: AsyncClientSession) -> dict[str, Any]:
-    doc = await ctx.db[DOMAINS].find_one({"_id": name, "registrar_id": actor.registrar_id}, session=session)
-    if doc is None:
-        raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: domain [{name}]")
-    return doc
 
 
 def _refuse_if(doc: dict[str, Any], *server_statuses: str, quarantined: bool = True) -> None:
@@ -123,7 +116,7 @@ async def _update(ctx: ServiceContext, actor: Actor, name: str,
         result: list[dict[str, Any]] = []
 
         async def unit(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
-            doc = await _own(ctx, actor, name, session)
+            doc = await own_domain(ctx, actor, name, session)
             _refuse_if(doc, "serverUpdateProhibited")
             wanted = new_values(doc)
             tech, onsite, hosts = list(wanted["tech"]), list(wanted["onsite"]), list(wanted["name_servers"])
@@ -158,7 +151,7 @@ async def delete_domain(ctx: ServiceContext, actor: Actor, name: str, delete_dat
         when = (delete_date or ctx.clock.now()).astimezone(UTC)
 
         async def unit(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
-            doc = await _own(ctx, actor, name, session)
+            doc = await own_domain(ctx, actor, name, session)
             _refuse_if(doc, "serverDeleteProhibited")
             if doc.get("delete_date") and not overwrite:
                 raise CommandRefused(Result.STATUS_PROHIBITS,
@@ -177,7 +170,7 @@ async def undelete_domain(ctx: ServiceContext, actor: Actor, name: str) -> None:
 
     async def run(_: str) -> None:
         async def unit(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
-            doc = await _own(ctx, actor, name, session)
+            doc = await own_domain(ctx, actor, name, session)
             _refuse_if(doc)
             if not doc.get("delete_date"):
                 raise CommandRefused(Result.STATUS_PROHIBITS, f"Domain [{name}] is not scheduled for deletion")
@@ -195,7 +188,7 @@ async def reactivate_domain(ctx: ServiceContext, actor: Actor, name: str) -> Non
 
     async def run(reference: str) -> None:
         async def unit(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
-            doc = await _own(ctx, actor, name, session)
+            doc = await own_domain(ctx, actor, name, session)
             if doc["status"] != "QUARANTINE":
                 raise CommandRefused(Result.STATUS_PROHIBITS, f"Domain [{name}] has invalid status (not in quarantine)")
             await ctx.db[DOMAINS].update_one(

@@ -71,10 +71,14 @@ def refuse_if_status(doc: dict[str, Any], status: str, result: Result) -> None:
         raise CommandRefused(result, f"Domain [{doc['_id']}] has invalid status ({status})")
 
 
-async def _own(ctx: ServiceContext, actor: Actor, name: str, session: AsyncClientSession) -> dict[str, Any]:
-    doc = await ctx.db[DOMAINS].find_one({"_id": name, "registrar_id": actor.registrar_id}, session=session)
+async def own_domain(ctx: ServiceContext, actor: Actor, name: str, session: AsyncClientSession) -> dict[str, Any]:
+    """The actor's domain to change. Another registrar's is refused as not belonging to it (2304, as .be
+    answers: the name is public anyway, check says "in use"); a name nobody holds does not exist (2303)."""
+    doc = await ctx.db[DOMAINS].find_one({"_id": name}, session=session)
     if doc is None:
         raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: domain [{name}]")
+    if doc["registrar_id"] != actor.registrar_id:
+        raise CommandRefused(Result.STATUS_PROHIBITS, f"Domain [{name}] does not belong to you")
     return doc
 
 
@@ -126,7 +130,7 @@ async def lock_domain(ctx: ServiceContext, actor: Actor, name: str, request: Loc
             if registrar is None or not registrar.get("lock_function", True):
                 raise CommandRefused(Result.AUTHORIZATION_ERROR,
                                      f"the registry has withdrawn the lock function from registrar [{actor.registrar_id}]")
-            doc = await _own(ctx, actor, name, session)
+            doc = await own_domain(ctx, actor, name, session)
             refuse_if_status(doc, "serverUpdateProhibited", Result.STATUS_PROHIBITS)
             if doc["status"] == "QUARANTINE":
                 raise CommandRefused(Result.STATUS_PROHIBITS, f"Domain [{name}] has invalid status (quarantine)")
@@ -149,7 +153,7 @@ async def unlock_domain(ctx: ServiceContext, actor: Actor, name: str) -> None:
 
     async def run(_: str) -> None:
         async def unit(session: AsyncClientSession) -> list[EventEnvelope[Any]]:
-            doc = await _own(ctx, actor, name, session)
+            doc = await own_domain(ctx, actor, name, session)
             refuse_if_status(doc, "serverUpdateProhibited", Result.STATUS_PROHIBITS)
             if CLIENT_LOCK not in doc.get("statuses", []):
                 raise CommandRefused(Result.STATUS_PROHIBITS, f"Domain [{name}] does not have status ({CLIENT_LOCK})")

@@ -19,6 +19,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.registry import totp
@@ -242,12 +243,7 @@ class Users:
         return user, token
 
     async def _refuse_if_paused(self, user_id: str, ip: str, now: datetime) -> None:
-        recent = await self.attempts.find({"user_id": user_id, "at": {"$gt": now - LOGIN_PAUSE}},
-                                          {"ip": 1, "at": 1, "success": 1}
-                                          ).sort([("at", DESCENDING), ("_id", DESCENDING)]).to_list()  # newest first
-        from_here = [a for a in recent if a["ip"] == ip][:LOGIN_FAILURES_BEFORE_PAUSE]
-        if len(from_here) == LOGIN_FAILURES_BEFORE_PAUSE and not any(a["success"] for a in from_here):
-            raise LoginPaused(from_here[0]["at"] + LOGIN_PAUSE - now)
+        await refuse_if_paused(self.attempts, user_id, ip, now)
 
     async def _use_temporary_key(self, doc: dict[str, Any], code: str, now: datetime) -> bool:
         key = doc.get("temporary_key")
@@ -267,6 +263,18 @@ class Users:
     async def login_attempts(self, user_id: str, limit: int = 100) -> list[dict[str, Any]]:
         docs = await self.attempts.find({"user_id": user_id}).sort("at", DESCENDING).limit(limit).to_list()
         return [{"ip": d["ip"], "at": d["at"], "success": d["success"]} for d in docs]
+
+
+async def refuse_if_paused(attempts: AsyncCollection[Document], user_id: str, ip: str, now: datetime,
+                           channel: str | None = None) -> None:
+    """The brute-force rule of every login door (web: channel None; EPP: "EPP"), counted in the database so
+    that every connection and replica sees the same failures: raises LoginPaused while paused."""
+    recent = await attempts.find({"user_id": user_id, "at": {"$gt": now - LOGIN_PAUSE}},
+                                 {"ip": 1, "at": 1, "success": 1, "channel": 1}
+                                 ).sort([("at", DESCENDING), ("_id", DESCENDING)]).to_list()  # newest first
+    from_here = [a for a in recent if a["ip"] == ip and a.get("channel") == channel][:LOGIN_FAILURES_BEFORE_PAUSE]
+    if len(from_here) == LOGIN_FAILURES_BEFORE_PAUSE and not any(a["success"] for a in from_here):
+        raise LoginPaused(from_here[0]["at"] + LOGIN_PAUSE - now)
 
 
 def _check_password(password: str) -> None:

@@ -24,12 +24,20 @@ from services.registry.epp.ns import (
     KEYGROUP,
     NSGROUP,
     OBJECTS,
+    PREFIX,
     q,
     text,
 )
 from services.registry.epp.reply import Reply
 from services.registry.epp.session import EppSession, RateLimiter, SessionTable, login
-from services.registry.epp.xml import EppXmlError, greeting, parse_frame, require_implemented, response
+from services.registry.epp.xml import (
+    EppXmlError,
+    ResultValue,
+    greeting,
+    parse_frame,
+    require_implemented,
+    response,
+)
 from services.registry.results import CommandRefused, Result
 from shared.events import CommandType
 from shared.runtime import ServiceContext
@@ -68,6 +76,7 @@ COMMAND_TYPES: dict[tuple[str, str | None], CommandType] = {
     ("delete", KEYGROUP): _T.DEL_KEYGROUP, ("info", KEYGROUP): _T.INFO_KEYGROUP, ("check", KEYGROUP): _T.INFO_KEYGROUP,
 }
 _OBJECT_KEYS = {"name", "id", "domainName"}
+LANGS = ("en",)  # the languages the greeting offers
 
 
 @dataclass
@@ -87,7 +96,7 @@ class Dispatcher:
         return f"{self.prefix}-{uuid.uuid4().hex[:20]}"
 
     def greeting(self) -> bytes:
-        return greeting(self.server_id, self.ctx.clock.now(), OBJECTS, EXTENSIONS)
+        return greeting(self.server_id, self.ctx.clock.now(), OBJECTS, EXTENSIONS, LANGS)
 
     async def handle(self, session: EppSession, data: bytes) -> Answer:
         sv_trid = self.sv_trid()
@@ -118,13 +127,14 @@ class Dispatcher:
             reply = await self._run(session, top, command_el, verb, sv_trid)
         except CommandRefused as refused:
             exc = await self._report(session, root, refused, sv_trid)
-            reply = Reply(code=exc.result, message=exc.message,
+            reply = Reply(code=exc.result, message=exc.message, value=result_value(root, exc),
                           close=exc.result in (Result.SESSION_LIMIT, Result.AUTHENTICATION_CLOSING))
         except Exception:  # never a dropped session without an answer: the database or broker failed under us
             log.exception("EPP command failed", extra={"command": verb, "sv_trid": sv_trid})
             reply = Reply(code=Result.COMMAND_FAILED, message="Command failed: the server could not complete it")
         return Answer(response(int(reply.code), reply.message, cl_trid, sv_trid, reply.res_data, reply.extension,
-                               reply.msgq, poll_message=reply.poll_message), verb, int(reply.code), reply.close)
+                               reply.msgq, poll_message=reply.poll_message, value=reply.value), verb, int(reply.code),
+                      reply.close)
 
     async def _report(self, session: EppSession, root: etree._Element, refusal: CommandRefused,
                       sv_trid: str) -> CommandRefused:
@@ -158,7 +168,7 @@ class Dispatcher:
         if verb == "login":
             if session.logged_in:
                 raise CommandRefused(Result.COMMAND_USE, "already logged in")
-            self._check_services(command)
+            self._check_options(command)
             try:
                 await login(self.ctx, session, self.sessions, text(command, EPP, "clID") or "",
                             text(command, EPP, "pw") or "", text(command, EPP, "newPW"))
@@ -204,13 +214,14 @@ class Dispatcher:
         return etree.QName(obj_element(command)).namespace or ""
 
     @staticmethod
-    def _check_services(login_el: etree._Element) -> None:
-        """The client may use only what it announced and the server offers (RFC 5730 2.9.1.1)."""
-        svcs = login_el.find(q(EPP, "svcs"))
-        wanted = {(e.text or "").strip() for e in svcs.iter(q(EPP, "objURI"))} if svcs is not None else set()
-        unknown = wanted - set(OBJECTS)
-        if unknown:
-            raise CommandRefused(Result.UNIMPLEMENTED_OBJECT_SERVICE, f"object services not offered: {sorted(unknown)}")
+    def _check_options(login_el: etree._Element) -> None:
+        """The login's language must be one the greeting offers (RFC 5730 2.9.1.1: 2102). The services it
+        announces are not checked: a client may announce more than the server offers (many announce host-1.0
+        or secDNS-1.0 always); a command on an object the server does not offer is refused with 2307."""
+        lang = text(login_el.find(q(EPP, "options")), EPP, "lang")
+        if lang is not None and lang not in LANGS:
+            raise CommandRefused(Result.UNIMPLEMENTED_OPTION,
+                                 f"language [{lang}] is not offered: the greeting offers {', '.join(LANGS)}")
 
 
 def _rate_class(verb: str, top: etree._Element) -> str:
@@ -242,6 +253,38 @@ def _identity(root: etree._Element) -> tuple[str, str | None, str] | None:
     name = next(((e.text or "").strip() for e in (obj_el.iter() if obj_el is not None else ())
                  if isinstance(e.tag, str) and etree.QName(e).localname in _OBJECT_KEYS), "")
     return etree.QName(verb_el).localname, namespace, name
+
+
+_NAMESPACES = {prefix: namespace for namespace, prefix in PREFIX.items()}
+_VALUE_CODES = (Result.REQUIRED_PARAMETER_MISSING, Result.PARAMETER_VALUE_SYNTAX, Result.OBJECT_DOES_NOT_EXIST)
+
+
+def result_value(root: etree._Element, refusal: CommandRefused) -> ResultValue | None:
+    """The element a 2003, 2005 or 2303 is about, for <value>/<extValue> (RFC 5730 2.6): the one the refusal
+    names, else the object the command names (domain:name, contact:id ...). 2303 echoes it in <value> (as
+    DNS Belgium does); 2003 and 2005 give the reason beside it in <extValue>."""
+    if refusal.result not in _VALUE_CODES:
+        return None
+    reason = None if refusal.result is Result.OBJECT_DOES_NOT_EXIST else refusal.message
+    if refusal.element:
+        prefix, _, tag = refusal.element.partition(":")
+        if prefix in _NAMESPACES and tag:
+            return ResultValue(_NAMESPACES[prefix], prefix, tag, refusal.value, reason)
+    key = _object_key(root)
+    if key is None:
+        return None
+    namespace, tag, name = key
+    return ResultValue(namespace, PREFIX[namespace], tag, name, reason)
+
+
+def _object_key(root: etree._Element) -> tuple[str, str, str] | None:
+    """(namespace, tag, text) of the element that names a frame's object (domain:name, dnsbe:domainName ...)."""
+    for element in root.iter():
+        if isinstance(element.tag, str) and etree.QName(element).localname in _OBJECT_KEYS:
+            namespace = etree.QName(element).namespace or ""
+            if namespace in PREFIX:
+                return namespace, etree.QName(element).localname, (element.text or "").strip()
+    return None
 
 
 def obj_element(command: etree._Element) -> Any:

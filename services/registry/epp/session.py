@@ -2,8 +2,9 @@
 rate limits.
 
 Login: the client id is the registrar id and the password the registrar's EPP password (separate from
-the web passwords); only from the registrar's listed IP addresses; `newPW` changes it. Every attempt is
-recorded with the web logins. The session cap and the rate limits are counted per process: with N
+the web passwords); only from the registrar's listed IP addresses (checked before the password, so that a
+guesser elsewhere learns nothing); `newPW` changes it. Every attempt is recorded with the web logins, and
+the web's brute-force pause applies, counted per registrar and address over EPP attempts only. The session cap and the rate limits are counted per process: with N
 replicas behind a balancer a registrar can hold up to N times the cap (documented in the README).
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 from services.registry.commands import Actor
 from services.registry.passwords import check_policy, hash_password, verify_password
 from services.registry.results import CommandRefused, Result
+from services.registry.users import refuse_if_paused
 from shared.events import Channel, new_event
 from shared.events.registrars import UserUpdated
 from shared.mongo.transactions import in_transaction
@@ -103,17 +105,22 @@ async def login(ctx: ServiceContext, session: EppSession, sessions: SessionTable
     """Authenticate the session or raise CommandRefused (2200, 2306, 2502); changes the password on newPW."""
     if session.logged_in:
         raise CommandRefused(Result.COMMAND_USE, "already logged in")
+    now = ctx.clock.now()
+    # paused after repeated failures from this address, whichever connection or replica they came over
+    await refuse_if_paused(ctx.db[LOGIN_ATTEMPTS], client_id, session.peer_ip, now, Channel.EPP.value)
     registrar = await ctx.db[REGISTRARS].find_one({"_id": client_id}, {"epp_password_hash": 1, "status": 1,
                                                                        "epp_settings": 1})
-    stored = registrar["epp_password_hash"] if registrar else _ABSENT
-    # Argon2 takes tens of milliseconds: off the event loop, so other sessions keep moving
-    ok = await asyncio.to_thread(verify_password, stored, password) and registrar is not None
-    reason = None if ok else "password"
-    if ok and registrar is not None:
-        allowed = registrar.get("epp_settings", {}).get("ip_addresses", [])
-        if session.peer_ip not in allowed:
-            ok, reason = False, "ip_address"
-        elif registrar.get("status") != "ACTIVE":
+    # the address first: from an address the registrar does not list, a right and a wrong password get the
+    # same answer, so a guesser learns nothing there
+    reason: str | None
+    if registrar is not None and session.peer_ip not in registrar.get("epp_settings", {}).get("ip_addresses", []):
+        ok, reason = False, "ip_address"
+    else:
+        stored = registrar["epp_password_hash"] if registrar else _ABSENT
+        # Argon2 takes tens of milliseconds: off the event loop, so other sessions keep moving
+        ok = await asyncio.to_thread(verify_password, stored, password) and registrar is not None
+        reason = None if ok else "password"
+        if ok and registrar is not None and registrar.get("status") != "ACTIVE":
             ok, reason = False, "inactive"
     await _record(ctx, client_id, registrar, session.peer_ip, ok, reason)
     if not ok:
