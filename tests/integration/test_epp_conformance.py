@@ -4,7 +4,10 @@ the login brute-force pause across connections (issue 15)."""
 
 from __future__ import annotations
 
+import asyncio
+import ssl
 from datetime import UTC, datetime
+from pathlib import Path
 
 from tests.integration import test_epp
 from tests.integration.epp_client import EPP_OPEN, HEAD, NS, Answer, EppClient
@@ -184,3 +187,21 @@ async def test_failed_logins_are_paused_across_connections(platform: Platform) -
                                                         {"$set": {"at": datetime(2020, 1, 1, tzinfo=UTC)}})
     again = await platform.client(login_as=None)
     assert (await again.login()).code == 1000
+
+
+async def test_a_verifying_client_trusts_the_development_certificate(platform: Platform) -> None:
+    """As the README says: the certificate file as CA file, and one of the names it carries."""
+    cafile = Path(platform.ctx.settings.epp_cert_dir) / "epp-dev-cert.pem"  # type: ignore[attr-defined]
+    for host in ("127.0.0.1", "localhost"):
+        context = ssl.create_default_context(cafile=str(cafile))
+        reader, writer = await asyncio.open_connection("127.0.0.1", platform.port, ssl=context, server_hostname=host)
+        length = int.from_bytes(await asyncio.wait_for(reader.readexactly(4), 10), "big")
+        assert b"<greeting>" in await reader.readexactly(length - 4)
+        writer.close()
+    strict = ssl.create_default_context()  # without the file the self-signed certificate is not trusted
+    try:
+        await asyncio.open_connection("127.0.0.1", platform.port, ssl=strict)
+    except ssl.SSLCertVerificationError:
+        pass
+    else:
+        raise AssertionError("an unverified certificate was accepted")
