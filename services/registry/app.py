@@ -13,6 +13,7 @@ from services.registry.http import (
     auth,
     contacts,
     domains,
+    errors,
     groups,
     locks,
     onboarding,
@@ -83,7 +84,7 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
         if settings.seed_demo_registrar:
             await seed_demo_registrar(ctx, settings)
 
-    return create_app(
+    app = create_app(
         ServiceSpec(
             name="registry",
             settings=settings,
@@ -100,3 +101,5 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
             clock=clock or SystemClock(),
         )
     )
+    errors.install(app, app.state.ctx, auth.registrar_of(app.state.ctx))
+    return app

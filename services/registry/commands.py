@@ -180,5 +180,6 @@ async def _publish_failure(
 
     await in_transaction(ctx.client, work)
     refusal.published = True
+    refusal.reference = reference
     ctx.committed()
     log.info("command refused", extra={"command": command.value, "object": obj, "result_code": int(refusal.result)})

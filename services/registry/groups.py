@@ -194,6 +194,22 @@ async def info_group(ctx: Any, actor: Actor, kind: _Kind, name: str) -> dict[str
     return await execute(ctx, actor, kind.info, name, run, requires=Permission.MY_REGISTRATIONS)
 
 
+async def list_groups(ctx: Any, actor: Actor, kind: _Kind) -> list[dict[str, Any]]:
+    """The registrar's groups of one kind, by name, each with what info shows and how many domains use it."""
+
+    async def run(_: str) -> list[dict[str, Any]]:
+        docs = await ctx.db[kind.collection].find({"registrar_id": actor.registrar_id}).sort("name", 1).to_list()
+        used = await (await ctx.db[DOMAINS].aggregate([
+            {"$match": {"registrar_id": actor.registrar_id, kind.domain_field: {"$in": [d["name"] for d in docs]}}},
+            {"$unwind": f"${kind.domain_field}"}, {"$group": {"_id": f"${kind.domain_field}", "n": {"$sum": 1}}},
+        ])).to_list() if docs else []
+        counts = {u["_id"]: u["n"] for u in used}
+        return [{k: v for k, v in d.items() if k not in {"_id", "registrar_id"}} | {"domains": counts.get(d["name"], 0)}
+                for d in docs]
+
+    return await execute(ctx, actor, kind.info, actor.registrar_id, run, requires=Permission.MY_REGISTRATIONS)
+
+
 async def check_groups(ctx: Any, actor: Actor, kind: _Kind, names: list[str]) -> dict[str, bool]:
     """Which names the registrar can still give a new group (names are per registrar, so another's is free).
     A read like info: it runs as the info command type (there is no check type in the catalogue)."""

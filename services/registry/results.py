@@ -54,3 +54,5 @@ class CommandRefused(Exception):
         # set once command.failed was published for it, so a transport that reports refusals raised before
         # the command layer (EPP's own checks) does not publish it twice
         self.published = False
+        # the transaction reference it was published under (what the hitpoints screen lists)
+        self.reference: str | None = None

@@ -56,7 +56,7 @@ async def test_delete_quarantine_reactivate_and_release(registry: httpx.AsyncCli
         assert datetime.fromisoformat(info["available_on"]) == clock.now() + timedelta(days=40)
         # in quarantine: not registrable, not updatable
         taken = await create(registry, await login(registry, "b200002"), "cycle.be", "b200002-demo")
-        assert taken.status_code == 409 and taken.json()["detail"]["result_code"] == 2302
+        assert taken.status_code == 409 and taken.json()["result_code"] == 2302
         assert (await registry.put("/api/domains/cycle.be", headers=me, json={})).status_code == 409
 
         # only the deleting registrar reactivates, for EUR 10
@@ -118,7 +118,7 @@ async def test_server_locks_refuse_update_and_delete(registry: httpx.AsyncClient
     await ctx.db["domains"].update_one({"_id": "guarded.be"},
                                        {"$set": {"statuses": ["serverUpdateProhibited", "serverDeleteProhibited"]}})
     upd = await registry.put("/api/domains/guarded.be", headers=me, json={})
-    assert upd.json()["detail"] == {"result_code": 2304,
+    assert {k: upd.json()[k] for k in ("result_code", "message")} == {"result_code": 2304,
                                     "message": "Domain [guarded.be] has invalid status (serverUpdateProhibited)"}
     dele = await registry.delete("/api/domains/guarded.be", headers=me)
-    assert dele.json()["detail"]["message"] == "Domain [guarded.be] has invalid status (serverDeleteProhibited)"
+    assert dele.json()["message"] == "Domain [guarded.be] has invalid status (serverDeleteProhibited)"

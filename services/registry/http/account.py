@@ -105,6 +105,8 @@ def router(ctx: ServiceContext) -> APIRouter:
     @api.get("/users", response_model=list[UserView])
     async def list_users(who: Who) -> list[UserView]:
         async def read(_: str) -> list[UserView]:
+            if not who.is_admin:  # the users and their permissions are the administrator's to see
+                raise CommandRefused(Result.AUTHORIZATION_ERROR, "only the administrator user lists the users")
             return [UserView.of(u) for u in await users().list(who.registrar_id)]
 
         return await run(who, CommandType.INFO_USER, who.registrar_id, read, requires=Permission.MY_REGISTRATIONS)

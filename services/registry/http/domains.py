@@ -13,6 +13,7 @@ from services.registry.domains import Domain, HostAttr, create_domain, info_doma
 from services.registry.http.auth import authentication
 from services.registry.http.errors import refusal
 from services.registry.lifecycle import delete_domain, reactivate_domain, undelete_domain, update_domain
+from services.registry.names import u_label
 from services.registry.results import CommandRefused
 from services.registry.transfers import domain_for_transfer
 from shared.runtime import ServiceContext
@@ -37,7 +38,10 @@ class UpdateDomainRequest(BaseModel):
 
 
 class DomainView(BaseModel):
-    name: str
+    name: str = Field(description="the A-label form, as stored, published and returned over EPP",
+                      examples=["xn--caf-dma.be"])
+    u_label: str = Field(description="the name as its holder writes it: an IDN in U-labels, else the same as "
+                         "name", examples=["café.be"])
     tld: str
     registrar_id: str
     registrant: str | None
@@ -60,7 +64,7 @@ class DomainView(BaseModel):
     @classmethod
     def of(cls, d: Domain, override_name_servers: tuple[str, ...] = ()) -> "DomainView":
         hosts = [HostAttr(name=h) for h in override_name_servers] if d.override_reason else list(d.name_servers)
-        return cls(**(d.__dict__ | {"name_servers": hosts, "nsgroups": [] if d.override_reason else list(d.nsgroups),
+        return cls(**(d.__dict__ | {"u_label": u_label(d.name), "name_servers": hosts, "nsgroups": [] if d.override_reason else list(d.nsgroups),
                                     "keygroups": list(d.keygroups), "statuses": list(d.statuses),
                                     "name_servers_overridden": d.override_reason is not None}))
 

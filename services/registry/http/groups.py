@@ -7,7 +7,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from services.registry.commands import Actor
-from services.registry.groups import KEYS, NS, KeyGroup, NameServerGroup, delete_group, info_group, save_group
+from services.registry.groups import (
+    KEYS,
+    NS,
+    KeyGroup,
+    NameServerGroup,
+    delete_group,
+    info_group,
+    list_groups,
+    save_group,
+)
 from services.registry.http.auth import authentication
 from services.registry.http.errors import refusal
 from services.registry.results import CommandRefused, Result
@@ -42,6 +51,12 @@ def router(ctx: ServiceContext) -> APIRouter:
             async def delete(name: str, who: Who) -> None:
                 await run(delete_group(ctx, who, kind, name))
 
+            async def listed(who: Who) -> list[dict[str, Any]]:
+                return await run(list_groups(ctx, who, kind))
+
+            api.get(f"/{path}", name=f"list_{kind.label}s",
+                    summary=f"List your {kind.label}s",
+                    description=f"Every {kind.label} of your registrar by name, with the number of domains using it.")(listed)
             api.post(f"/{path}", status_code=201, name=f"create_{kind.label}")(create)
             api.put(f"/{path}/{{name}}", name=f"update_{kind.label}")(update)
             api.get(f"/{path}/{{name}}", name=f"info_{kind.label}")(info)

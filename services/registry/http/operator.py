@@ -16,6 +16,7 @@ from services.registry.http.auth import authentication
 from services.registry.http.errors import refusal
 from services.registry.lifecycle import run_lifecycle
 from services.registry.locks import lift_all_client_locks
+from services.registry.onboarding import require_status_change
 from services.registry.registrar_model import OfficialAddress, RegistrarStatus
 from services.registry.registrars import (
     NewRegistrar,
@@ -101,7 +102,8 @@ def router(ctx: ServiceContext) -> APIRouter:
     @api.put("/registrars/{registrar_id}/status", status_code=204)
     async def status(registrar_id: str, body: StatusChange, request: Request, _: Op) -> None:
         async def work(session: AsyncClientSession) -> tuple[list, None]:
-            await get_registrar(ctx, registrar_id, session)
+            current = await get_registrar(ctx, registrar_id, session)
+            require_status_change(registrar_id, current["status"], body.status)
             await ctx.db["registrars"].update_one({"_id": registrar_id}, {"$set": {"status": body.status.value}},
                                                   session=session)
 
