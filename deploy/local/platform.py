@@ -97,8 +97,8 @@ class Platform:
             f"  demo registrar {demo}   web password {web}   EPP password {epp}",
             "",
             "  try: TOKEN=$(curl -s -H 'content-type: application/json' \\",
-            f"         -d '{{\"user_id\": \"{demo}\", \"password\": \"{web}\"}}' "
-            f"http://127.0.0.1:{self.ports['registry']}/api/login | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')",
+            (f"         -d '{{\"user_id\": \"{demo}\", \"password\": \"{web}\"}}' "
+             f"http://127.0.0.1:{self.ports['registry']}/api/login | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')"),
             "       curl -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\",
             (f"         -d '{{\"name\": \"my-first.be\", \"registrant\": \"{demo}-demo\"}}' "
              f"http://127.0.0.1:{self.ports['registry']}/api/domains"),

@@ -17,6 +17,7 @@ from services.registry.http import (
     groups,
     locks,
     onboarding,
+    openapi,
     operator,
     operator_domains,
     public,
@@ -102,4 +103,5 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
         )
     )
     errors.install(app, app.state.ctx, auth.registrar_of(app.state.ctx))
+    openapi.install(app)
     return app
