@@ -96,11 +96,12 @@ class Platform:
             f"  MongoDB        {redact(os.environ.get('MONGODB_URL', 'mongodb://127.0.0.1:27017/'))}",
             f"  demo registrar {demo}   web password {web}   EPP password {epp}",
             "",
-            f"  try: TOKEN=$(curl -s -H 'content-type: application/json' \\",
-            f"         -d '{{\"user_id\": \"{demo}\", \"password\": \"{web}\"}}' "
-            f"http://127.0.0.1:{self.ports['registry']}/api/login | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')",
-            f"       curl -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\",
-            f"         -d '{{\"name\": \"my-first.be\"}}' http://127.0.0.1:{self.ports['registry']}/api/domains",
+            "  try: TOKEN=$(curl -s -H 'content-type: application/json' \\",
+            (f"         -d '{{\"user_id\": \"{demo}\", \"password\": \"{web}\"}}' "
+             f"http://127.0.0.1:{self.ports['registry']}/api/login | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')"),
+            "       curl -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\",
+            (f"         -d '{{\"name\": \"my-first.be\", \"registrant\": \"{demo}-demo\"}}' "
+             f"http://127.0.0.1:{self.ports['registry']}/api/domains"),
             f"       curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:{self.ports['reporting']}/api/portfolios/{demo}",
             "",
         ]

@@ -139,7 +139,8 @@ def notices(event: EventEnvelope[Any]) -> list[Notice]:
             out.append(_verification_link(rid, p.contact, p.email, p.language, p.sealed_link, "",
                                           object_=f"{p.case_id}:resent"))
         case VerificationApproved():
-            out.append(_contact(rid, "verification.approved.contact", p.contact, date))
+            if not p.additional:  # a late domain's approval: the contact's message went out already
+                out.append(_contact(rid, "verification.approved.contact", p.contact, date))
             out += [_domain(rid, "verification.approved.domain", d, "domain", date) for d in p.domains]
             # the registrant hears of its domains becoming active; a contact the registrar verified itself
             # (method registrar, no case) has none to tell of

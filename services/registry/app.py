@@ -26,6 +26,7 @@ from services.registry.http import (
     groups,
     locks,
     onboarding,
+    openapi,
     operator,
     operator_domains,
     public,
@@ -94,5 +95,6 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
             clock=clock or SystemClock(),
         )
     )
-    errors.install(app)
+    errors.install(app, app.state.ctx, auth.registrar_of(app.state.ctx))
+    openapi.install(app)
     return app

@@ -168,4 +168,5 @@ async def _publish_failure(
 
     await unit_of_work(ctx).run(publish)
     refusal.published = True
+    refusal.reference = reference
     log.info("command refused", extra={"command": command.value, "object": obj, "result_code": int(refusal.result)})

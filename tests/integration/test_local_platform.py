@@ -1,7 +1,9 @@
 """`make run`'s supervisor brings all five services up healthy against the real broker and database,
 and Ctrl-C stops every one of them."""
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -35,6 +37,18 @@ def test_the_platform_starts_healthy_and_stops_cleanly_on_ctrl_c(namespace: str)
         assert output and output[-1].strip() == "PLATFORM READY", "".join(output)[-4000:]
         banner = "".join(output)
         assert "demo registrar a100001" in banner and "guest:***@" in banner
+        # the banner's example create works as printed (it once lacked the required registrant: 422)
+        create = re.search(r"-d '(\{\"name\".*?\})' (http://\S+/api/domains)", banner)
+        assert create is not None, banner
+        login = urllib.request.Request(
+            f"http://127.0.0.1:{ports['registry']}/api/login", headers={"content-type": "application/json"},
+            data=json.dumps({"user_id": "a100001", "password": "Demo-Web-2026"}).encode())
+        with urllib.request.urlopen(login, timeout=10) as r:
+            token = json.load(r)["token"]
+        example = urllib.request.Request(create.group(2), data=create.group(1).encode(), headers={
+            "content-type": "application/json", "authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(example, timeout=10) as r:
+            assert r.status == 201
         for name, port in ports.items():
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=5) as r:
                 assert r.status == 200, name

@@ -178,6 +178,15 @@ def test_the_registrant_hears_of_an_approval_only_with_domains_to_tell_of() -> N
     assert [n.message for n in by_registrar] == ["verification.approved.contact"]  # type: ignore[union-attr]
 
 
+def test_a_late_domains_approval_tells_the_domain_and_the_registrant_not_the_contact_again() -> None:
+    late = VerificationApproved(contact="c1", method="eid", domains=["late.be"], email="jan@x.be", additional=True)
+    out = notices(_event(late))
+    assert [(n.message, n.object) for n in out if not isinstance(n, RegistrantMail)] == [  # type: ignore[union-attr]
+        ("verification.approved.domain", "late.be")]
+    [mail] = [n for n in out if isinstance(n, RegistrantMail)]
+    assert mail.variables == {"domains": "late.be"}
+
+
 def test_a_support_notice_is_a_mail_to_support_only() -> None:
     [n] = notices(_event(VerificationSupportNotice(contact="c1", reason="verified_contact_updated")))
     assert isinstance(n, SupportMail) and n.mail == "support.verification_notice"

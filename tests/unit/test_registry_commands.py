@@ -172,7 +172,9 @@ async def test_delete_undelete_quarantine_and_reactivate(registry: Registry) -> 
 
 async def test_another_registrars_domain_cannot_be_changed(registry: Registry) -> None:
     await create_domain(registry.ctx, registry.actor(), "mine.be", f"{A}-demo")
-    await registry.refused(delete_domain(registry.ctx, registry.actor(B), "mine.be", None),
+    # another registrar's: not yours (2304); a name nobody holds: does not exist (2303)
+    await registry.refused(delete_domain(registry.ctx, registry.actor(B), "mine.be", None), Result.STATUS_PROHIBITS)
+    await registry.refused(delete_domain(registry.ctx, registry.actor(B), "nobody.be", None),
                            Result.OBJECT_DOES_NOT_EXIST)
     assert (await registry.domain("mine.be") or {}).get("delete_date") is None
 

@@ -36,7 +36,8 @@ async def require_roles(tx: Reader, registrar_id: str, roles: dict[ContactType, 
     for role, aliases in roles.items():
         for alias in aliases:
             if alias not in found:
-                raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: contact [{alias}]")
+                raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: contact [{alias}]",
+                                     element="contact:id", value=alias)
             if found[alias]["type"] != role.value:
                 raise CommandRefused(Result.PARAMETER_VALUE_POLICY,
                                      f"contact [{alias}] is a {found[alias]['type']} contact, not {role.value}")

@@ -1,11 +1,12 @@
 """Domain delete, undelete and reactivate (digest 4.2): a deletion is scheduled for a date; the lifecycle
 job (domains/lifecycle.py) quarantines the domain then, and releases it 40 days later.
 
-  delete      the registrar's domain (2303); no serverDeleteProhibited, not in quarantine (2304); not already
+  (a name nobody holds: 2303; another registrar's: 2304, it does not belong to you)
+  delete      the registrar's domain; no serverDeleteProhibited, not in quarantine (2304); not already
               scheduled unless overwriteDeleteDate (2304).                        Event: domain.deleted
-  undelete    the registrar's domain (2303), not in quarantine (2304), scheduled for deletion (2304).
+  undelete    the registrar's domain, not in quarantine (2304), scheduled for deletion (2304).
                                                                                   Event: domain.undeleted
-  reactivate  the registrar that deleted it (2303), only in quarantine (2304), paid as a reactivation
+  reactivate  the registrar that deleted it, only in quarantine (2304), paid as a reactivation
               (2104); the domain comes back exactly as it was.    Events: domain.reactivated, the payment's
 """
 

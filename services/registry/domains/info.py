@@ -10,7 +10,7 @@ from services.registry.commands import Actor, execute
 from services.registry.contacts.model import ContactType
 from services.registry.domains.model import Domain
 from services.registry.domains.names import lookup_name
-from services.registry.domains.rules import own_domain
+from services.registry.domains.rules import sponsored_domain
 from services.registry.store import CONTACTS, KEYGROUPS, unit_of_work
 from services.registry.users.model import Permission
 from shared.events import CommandType
@@ -26,7 +26,7 @@ async def info_domain_document(ctx: ServiceContext, actor: Actor, raw_name: str)
     uow = unit_of_work(ctx)
 
     async def run(_: str) -> dict[str, Any]:
-        return await own_domain(uow, actor, lookup_name(raw_name))  # reads need no transaction
+        return await sponsored_domain(uow, actor, lookup_name(raw_name))  # reads need no transaction
 
     return await execute(ctx, actor, CommandType.INFO_DOMAIN, lookup_name(raw_name), run,
                          requires=Permission.MY_REGISTRATIONS)

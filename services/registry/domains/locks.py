@@ -94,8 +94,8 @@ async def _operator_command(ctx: ServiceContext, work: Callable[[Tx], Awaitable[
 # -- the sponsoring registrar's client lock ----------------------------------------------------------------------
 
 async def lock_domain(ctx: ServiceContext, actor: Actor, name: str, request: LockRequest) -> None:
-    """Checks: the registry has not withdrawn the lock function (2201); the domain is the registrar's (2303);
-    no serverUpdateProhibited, not in quarantine, not locked already (2304). Event: domain.locked."""
+    """Checks: the registry has not withdrawn the lock function (2201); the domain is the registrar's
+    (2303 / 2304); no serverUpdateProhibited, not in quarantine, not locked already (2304). Event: domain.locked."""
     name = lookup_name(name)
 
     async def run(_: str) -> None:
@@ -121,8 +121,8 @@ async def lock_domain(ctx: ServiceContext, actor: Actor, name: str, request: Loc
 
 async def unlock_domain(ctx: ServiceContext, actor: Actor, name: str) -> None:
     """Allowed even when the lock function is withdrawn: a registrant must always be able to leave.
-    Checks: the registrar's domain (2303); no serverUpdateProhibited; locked (2304). Events: domain.unlocked,
-    lock_complaint.closed for an open complaint (LIFTED)."""
+    Checks: the registrar's domain (2303 / 2304); no serverUpdateProhibited; locked (2304).
+    Events: domain.unlocked, lock_complaint.closed for an open complaint (LIFTED)."""
     name = lookup_name(name)
 
     async def run(_: str) -> None:

@@ -59,3 +59,14 @@ def lookup_name(raw: str) -> str:
         return ".".join(a if a.isascii() else idna.encode(a).decode("ascii") for a in name.split("."))
     except (idna.IDNAError, UnicodeError):
         return name
+
+
+def u_label(name: str) -> str:
+    """The name as its holder writes it: an IDN's labels as U-labels ("café.be" for "xn--caf-dma.be"),
+    any other name as it is."""
+    if "xn--" not in name:
+        return name
+    try:
+        return ".".join(idna.decode(label) if label.startswith("xn--") else label for label in name.split("."))
+    except (idna.IDNAError, UnicodeError):
+        return name

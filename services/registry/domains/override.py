@@ -120,6 +120,10 @@ async def on_verification_required(ctx: ServiceContext, event: EventEnvelope[Ver
     await tx[CONTACTS].update_one(
         {"_id": p.contact, "verification": {"$ne": VerificationStatus.VERIFIED.value}},
         {"$set": case})
+    if await contact_status(tx, p.contact) is VerificationStatus.VERIFIED:
+        # a late message about a domain registered while the contact was pending, after its approval was
+        # applied here (the approval won the race to the verification service): nothing to hold any more
+        return
     domain = await tx[DOMAINS].find_one({"_id": p.domain, "registrant": p.contact})
     if domain is None or domain.get("override"):
         return  # transferred to another registrant meanwhile, or already overridden

@@ -20,7 +20,17 @@ async def existing_domain(tx: Reader, name: str) -> dict[str, Any]:
 
 
 async def own_domain(tx: Reader, actor: Actor, name: str) -> dict[str, Any]:
-    """The actor's registrar's domain; another registrar's is reported as not existing."""
+    """The actor's domain to change. Another registrar's is refused as not belonging to it (2304, as .be
+    answers: the name is public anyway, check says "in use"); a name nobody holds does not exist (2303)."""
+    doc = await existing_domain(tx, name)
+    if doc["registrar_id"] != actor.registrar_id:
+        raise CommandRefused(Result.STATUS_PROHIBITS, f"Domain [{name}] does not belong to you")
+    return doc
+
+
+async def sponsored_domain(tx: Reader, actor: Actor, name: str) -> dict[str, Any]:
+    """The actor's domain to look at: another registrar's is reported as not existing (info shows no more
+    than check does)."""
     doc = await tx[DOMAINS].find_one({"_id": name, "registrar_id": actor.registrar_id})
     if doc is None:
         raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: domain [{name}]")

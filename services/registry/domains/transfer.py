@@ -33,7 +33,7 @@ from services.registry.commands import Actor, execute
 from services.registry.contacts.model import ContactType, VerificationStatus, contact_payload
 from services.registry.contacts.rules import require_roles
 from services.registry.domains.model import CLIENT_LOCK, QUARANTINE, REGISTERED, HostAttr, check_glue
-from services.registry.domains.names import lookup_name
+from services.registry.domains.names import lookup_name, parse_domain_name
 from services.registry.domains.override import (
     CASE_FIELDS,
     override_after_transfer,
@@ -102,6 +102,10 @@ async def request_transfer_code(ctx: ServiceContext, actor: Actor, name: str, ur
     name = lookup_name(name)
 
     async def run(_: str) -> datetime:
+        try:  # a malformed name is a policy error here, as DNS Belgium answers it (digest 4.4), not "unknown"
+            parse_domain_name(name, ctx.settings.tlds)  # type: ignore[attr-defined]
+        except CommandRefused as exc:
+            raise CommandRefused(Result.PARAMETER_VALUE_POLICY, f"invalid domain name [{name}]: {exc.message}") from exc
         if url is not None:
             if not url.startswith(("http://", "https://")):
                 raise CommandRefused(Result.PARAMETER_VALUE_POLICY, "URL should start with 'http://' or 'https://'")
@@ -235,6 +239,8 @@ async def domain_for_transfer(ctx: ServiceContext, actor: Actor, name: str, code
 
     async def run(_: str) -> dict[str, Any]:
         doc = await unit_of_work(ctx)[DOMAINS].find_one({"_id": name})
+        if doc is not None and doc["registrar_id"] == actor.registrar_id:
+            return doc  # the sponsor sees its own domain whatever authInfo it gives
         if doc is None or not code_is_valid(ctx, doc, code, ctx.clock.now()):
             # the same answer whether the name exists or not: a wrong code tells nothing
             raise CommandRefused(Result.INVALID_AUTHORIZATION_INFO, f"Invalid authorization information for domain [{name}]")

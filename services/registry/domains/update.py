@@ -2,7 +2,7 @@
 
 Input: the tech and onsite contacts, name servers, name-server and key groups (the registrant changes only
 through a transfer). Checks, in order:
-  1. the domain is the registrar's (2303);
+  1. the domain exists (2303) and is the registrar's (2304: it does not belong to you);
   2. no serverUpdateProhibited, not in quarantine (2304);
   3. name servers and glue (2306 / 2005), contacts (contacts/rules.py), groups (groups/rules.py).
 Events: domain.updated.

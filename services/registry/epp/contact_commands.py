@@ -18,6 +18,7 @@ from services.registry.epp.call import object_of
 from services.registry.epp.ns import CONTACT, DNSBE, element, q, stamp, sub, text, texts
 from services.registry.epp.reply import Reply
 from services.registry.epp.xml import Command
+from services.registry.field_errors import field_name, in_words
 from services.registry.results import CommandRefused, Result
 from shared.runtime import ServiceContext
 
@@ -53,13 +54,25 @@ def _fields(source: etree._Element) -> dict[str, Any]:
     return values
 
 
+# the EPP element each contact field comes from, to name it in a refusal
+ELEMENTS = {"alias": "contact:id", "name": "contact:name", "organisation": "contact:org",
+            "street": "contact:street", "city": "contact:city", "province": "contact:sp",
+            "postal_code": "contact:pc", "country": "contact:cc", "phone": "contact:voice", "fax": "contact:fax",
+            "email": "contact:email", "language": "dnsbe:lang", "vat": "dnsbe:vat", "type": "dnsbe:type"}
+
+
 def _validated(model: type[NewContact], values: dict[str, Any]) -> NewContact:
     try:
         return model(**values)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise CommandRefused(Result.PARAMETER_VALUE_SYNTAX, f"invalid contact data: {where}: {first['msg']}") from exc
+        element = ELEMENTS.get(str(first["loc"][0]), field_name(first["loc"])) if first["loc"] else "contact"
+        if first["type"] == "missing":  # RFC 5730: a required element left out is 2003, not a syntax error
+            raise CommandRefused(Result.REQUIRED_PARAMETER_MISSING, f"Required parameter missing: {element}",
+                                 element=element) from exc
+        given = values.get(str(first["loc"][0])) if first["loc"] else None
+        raise CommandRefused(Result.PARAMETER_VALUE_SYNTAX, f"{element} {in_words(first)}", element=element,
+                             value=given if isinstance(given, str) else None) from exc
 
 
 async def check(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:

@@ -11,16 +11,31 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from lxml import etree
+
 from services.registry.commands import report_refusal
 from services.registry.epp import contact_commands, domain_commands, group_commands, poll_commands
 from services.registry.epp import session_commands as sessions_
 from services.registry.epp.call import Call, Handler, on_object
-from services.registry.epp.ns import CONTACT, DNSBE, DOMAIN, EPP, EXTENSIONS, KEYGROUP, NSGROUP, OBJECTS, q
+from services.registry.epp.ns import (
+    CONTACT,
+    DNSBE,
+    DOMAIN,
+    EPP,
+    EXTENSIONS,
+    KEYGROUP,
+    LANGS,
+    NSGROUP,
+    OBJECTS,
+    PREFIX,
+    q,
+)
 from services.registry.epp.reply import Reply
 from services.registry.epp.session import EppSession, RateLimiter, SessionTable
 from services.registry.epp.xml import (
     Command,
     EppXmlError,
+    ResultValue,
     command_of,
     greeting,
     parse_frame,
@@ -130,7 +145,7 @@ class Dispatcher:
         return f"{self.prefix}-{uuid.uuid4().hex[:20]}"
 
     def greeting(self) -> bytes:
-        return greeting(self.server_id, self.ctx.clock.now(), OBJECTS, EXTENSIONS)
+        return greeting(self.server_id, self.ctx.clock.now(), OBJECTS, EXTENSIONS, LANGS)
 
     async def handle(self, session: EppSession, data: bytes) -> Answer:
         sv_trid = self.sv_trid()
@@ -157,13 +172,13 @@ class Dispatcher:
             reply = await self._run(session, command, sv_trid)
         except CommandRefused as refused:
             stands = await self._report(session, command, refused, sv_trid)
-            reply = Reply(code=stands.result, message=stands.message,
+            reply = Reply(code=stands.result, message=stands.message, value=result_value(command, stands),
                           close=stands.result in (Result.SESSION_LIMIT, Result.AUTHENTICATION_CLOSING))
         except Exception:  # never a dropped session without an answer: the database or broker failed under us
             log.exception("EPP command failed", extra={"command": command.verb, "sv_trid": sv_trid})
             reply = Reply(code=Result.COMMAND_FAILED, message="Command failed: the server could not complete it")
         return Answer(response(int(reply.code), reply.message, command.cl_trid, sv_trid, reply.res_data,
-                               reply.extension, reply.msgq, poll_message=reply.poll_message),
+                               reply.extension, reply.msgq, poll_message=reply.poll_message, value=reply.value),
                       command.verb, int(reply.code), reply.close)
 
     async def _run(self, session: EppSession, command: Command, sv_trid: str) -> Reply:
@@ -193,3 +208,29 @@ class Dispatcher:
         except Exception:  # the answer to the client matters more than the report; the log keeps it
             log.exception("could not publish command.failed", extra={"sv_trid": sv_trid})
             return refusal
+
+
+_NAMESPACES = {prefix: namespace for namespace, prefix in PREFIX.items()}
+_VALUE_CODES = (Result.REQUIRED_PARAMETER_MISSING, Result.PARAMETER_VALUE_SYNTAX, Result.OBJECT_DOES_NOT_EXIST)
+_OBJECT_KEYS = {"name", "id", "domainName"}
+
+
+def result_value(command: Command, refusal: CommandRefused) -> ResultValue | None:
+    """The element a 2003, 2005 or 2303 is about, for <value>/<extValue> (RFC 5730 2.6): the one the refusal
+    names, else the object the command names (domain:name, contact:id ...). 2303 echoes it in <value> (as
+    DNS Belgium does); 2003 and 2005 give the reason beside it in <extValue>."""
+    if refusal.result not in _VALUE_CODES:
+        return None
+    reason = None if refusal.result is Result.OBJECT_DOES_NOT_EXIST else refusal.message
+    if refusal.element:
+        prefix, _, tag = refusal.element.partition(":")
+        if prefix in _NAMESPACES and tag:
+            return ResultValue(_NAMESPACES[prefix], prefix, tag, refusal.value, reason)
+    holder = command.object if command.object is not None else command.element
+    for element in holder.iter():
+        if isinstance(element.tag, str) and etree.QName(element).localname in _OBJECT_KEYS:
+            namespace = etree.QName(element).namespace or ""
+            if namespace in PREFIX:
+                return ResultValue(namespace, PREFIX[namespace], etree.QName(element).localname,
+                                   (element.text or "").strip(), reason)
+    return None

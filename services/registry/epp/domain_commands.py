@@ -49,6 +49,10 @@ def _hosts(parent: etree._Element | None) -> list[HostAttr]:
 def _contacts(parent: etree._Element | None, kind: str) -> list[str]:
     if parent is None:
         return []
+    if any(c.get("type") == "admin" for c in parent.findall(q(DOMAIN, "contact"))):
+        # refused rather than dropped: a client must not believe the domain has the admin contact it sent
+        raise CommandRefused(Result.PARAMETER_VALUE_POLICY, ".be domains have no admin contact: give tech and "
+                             "onsite contacts (the billing contact is the registrar's)", element="domain:contact")
     return [(c.text or "").strip() for c in parent.findall(q(DOMAIN, "contact")) if c.get("type") == kind]
 
 
@@ -94,6 +98,15 @@ def _secdns_info(keys: list[dict[str, Any]]) -> etree._Element | None:
     return data
 
 
+def statuses(doc: dict[str, Any]) -> list[str]:
+    """The RFC 5731 statuses of a domain: pendingDelete while its deletion is scheduled or it is in
+    quarantine (beside dnsbe:deletionDate / dnsbe:quarantined), ok when nothing else applies."""
+    found = list(doc.get("statuses", []))
+    if doc.get("delete_date") or doc.get("status") == "QUARANTINE":
+        found.append("pendingDelete")
+    return found or ["ok"]
+
+
 def _period(command: etree._Element) -> None:
     period = command.find(q(DOMAIN, "period"))
     if period is not None and (period.get("unit"), (period.text or "").strip()) not in (("y", "1"), ("m", "12")):
@@ -133,7 +146,7 @@ async def info(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
     data = element(DOMAIN, "infData")
     sub(data, DOMAIN, "name", doc["_id"])
     sub(data, DOMAIN, "roid", roid(doc["_id"]))
-    for status in doc.get("statuses", []) or ["ok"]:
+    for status in statuses(doc):
         sub(data, DOMAIN, "status", s=status)
     if doc.get("registrant"):
         sub(data, DOMAIN, "registrant", doc["registrant"])

@@ -283,6 +283,18 @@ def require_implemented(root: etree._Element, verbs: Collection[str], objects: C
     return command
 
 
+@dataclass(frozen=True)
+class ResultValue:
+    """RFC 5730 2.6: the client's element that caused an error, echoed in <value>, or in <extValue> beside the
+    reason when there is one to give."""
+
+    namespace: str
+    prefix: str
+    tag: str
+    text: str | None
+    reason: str | None = None
+
+
 # -- building --------------------------------------------------------------------------------------------
 
 def _stamp(instant: datetime) -> str:
@@ -319,7 +331,7 @@ def _wrap(parent: etree._Element, tag: str, content: etree._Element) -> None:
 def response(code: int, msg: str | None, cl_trid: str | None, sv_trid: str,
              res_data: etree._Element | None = None, extension: etree._Element | None = None,
              msgq: tuple[int, str] | None = None, lang: str = "en",
-             poll_message: tuple[datetime | str, str, str] | None = None) -> bytes:
+             poll_message: tuple[datetime | str, str, str] | None = None, value: ResultValue | None = None) -> bytes:
     """An EPP <response>. msg None means the standard text of code; msgq is (count, message id) and
     poll_message the (qDate, text, its language) of the message it announces, for a poll req."""
     root = _epp()
@@ -329,6 +341,12 @@ def response(code: int, msg: str | None, cl_trid: str | None, sv_trid: str,
     message = _sub(result, "msg", text)
     if lang != "en":  # en is the schema default: DNS Belgium leaves it out
         message.set("lang", lang)
+    if value is not None:
+        holder = _sub(_sub(result, "extValue"), "value") if value.reason else _sub(result, "value")
+        offending = etree.SubElement(holder, f"{{{value.namespace}}}{value.tag}", nsmap={value.prefix: value.namespace})
+        offending.text = value.text
+        if value.reason:
+            _sub(result[-1], "reason", value.reason)
     if msgq is not None:
         queue = _sub(resp, "msgQ", count=str(msgq[0]), id=str(msgq[1]))
         if poll_message is not None:

@@ -67,6 +67,20 @@ def authentication(ctx: ServiceContext):
     return actor, operator, _users
 
 
+def registrar_of(ctx: ServiceContext):
+    """The registrar user a request's bearer token stands for, or None (no token, an expired one, the
+    operator's): whom a refusal is scored against."""
+    actor, _, _ = authentication(ctx)
+
+    async def of(request: Request) -> Actor | None:
+        try:
+            return await actor(request, await _bearer(request))
+        except HTTPException:
+            return None
+
+    return of
+
+
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/api", tags=["authentication"])
     actor, _, users = authentication(ctx)

@@ -13,6 +13,7 @@ from services.registry.domains.create import create_domain
 from services.registry.domains.delete import delete_domain, reactivate_domain, undelete_domain
 from services.registry.domains.info import info_domain
 from services.registry.domains.model import Domain, HostAttr
+from services.registry.domains.names import u_label
 from services.registry.domains.transfer import domain_for_transfer
 from services.registry.domains.update import update_domain
 from services.registry.http.auth import authentication
@@ -38,7 +39,10 @@ class UpdateDomainRequest(BaseModel):
 
 
 class DomainView(BaseModel):
-    name: str
+    name: str = Field(description="the A-label form, as stored, published and returned over EPP",
+                      examples=["xn--caf-dma.be"])
+    u_label: str = Field(description="the name as its holder writes it: an IDN in U-labels, else the same as "
+                         "name", examples=["café.be"])
     tld: str
     registrar_id: str
     registrant: str | None
@@ -61,7 +65,8 @@ class DomainView(BaseModel):
     @classmethod
     def of(cls, d: Domain, override_name_servers: tuple[str, ...] = ()) -> "DomainView":
         hosts = [HostAttr(name=h) for h in override_name_servers] if d.override_reason else list(d.name_servers)
-        return cls(**(d.__dict__ | {"name_servers": hosts, "nsgroups": [] if d.override_reason else list(d.nsgroups),
+        return cls(**(d.__dict__ | {"u_label": u_label(d.name), "name_servers": hosts,
+                                    "nsgroups": [] if d.override_reason else list(d.nsgroups),
                                     "keygroups": list(d.keygroups), "statuses": list(d.statuses),
                                     "name_servers_overridden": d.override_reason is not None}))
 

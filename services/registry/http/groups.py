@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 
 from services.registry.commands import Actor
 from services.registry.groups.delete import delete_group
-from services.registry.groups.info import info_group
+from services.registry.groups.info import info_group, list_groups
 from services.registry.groups.model import KEYS, NS, KeyGroup, NameServerGroup
 from services.registry.groups.save import save_group
 from services.registry.http.auth import authentication
@@ -39,6 +39,12 @@ def router(ctx: ServiceContext) -> APIRouter:
             async def delete(name: str, who: Who) -> None:
                 await delete_group(ctx, who, kind, name)
 
+            async def listed(who: Who) -> list[dict[str, Any]]:
+                return await list_groups(ctx, who, kind)
+
+            api.get(f"/{path}", name=f"list_{kind.label}s",
+                    summary=f"List your {kind.label}s",
+                    description=f"Every {kind.label} of your registrar by name, with the number of domains using it.")(listed)
             api.post(f"/{path}", status_code=201, name=f"create_{kind.label}")(create)
             api.put(f"/{path}/{{name}}", name=f"update_{kind.label}")(update)
             api.get(f"/{path}/{{name}}", name=f"info_{kind.label}")(info)

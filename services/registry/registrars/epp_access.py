@@ -1,9 +1,11 @@
 """A registrar's EPP access (RFC 5730 2.9.1.1 and the .be rules): login, the EPP password, the poll switch.
 
   login     the client id is the registrar id and the password the registrar's EPP password (separate from the
-            web passwords); only from the registrar's listed IP addresses; only an ACTIVE registrar. Every
-            attempt is recorded with the web logins. Refused: 2200 (the reason is recorded, the message says
-            only as much as the client may know).
+            web passwords); only from the registrar's listed IP addresses (checked before the password, so that
+            a guesser elsewhere learns nothing); only an ACTIVE registrar. Every attempt is recorded with the
+            web logins, and the web's brute-force pause applies (2502), counted per registrar and address over
+            EPP attempts only. Refused: 2200 (the reason is recorded, the message says only as much as the
+            client may know).
   password  the EPP password: at most 16 characters, the password policy (2306); over EPP with login's newPW,
             over the web by the administrator user only (2201).                          Event: user.updated
   poll      EPP poll messages only when the registrar switched them on in its EPP settings (2201: its
@@ -18,6 +20,7 @@ from services.registry.commands import Actor, execute
 from services.registry.results import CommandRefused, Result
 from services.registry.store import LOGIN_ATTEMPTS, REGISTRARS, unit_of_work
 from services.registry.uow import Tx
+from services.registry.users.accounts import refuse_if_paused
 from services.registry.users.passwords import check_policy, hash_password, verify_password
 from shared.events import Channel, CommandType, new_event
 from shared.events.registrars import UserUpdated
@@ -27,18 +30,23 @@ EPP_PASSWORD_MAX = 16
 
 
 async def epp_login(ctx: ServiceContext, client_id: str, password: str, peer_ip: str) -> None:
-    """Authenticate an EPP client or raise CommandRefused (2200)."""
+    """Authenticate an EPP client or raise CommandRefused (2200; 2502 while its address is paused)."""
     uow = unit_of_work(ctx)
+    # paused after repeated failures from this address, whichever connection or replica they came over
+    await refuse_if_paused(uow[LOGIN_ATTEMPTS], client_id, peer_ip, ctx.clock.now(), Channel.EPP.value)
     registrar = await uow[REGISTRARS].find_one({"_id": client_id}, {"epp_password_hash": 1, "status": 1,
                                                                    "epp_settings": 1})
-    stored = registrar["epp_password_hash"] if registrar else _ABSENT
-    # Argon2 takes tens of milliseconds: off the event loop, so other sessions keep moving
-    ok = await asyncio.to_thread(verify_password, stored, password) and registrar is not None
-    reason = None if ok else "password"
-    if ok and registrar is not None:
-        if peer_ip not in registrar.get("epp_settings", {}).get("ip_addresses", []):
-            ok, reason = False, "ip_address"
-        elif registrar.get("status") != "ACTIVE":
+    # the address first: from an address the registrar does not list, a right and a wrong password get the
+    # same answer, so a guesser learns nothing there
+    reason: str | None
+    if registrar is not None and peer_ip not in registrar.get("epp_settings", {}).get("ip_addresses", []):
+        ok, reason = False, "ip_address"
+    else:
+        stored = registrar["epp_password_hash"] if registrar else _ABSENT
+        # Argon2 takes tens of milliseconds: off the event loop, so other sessions keep moving
+        ok = await asyncio.to_thread(verify_password, stored, password) and registrar is not None
+        reason = None if ok else "password"
+        if ok and registrar is not None and registrar.get("status") != "ACTIVE":
             ok, reason = False, "inactive"
     await uow[LOGIN_ATTEMPTS].insert_one({
         "user_id": client_id, "registrar_id": registrar["_id"] if registrar else None, "ip": peer_ip,

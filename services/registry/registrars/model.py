@@ -12,8 +12,18 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    field_validator,
+    model_validator,
+)
 
+from services.registry.registrars.countries import check_country, check_postal_code
 from shared.events.registrars import RegistrarCategory
 
 PHONE = r"^\+[0-9]{1,3}\.[0-9]{4,14}$"
@@ -33,7 +43,7 @@ def _distinct(values: list[Language]) -> list[Language]:
 
 Languages = Annotated[list[Language], Field(min_length=1, max_length=3), AfterValidator(_distinct)]
 Phone = Annotated[str, Field(pattern=PHONE, examples=["+32.16284971"])]
-Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["BE"])]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["BE"]), AfterValidator(check_country)]
 
 
 class Strict(BaseModel):
@@ -53,6 +63,11 @@ class Address(Strict):
         if not v[0]:
             raise ValueError("the first street line is required")
         return v
+
+    @model_validator(mode="after")
+    def postal_code_of_its_country(self) -> Address:
+        check_postal_code(self.country, self.postal_code)
+        return self
 
 
 class Profile(Strict):

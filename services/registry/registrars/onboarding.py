@@ -218,6 +218,18 @@ def require_status(application_id: str, current: str, allowed: set[ApplicationSt
                              f"cannot {step}: application [{application_id}] is {current}, not {needed}")
 
 
+def require_status_change(registrar_id: str, current: str, wanted: RegistrarStatus) -> None:
+    """An operator suspends an active registrar or lifts the suspension; a pending registrar becomes active
+    only by its own activation (the letter's security code sets its passwords), and no registrar is put
+    back to pending."""
+    if wanted is RegistrarStatus.PENDING_ACTIVATION and current != RegistrarStatus.PENDING_ACTIVATION:
+        raise CommandRefused(Result.PARAMETER_VALUE_POLICY,
+                             f"registrar [{registrar_id}] is {current}: a registrar is never put back to pending")
+    if current == RegistrarStatus.PENDING_ACTIVATION and wanted is RegistrarStatus.ACTIVE:
+        raise CommandRefused(Result.STATUS_PROHIBITS, f"registrar [{registrar_id}] is PENDING_ACTIVATION: it "
+                             "becomes ACTIVE only by its activation with the security code of its letter")
+
+
 def new_security_code() -> str:
     return f"{secrets.randbelow(10**SECURITY_CODE_DIGITS):0{SECURITY_CODE_DIGITS}d}"
 

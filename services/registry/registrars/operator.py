@@ -5,7 +5,9 @@ command layer, each command in its own unit of work).
                     - registrars/create.py                              Events: registrar.created, user.created
   official address  the registrar's official address (only operators change it)       Event: registrar.updated
   prepayment        a positive amount (2004) on an existing registrar (2303)           Event: prepayment.received
-  status            suspend or reactivate: the registrar exists (2303)                 Event: registrar.updated
+  status            suspend or reactivate: the registrar exists (2303); a pending registrar becomes ACTIVE
+                    only by its own activation (2304), none is put back to pending (2306)
+                                                                                       Event: registrar.updated
   lock function     withdraw (or give back) the right to set clientTransferProhibited; withdrawing lifts the
                     registrar's existing client locks         Events: registrar.updated, domain.unlocked ...
 """
@@ -18,6 +20,7 @@ from services.registry.domains.locks import lift_all_client_locks
 from services.registry.registrars import money
 from services.registry.registrars.create import NewRegistrar, insert_registrar
 from services.registry.registrars.model import OfficialAddress, RegistrarStatus
+from services.registry.registrars.onboarding import require_status_change
 from services.registry.registrars.profile import get_registrar, public_view, update_section
 from services.registry.store import REGISTRARS, unit_of_work
 from services.registry.uow import Tx
@@ -67,7 +70,8 @@ async def book_prepayment(ctx: ServiceContext, registrar_id: str, amount_cents: 
 
 async def set_status(ctx: ServiceContext, registrar_id: str, status: RegistrarStatus, correlation_id: str) -> None:
     async def work(tx: Tx) -> None:
-        await get_registrar(tx, registrar_id)
+        current = await get_registrar(tx, registrar_id)
+        require_status_change(registrar_id, current["status"], status)
         await tx[REGISTRARS].update_one({"_id": registrar_id}, {"$set": {"status": status.value}})
         tx.publish([_updated(ctx, registrar_id, "status", {"status": status.value}, correlation_id)])
 

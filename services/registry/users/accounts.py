@@ -15,7 +15,7 @@ from pymongo import DESCENDING
 
 from services.registry.results import CommandRefused, Result
 from services.registry.store import LOGIN_ATTEMPTS, SESSIONS, USERS
-from services.registry.uow import Reader
+from services.registry.uow import Collection, Reader
 from services.registry.users import totp
 from services.registry.users.model import User
 from services.registry.users.passwords import hash_password, verify_password
@@ -84,12 +84,7 @@ class Users:
         return user, token
 
     async def _refuse_if_paused(self, user_id: str, ip: str, now: datetime) -> None:
-        recent = await self.attempts.find({"user_id": user_id, "at": {"$gt": now - LOGIN_PAUSE}},
-                                          {"ip": 1, "at": 1, "success": 1}
-                                          ).sort([("at", DESCENDING), ("_id", DESCENDING)]).to_list()  # newest first
-        from_here = [a for a in recent if a["ip"] == ip][:LOGIN_FAILURES_BEFORE_PAUSE]
-        if len(from_here) == LOGIN_FAILURES_BEFORE_PAUSE and not any(a["success"] for a in from_here):
-            raise LoginPaused(from_here[0]["at"] + LOGIN_PAUSE - now)
+        await refuse_if_paused(self.attempts, user_id, ip, now)
 
     async def _use_temporary_key(self, doc: dict[str, Any], code: str, now: datetime) -> bool:
         key = doc.get("temporary_key")
@@ -109,6 +104,18 @@ class Users:
     async def login_attempts(self, user_id: str, limit: int = 100) -> list[dict[str, Any]]:
         docs = await self.attempts.find({"user_id": user_id}).sort("at", DESCENDING).limit(limit).to_list()
         return [{"ip": d["ip"], "at": d["at"], "success": d["success"]} for d in docs]
+
+
+async def refuse_if_paused(attempts: Collection, user_id: str, ip: str, now: datetime,
+                           channel: str | None = None) -> None:
+    """The brute-force rule of every login door (web: channel None; EPP: "EPP"), counted in the database so
+    that every connection and replica sees the same failures: raises LoginPaused while paused."""
+    recent = await attempts.find({"user_id": user_id, "at": {"$gt": now - LOGIN_PAUSE}},
+                                 {"ip": 1, "at": 1, "success": 1, "channel": 1}
+                                 ).sort([("at", DESCENDING), ("_id", DESCENDING)]).to_list()  # newest first
+    from_here = [a for a in recent if a["ip"] == ip and a.get("channel") == channel][:LOGIN_FAILURES_BEFORE_PAUSE]
+    if len(from_here) == LOGIN_FAILURES_BEFORE_PAUSE and not any(a["success"] for a in from_here):
+        raise LoginPaused(from_here[0]["at"] + LOGIN_PAUSE - now)
 
 
 # verified against when the user does not exist, so both failures take an Argon2 verify's time

@@ -1,7 +1,7 @@
 """The administrator's commands on its registrar's users, and a user's own password and 2-step set-up
 (digest 5.1). Each runs through the command layer (a refusal is published as command.failed).
 
-  list             any user with access sees the users and their permissions
+  list             the administrator only (2201): the users and their permissions
   create           administrator only (2201); user id 3-32 of a-z 0-9 . _ - (2005); password policy (2306);
                    every permission needs MY_REGISTRATIONS (2306); the id is free (2302).     Event: user.created
   set_permissions  administrator only, on its own users (2201 / 2303); not the administrator (2304).
@@ -56,6 +56,8 @@ async def _own_user(tx: Reader, actor: Actor, user_id: str) -> User:
 
 async def list_users(ctx: ServiceContext, actor: Actor) -> list[User]:
     async def run(_: str) -> list[User]:
+        if not actor.is_admin:  # the users and their permissions are the administrator's to see
+            raise CommandRefused(Result.AUTHORIZATION_ERROR, "only the administrator user lists the users")
         docs = await unit_of_work(ctx)[USERS].find({"registrar_id": actor.registrar_id}).sort("_id", 1).to_list()
         return [User.from_document(d) for d in docs]
 
