@@ -15,6 +15,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from epptools import Client, Config
 from eppy.client import EppClient as EppyClient
 from eppy.doc import (
     EppCheckDomainCommand,
@@ -23,7 +24,6 @@ from eppy.doc import (
     EppPollCommand,
     EppUpdateDomainCommand,
 )
-from epptools import Client, Config
 
 from tests.integration import test_notifications
 from tests.integration.test_notifications import Platform, threshold
