@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.registry.commands import Actor, commit, execute
 from services.registry.registrar_model import PHONE, Language
+from services.registry.field_errors import in_words
 from services.registry.results import CommandRefused, Result
 from services.registry.users import Permission
 from shared.events import CommandType, EventEnvelope
@@ -145,7 +146,8 @@ async def change_contact(ctx: ServiceContext, actor: Actor, alias: str, changes:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise CommandRefused(Result.PARAMETER_VALUE_SYNTAX, f"invalid contact data: {where}: {first['msg']}") from exc
+            raise CommandRefused(Result.PARAMETER_VALUE_SYNTAX, f"invalid contact data: {where} {in_words(first)}",
+                                 element=where) from exc
 
     return await _update(ctx, actor, alias, merged)
 

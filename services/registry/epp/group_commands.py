@@ -21,6 +21,7 @@ from services.registry.groups import (
     info_group,
     save_group,
 )
+from services.registry.field_errors import in_words
 from services.registry.results import CommandRefused, Result
 from shared.runtime import ServiceContext
 
@@ -47,7 +48,7 @@ def _group(namespace: str, command: etree._Element) -> NameServerGroup | KeyGrou
             else Result.PARAMETER_VALUE_SYNTAX
         where = ".".join(str(p) for p in first["loc"])
         # the dispatcher publishes it (command.failed), as every refusal of the EPP layer's own checks
-        raise CommandRefused(code, f"invalid {kind.label}: {where}: {first['msg']}") from exc
+        raise CommandRefused(code, f"invalid {kind.label}: {where} {in_words(first)}") from exc
 
 
 def _kind(command: etree._Element) -> tuple[str, Any]:
