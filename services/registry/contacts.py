@@ -20,8 +20,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from services.registry.commands import Actor, commit, execute
-from services.registry.registrar_model import PHONE, Language
 from services.registry.field_errors import in_words
+from services.registry.registrar_model import PHONE, Language
 from services.registry.results import CommandRefused, Result
 from services.registry.users import Permission
 from shared.events import CommandType, EventEnvelope

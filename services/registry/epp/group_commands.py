@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from services.registry.commands import Actor
 from services.registry.epp.ns import KEYGROUP, NSGROUP, element, q, sub, text, texts
 from services.registry.epp.reply import Reply
+from services.registry.field_errors import in_words
 from services.registry.groups import (
     KEYS,
     NS,
@@ -21,7 +22,6 @@ from services.registry.groups import (
     info_group,
     save_group,
 )
-from services.registry.field_errors import in_words
 from services.registry.results import CommandRefused, Result
 from shared.runtime import ServiceContext
 
