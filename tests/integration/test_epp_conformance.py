@@ -102,6 +102,10 @@ async def test_a_missing_element_is_2003_and_named_as_in_epp(platform: Platform)
     bad = await client.command(body.format(ns=CONTACT, voice="<contact:voice>+32.123</contact:voice>"), ext)
     assert bad.code == 2005 and "contact:voice" in bad.message and "+32.16284971" in bad.message, bad.xml
     assert offending(bad) == ["contact:voice"], bad.xml
+    update = await client.command(f"<update><contact:update {CONTACT}><contact:id>a100001-demo</contact:id><contact:chg>"
+                                  "<contact:voice>+32.123</contact:voice></contact:chg></contact:update></update>")
+    assert update.code == 2005 and "+32.16284971" in update.message and offending(update) == ["contact:voice"], \
+        update.xml
     unknown = await client.command(f"<info><contact:info {CONTACT}><contact:id>epp-none</contact:id></contact:info></info>")
     assert unknown.code == 2303 and offending(unknown) == ["contact:id"], unknown.xml
 

@@ -312,7 +312,7 @@ async def test_one_self_unblock_per_calendar_month_and_operators_always(platform
         assert (await p.screen(b))["can_unblock"] is False
         refused = await p.hitpoints.post("/api/hitpoints/unblock", headers=b)
         assert refused.status_code == 409
-        assert "contact the registry" in refused.json()["message"]
+        assert "contact the registry" in refused.json()["detail"]["message"]
         assert await p.metric("hitpoints_self_unblocks_refused_total") == 1
         r = await p.hitpoints.post("/api/operator/hitpoints/b200002/unblock", headers=OPERATOR)
         assert r.status_code == 200 and r.json()["hitpoints"] == 0 and r.json()["unblocks_used_this_month"] == 1

@@ -9,11 +9,11 @@ from unittest import mock
 
 import httpx
 import pytest
-from pymongo.asynchronous.client_session import AsyncClientSession
 
-from services.registry.domains import renewal
 from services.registry.app import build
+from services.registry.domains import renewal
 from services.registry.settings import RegistrySettings
+from services.registry.uow import Tx
 from shared.clock import ManualClock
 from shared.runtime import ServiceContext
 from tests.integration.infra import OPERATOR, EventTap, eventually, login, running
@@ -155,11 +155,11 @@ async def test_a_crash_mid_run_loses_nothing_and_concurrent_runs_renew_once(
     clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
     real, calls = renewal.renew_domain, []
 
-    async def crashing(ctx: ServiceContext, session: AsyncClientSession, name: str, now: datetime) -> list:
+    async def crashing(ctx: ServiceContext, tx: Tx, name: str, now: datetime) -> list:
         calls.append(name)
         if len(calls) == 3:
             raise RuntimeError("the process dies here")
-        return await real(ctx, session, name, now)
+        return await real(ctx, tx, name, now)
 
     with mock.patch.object(renewal, "renew_domain", crashing), pytest.raises(RuntimeError):
         await renewal.run_renewal(ctx)

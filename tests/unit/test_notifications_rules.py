@@ -2,7 +2,7 @@
 (section 1.3 format, 1.4 catalogue), the poll payload, routing by EPP settings, category fallback and
 languages, and which messages an event means."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -23,6 +23,7 @@ from shared.events.domains import DomainTransferred, TransferCodeSent
 from shared.events.feeds import (
     DomainInViolation,
     DomainShieldRemoved,
+    MonitoredUpdateAuthorised,
     MonitoredUpdateClosed,
     MonitoredUpdateOutcome,
     TransferUndone,
@@ -231,6 +232,17 @@ def test_registry_desk_feeds_become_their_catalogue_messages() -> None:
         assert poll_fields(STRUCTURED[n.message], n.values) == {
             "type": "MONITORED_UPD_CONTACT", "action": outcome.value.upper(), "contact": "c1", "date": stamp(AT),
             "returncode": str(code)}
+
+
+def test_a_monitored_update_gets_its_go_ahead() -> None:
+    deadline = AT + timedelta(days=7)
+    [n] = notices(_event(MonitoredUpdateAuthorised(contact="c1", deadline=deadline)))
+    assert isinstance(n, ToRegistrar) and n.registrar_id == "r1"
+    assert poll_fields(STRUCTURED[n.message], n.values) == {
+        "type": "MONITORED_UPD_CONTACT", "action": "AUTHORISED", "contact": "c1", "date": stamp(deadline),
+        "returncode": "1501"}
+    rendered = cps(STRUCTURED[n.message], n.values, n.variables, "en")
+    assert rendered.subject == "Monitored update of contact c1 authorised"
 
 
 def test_domain_shield_removed_cps_carries_the_domain_and_who_did_it() -> None:

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from services.registry.commands import Actor, execute
 from services.registry.contacts.model import ContactFields, contact_payload, view
 from services.registry.contacts.rules import own_contact
+from services.registry.field_errors import in_words
 from services.registry.results import CommandRefused, Result
 from services.registry.store import CONTACTS, unit_of_work
 from services.registry.uow import Tx
@@ -36,7 +37,8 @@ async def change_contact(ctx: ServiceContext, actor: Actor, alias: str, changes:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise CommandRefused(Result.PARAMETER_VALUE_SYNTAX, f"invalid contact data: {where}: {first['msg']}") from exc
+            raise CommandRefused(Result.PARAMETER_VALUE_SYNTAX, f"invalid contact data: {where} {in_words(first)}",
+                                 element=where) from exc
 
     return await _update(ctx, actor, alias, merged)
 

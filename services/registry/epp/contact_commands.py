@@ -159,7 +159,11 @@ async def update(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
     for tag, key in (("lang", "language"), ("vat", "vat")):
         if text(ext_chg, DNSBE, tag):
             changes[key] = text(ext_chg, DNSBE, tag)
-    await change_contact(ctx, actor, text(command, CONTACT, "id") or "", changes)
+    try:
+        await change_contact(ctx, actor, text(command, CONTACT, "id") or "", changes)
+    except CommandRefused as refused:  # name the field as the client sent it (<extValue><contact:voice>)
+        refused.element = ELEMENTS.get(refused.element or "", refused.element)
+        raise
     return Reply()
 
 

@@ -13,6 +13,7 @@ from services.registry.epp.call import object_of
 from services.registry.epp.ns import KEYGROUP, NSGROUP, element, q, sub, text, texts
 from services.registry.epp.reply import Reply
 from services.registry.epp.xml import Command
+from services.registry.field_errors import in_words
 from services.registry.groups.delete import delete_group
 from services.registry.groups.info import check_groups, info_group
 from services.registry.groups.model import KEYS, NS, KeyGroup, NameServerGroup
@@ -43,7 +44,7 @@ def _group(namespace: str, command: etree._Element) -> NameServerGroup | KeyGrou
             else Result.PARAMETER_VALUE_SYNTAX
         where = ".".join(str(p) for p in first["loc"])
         # the dispatcher publishes it (command.failed), as every refusal of the EPP layer's own checks
-        raise CommandRefused(code, f"invalid {kind.label}: {where}: {first['msg']}") from exc
+        raise CommandRefused(code, f"invalid {kind.label}: {where} {in_words(first)}") from exc
 
 
 def _kind(command: etree._Element) -> tuple[str, Any]:

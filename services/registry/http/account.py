@@ -12,7 +12,6 @@ from services.registry.commands import Actor
 from services.registry.http.auth import authentication
 from services.registry.registrars.epp_access import change_epp_password
 from services.registry.registrars.profile import SECTIONS, balance_and_ledger, info_registrar, update_own_section
-from services.registry.results import CommandRefused, Result
 from services.registry.users import manage
 from services.registry.users.model import Permission, User
 from shared.runtime import ServiceContext
@@ -46,7 +45,7 @@ class UserView(BaseModel):
 
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/api/registrar", tags=["registrar account"])
-    actor, _, users = authentication(ctx)
+    actor, _, _ = authentication(ctx)
     Who = Annotated[Actor, Depends(actor)]
 
     @api.get("")
@@ -107,11 +106,6 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     @api.get("/users/{user_id}/login-attempts")
     async def login_attempts(user_id: str, who: Who) -> list[dict[str, Any]]:
-        if user_id != who.user_id and not who.is_admin:
-            raise CommandRefused(Result.AUTHORIZATION_ERROR, "a user sees only its own login attempts")
-        target = await users().get(user_id)
-        if target is None or target.registrar_id != who.registrar_id:
-            raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: user [{user_id}]")
-        return await users().login_attempts(user_id)
+        return await manage.login_attempts(ctx, who, user_id)
 
     return api

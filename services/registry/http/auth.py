@@ -4,6 +4,7 @@ operators use the operator token. Every login attempt is recorded."""
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
 
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -67,7 +68,7 @@ def authentication(ctx: ServiceContext):
     return actor, operator, _users
 
 
-def registrar_of(ctx: ServiceContext):
+def registrar_of(ctx: ServiceContext) -> Callable[[Request], Awaitable[Actor | None]]:
     """The registrar user a request's bearer token stands for, or None (no token, an expired one, the
     operator's): whom a refusal is scored against."""
     actor, _, _ = authentication(ctx)

@@ -101,9 +101,6 @@ class Users:
     async def logout(self, token: str) -> None:
         await self.sessions.delete_one({"_id": digest(token)})
 
-    async def login_attempts(self, user_id: str, limit: int = 100) -> list[dict[str, Any]]:
-        docs = await self.attempts.find({"user_id": user_id}).sort("at", DESCENDING).limit(limit).to_list()
-        return [{"ip": d["ip"], "at": d["at"], "success": d["success"]} for d in docs]
 
 
 async def refuse_if_paused(attempts: Collection, user_id: str, ip: str, now: datetime,

@@ -12,16 +12,18 @@
   reset_two_step / temporary_key   administrator only, its own users, not itself (the registry resets the
                    administrator's); a temporary key works once within 90 seconds.            Event: user.updated
   enable_two_step  the calling user; returns the secret to load into an authenticator app.
+  login_attempts   a user's own, or the administrator's for any of its users (2201 / 2303); newest first.
 """
 
 from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from services.registry.commands import Actor, execute
 from services.registry.results import CommandRefused, Result
-from services.registry.store import SESSIONS, USERS, unit_of_work
+from services.registry.store import LOGIN_ATTEMPTS, SESSIONS, USERS, unit_of_work
 from services.registry.uow import Reader, Tx
 from services.registry.users import totp
 from services.registry.users.accounts import TEMPORARY_KEY_SECONDS, digest
@@ -164,6 +166,17 @@ async def temporary_key(ctx: ServiceContext, actor: Actor, user_id: str) -> str:
         return await unit_of_work(ctx).run(work)
 
     return await execute(ctx, actor, CommandType.UPD_USER, user_id, run, requires=None)
+
+
+async def login_attempts(ctx: ServiceContext, actor: Actor, user_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    if user_id != actor.user_id and not actor.is_admin:
+        raise CommandRefused(Result.AUTHORIZATION_ERROR, "a user sees only its own login attempts")
+    uow = unit_of_work(ctx)
+    target = await _user(uow, user_id)
+    if target is None or target.registrar_id != actor.registrar_id:
+        raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: user [{user_id}]")
+    docs = await uow[LOGIN_ATTEMPTS].find({"user_id": user_id}).sort("at", -1).limit(limit).to_list()
+    return [{"ip": d["ip"], "at": d["at"], "success": d["success"]} for d in docs]
 
 
 async def enable_two_step(ctx: ServiceContext, actor: Actor) -> str:
