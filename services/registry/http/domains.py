@@ -69,6 +69,10 @@ class DomainView(BaseModel):
                                     "name_servers_overridden": d.override_reason is not None}))
 
 
+class DeletionScheduled(BaseModel):
+    delete_date: datetime = Field(description="when the domain goes into quarantine (UTC)")
+
+
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/api", tags=["domains"])
     actor, _, _ = authentication(ctx)
@@ -104,11 +108,12 @@ def router(ctx: ServiceContext) -> APIRouter:
         except CommandRefused as exc:
             raise refusal(exc) from exc
 
-    @api.delete("/domains/{name}")
+    @api.delete("/domains/{name}", response_model=DeletionScheduled)
     async def delete(name: str, who: Who, delete_date: AwareDatetime | None = None,
-                     overwrite_delete_date: bool = False) -> dict[str, datetime]:
+                     overwrite_delete_date: bool = False) -> DeletionScheduled:
         try:
-            return {"delete_date": await delete_domain(ctx, who, name, delete_date, overwrite_delete_date)}
+            return DeletionScheduled(delete_date=await delete_domain(ctx, who, name, delete_date,
+                                                                     overwrite_delete_date))
         except CommandRefused as exc:
             raise refusal(exc) from exc
 
