@@ -106,6 +106,9 @@ async def test_a_missing_element_is_2003_and_named_as_in_epp(platform: Platform)
                                   "<contact:voice>+32.123</contact:voice></contact:chg></contact:update></update>")
     assert update.code == 2005 and "+32.16284971" in update.message and offending(update) == ["contact:voice"], \
         update.xml
+    no_registrant = await client.command(create_domain("epp-nobody.be").replace(
+        "<domain:registrant>a100001-demo</domain:registrant>", ""))
+    assert no_registrant.code == 2003 and offending(no_registrant) == ["domain:registrant"], no_registrant.xml
     unknown = await client.command(f"<info><contact:info {CONTACT}><contact:id>epp-none</contact:id></contact:info></info>")
     assert unknown.code == 2303 and offending(unknown) == ["contact:id"], unknown.xml
 

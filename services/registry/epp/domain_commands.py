@@ -198,8 +198,12 @@ async def create(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
     _period(command)
     _refuse_secdns(extension)
     ext = _dnsbe(extension, "create", "domain")
+    registrant = text(command, DOMAIN, "registrant")
+    if not registrant:  # optional in RFC 5731's schema, required by .be
+        raise CommandRefused(Result.REQUIRED_PARAMETER_MISSING, "Required parameter missing: domain:registrant",
+                             element="domain:registrant")
     domain = await create_domain(
-        ctx, actor, text(command, DOMAIN, "name") or "", text(command, DOMAIN, "registrant") or "",
+        ctx, actor, text(command, DOMAIN, "name") or "", registrant,
         _contacts(command, "tech"), _contacts(command, "onsite"), _hosts(command.find(q(DOMAIN, "ns"))),
         texts(ext, DNSBE, "nsgroup"), texts(ext, DNSBE, "keygroup"),
     )

@@ -71,6 +71,10 @@ class DomainView(BaseModel):
                                     "name_servers_overridden": d.override_reason is not None}))
 
 
+class DeletionScheduled(BaseModel):
+    delete_date: datetime = Field(description="when the domain goes into quarantine (UTC)")
+
+
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/api", tags=["domains"])
     actor, _, _ = authentication(ctx)
@@ -97,10 +101,10 @@ def router(ctx: ServiceContext) -> APIRouter:
                             nsgroups=body.nsgroups, keygroups=body.keygroups)
         return view(await info_domain(ctx, who, name))
 
-    @api.delete("/domains/{name}")
+    @api.delete("/domains/{name}", response_model=DeletionScheduled)
     async def delete(name: str, who: Who, delete_date: AwareDatetime | None = None,
-                     overwrite_delete_date: bool = False) -> dict[str, datetime]:
-        return {"delete_date": await delete_domain(ctx, who, name, delete_date, overwrite_delete_date)}
+                     overwrite_delete_date: bool = False) -> DeletionScheduled:
+        return DeletionScheduled(delete_date=await delete_domain(ctx, who, name, delete_date, overwrite_delete_date))
 
     @api.post("/domains/{name}/undelete", status_code=204)
     async def undelete(name: str, who: Who) -> None:

@@ -6,15 +6,38 @@ render."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
 
 from services.registry.commands import Actor
 from services.registry.groups.delete import delete_group
 from services.registry.groups.info import info_group, list_groups
-from services.registry.groups.model import KEYS, NS, KeyGroup, NameServerGroup
+from services.registry.groups.model import KEYS, NS, Key, KeyGroup, NameServerGroup
 from services.registry.groups.save import save_group
 from services.registry.http.auth import authentication
 from services.registry.results import CommandRefused, Result
 from shared.runtime import ServiceContext
+
+
+class NameServerGroupView(BaseModel):
+    name: str
+    name_servers: list[str]
+
+
+class KeyGroupView(BaseModel):
+    name: str
+    keys: list[Key]
+
+
+class ListedNameServerGroup(NameServerGroupView):
+    domains: int = Field(description="how many of your domains use it")
+
+
+class ListedKeyGroup(KeyGroupView):
+    domains: int = Field(description="how many of your domains use it")
+
+
+VIEWS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
+    "nsgroups": (NameServerGroupView, ListedNameServerGroup), "keygroups": (KeyGroupView, ListedKeyGroup)}
 
 
 def router(ctx: ServiceContext) -> APIRouter:
@@ -42,12 +65,13 @@ def router(ctx: ServiceContext) -> APIRouter:
             async def listed(who: Who) -> list[dict[str, Any]]:
                 return await list_groups(ctx, who, kind)
 
-            api.get(f"/{path}", name=f"list_{kind.label}s",
+            view, listed_view = VIEWS[path]
+            api.get(f"/{path}", name=f"list_{kind.label}s", response_model=list[listed_view],  # type: ignore[valid-type]
                     summary=f"List your {kind.label}s",
                     description=f"Every {kind.label} of your registrar by name, with the number of domains using it.")(listed)
-            api.post(f"/{path}", status_code=201, name=f"create_{kind.label}")(create)
-            api.put(f"/{path}/{{name}}", name=f"update_{kind.label}")(update)
-            api.get(f"/{path}/{{name}}", name=f"info_{kind.label}")(info)
+            api.post(f"/{path}", status_code=201, name=f"create_{kind.label}", response_model=view)(create)
+            api.put(f"/{path}/{{name}}", name=f"update_{kind.label}", response_model=view)(update)
+            api.get(f"/{path}/{{name}}", name=f"info_{kind.label}", response_model=view)(info)
             api.delete(f"/{path}/{{name}}", status_code=204, name=f"delete_{kind.label}")(delete)
 
         routes()
