@@ -34,7 +34,7 @@ from bench.report import emit, percentile
 from services.hitpoints.app import build as build_hitpoints
 from services.hitpoints.settings import HitpointsSettings
 from services.registry.app import build as build_registry
-from services.registry.registrars import seed_demo_registrar
+from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from shared.clock import SystemClock
 from shared.events import Channel, CommandFailed, CommandType, new_event

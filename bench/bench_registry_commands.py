@@ -24,8 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.report import emit
 from services.registry.app import build
 from services.registry.commands import Actor
-from services.registry.domains import HostAttr, create_domain, info_domain
-from services.registry.lifecycle import update_domain
+from services.registry.domains.create import create_domain
+from services.registry.domains.info import info_domain
+from services.registry.domains.model import HostAttr
+from services.registry.domains.update import update_domain
 from services.registry.settings import RegistrySettings
 from shared.events import Channel
 from tests.integration.infra import delete_namespace, running

@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.registry.app import build
 from services.registry.commands import Actor
-from services.registry.domains import create_domain, info_domain
+from services.registry.domains.create import create_domain
+from services.registry.domains.info import info_domain
 from services.registry.settings import RegistrySettings
 from shared.events import Channel
 from tests.integration.infra import delete_namespace, running

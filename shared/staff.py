@@ -92,11 +92,13 @@ async def _request_body(request: Request) -> Any:
 
 def staff_guard(ctx: ServiceContext, roles: tuple[StaffRole, ...] = (StaffRole.OPERATOR,),
                 subject: Subject | None = None, session_alive: SessionAlive | None = None,
-                audit_reads: bool = False) -> StaffDependency:
+                audit_reads: bool = False,
+                refusal: Callable[[Exception], tuple[int, str] | None] | None = None) -> StaffDependency:
     """The dependency of a service's staff endpoints: 401 without a staff token or the operator token, 403
     for a staff member of another role; audits every changing request (and the reads too with `audit_reads`:
     a registrant's identity documents). Use it with `scope="function"` (see `Staff` below) so the entry is
-    written before the response leaves."""
+    written before the response leaves. `refusal` tells the service's own refusals (an exception its handler
+    answers with a 4xx: the registry's CommandRefused) from failures: (status, reason), or None for a failure."""
 
     async def identify(credentials: HTTPAuthorizationCredentials | None) -> StaffActor:
         if credentials is None:
@@ -149,7 +151,11 @@ def staff_guard(ctx: ServiceContext, roles: tuple[StaffRole, ...] = (StaffRole.O
             await trail.record(entry)
             raise
         except Exception as exc:
-            entry.outcome, entry.status, entry.detail = "failed", 500, type(exc).__name__
+            refused = refusal(exc) if refusal is not None else None
+            if refused is not None:
+                entry.outcome, (entry.status, entry.detail) = "refused", refused
+            else:
+                entry.outcome, entry.status, entry.detail = "failed", 500, type(exc).__name__
             await trail.record(entry)
             raise
         entry.after = snapshot(await subject(request)) if subject and request.method not in _READS else None

@@ -156,10 +156,11 @@ class Platform:
              f"RDAP http://127.0.0.1:{self.ports['publication']}/rdap/"),
             "",
             "  try: TOKEN=$(curl -s -H 'content-type: application/json' \\",
-            f"         -d '{{\"user_id\": \"{demo}\", \"password\": \"{web}\"}}' "
-            f"http://127.0.0.1:{self.ports['registry']}/api/login | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')",
+            (f"         -d '{{\"user_id\": \"{demo}\", \"password\": \"{web}\"}}' "
+             f"http://127.0.0.1:{self.ports['registry']}/api/login | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')"),
             "       curl -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\",
-            f"         -d '{{\"name\": \"my-first.be\"}}' http://127.0.0.1:{self.ports['registry']}/api/domains",
+            (f"         -d '{{\"name\": \"my-first.be\", \"registrant\": \"{demo}-demo\"}}' "
+             f"http://127.0.0.1:{self.ports['registry']}/api/domains"),
             f"       curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:{self.ports['reporting']}/api/portfolios/{demo}",
             (f"       dig @127.0.0.1 -p {os.environ.get('DNS_PORT', '5353')} be SOA +dnssec   "
              f"curl http://127.0.0.1:{self.ports['publication']}/rdap/domain/my-first.be"),

@@ -23,7 +23,7 @@ from shared.clock import brussels
 from shared.runtime import ServiceContext
 
 VIEW_PERMISSION = "MY_REGISTRATIONS"
-_MSG_ID = r"^[0-9a-f]{24}$"
+_MSG_ID = r"^([0-9]{1,18}|[0-9a-f]{24})$"  # a number; older messages an ObjectId
 
 
 class QueuedMessageView(BaseModel):

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from string import Template
 from typing import Any, cast
 
-from bson import ObjectId
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -32,7 +31,7 @@ from services.notifications.routing import (
     structured_route,
 )
 from services.notifications.settings import NotificationsSettings
-from services.notifications.store import CONTACTS, POLL, REGISTRARS
+from services.notifications.store import CONTACTS, POLL, REGISTRARS, next_poll_ids
 from services.notifications.store import MAILS as MAIL_COLLECTION
 from services.notifications.triggers import (
     Notice,
@@ -73,6 +72,8 @@ class Writes:
 
     async def flush(self, db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
         if self.poll:
+            for doc, msg_id in zip(self.poll, await next_poll_ids(db, len(self.poll), session), strict=True):
+                doc["_id"] = msg_id
             await db[POLL].insert_many(self.poll, ordered=True, session=session)
         if self.mails:
             await db[MAIL_COLLECTION].bulk_write(self.mails, ordered=True, session=session)
@@ -87,6 +88,11 @@ class QueuedMessage:
     text: str
     fields: dict[str, str]
     language: str = "en"
+
+
+def _stored_id(msg_id: str) -> int | str:
+    """A poll message id as stored: numbers are integers (older messages keep their ObjectId strings)."""
+    return int(msg_id) if msg_id.isdigit() and len(msg_id) <= 18 else msg_id
 
 
 class Notifications:
@@ -212,7 +218,7 @@ class Notifications:
         now = self.ctx.clock.now()
         if route.channel is Channel.POLL:
             writes.poll.append({
-                "_id": str(ObjectId()), "registrar_id": n.registrar_id, "message": n.message, "queued_at": now,
+                "registrar_id": n.registrar_id, "message": n.message, "queued_at": now,
                 "text": message.msg[language], "fields": cps.poll_fields(message, n.values), "language": language,
                 "event_id": str(event.event_id), "acked_at": None, "expires_at": now + self.poll_retention,
             })
@@ -306,7 +312,7 @@ class Notifications:
     async def queued(self, registrar_id: str, limit: int = 1) -> list[QueuedMessage]:
         docs = await self.db[POLL].find(self._open(registrar_id)).sort(
             [("queued_at", ASCENDING), ("_id", ASCENDING)]).limit(limit).to_list()
-        return [QueuedMessage(d["_id"], d["message"], d["queued_at"], d["text"], d["fields"], d.get("language", "en"))
+        return [QueuedMessage(str(d["_id"]), d["message"], d["queued_at"], d["text"], d["fields"], d.get("language", "en"))
                 for d in docs]
 
     async def poll(self, request: PollRequest, channel: str = "epp") -> PollReply:
@@ -331,15 +337,16 @@ class Notifications:
     async def ack(self, registrar_id: str, msg_id: str, channel: str) -> PollReply:
         """Acknowledge once, whichever channel: the first ack wins; any later one finds no message."""
         now = self.ctx.clock.now()
+        key = _stored_id(msg_id)
 
         async def work(session: AsyncClientSession) -> Document | None:
             # find_one then a conditional update_one, not find_one_and_update: the local stand-in scans the
             # whole collection for the latter; a concurrent ack of the same message conflicts and is retried
-            doc = await self.db[POLL].find_one({"_id": msg_id} | self._open(registrar_id), session=session)
+            doc = await self.db[POLL].find_one({"_id": key} | self._open(registrar_id), session=session)
             if doc is None:
                 return None
             done = await self.db[POLL].update_one(
-                {"_id": msg_id, "acked_at": None},
+                {"_id": key, "acked_at": None},
                 {"$set": {"acked_at": now, "acked_via": channel, "expires_at": now + self.acked_retention}},
                 session=session,
             )

@@ -4,7 +4,8 @@
                   automated_email, languages, poll, categories {legal, technical, abuse, newsletter: [...]}
   contacts        registrant e-mails read model (contact.created / updated / deleted): _id alias,
                   registrar_id, email (lower case), language, type
-  poll_messages   the poll queues: _id the message id (server-unique), registrar_id, message (catalogue
+  poll_messages   the poll queues: _id the message id (an integer from the poll_ids counter, server-unique
+                  and increasing: EPP clients read msgID as a number; older ones are ObjectId strings), registrar_id, message (catalogue
                   key), queued_at, text (the <msg>), fields (dnsbe:pollRes, in order), language, event_id,
                   acked_at / acked_via once acknowledged, expires_at (TTL: a year after queueing; after an
                   ack, ACKED_RETENTION_DAYS)
@@ -14,20 +15,27 @@
                   claim (the dispatcher run that holds it),
                   queued_at, sent_at, smtp_reply, expires_at (TTL)
   jobs            leases of the periodic gauge refresh
+  counters        sequences: {_id: "poll_ids", value: the last poll message id handed out}
 """
 
 from __future__ import annotations
 
 from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.mongo.client import Document
 from shared.mongo.indexes import CollectionIndexes
 
 REGISTRARS = "registrars"
 CONTACTS = "contacts"
 POLL = "poll_messages"
 MAILS = "mails"
+COUNTERS = "counters"
+POLL_IDS = "poll_ids"
 
 NOTIFICATIONS_INDEXES = (
+    CollectionIndexes(COUNTERS, ()),
     CollectionIndexes(REGISTRARS, ()),
     CollectionIndexes(CONTACTS, (IndexModel([("email", ASCENDING)]),)),
     CollectionIndexes(POLL, (
@@ -40,3 +48,12 @@ NOTIFICATIONS_INDEXES = (
         IndexModel("expires_at", expireAfterSeconds=0),
     )),
 )
+
+
+async def next_poll_ids(db: AsyncDatabase[Document], count: int, session: AsyncClientSession) -> list[int]:
+    """count new poll message ids, in order, inside the caller's transaction (concurrent writers conflict on
+    the counter and are retried, so no id is handed out twice). update then read: the local stand-in scans
+    the whole collection for find_one_and_update."""
+    await db[COUNTERS].update_one({"_id": POLL_IDS}, {"$inc": {"value": count}}, upsert=True, session=session)
+    last = (await db[COUNTERS].find_one({"_id": POLL_IDS}, session=session) or {}).get("value", count)
+    return list(range(int(last) - count + 1, int(last) + 1))

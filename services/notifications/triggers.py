@@ -14,7 +14,13 @@ from shared.clock import brussels
 from shared.events import EventEnvelope
 from shared.events.contacts import ContactDeleted
 from shared.events.domains import DomainTransferred, LockComplaintClosed, LockComplaintFiled, TransferCodeSent
-from shared.events.feeds import DomainInViolation, DomainShieldRemoved, MonitoredUpdateClosed, TransferUndone
+from shared.events.feeds import (
+    DomainInViolation,
+    DomainShieldRemoved,
+    MonitoredUpdateAuthorised,
+    MonitoredUpdateClosed,
+    TransferUndone,
+)
 from shared.events.hitpoints import HitpointsThresholdReached, RegistrarBlocked, RegistrarUnblocked
 from shared.events.money import WatermarkReached
 from shared.events.reports import QuarterlyReportReady
@@ -139,7 +145,8 @@ def notices(event: EventEnvelope[Any]) -> list[Notice]:
             out.append(_verification_link(rid, p.contact, p.email, p.language, p.sealed_link, "",
                                           object_=f"{p.case_id}:resent"))
         case VerificationApproved():
-            out.append(_contact(rid, "verification.approved.contact", p.contact, date))
+            if not p.additional:  # a late domain's approval: the contact's message went out already
+                out.append(_contact(rid, "verification.approved.contact", p.contact, date))
             out += [_domain(rid, "verification.approved.domain", d, "domain", date) for d in p.domains]
             # the registrant hears of its domains becoming active; a contact the registrar verified itself
             # (method registrar, no case) has none to tell of
@@ -166,6 +173,8 @@ def notices(event: EventEnvelope[Any]) -> list[Notice]:
             # both sides: the one who gets the domain back and the one who loses it again
             out += [_domain(r, "transfer.undone", p.name, "domainname", stamp(p.undone_at))
                     for r in dict.fromkeys((p.losing_registrar_id, p.gaining_registrar_id))]
+        case MonitoredUpdateAuthorised():  # the go ahead: the registrar makes the update before the deadline
+            out.append(_contact(rid, "monitored_update.authorised", p.contact, stamp(p.deadline)))
         case MonitoredUpdateClosed():
             out.append(_contact(rid, f"monitored_update.{p.outcome.value}", p.contact, stamp(p.closed_at)))
         case DomainShieldRemoved():
@@ -189,4 +198,4 @@ TRIGGERS = (DomainTransferred, TransferCodeSent, HitpointsThresholdReached, Regi
             WatermarkReached, ContactDeleted, LockComplaintFiled, LockComplaintClosed, VerificationRequired,
             VerificationLinkResent, VerificationApproved, VerificationFailed, VerificationUndone,
             VerificationSupportNotice, QuarterlyReportReady, DomainInViolation, TransferUndone,
-            MonitoredUpdateClosed, DomainShieldRemoved)
+            MonitoredUpdateAuthorised, MonitoredUpdateClosed, DomainShieldRemoved)

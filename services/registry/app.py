@@ -1,51 +1,45 @@
-"""The registry service process."""
+"""The registry service process: wiring only. The rules are the command pages under domains/, contacts/,
+groups/, registrars/ and users/; http/ and epp/ translate; store.py owns the collections."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import Any
 
-from services.registry.contacts import CONTACT_INDEXES
-from services.registry.domains import DOMAIN_INDEXES
-from services.registry.epp.limits import EPP_LIMIT_INDEXES
+from fastapi import FastAPI
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from services.registry.domains.lifecycle import start_lifecycle, stop_lifecycle
+from services.registry.domains.override import (
+    on_verification_approved,
+    on_verification_failed,
+    on_verification_required,
+    on_verification_undone,
+)
+from services.registry.domains.renewal import start_renewal, stop_renewal
 from services.registry.epp.server import start_epp, stop_epp
-from services.registry.groups import GROUP_INDEXES
 from services.registry.http import (
     account,
     auth,
     contacts,
     domains,
+    errors,
     groups,
     listing,
     locks,
     onboarding,
+    openapi,
     operator,
     operator_domains,
     public,
     staff,
     transfers,
 )
-from services.registry.lifecycle import LIFECYCLE_INDEXES, start_lifecycle, stop_lifecycle
-from services.registry.listing import LISTING_INDEXES
-from services.registry.locks import LOCK_INDEXES
-from services.registry.money import LEDGER_INDEXES
-from services.registry.onboarding import APPLICATION_INDEXES
-from services.registry.override import (
-    on_verification_approved,
-    on_verification_failed,
-    on_verification_required,
-    on_verification_undone,
-)
-from services.registry.registrars import (
-    REGISTRAR_INDEXES,
-    on_registrar_blocked,
-    on_registrar_unblocked,
-    seed_demo_registrar,
-)
-from services.registry.renewal import RENEWAL_INDEXES, start_renewal, stop_renewal
+from services.registry.registrars.blocks import on_registrar_blocked, on_registrar_unblocked
+from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.settings import RegistrySettings
-from services.registry.staff import STAFF_INDEXES, seed_demo_staff
-from services.registry.users import USER_INDEXES
-from shared.audit import AUDIT_INDEXES
+from services.registry.staff import seed_demo_staff
+from services.registry.store import INDEXES, unit_of_work
+from services.registry.uow.mongo import MongoUnitOfWork
 from shared.clock import Clock, SystemClock
 from shared.events import CATALOGUE
 from shared.events.hitpoints import RegistrarBlocked, RegistrarUnblocked
@@ -63,26 +57,25 @@ from shared.runtime import ServiceContext, ServiceSpec, create_app
 
 
 def handlers(ctx: ServiceContext) -> Handlers:
-    async def blocked(event, session):
-        await on_registrar_blocked(ctx, event, session)
+    """Each event is applied in the consumer's transaction (which also records it as handled), through the unit
+    of work's transaction view, so the events a handler publishes go out with it."""
 
-    async def unblocked(event, session):
-        await on_registrar_unblocked(ctx, event, session)
+    def joined(apply: Any) -> Any:
+        async def handle(event: Any, session: AsyncClientSession) -> None:
+            uow = unit_of_work(ctx)
+            assert isinstance(uow, MongoUnitOfWork)
 
-    async def required(event, session):
-        await on_verification_required(ctx, event, session)
+            async def work(tx: Any) -> None:
+                await apply(ctx, event, tx)
 
-    async def approved(event, session):
-        await on_verification_approved(ctx, event, session)
+            await uow.joining(session, work)
 
-    async def failed(event, session):
-        await on_verification_failed(ctx, event, session)
+        return handle
 
-    async def undone(event, session):
-        await on_verification_undone(ctx, event, session)
-
-    return {RegistrarBlocked: blocked, RegistrarUnblocked: unblocked, VerificationRequired: required,
-            VerificationApproved: approved, VerificationFailed: failed, VerificationUndone: undone}
+    return {RegistrarBlocked: joined(on_registrar_blocked), RegistrarUnblocked: joined(on_registrar_unblocked),
+            VerificationRequired: joined(on_verification_required),
+            VerificationApproved: joined(on_verification_approved),
+            VerificationFailed: joined(on_verification_failed), VerificationUndone: joined(on_verification_undone)}
 
 
 def build(settings: RegistrySettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -98,7 +91,7 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
             await declare_history_stream(settings.amqp_url, settings.events_exchange_name,
                                          settings._ns(HISTORY_STREAM), settings.event_history_days)
 
-    return create_app(
+    app = create_app(
         ServiceSpec(
             name="registry",
             settings=settings,
@@ -106,12 +99,10 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
             "Publishes every change and every failed command.",
             publishes=tuple(model for model in CATALOGUE.values() if model.producer == "registry"),
             handlers=handlers,
-            indexes=(*REGISTRAR_INDEXES, *USER_INDEXES, *CONTACT_INDEXES, *GROUP_INDEXES, *DOMAIN_INDEXES, *LIFECYCLE_INDEXES, *LOCK_INDEXES, *LEDGER_INDEXES,
-                     *APPLICATION_INDEXES, *RENEWAL_INDEXES, *EPP_LIMIT_INDEXES, *STAFF_INDEXES, *AUDIT_INDEXES,
-                     *LISTING_INDEXES),
-            routers=(auth.router, auth.keys_router, account.router, listing.router, contacts.router, groups.router, domains.router,
-                     transfers.router, locks.router, operator.router, operator_domains.router, onboarding.router, public.router,
-                     staff.router),
+            indexes=INDEXES,
+            routers=(auth.router, auth.keys_router, account.router, listing.router, contacts.router, groups.router,
+                     domains.router, transfers.router, locks.router, operator.router, operator_domains.router,
+                     onboarding.router, public.router, staff.router),
             on_startup=(seed, history, start_lifecycle, start_epp, start_renewal),
             on_shutdown=(stop_epp, stop_lifecycle, stop_renewal),
             clock=clock or SystemClock(),
@@ -119,3 +110,6 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
             session_keys=StaticKeys(SigningKeys(settings.token_signing_keys).jwks()),
         )
     )
+    errors.install(app, app.state.ctx, auth.registrar_of(app.state.ctx))
+    openapi.install(app)
+    return app

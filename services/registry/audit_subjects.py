@@ -10,17 +10,18 @@ from typing import Any
 
 from fastapi import Request
 
-from services.registry.names import lookup_name
+from services.registry.domains.names import lookup_name
+from services.registry.store import APPLICATIONS, COMPLAINTS, DOMAINS, REGISTRARS, STAFF, unit_of_work
 from shared.runtime import ServiceContext
 from shared.staff import Subject
 
 # path parameter -> (collection, fields kept; None: the whole document less secrets)
 _SUBJECTS: dict[str, tuple[str, tuple[str, ...] | None]] = {
-    "registrar_id": ("registrars", ("status", "official_address", "lock_function", "blocked_until", "balance_cents")),
-    "name": ("domains", ("registrar_id", "status", "statuses", "override")),
-    "application_id": ("registrar_applications", None),
-    "complaint_id": ("lock_complaints", None),
-    "staff_id": ("staff", ("name", "role", "active")),
+    "registrar_id": (REGISTRARS, ("status", "official_address", "lock_function", "blocked_until", "balance_cents")),
+    "name": (DOMAINS, ("registrar_id", "status", "statuses", "override")),
+    "application_id": (APPLICATIONS, None),
+    "complaint_id": (COMPLAINTS, None),
+    "staff_id": (STAFF, ("name", "role", "active")),
 }
 
 
@@ -33,7 +34,7 @@ def registry_subject(ctx: ServiceContext) -> Subject:
             key = lookup_name(str(value)) if param == "name" else value
             projection = {f: 1 for f in fields} if fields else {"password_hash": 0, "totp_secret": 0,
                                                                   "security_code_hash": 0}
-            doc = await ctx.db[collection].find_one({"_id": key}, projection)
+            doc = await unit_of_work(ctx)[collection].find_one({"_id": key}, projection)
             return {"_id": key, **{k: v for k, v in (doc or {}).items() if k != "_id"}} if doc else None
         return None
 

@@ -2,8 +2,8 @@
 
 Before the command's own rules, the registrar's standing is checked: its account is active, it is not
 blocked by hitpoints, and the user has the permission the command needs. A command either succeeds
-(its changes and events committed together through the outbox) or is refused with an EPP result code;
-every refusal is published as command.failed (hitpoints counts them).
+(its changes and events committed together in its unit of work, services/registry/uow) or is refused with
+an EPP result code; every refusal is published as command.failed (hitpoints counts them).
 """
 
 from __future__ import annotations
@@ -17,18 +17,17 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from prometheus_client import Counter
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.registry.results import CommandRefused, Result
-from services.registry.users import ALL_PERMISSIONS, Permission, User
+from services.registry.store import REGISTRARS, unit_of_work
+from services.registry.uow import Tx
+from services.registry.users.model import ALL_PERMISSIONS, Permission, User
 from shared.clock import brussels
 from shared.events import Channel, CommandFailed, CommandType, EventEnvelope, EventPayload, new_event
-from shared.mongo.transactions import in_transaction
 from shared.runtime import ServiceContext
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-REGISTRARS = "registrars"
 # The registrar document check_standing read for the command running in this task, so the command's rules need
 # not read it again (one round trip less per command); products ride along because domain creates need them.
 _STANDING: ContextVar[dict[str, Any] | None] = ContextVar("standing_registrar", default=None)
@@ -82,7 +81,7 @@ def command_metrics(ctx: ServiceContext) -> Counter:
 
 async def check_standing(ctx: ServiceContext, actor: Actor, requires: Permission | None) -> None:
     """Refuse before the command's rules when the registrar or user may not act now."""
-    doc = await ctx.db[REGISTRARS].find_one({"_id": actor.registrar_id}, STANDING_FIELDS)
+    doc = await unit_of_work(ctx)[REGISTRARS].find_one({"_id": actor.registrar_id}, STANDING_FIELDS)
     _STANDING.set(doc)
     if doc is None or doc["status"] != "ACTIVE":
         raise CommandRefused(
@@ -125,18 +124,7 @@ async def execute(
             await _publish_failure(ctx, actor, command, obj, reference, refusal)
         raise
     counter.labels(command.value, actor.channel.value, "1000").inc()
-    ctx.committed()
     return result
-
-
-async def commit(ctx: ServiceContext, work: Callable[[AsyncClientSession], Awaitable[list[EventEnvelope[Any]]]]) -> None:
-    """Run `work` in a transaction and write the events it returns through the outbox in the same one."""
-
-    async def unit(session: AsyncClientSession) -> None:
-        events = await work(session)
-        await ctx.outbox.add(events, session)
-
-    await in_transaction(ctx.client, unit)
 
 
 async def report_refusal(ctx: ServiceContext, actor: Actor, command: CommandType, obj: str,
@@ -175,10 +163,10 @@ async def _publish_failure(
         ctx,
     )
 
-    async def work(session: AsyncClientSession) -> None:
-        await ctx.outbox.add([event], session)
+    async def publish(tx: Tx) -> None:
+        tx.publish([event])
 
-    await in_transaction(ctx.client, work)
+    await unit_of_work(ctx).run(publish)
     refusal.published = True
-    ctx.committed()
+    refusal.reference = reference
     log.info("command refused", extra={"command": command.value, "object": obj, "result_code": int(refusal.result)})

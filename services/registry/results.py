@@ -40,12 +40,19 @@ class Result(IntEnum):
 class CommandRefused(Exception):
     """A business refusal: changes nothing, is reported to the caller and published as command.failed."""
 
-    def __init__(self, result: Result, message: str, cause: str | None = None) -> None:
+    def __init__(self, result: Result, message: str, cause: str | None = None, *, element: str | None = None,
+                 value: str | None = None) -> None:
         super().__init__(f"{int(result)} {message}")
         self.result = result
         self.message = message
+        # the offending input as the client named it (EPP "contact:voice", or a web form's field) and the
+        # value it gave, when the refusal is about one element (RFC 5730 2.6 <value>/<extValue>)
+        self.element = element
+        self.value = value
         # set when the refusal is about the registrar's standing, not the command (see CommandFailed.cause)
         self.cause = cause
         # set once command.failed was published for it, so a transport that reports refusals raised before
         # the command layer (EPP's own checks) does not publish it twice
         self.published = False
+        # the transaction reference it was published under (what the hitpoints screen lists)
+        self.reference: str | None = None

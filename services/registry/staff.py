@@ -30,31 +30,21 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.asynchronous.database import AsyncDatabase
+from pymongo import ASCENDING, DESCENDING
 
-from services.registry import totp
-from services.registry.passwords import WeakPassword, check_policy, hash_password, verify_password
+from services.registry.store import STAFF, STAFF_ATTEMPTS, STAFF_SESSIONS
+from services.registry.uow import Reader
+from services.registry.users import totp
+from services.registry.users.passwords import WeakPassword, check_policy, hash_password, verify_password
 from shared.auth import SessionTokens, SigningKeys
-from shared.mongo.client import Document
-from shared.mongo.indexes import CollectionIndexes
 from shared.staff import STAFF_REGISTRAR, StaffRole, role_permission
 
-STAFF = "staff"
-STAFF_SESSIONS = "staff_sessions"
-STAFF_ATTEMPTS = "staff_login_attempts"
 STAFF_SESSION_HOURS = 4
 FAILURES_BEFORE_PAUSE = 5
 PAUSE = timedelta(minutes=15)
 ISSUER = "Registry staff"
 _STAFF_ID = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
 _ABSENT = hash_password(secrets.token_urlsafe(16))  # a wrong id costs an Argon2 verify like a wrong password
-
-STAFF_INDEXES = (
-    CollectionIndexes(STAFF_SESSIONS, (IndexModel("expires_at", expireAfterSeconds=0),)),
-    CollectionIndexes(STAFF_ATTEMPTS, (IndexModel([("staff_id", ASCENDING), ("at", DESCENDING)]),
-                                       IndexModel("at", expireAfterSeconds=366 * 24 * 3600))),
-)
 
 
 class StaffRefused(ValueError):
@@ -112,7 +102,7 @@ def _digest(token: str) -> str:
 
 
 class StaffAccounts:
-    def __init__(self, db: AsyncDatabase[Document], tokens: SessionTokens) -> None:
+    def __init__(self, db: Reader, tokens: SessionTokens) -> None:
         self.staff = db[STAFF]
         self.sessions = db[STAFF_SESSIONS]
         self.attempts = db[STAFF_ATTEMPTS]
@@ -216,15 +206,22 @@ async def seed_demo_staff(accounts: StaffAccounts, now: datetime) -> None:
 # -- the command line: the first operator ----------------------------------------------------------------------
 
 async def _create_from_cli(args: argparse.Namespace) -> TwoStepSecret:
+    from services.registry.settings import RegistrySettings
+    from services.registry.uow.mongo import MongoCollection
     from shared.clock import SystemClock
     from shared.mongo.client import connect
-    from services.registry.settings import RegistrySettings
 
     settings = RegistrySettings()
     password = os.environ.get("STAFF_PASSWORD") or getpass.getpass(f"password for {args.id}: ")
     client = await connect(settings)
     try:
-        accounts = StaffAccounts(client[settings.database_name], SessionTokens(SigningKeys(settings.token_signing_keys)))
+        db = client[settings.database_name]
+
+        class Database:  # no transaction: one insert
+            def __getitem__(self, name: str) -> MongoCollection:
+                return MongoCollection(db[name], None)
+
+        accounts = StaffAccounts(Database(), SessionTokens(SigningKeys(settings.token_signing_keys)))
         return await accounts.create(NewStaff(staff_id=args.id, name=args.name, role=StaffRole(args.role),
                                               password=SecretStr(password)), by="command-line", now=SystemClock().now())
     finally:

@@ -4,7 +4,8 @@ Registrar users authenticate with the registry's session token (shared/auth.py) 
 registrar's reports: the daily reports (CSV and XML, streamed from disk), Top 100, Top 30 and the
 quarterly report (HTML and the raw-data ZIP). They need the REPORTS_PERMISSION. Operators (bearer
 operator token) trigger generation; a run while another is under way (any replica) is refused with 409.
-The portfolio counts are what the Top 100 shows: the same permission, or the operator token.
+The portfolio counts are what the Top 100 shows: the list with the same permission, or the operator
+token; one registrar's count only for that registrar (or the operator).
 """
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
@@ -96,12 +97,14 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     async def reader_or_operator(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
-    ) -> str:
+    ) -> str | None:
+        """The reading registrar, or None for the operator (who reads every registrar's)."""
         with contextlib.suppress(HTTPException):
-            return await operator(credentials)
+            await operator(credentials)
+            return None
         return (await reader(credentials)).registrar_id  # its 401 / 403
 
-    ReaderOrOp = Annotated[str, Depends(reader_or_operator)]
+    ReaderOrOp = Annotated[str | None, Depends(reader_or_operator)]
 
     def reporting():
         return reporting_of(ctx)
@@ -115,7 +118,12 @@ def router(ctx: ServiceContext) -> APIRouter:
         return [PortfolioView(registrar_id=r.registrar_id, domains=r.count) for r in ranked]
 
     @api.get("/portfolios/{registrar_id}", response_model=PortfolioView)
-    async def portfolio(registrar_id: str, _: ReaderOrOp) -> PortfolioView:
+    async def portfolio(registrar_id: str, reader_id: ReaderOrOp) -> PortfolioView:
+        """One registrar's count: a registrar reads its own (the list is where it sees the others'), the
+        operator any."""
+        if reader_id is not None and reader_id != registrar_id:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "a registrar reads only its own portfolio here; "
+                                "GET /api/portfolios lists every registrar's count")
         return PortfolioView(registrar_id=registrar_id, domains=(await reporting().portfolios()).get(registrar_id, 0))
 
     # -- daily reports ----------------------------------------------------------------------------------------

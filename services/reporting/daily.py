@@ -4,10 +4,9 @@ list of rows is ever held). The XML follows daily.xsd; the CSV is UTF-8 with a b
 spreadsheet recognises the encoding), comma-separated, a header row, '"' quoting only when needed,
 '\\n' line ends (digest 6.1's raw-data conventions).
 
-When they were generated (seed 000: "max 24 hours ago"): the XML root's generatedAt, and in the CSV a last
-column generatedAt (a line above the header would break the header row, and a column keeps the file a plain
-table); an empty report has no row to carry it, so both files' modification time is the generation time too
-(the download's name and Last-Modified).
+When they were generated (seed 000: "max 24 hours ago"): the XML root's generatedAt; the CSV has exactly
+seed 000's columns, so its generation time is in the listing (GET /api/reports/daily), the download's
+name and its Last-Modified: both files' modification time is the generation time.
 
 A report's files are written beside the current ones under names of their own (two runs never share a
 partial file, also on a shared volume) and swapped in with os.replace, so a reader never sees a
@@ -47,7 +46,6 @@ KEYGROUPS = Kind("keygroups", "Key groups", "keyGroups", "keyGroup", ("name",))
 CONTACTS = Kind("contacts", "Contacts", "contacts", "contact", ("alias", "type", "status"))
 KINDS = {k.name: k for k in (REGISTRATIONS, NSGROUPS, KEYGROUPS, CONTACTS)}
 FORMATS = ("csv", "xml")
-GENERATED_AT = "generatedAt"  # the CSV's last column
 
 
 def partial_path(final: Path) -> Path:
@@ -108,16 +106,15 @@ class ReportFiles:
         self._xml: IO[str] = open(  # noqa: SIM115
             self.partial["xml"], "w", encoding="utf-8", buffering=1 << 16)
         self._csv = csv.writer(self._csv_file, lineterminator="\n")
-        self._csv.writerow((*kind.columns, GENERATED_AT))
+        self._csv.writerow(kind.columns)
         stamp = generated_at.astimezone(BRUSSELS).isoformat(timespec="seconds")
-        self._stamp = (stamp,)
         self._xml.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<{kind.root} xmlns="{NAMESPACE}" '
                         f'registrar={quoteattr(registrar_id)} generatedAt="{stamp}">\n')
         self._template = (f"  <{kind.row}>" + "".join(f"<{c}>{{}}</{c}>" for c in kind.columns)
                           + f"</{kind.row}>\n")
 
     def write(self, values: tuple[str, ...]) -> None:
-        self._csv.writerow(values + self._stamp)
+        self._csv.writerow(values)
         self._xml.write(self._template.format(*map(_xml_text, values)))
         self.rows += 1
 

@@ -4,7 +4,8 @@ no database.
 Rates are per 100,000 domains at month (or quarter) end. A benchmark group counts as one virtual
 registrar: sum(metric) / sum(domains), never an average of ratios. The groups: top10, top50,
 all-registrars and each registrar category (registrar.created / updated; a registrar is compared with its
-own). Stars: 3 best, 0 worst, against boundaries the operator configures (the .be values are not published).
+own). Stars: 3 best, 0 worst, against boundaries the operator configures (the .be values are not published);
+no score at all over an empty portfolio at quarter end (a rate of nothing is not a best rate).
 """
 
 from __future__ import annotations
@@ -105,8 +106,14 @@ def stars(rate: float, boundaries: Sequence[float]) -> int:
     return 3 - sum(1 for b in boundaries if rate >= b)
 
 
-def rate(count: int, domains: int) -> float:
-    return round(count * PER / domains, 2) if domains > 0 else 0.0
+def _stars_of(value: float | None, boundaries: Sequence[float]) -> int | None:
+    return None if value is None else stars(value, boundaries)
+
+
+def rate(count: int, domains: int) -> float | None:
+    """Per 100,000 domains; None over an empty portfolio: a rate of nothing scores nothing (a registrar with
+    revokes but no domain left at quarter end is not the best, it has no score)."""
+    return round(count * PER / domains, 2) if domains > 0 else None
 
 
 def renewal_rate(renewals: int, deletes: int) -> float | None:
@@ -144,13 +151,13 @@ class Figures:
     quarter_totals: dict[str, int]
     renewal_rate_monthly: list[float | None]
     renewal_rate_quarter: float | None
-    rates: dict[str, float]  # the scored metrics per 100,000 at quarter end
+    rates: dict[str, float | None]  # the scored metrics per 100,000 at quarter end; None: no domains, no score
     domains_year_before: int  # at the end of the quarter's last month a year earlier
     growth: float | None  # year on year, %
     registrations_by_age: list[tuple[str, int]]  # active at quarter end, by whole years (ages.py)
     # per anniversary decided in the quarter (ages.py): (age, renewals, deletes, renewal rate %)
     renewal_by_age: list[tuple[str, int, int, float | None]]
-    stars: dict[str, int] = field(default_factory=dict)
+    stars: dict[str, int | None] = field(default_factory=dict)  # None: no score
 
 
 MONTHLY = {
@@ -202,7 +209,7 @@ def figures(members: Sequence[str], name: str, quarter: str, months: Sequence[st
         registrations_by_age=[(a, by_age[a]) for a in ages.ordered(by_age)],
         renewal_by_age=[(a, renewed[a], deleted[a], renewal_rate(renewed[a], deleted[a]))
                         for a in ages.ordered(renewed | deleted)],
-        stars={score: stars(rates[score], boundaries[score]) for score in SCORED},
+        stars={score: _stars_of(rates[score], boundaries[score]) for score in SCORED},
     )
 
 

@@ -78,8 +78,14 @@ def _heatmap(months: Sequence[str], days: Mapping[str, int]) -> str:
     return "".join(parts)
 
 
-def _stars(n: int) -> str:
+def _stars(n: int | None) -> str:
+    if n is None:
+        return '<span class="stars" title="no domains at quarter end">no score</span>'
     return f'<span class="stars" title="{n} of 3">{"★" * n}{"☆" * (3 - n)}</span>'
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -94,8 +100,8 @@ def html(own: Figures, groups: Mapping[str, Figures], registrar_name: str, gener
                                                                             strict=True)]
                  for label in ("revokes", "infections", "support_cases")}
     score_rows = "".join(
-        f"<tr><td>{LABELS[s]}</td><td>{own.rates[s]:g}</td><td>{_stars(own.stars[s])}</td>"
-        + "".join(f"<td>{g.rates[s]:g} {_stars(g.stars[s])}</td>" for g in groups.values()) + "</tr>"
+        f"<tr><td>{LABELS[s]}</td><td>{_rate(own.rates[s])}</td><td>{_stars(own.stars[s])}</td>"
+        + "".join(f"<td>{_rate(g.rates[s])} {_stars(g.stars[s])}</td>" for g in groups.values()) + "</tr>"
         for s in SCORED)
     group_heads = "".join(f"<th>{escape(name)}</th>" for name in groups)
     rr = own.renewal_rate_quarter

@@ -299,6 +299,9 @@ class Verification:
             return
         if status is ContactStatus.VERIFIED:
             run.record(domain, contact, at, None, False)
+            late = await self._approved_after(contact, at, session)
+            if late is not None:  # registered while pending: the approval won the race to this service
+                await self._late_domain(late, contact, domain, correlation_id, session)
             return  # future domains of a verified handle are approved automatically
         if registrar_id in run.verifies:
             run.record(domain, contact, at, None, False)
@@ -370,6 +373,33 @@ class Verification:
             VerificationRequired(contact=contact["_id"], domain=domain, case_id=case_id, first=False,
                                  email=contact.get("email"), language=contact.get("language")),
             contact.get("registrar_id"), correlation_id)], session)
+
+    async def _approved_after(self, contact: Document, at: datetime, session: AsyncClientSession) -> Document | None:
+        """The contact's case if it was open when the domain was registered (at) and approved since: the
+        registry held the domain for it, so the domain is that case's as if its registration had come first."""
+        if not contact.get("case_id"):
+            return None
+        case = await self.db[CASES].find_one({"_id": contact["case_id"]}, session=session)
+        if case is None or case["status"] != CaseStatus.APPROVED.value:
+            return None
+        closed = case.get("closed_at")
+        return case if case["opened_at"] <= at and closed is not None and at < closed else None
+
+    async def _late_domain(self, case: Document, contact: Document, domain: str, correlation_id: str | None,
+                           session: AsyncClientSession) -> None:
+        """Both messages a domain of a pending contact gets, in order: verification required, then approved
+        (the registrant's mail names it too); the registry ignores the late 'required' of a verified contact."""
+        if domain in case["domains"]:
+            return
+        await self.db[CASES].update_one({"_id": case["_id"]}, {"$addToSet": {"domains": domain}}, session=session)
+        await self._publish([
+            self._event(VerificationRequired(contact=contact["_id"], domain=domain, case_id=case["_id"], first=False,
+                                             email=contact.get("email"), language=contact.get("language")),
+                        contact.get("registrar_id"), correlation_id),
+            self._event(VerificationApproved(contact=case["contact"], case_id=case["_id"], method=case.get("method"),
+                                             domains=[domain], email=case.get("email"), language=case.get("language"),
+                                             additional=True),
+                        case.get("registrar_id"), correlation_id)], session)
 
     async def _open_case_of(self, contact: Document, session: AsyncClientSession | None = None) -> Document | None:
         if not contact.get("case_id"):

@@ -110,6 +110,18 @@ class MonitoredUpdateOutcome(StrEnum):
     EXPIRED = "expired"  # 1503: the 7 calendar days lapsed
 
 
+class MonitoredUpdateAuthorised(EventPayload):
+    """The registry's legal desk flagged a contact for a monitored update (digest 4.6), on the registrar's
+    request with its evidence: the registrar's "go ahead" to make the change within 7 calendar days. The
+    envelope's registrar_id is the contact's registrar."""
+
+    event_type = "feed.monitored_update_authorised"
+    producer = "external"
+
+    contact: str = Field(min_length=1, max_length=64, description="the contact alias")
+    deadline: AwareDatetime = Field(description="the update must be made before this (7 calendar days)")
+
+
 class MonitoredUpdateClosed(EventPayload):
     """The registry's legal desk closed a monitored update of a contact (digest 4.6): the registrar's update was
     approved, or the 7-day window lapsed. The envelope's registrar_id is the contact's registrar."""

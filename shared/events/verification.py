@@ -66,6 +66,9 @@ class VerificationApproved(EventPayload):
     domains: list[str] = Field(default_factory=list, description="the domains whose override is lifted")
     email: str | None = Field(default=None, description="the registrant's e-mail, to tell it")
     language: str | None = None
+    additional: bool = Field(default=False, description=(
+        "approves domains registered while the case was open whose registration reached the verification "
+        "service after the approval: the contact's own message went out with the first approval"))
 
 
 class VerificationFailed(EventPayload):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from playwright.async_api import Page, expect
 
-from services.registry.totp import code_at
+from services.registry.users.totp import code_at
 from tests.browser.conftest import CONTACT, OPERATOR, Platform, Registrar, api_login, axe_check, sign_in
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import httpx
 from playwright.async_api import Page, expect
 
-from services.registry.totp import code_at
+from services.registry.users.totp import code_at
 from tests.browser.conftest import Platform, Registrar, axe_check, open_menu, sign_in
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from playwright.async_api import Browser, FilePayload, Page, expect
 
-from services.registry.totp import code_at
+from services.registry.users.totp import code_at
 from tests.browser.conftest import OPERATOR, SCREENSHOTS, Platform, Registrar, api_login, axe_check, sign_in
 from tests.integration.infra import MONGODB_URL, ROOT, eventually
 from tests.integration.smtp_server import body_of

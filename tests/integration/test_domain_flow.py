@@ -5,7 +5,7 @@ import asyncio
 from typing import Any
 
 from services.registry.app import build as build_registry
-from services.registry.registrars import seed_demo_registrar
+from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from services.reporting.app import build as build_reporting
 from services.reporting.settings import ReportingSettings
@@ -30,9 +30,9 @@ async def test_created_domains_are_counted_once_each_and_refusals_publish_comman
 
         dup = await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": names[0]}, headers=auth)
         assert dup.status_code == 409
-        assert dup.json()["detail"] == {"result_code": 2302, "message": f"Object exists: domain [{names[0]}]"}
+        assert {k: dup.json()[k] for k in ("result_code", "message")} == {"result_code": 2302, "message": f"Object exists: domain [{names[0]}]"}
         bad = await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "a.be"}, headers=auth)
-        assert bad.status_code == 422 and bad.json()["detail"]["result_code"] == 2005
+        assert bad.status_code == 422 and bad.json()["result_code"] == 2005
 
         async def counted() -> int:
             return (await reporting.get("/api/portfolios/a100001", headers=auth)).json()["domains"]
@@ -66,11 +66,11 @@ async def test_a_refused_create_changes_nothing_and_unknown_credentials_are_refu
 
         for user, password in [("a100001", "Wrong-Pass-1"), ("nobody", "Demo-Web-2026")]:
             r = await registry.post("/api/login", json={"user_id": user, "password": password})
-            assert r.status_code == 401 and r.json()["detail"]["result_code"] == 2200
+            assert r.status_code == 401 and r.json()["result_code"] == 2200
         r = await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "other.be"}, headers={"Authorization": "Bearer forged"})
         assert r.status_code == 401
         assert await ctx.db["domains"].count_documents({"_id": "other.be"}) == 0
-        assert (await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "x.com"}, headers=auth)).json()["detail"][
+        assert (await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "x.com"}, headers=auth)).json()[
             "result_code"
         ] == 2306
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from services.registry.app import build
-from services.registry.registrars import seed_demo_registrar
+from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from shared.runtime import ServiceContext
 from tests.integration.epp_client import EPP_OPEN, HEAD, EppClient
@@ -160,7 +160,7 @@ async def test_transfer_over_epp(platform: Platform, namespace: str) -> None:
                                    "</dnsbe:ext></extension></epp>")
         assert asked.code == 1000, asked.xml
         sealed = (await tap.wait_for("domain.transfer_code_sent"))[0]["payload"]["sealed_code"]
-    from services.registry.transfers import sealer
+    from services.registry.domains.transfer import sealer
 
     code = sealer(platform.ctx).open(sealed)
     body = (f"<transfer op=\"request\"><domain:transfer {DOMAIN}><domain:name>epp-move.be</domain:name>"
@@ -266,11 +266,12 @@ async def test_a_blocked_registrars_bad_input_is_refused_as_blocked(platform: Pl
 async def test_an_unexpected_failure_is_answered_2400_and_the_session_lives(
         platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
     from services.registry.epp import dispatch
+    from services.registry.epp.reply import Reply
 
-    async def broken(*_: object) -> None:
+    async def broken(*_: object) -> Reply:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setitem(dispatch.OBJECT_HANDLERS, ("info", "urn:ietf:params:xml:ns:domain-1.0"), broken)
+    monkeypatch.setitem(dispatch.ROUTES, ("info", "urn:ietf:params:xml:ns:domain-1.0", None), dispatch.Route(broken))
     client = await platform.client()
     answer = await client.command(f"<info><domain:info {DOMAIN}><domain:name>x.be</domain:name></domain:info></info>")
     assert answer.code == 2400 and "database" not in answer.xml  # no internals leak to the client

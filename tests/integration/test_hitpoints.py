@@ -15,7 +15,7 @@ import pytest
 from services.hitpoints.app import build as build_hitpoints
 from services.hitpoints.settings import HitpointsSettings
 from services.registry.app import build as build_registry
-from services.registry.registrars import seed_demo_registrar
+from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from shared.clock import BRUSSELS, ManualClock
 from shared.events import Channel, CommandFailed, CommandType, new_event
@@ -67,7 +67,7 @@ class Platform:
         """Register a name that exists: 2302, ten hitpoints each time."""
         for _ in range(times):
             r = await self.create(headers, name, registrant)
-            assert r.status_code == 409 and r.json()["detail"]["result_code"] == 2302, r.text
+            assert r.status_code == 409 and r.json()["result_code"] == 2302, r.text
 
     async def info(self, headers: dict[str, str], name: str) -> httpx.Response:
         return await self.registry.get(f"/api/domains/{name}", headers=headers)
@@ -78,8 +78,8 @@ class Platform:
             return await self.info(headers, name)
 
         r = await eventually(probe, lambda r: r.status_code == 409)
-        assert r.json()["detail"]["result_code"] == 2308
-        return r.json()["detail"]["message"]
+        assert r.json()["result_code"] == 2308
+        return r.json()["message"]
 
     async def accepted_again(self, headers: dict[str, str], name: str) -> None:
         async def probe() -> int:
@@ -144,7 +144,7 @@ async def test_real_failed_commands_score_by_the_rules_and_show_on_the_screen(pl
     bad = await p.registry.post("/api/contacts", headers=b, json={
         "alias": "x!", "type": "REGISTRANT", "name": "Jan Peeters", "street": ["Markt 1"], "city": "Brugge",
         "postal_code": "8000", "country": "BE", "phone": "+32.50000000", "email": "jan@example.be", "language": "nl"})
-    assert bad.json()["detail"]["result_code"] == 2005  # 1: an invalid contact creation
+    assert bad.json()["result_code"] == 2005  # 1: an invalid contact creation
     p.clock.advance(timedelta(seconds=1))
     assert (await p.info(b, "nothing-here.be")).status_code == 404  # 0: a query
     code = {"transfer_code": "000-000-000-000-000", "registrant": "b200002-demo"}
@@ -218,7 +218,7 @@ async def test_the_limit_blocks_for_24_hours_after_the_last_faulty_command_and_t
         message = await p.refused_as_blocked(b, "mine.be")
         assert "blocked by the hitpoint system until 2027-01-31 10:00:00 CET" in message
         refused = await p.create(b, "other.be", "b200002-demo")
-        assert refused.status_code == 409 and refused.json()["detail"]["result_code"] == 2308
+        assert refused.status_code == 409 and refused.json()["result_code"] == 2308
 
         screen = await p.screen(b)
         assert (screen["hitpoints"], screen["blocked"], screen["can_unblock"]) == (110, True, True)

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from services.registry.app import build
-from services.registry.registrars import seed_demo_registrar
+from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from tests.integration.infra import login, running
 
@@ -61,7 +61,7 @@ async def test_contacts_and_groups_are_listed_too(registry: httpx.AsyncClient) -
     assert all(not c["name"].startswith("b200002") for c in contacts)
     await registry.post("/api/nsgroups", headers=me, json={"name": "hosting-1", "name_servers": ["ns1.host.example"]})
     groups = (await registry.get("/api/nsgroups", headers=me)).json()["items"]
-    assert groups == [{"name": "hosting-1", "name_servers": ["ns1.host.example"]}]
+    assert groups == [{"name": "hosting-1", "name_servers": ["ns1.host.example"], "domains": 0}]
     assert (await registry.get("/api/keygroups", headers=me)).json() == {"items": [], "next": None}
 
 

@@ -3,6 +3,7 @@ and Ctrl-C stops every one of them."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -74,6 +75,18 @@ def run_platform(namespace: str, base_env: dict[str, str], expected_in_banner: s
         banner = "".join(output)
         assert "demo registrar a100001" in banner and expected_in_banner in banner
         assert f"console http://127.0.0.1:{ports['console']}/" in banner
+        # the banner's example create works as printed (it once lacked the required registrant: 422)
+        create = re.search(r"-d '(\{\"name\".*?\})' (http://\S+/api/domains)", banner)
+        assert create is not None, banner
+        login = urllib.request.Request(
+            f"http://127.0.0.1:{ports['registry']}/api/login", headers={"content-type": "application/json"},
+            data=json.dumps({"user_id": "a100001", "password": "Demo-Web-2026"}).encode())
+        with urllib.request.urlopen(login, timeout=10) as r:
+            token = json.load(r)["token"]
+        example = urllib.request.Request(create.group(2), data=create.group(1).encode(), headers={
+            "content-type": "application/json", "authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(example, timeout=10) as r:
+            assert r.status == 201
         for name, port in ports.items():
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=5) as r:
                 assert r.status == 200, name

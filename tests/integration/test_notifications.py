@@ -18,7 +18,7 @@ from services.notifications.cps import cps, stamp
 from services.notifications.messages import STRUCTURED
 from services.notifications.settings import NotificationsSettings
 from services.registry.app import build as build_registry
-from services.registry.registrars import seed_demo_registrar
+from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from shared.clock import BRUSSELS, ManualClock
 from shared.events import EventEnvelope, new_event
@@ -144,6 +144,7 @@ async def test_poll_on_queues_the_message_and_epp_serves_it_once(platform: Platf
     assert msgq is not None and msgq.get("count") == "2"
     msg_id = msgq.get("id")
     assert msg_id == queue["messages"][0]["msg_id"]
+    assert msg_id is not None and msg_id.isdigit(), msg_id  # numeric: what EPP clients read the id as
     assert req.text("epp:response/epp:msgQ/epp:qDate") == stamp(START)
     assert req.text("epp:response/epp:msgQ/epp:msg") == "Hitpoint threshold reached"  # demo languages: en, nl
     assert req.find("epp:response/epp:msgQ/epp:msg").get("lang") is None  # type: ignore[union-attr]  # en: default
@@ -161,6 +162,7 @@ async def test_poll_on_queues_the_message_and_epp_serves_it_once(platform: Platf
     assert again.code == 2303  # acknowledged once
     # the second message is acknowledged on the web site: EPP cannot acknowledge it again
     web_id = (await platform.queue(me, 1))["messages"][0]["msg_id"]
+    assert int(web_id) == int(msg_id) + 1  # one sequence, in queueing order
     r = await platform.notifications.post(f"/api/poll/messages/{web_id}/ack", headers=me)
     assert r.status_code == 200 and r.json()["count"] == 0
     assert (await client.command(f'<poll op="ack" msgID="{web_id}"/>')).code == 2303

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from services.registry.app import build
-from services.registry.passwords import verify_password
+from services.registry.users.passwords import verify_password
 from services.registry.settings import RegistrySettings
 from tests.integration.infra import OPERATOR, EventTap, eventually, login, running
 
@@ -84,8 +84,8 @@ async def status_of(registry: httpx.AsyncClient, application_id: str) -> dict[st
 
 def refused(r: httpx.Response, status: int, code: int, words: str = "") -> None:
     assert r.status_code == status, r.text
-    assert r.json()["detail"]["result_code"] == code, r.text
-    assert words in r.json()["detail"]["message"], r.text
+    assert r.json()["result_code"] == code, r.text
+    assert words in r.json()["message"], r.text
 
 
 async def test_from_application_to_first_domain(registry: httpx.AsyncClient, namespace: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.registry import totp
+from services.registry.users import totp
 from services.registry.app import build
 from services.registry.settings import RegistrySettings
 from shared.clock import ManualClock, SystemClock
@@ -53,7 +53,7 @@ async def test_the_administrator_manages_users_and_a_read_only_user_cannot_trans
         reader = await login(registry, "reader", "Reader-123")
         assert (await registry.get("/api/registrar", headers=reader)).status_code == 200
         refused = await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "reader.be"}, headers=reader)
-        assert refused.status_code == 403 and refused.json()["detail"]["result_code"] == 2201
+        assert refused.status_code == 403 and refused.json()["result_code"] == 2201
         failed = (await tap.wait_for("command.failed"))[-1]["payload"]
         assert (failed["command"], failed["cause"], failed["user_id"]) == ("NEW_DOMAIN", "permission", "reader")
         # only the administrator manages users and the EPP password
@@ -69,7 +69,7 @@ async def test_the_administrator_manages_users_and_a_read_only_user_cannot_trans
         "user_id": "reader", "password": "Reader-123", "permissions": []})).status_code == 409
     weak = await registry.post("/api/registrar/users", headers=admin,
                                json={"user_id": "weak", "password": "weakpass", "permissions": []})
-    assert weak.status_code == 422 and weak.json()["detail"]["result_code"] == 2306
+    assert weak.status_code == 422 and weak.json()["result_code"] == 2306
     assert (await registry.delete("/api/registrar/users/a100001", headers=admin)).status_code == 409
     assert (await registry.delete("/api/registrar/users/reader", headers=admin)).status_code == 204
     assert (await registry.post("/api/login", json={"user_id": "reader", "password": "Reader-123"})).status_code == 401
@@ -114,8 +114,8 @@ async def test_a_blocked_registrar_is_refused_every_command_until_unblocked(
 
     await eventually(block_recorded, lambda doc: "blocked_until" in doc)
     refused = await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "during-block.be"}, headers=admin)
-    assert refused.status_code == 409 and refused.json()["detail"]["result_code"] == 2308
-    assert "blocked by the hitpoint system until" in refused.json()["detail"]["message"]
+    assert refused.status_code == 409 and refused.json()["result_code"] == 2308
+    assert "blocked by the hitpoint system until" in refused.json()["message"]
     assert (await registry.get("/api/registrar", headers=admin)).status_code == 409  # queries too
     assert await ctx.db["domains"].count_documents({"_id": "during-block.be"}) == 0
 
@@ -147,7 +147,7 @@ async def test_paying_transactions_debit_cross_watermarks_and_stop_at_a_negative
         await ctx.db["registrars"].update_one({"_id": "a100001"}, {"$set": {"balance_cents": 200}})
         assert (await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "pay-2.be"}, headers=admin)).status_code == 201
         refused = await registry.post("/api/domains", json={"registrant": "a100001-demo", "name": "pay-3.be"}, headers=admin)
-        assert refused.status_code == 402 and refused.json()["detail"]["result_code"] == 2104
+        assert refused.status_code == 402 and refused.json()["result_code"] == 2104
         assert await ctx.db["domains"].count_documents({"_id": "pay-3.be"}) == 0
         recorded = await tap.wait_for("payment.transaction_recorded", 2)
         assert [p["payload"]["balance_cents"] for p in recorded] == [24_800, -200]
@@ -254,7 +254,7 @@ async def test_repeated_failed_logins_pause_that_address_for_that_user(namespace
         for _ in range(5):
             assert (await attempt("Wrong-Pass-1")).status_code == 401
         paused = await attempt("Demo-Web-2026")  # even the right password: this address is paused
-        assert paused.status_code == 429 and paused.json()["detail"]["result_code"] == 2502
+        assert paused.status_code == 429 and paused.json()["result_code"] == 2502
         assert 0 < int(paused.headers["Retry-After"]) <= 15 * 60
         clock.advance(timedelta(minutes=15, seconds=1))
         assert (await attempt("Demo-Web-2026")).status_code == 200

@@ -9,11 +9,11 @@ from unittest import mock
 
 import httpx
 import pytest
-from pymongo.asynchronous.client_session import AsyncClientSession
 
-from services.registry import renewal
 from services.registry.app import build
+from services.registry.domains import renewal
 from services.registry.settings import RegistrySettings
+from services.registry.uow import Tx
 from shared.clock import ManualClock
 from shared.runtime import ServiceContext
 from tests.integration.infra import OPERATOR, EventTap, eventually, login, running
@@ -141,7 +141,7 @@ async def test_renewal_is_charged_on_a_negative_balance_but_creates_are_refused(
     assert sorted(line["balance_cents"] for line in renewals(money["ledger"])) == [-700, -300]
     r = await registry.post("/api/domains", headers=await login(registry),
                             json={"name": "refused.be", "registrant": "a100001-demo"})
-    assert (r.status_code, r.json()["detail"]["result_code"]) == (402, 2104), r.text
+    assert (r.status_code, r.json()["result_code"]) == (402, 2104), r.text
     metrics = (await registry.get("/metrics")).text
     assert 'registry_domain_renewals_total{in_debt="true",tld="be"} 2.0' in metrics
 
@@ -155,11 +155,11 @@ async def test_a_crash_mid_run_loses_nothing_and_concurrent_runs_renew_once(
     clock.set(datetime(2027, 1, 1, 12, 0, tzinfo=UTC))
     real, calls = renewal.renew_domain, []
 
-    async def crashing(ctx: ServiceContext, session: AsyncClientSession, name: str, now: datetime) -> list:
+    async def crashing(ctx: ServiceContext, tx: Tx, name: str, now: datetime) -> list:
         calls.append(name)
         if len(calls) == 3:
             raise RuntimeError("the process dies here")
-        return await real(ctx, session, name, now)
+        return await real(ctx, tx, name, now)
 
     with mock.patch.object(renewal, "renew_domain", crashing), pytest.raises(RuntimeError):
         await renewal.run_renewal(ctx)
@@ -183,6 +183,6 @@ async def test_an_idn_is_stored_as_its_a_label(registry: httpx.AsyncClient, cloc
     assert (await registry.get("/api/domains/café.be", headers=await login(registry))).json()["name"] == "xn--caf-dma.be"
     me = await login(registry)
     bogus = await registry.post("/api/domains", headers=me, json={"name": "xn--zzzzzz.be", "registrant": "a100001-demo"})
-    assert bogus.json()["detail"]["result_code"] == 2005, bogus.text
+    assert bogus.json()["result_code"] == 2005, bogus.text
     taken = await registry.post("/api/domains", headers=me, json={"name": "CAFÉ.be", "registrant": "a100001-demo"})
-    assert taken.json()["detail"]["result_code"] == 2302, taken.text
+    assert taken.json()["result_code"] == 2302, taken.text

@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from lxml import etree
 from pydantic import SecretStr
 
 from services.reporting.app import build as build_reporting
-from services.reporting.daily import XSD
+from services.reporting.daily import KINDS, XSD
 from services.reporting.jobs import run_due
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import READ_MODELS
@@ -139,15 +140,17 @@ def xml_rows(root: etree._Element, columns: list[str]) -> list[list[str]]:
 
 
 async def get_report(r: Reporting, headers: dict[str, str], name: str) -> tuple[list[list[str]], etree._Element]:
-    """The CSV's rows without its generatedAt column (checked against the XML's), and the XML root."""
+    """The CSV's rows (exactly the report's columns; the generation time is the XML root's, the listing's and
+    the download's Last-Modified), and the XML root."""
     csv_response = await r.http.get(f"/api/reports/daily/{name}.csv", headers=headers)
     xml_response = await r.http.get(f"/api/reports/daily/{name}.xml", headers=headers)
     assert csv_response.status_code == xml_response.status_code == 200, (csv_response.text, xml_response.text)
     assert csv_response.headers["content-type"].startswith("text/csv")
     table = read_csv(csv_response.content)
     root = read_xml(xml_response.content)
-    assert table[0][-1] == "generatedAt" and {row[-1] for row in table[1:]} <= {root.get("generatedAt")}
-    table = [row[:-1] for row in table]
+    assert tuple(table[0]) == KINDS[name].columns  # seed 000's columns, nothing added
+    generated = datetime.fromisoformat(root.get("generatedAt"))
+    assert parsedate_to_datetime(csv_response.headers["last-modified"]) == generated.replace(microsecond=0)
     assert xml_rows(root, table[0]) == table[1:], "the XML holds the same information as the CSV"
     return table, root
 
@@ -248,6 +251,8 @@ async def test_daily_reports_list_what_the_events_said(reporting: Reporting) -> 
     # the same counts as /api/portfolios, which needs the same login (or the operator token)
     for headers, code in (({}, 401), (r.user(R1, ()), 403), (beta, 200), (OPERATOR, 200)):
         assert (await r.http.get("/api/portfolios", headers=headers)).status_code == code
+    # one registrar's count: its own, or the operator's; never another registrar's token
+    for headers, code in (({}, 401), (r.user(R1, ()), 403), (beta, 403), (alpha, 200), (OPERATOR, 200)):
         assert (await r.http.get(f"/api/portfolios/{R1}", headers=headers)).status_code == code
     assert (await r.http.get(f"/api/portfolios/{R1}", headers=OPERATOR)).json() == {"registrar_id": R1, "domains": 3}
 

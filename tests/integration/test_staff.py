@@ -9,7 +9,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from services.registry import totp
+from services.registry.users import totp
 from services.registry.app import build as build_registry
 from services.registry.http.staff import accounts_of
 from services.registry.settings import RegistrySettings
@@ -67,7 +67,7 @@ async def test_staff_sign_in_needs_the_password_and_the_two_step_code(platform: 
     no_code = await registry.post("/api/staff/login", json={"staff_id": "alice", "password": PASSWORD})
     assert no_code.status_code == 422
     wrong = await registry.post("/api/staff/login", json={"staff_id": "alice", "password": PASSWORD, "code": "000000"})
-    assert wrong.status_code == 401 and "2-step" in wrong.json()["detail"]
+    assert wrong.status_code == 401 and "2-step" in wrong.json()["message"]
     right_code = totp.code_at(platform.secrets["alice"], platform.ctx.clock.now())
     bad_password = await registry.post("/api/staff/login",
                                        json={"staff_id": "alice", "password": "Wrong-Password-1", "code": right_code})
@@ -101,7 +101,7 @@ async def test_roles_decide_what_staff_may_do(platform: Platform) -> None:
     alice, bob = await platform.sign_in("alice"), await platform.sign_in("bob")
     # support: not the operators' registrar actions, but the review queue and the hitpoints screen
     r = await registry.put("/api/operator/registrars/a100001/status", headers=bob, json={"status": "SUSPENDED"})
-    assert r.status_code == 403 and "support" in r.json()["detail"]
+    assert r.status_code == 403 and "support" in r.json()["message"]
     assert (await verification.get("/api/support/verification/queue", headers=bob)).status_code == 200
     assert (await verification.put("/api/operator/verification/registrars/a100001", headers=bob,
                                    json={"verifies_itself": True})).status_code == 403

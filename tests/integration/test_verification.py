@@ -19,7 +19,7 @@ from lxml import etree
 
 from services.registry.app import build as build_registry
 from services.registry.epp.xml import SCHEMA
-from services.registry.registrars import seed_demo_registrar
+from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from services.verification.app import build as build_verification
 from services.verification.settings import VerificationSettings
@@ -601,3 +601,54 @@ async def test_a_registration_waiting_for_a_contact_first_seen_in_an_update(plat
         assert required["domain"] == "late-seen.be" and required["first"]
     finally:
         await connection.close()
+
+
+async def test_a_domain_registered_while_pending_whose_approval_wins_the_race(platform: Platform,
+                                                                              namespace: str) -> None:
+    """The registry holds a domain registered while its registrant is at the eID provider; the approval
+    reaches the verification service before that domain's registration does. Reproduced deterministically:
+    the registration's domain.created is published by hand after the approval, as a slow relay would. The
+    domain still gets 'verification required' then 'approved', and is named to the registrant; the registry
+    does not hold it again."""
+    p, clock = platform, platform.clock
+    me = await login(p.registry)
+    await p.contact(me, "race-3", SUSPICIOUS)
+    await p.domain(me, "race-first.be", "race-3")
+    [required] = await p.events("verification.required", "race-3")
+    await p.registry_contact(me, "race-3", "PENDING")
+    # registered at the registry while pending: held at once (as override_at_creation does), its event delayed
+    registered_at = clock.now()
+    rctx = p.registry._transport.app.state.ctx  # type: ignore[attr-defined]
+    await rctx.db["domains"].insert_one({
+        "_id": "race-late.be", "name": "race-late.be", "tld": "be", "registrar_id": "a100001", "registrant": "race-3",
+        "tech": [], "onsite": [], "contacts": ["race-3"], "name_servers": [], "nsgroups": [], "keygroups": [],
+        "registered_at": registered_at, "expires_at": registered_at + timedelta(days=365), "status": "REGISTERED",
+        "override": {"reason": "Registrant verification pending", "kind": "verification", "since": registered_at}})
+    clock.advance(timedelta(minutes=5))
+    done = await p.eid(p.token_of(required))
+    assert done.json()["status"] == "APPROVED", done.text
+    [approved] = await p.events("verification.approved", "race-3")
+    assert approved["payload"]["domains"] == ["race-first.be"]
+    await p.overridden(me, "race-late.be", False)  # the approval lifted the registry's hold
+
+    late = new_event(DomainCreated(name="race-late.be", tld="be", registrant="race-3", registered_at=registered_at),
+                     registrar_id="a100001", correlation_id="race-3", clock=clock)
+    late = late.model_copy(update={"occurred_at": registered_at})
+    connection = await aio_pika.connect(AMQP_URL)
+    try:
+        exchange = await (await connection.channel()).get_exchange(f"{namespace}.registry.events")
+        await exchange.publish(aio_pika.Message(late.model_dump_json().encode(), message_id=str(late.event_id),
+                                                user_id=AMQP_USER, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                               routing_key=late.event_type)
+    finally:
+        await connection.close()
+    second = (await p.events("verification.required", "race-3", 2))[1]["payload"]
+    assert (second["domain"], second["first"], second["case_id"]) == ("race-late.be", False,
+                                                                      required["payload"]["case_id"])
+    again = (await p.events("verification.approved", "race-3", 2))[1]["payload"]
+    assert (again["domains"], again["additional"], again["email"]) == (["race-late.be"], True, SUSPICIOUS["email"])
+    await asyncio.sleep(1)
+    assert not (await p.overridden(me, "race-late.be", False)).get("override_reason")  # not held again
+    await p.registry_contact(me, "race-3", "VERIFIED")
+    case = (await p.verification.get(f"/verify/{p.token_of(required)}")).json()
+    assert sorted(case["domains"]) == ["race-first.be", "race-late.be"]

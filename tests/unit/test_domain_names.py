@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.registry.names import parse_domain_name
+from services.registry.domains.names import parse_domain_name
 from services.registry.results import CommandRefused, Result
 
 
@@ -53,7 +53,7 @@ def test_a_u_label_under_another_tld_is_a_policy_refusal() -> None:
 
 
 def test_lookup_name_finds_the_stored_a_label() -> None:
-    from services.registry.names import lookup_name
+    from services.registry.domains.names import lookup_name
 
     assert lookup_name(" Café.BE. ") == "xn--caf-dma.be"
     assert lookup_name("example.be") == "example.be"

@@ -12,7 +12,7 @@ from services.hitpoints.periods import day_of, day_start, month_end, month_of, n
 from services.hitpoints.portfolio import portfolio_changes
 from services.hitpoints.scoring import TRANSFORM_COMMANDS, Creation, Failure, Rule, ScoringRules, score
 from services.hitpoints.settings import HitpointsSettings
-from services.registry.users import Permission
+from services.registry.users.model import Permission
 from shared.events import CommandType, EventEnvelope
 from shared.events.domains import (
     DomainCreated,

@@ -2,7 +2,7 @@
 (section 1.3 format, 1.4 catalogue), the poll payload, routing by EPP settings, category fallback and
 languages, and which messages an event means."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -23,6 +23,7 @@ from shared.events.domains import DomainTransferred, TransferCodeSent
 from shared.events.feeds import (
     DomainInViolation,
     DomainShieldRemoved,
+    MonitoredUpdateAuthorised,
     MonitoredUpdateClosed,
     MonitoredUpdateOutcome,
     TransferUndone,
@@ -178,6 +179,15 @@ def test_the_registrant_hears_of_an_approval_only_with_domains_to_tell_of() -> N
     assert [n.message for n in by_registrar] == ["verification.approved.contact"]  # type: ignore[union-attr]
 
 
+def test_a_late_domains_approval_tells_the_domain_and_the_registrant_not_the_contact_again() -> None:
+    late = VerificationApproved(contact="c1", method="eid", domains=["late.be"], email="jan@x.be", additional=True)
+    out = notices(_event(late))
+    assert [(n.message, n.object) for n in out if not isinstance(n, RegistrantMail)] == [  # type: ignore[union-attr]
+        ("verification.approved.domain", "late.be")]
+    [mail] = [n for n in out if isinstance(n, RegistrantMail)]
+    assert mail.variables == {"domains": "late.be"}
+
+
 def test_a_support_notice_is_a_mail_to_support_only() -> None:
     [n] = notices(_event(VerificationSupportNotice(contact="c1", reason="verified_contact_updated")))
     assert isinstance(n, SupportMail) and n.mail == "support.verification_notice"
@@ -222,6 +232,17 @@ def test_registry_desk_feeds_become_their_catalogue_messages() -> None:
         assert poll_fields(STRUCTURED[n.message], n.values) == {
             "type": "MONITORED_UPD_CONTACT", "action": outcome.value.upper(), "contact": "c1", "date": stamp(AT),
             "returncode": str(code)}
+
+
+def test_a_monitored_update_gets_its_go_ahead() -> None:
+    deadline = AT + timedelta(days=7)
+    [n] = notices(_event(MonitoredUpdateAuthorised(contact="c1", deadline=deadline)))
+    assert isinstance(n, ToRegistrar) and n.registrar_id == "r1"
+    assert poll_fields(STRUCTURED[n.message], n.values) == {
+        "type": "MONITORED_UPD_CONTACT", "action": "AUTHORISED", "contact": "c1", "date": stamp(deadline),
+        "returncode": "1501"}
+    rendered = cps(STRUCTURED[n.message], n.values, n.variables, "en")
+    assert rendered.subject == "Monitored update of contact c1 authorised"
 
 
 def test_domain_shield_removed_cps_carries_the_domain_and_who_did_it() -> None:

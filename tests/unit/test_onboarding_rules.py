@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from services.registry.onboarding import (
+from services.registry.registrars.onboarding import (
     MAX_ACTIVATION_ATTEMPTS,
     Activation,
     Application,
@@ -19,7 +19,7 @@ from services.registry.onboarding import (
     require_status,
     wrong_code,
 )
-from services.registry.passwords import check_policy
+from services.registry.users.passwords import check_policy
 from services.registry.results import CommandRefused, Result
 
 TLDS = ("be", "vlaanderen", "brussels")

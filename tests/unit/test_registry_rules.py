@@ -1,7 +1,7 @@
 import pytest
 
-from services.registry.names import parse_domain_name
-from services.registry.passwords import WeakPassword, check_policy, hash_password, verify_password
+from services.registry.domains.names import parse_domain_name
+from services.registry.users.passwords import WeakPassword, check_policy, hash_password, verify_password
 from services.registry.results import CommandRefused, Result
 
 

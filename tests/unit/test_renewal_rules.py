@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.registry.renewal import is_due
+from services.registry.domains.renewal import is_due
 from shared.clock import brussels_month_start, one_year_after
 
 

@@ -1,5 +1,5 @@
 """EPP contact commands (RFC 5733 with the .be extension: contact type and language; info-contact v2.0
-adds the registrant's verification status). Translation only: the rules are services/registry/contacts.py."""
+adds the registrant's verification status). Translation only: the rules are services/registry/contacts/."""
 
 from __future__ import annotations
 
@@ -9,17 +9,16 @@ from lxml import etree
 from pydantic import ValidationError
 
 from services.registry.commands import Actor
-from services.registry.contacts import (
-    ContactType,
-    NewContact,
-    change_contact,
-    check_contacts,
-    create_contact,
-    delete_contact,
-    info_contact,
-)
+from services.registry.contacts.create import create_contact
+from services.registry.contacts.delete import delete_contact
+from services.registry.contacts.info import check_contacts, info_contact, is_linked
+from services.registry.contacts.model import ContactType, NewContact
+from services.registry.contacts.update import change_contact
+from services.registry.epp.call import object_of
 from services.registry.epp.ns import CONTACT, DNSBE, element, q, stamp, sub, text, texts
 from services.registry.epp.reply import Reply
+from services.registry.epp.xml import Command
+from services.registry.field_errors import field_name, in_words
 from services.registry.results import CommandRefused, Result
 from shared.runtime import ServiceContext
 
@@ -55,16 +54,29 @@ def _fields(source: etree._Element) -> dict[str, Any]:
     return values
 
 
+# the EPP element each contact field comes from, to name it in a refusal
+ELEMENTS = {"alias": "contact:id", "name": "contact:name", "organisation": "contact:org",
+            "street": "contact:street", "city": "contact:city", "province": "contact:sp",
+            "postal_code": "contact:pc", "country": "contact:cc", "phone": "contact:voice", "fax": "contact:fax",
+            "email": "contact:email", "language": "dnsbe:lang", "vat": "dnsbe:vat", "type": "dnsbe:type"}
+
+
 def _validated(model: type[NewContact], values: dict[str, Any]) -> NewContact:
     try:
         return model(**values)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise CommandRefused(Result.PARAMETER_VALUE_SYNTAX, f"invalid contact data: {where}: {first['msg']}") from exc
+        element = ELEMENTS.get(str(first["loc"][0]), field_name(first["loc"])) if first["loc"] else "contact"
+        if first["type"] == "missing":  # RFC 5730: a required element left out is 2003, not a syntax error
+            raise CommandRefused(Result.REQUIRED_PARAMETER_MISSING, f"Required parameter missing: {element}",
+                                 element=element) from exc
+        given = values.get(str(first["loc"][0])) if first["loc"] else None
+        raise CommandRefused(Result.PARAMETER_VALUE_SYNTAX, f"{element} {in_words(first)}", element=element,
+                             value=given if isinstance(given, str) else None) from exc
 
 
-async def check(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+async def check(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    command = object_of(cmd)
     free = await check_contacts(ctx, actor, texts(command, CONTACT, "id"))
     data = element(CONTACT, "chkData")
     for alias, available in free.items():
@@ -75,12 +87,13 @@ async def check(ctx: ServiceContext, actor: Actor, command: etree._Element, exte
     return Reply(res_data=data)
 
 
-async def info(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+async def info(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    command, extension = object_of(cmd), cmd.extension
     c = await info_contact(ctx, actor, text(command, CONTACT, "id") or "")
     data = element(CONTACT, "infData")
     sub(data, CONTACT, "id", c["alias"])
     sub(data, CONTACT, "roid", f"{c['alias'].upper().replace('.', '_').replace('-', '_')}-REG")
-    sub(data, CONTACT, "status", s="linked" if await ctx.db["domains"].find_one({"contacts": c["alias"]}, {"_id": 1}) else "ok")
+    sub(data, CONTACT, "status", s="linked" if await is_linked(ctx, c["alias"]) else "ok")
     postal = sub(data, CONTACT, "postalInfo", type="loc")
     sub(postal, CONTACT, "name", c["name"])
     if c.get("organisation"):
@@ -118,7 +131,8 @@ async def info(ctx: ServiceContext, actor: Actor, command: etree._Element, exten
     return Reply(res_data=data, extension=ext)
 
 
-async def create(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+async def create(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    command, extension = object_of(cmd), cmd.extension
     ext = _dnsbe_contact(extension, "create")
     wire_type = text(ext, DNSBE, "type")
     if wire_type not in EPP_TYPES:
@@ -136,7 +150,8 @@ async def create(ctx: ServiceContext, actor: Actor, command: etree._Element, ext
     return Reply(res_data=data)
 
 
-async def update(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+async def update(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    command, extension = object_of(cmd), cmd.extension
     chg = command.find(q(CONTACT, "chg"))
     changes = _fields(chg) if chg is not None else {}
     ext = _dnsbe_contact(extension, "update")
@@ -144,10 +159,15 @@ async def update(ctx: ServiceContext, actor: Actor, command: etree._Element, ext
     for tag, key in (("lang", "language"), ("vat", "vat")):
         if text(ext_chg, DNSBE, tag):
             changes[key] = text(ext_chg, DNSBE, tag)
-    await change_contact(ctx, actor, text(command, CONTACT, "id") or "", changes)
+    try:
+        await change_contact(ctx, actor, text(command, CONTACT, "id") or "", changes)
+    except CommandRefused as refused:  # name the field as the client sent it (<extValue><contact:voice>)
+        refused.element = ELEMENTS.get(refused.element or "", refused.element)
+        raise
     return Reply()
 
 
-async def delete(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+async def delete(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    command = object_of(cmd)
     await delete_contact(ctx, actor, text(command, CONTACT, "id") or "")
     return Reply()

@@ -9,27 +9,20 @@ from typing import Any
 
 from lxml import etree
 
-from services.registry.availability import check_domains
 from services.registry.commands import Actor
-from services.registry.domains import HostAttr, create_domain, info_domain_document
+from services.registry.domains.check import check_domains
+from services.registry.domains.create import create_domain
+from services.registry.domains.delete import delete_domain, reactivate_domain, undelete_domain
+from services.registry.domains.info import domain_details, info_domain_document
+from services.registry.domains.locks import LockRequest, lock_domain, unlock_domain
+from services.registry.domains.model import CLIENT_LOCK, HostAttr
+from services.registry.domains.transfer import AUTO, TransferRequest, domain_for_transfer, request_transfer_code, transfer_domain
+from services.registry.domains.update import DomainChanges, change_domain
+from services.registry.epp.call import object_of
 from services.registry.epp.ns import DNSBE, DOMAIN, EPP, SECDNS, element, q, stamp, sub, text, texts
 from services.registry.epp.reply import Reply
-from services.registry.lifecycle import (
-    DomainChanges,
-    change_domain,
-    delete_domain,
-    reactivate_domain,
-    undelete_domain,
-)
-from services.registry.locks import CLIENT_LOCK, LockRequest, lock_domain, unlock_domain
+from services.registry.epp.xml import Command
 from services.registry.results import CommandRefused, Result
-from services.registry.transfers import (
-    AUTO,
-    TransferRequest,
-    domain_for_transfer,
-    request_transfer_code,
-    transfer_domain,
-)
 from shared.runtime import ServiceContext
 
 
@@ -56,6 +49,10 @@ def _hosts(parent: etree._Element | None) -> list[HostAttr]:
 def _contacts(parent: etree._Element | None, kind: str) -> list[str]:
     if parent is None:
         return []
+    if any(c.get("type") == "admin" for c in parent.findall(q(DOMAIN, "contact"))):
+        # refused rather than dropped: a client must not believe the domain has the admin contact it sent
+        raise CommandRefused(Result.PARAMETER_VALUE_POLICY, ".be domains have no admin contact: give tech and "
+                             "onsite contacts (the billing contact is the registrar's)", element="domain:contact")
     return [(c.text or "").strip() for c in parent.findall(q(DOMAIN, "contact")) if c.get("type") == kind]
 
 
@@ -87,14 +84,8 @@ def _refuse_secdns(extension: etree._Element | None) -> None:
                                                           "keygroup-1.0 object and name it in dnsbe:keygroup")
 
 
-async def _secdns_info(ctx: ServiceContext, doc: dict[str, Any]) -> etree._Element | None:
+def _secdns_info(keys: list[dict[str, Any]]) -> etree._Element | None:
     """The keys of the domain's key groups, in RFC 5910 keyData form, so a secDNS client sees them."""
-    names = doc.get("keygroups", [])
-    if not names:
-        return None
-    groups = await ctx.db["keygroups"].find({"registrar_id": doc["registrar_id"], "name": {"$in": names}},
-                                            {"name": 1, "keys": 1}).to_list()
-    keys = [k for g in sorted(groups, key=lambda g: g["name"]) for k in g.get("keys", [])]
     if not keys:
         return None
     data = element(SECDNS, "infData")
@@ -107,13 +98,23 @@ async def _secdns_info(ctx: ServiceContext, doc: dict[str, Any]) -> etree._Eleme
     return data
 
 
+def statuses(doc: dict[str, Any]) -> list[str]:
+    """The RFC 5731 statuses of a domain: pendingDelete while its deletion is scheduled or it is in
+    quarantine (beside dnsbe:deletionDate / dnsbe:quarantined), ok when nothing else applies."""
+    found = list(doc.get("statuses", []))
+    if doc.get("delete_date") or doc.get("status") == "QUARANTINE":
+        found.append("pendingDelete")
+    return found or ["ok"]
+
+
 def _period(command: etree._Element) -> None:
     period = command.find(q(DOMAIN, "period"))
     if period is not None and (period.get("unit"), (period.text or "").strip()) not in (("y", "1"), ("m", "12")):
         raise CommandRefused(Result.PARAMETER_VALUE_POLICY, "the registration period is 1 year (1 y or 12 m)")
 
 
-async def check(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+async def check(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    command, extension = object_of(cmd), cmd.extension
     names = texts(command, DOMAIN, "name")
     results = await check_domains(ctx, actor, names)
     data = element(DOMAIN, "chkData")
@@ -136,20 +137,21 @@ async def check(ctx: ServiceContext, actor: Actor, command: etree._Element, exte
     return Reply(res_data=data, extension=ext)
 
 
-async def info(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+async def info(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    command, extension = object_of(cmd), cmd.extension
     name = text(command, DOMAIN, "name") or ""
     code = text(command.find(q(DOMAIN, "authInfo")), DOMAIN, "pw")
     doc = await (domain_for_transfer(ctx, actor, name, code) if code else info_domain_document(ctx, actor, name))
-    billing = await ctx.db["contacts"].find_one({"registrar_id": doc["registrar_id"], "type": "BILLING"}, {"_id": 1})
+    billing, keys = await domain_details(ctx, doc)
     data = element(DOMAIN, "infData")
     sub(data, DOMAIN, "name", doc["_id"])
     sub(data, DOMAIN, "roid", roid(doc["_id"]))
-    for status in doc.get("statuses", []) or ["ok"]:
+    for status in statuses(doc):
         sub(data, DOMAIN, "status", s=status)
     if doc.get("registrant"):
         sub(data, DOMAIN, "registrant", doc["registrant"])
     if billing:
-        sub(data, DOMAIN, "contact", billing["_id"], type="billing")
+        sub(data, DOMAIN, "contact", billing, type="billing")
     for kind in ("tech", "onsite"):
         for alias in doc.get(kind, []):
             sub(data, DOMAIN, "contact", alias, type=kind)
@@ -183,7 +185,7 @@ async def info(ctx: ServiceContext, actor: Actor, command: etree._Element, exten
             sub(d, DNSBE, "nameserversOverridden", "true", reason=doc["override"]["reason"])
         if doc.get("delete_date"):
             sub(d, DNSBE, "deletionDate", stamp(doc["delete_date"]))
-    secdns = await _secdns_info(ctx, doc)
+    secdns = _secdns_info(keys)
     if secdns is not None:
         holder = etree.Element(q(EPP, "extension"))
         holder.extend([secdns] + ([ext] if ext is not None else []))
@@ -191,12 +193,17 @@ async def info(ctx: ServiceContext, actor: Actor, command: etree._Element, exten
     return Reply(res_data=data, extension=ext)
 
 
-async def create(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+async def create(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    command, extension = object_of(cmd), cmd.extension
     _period(command)
     _refuse_secdns(extension)
     ext = _dnsbe(extension, "create", "domain")
+    registrant = text(command, DOMAIN, "registrant")
+    if not registrant:  # optional in RFC 5731's schema, required by .be
+        raise CommandRefused(Result.REQUIRED_PARAMETER_MISSING, "Required parameter missing: domain:registrant",
+                             element="domain:registrant")
     domain = await create_domain(
-        ctx, actor, text(command, DOMAIN, "name") or "", text(command, DOMAIN, "registrant") or "",
+        ctx, actor, text(command, DOMAIN, "name") or "", registrant,
         _contacts(command, "tech"), _contacts(command, "onsite"), _hosts(command.find(q(DOMAIN, "ns"))),
         texts(ext, DNSBE, "nsgroup"), texts(ext, DNSBE, "keygroup"),
     )
@@ -209,9 +216,10 @@ async def create(ctx: ServiceContext, actor: Actor, command: etree._Element, ext
     return Reply(res_data=data)
 
 
-async def update(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+async def update(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
     """domain:add / domain:rem go to the registry's update rule; the clientTransferProhibited status to the
     lock rules (its text, if any, is the registrant's request the lock rests on)."""
+    command, extension = object_of(cmd), cmd.extension
     name = (text(command, DOMAIN, "name") or "").lower()
     _refuse_secdns(extension)
     add, rem, chg = (command.find(q(DOMAIN, t)) for t in ("add", "rem", "chg"))
@@ -243,7 +251,8 @@ async def update(ctx: ServiceContext, actor: Actor, command: etree._Element, ext
     return Reply()
 
 
-async def delete(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+async def delete(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    command, extension = object_of(cmd), cmd.extension
     ext = _dnsbe(extension, "delete", "domain")
     raw_date = text(ext, DNSBE, "deleteDate")
     try:
@@ -257,9 +266,9 @@ async def delete(ctx: ServiceContext, actor: Actor, command: etree._Element, ext
     return Reply()
 
 
-async def transfer(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None,
-                   op: str) -> Reply:
+async def transfer(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
     """.be implements only op="request", executed at once (digest 4.4)."""
+    command, extension, op = object_of(cmd), cmd.extension, cmd.element.get("op", "")
     if op != "request":
         raise CommandRefused(Result.UNIMPLEMENTED_OPTION, f"transfer op [{op}] is not implemented: only request")
     _period(command)
@@ -297,7 +306,8 @@ async def transfer(ctx: ServiceContext, actor: Actor, command: etree._Element, e
 
 # -- DNS Belgium's commands outside RFC 5731 ---------------------------------------------------------------------
 
-async def request_auth_code(ctx: ServiceContext, actor: Actor, node: etree._Element) -> Reply:
+async def request_auth_code(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    node = cmd.element
     await request_transfer_code(ctx, actor, text(node, DNSBE, "domainName") or "", text(node, DNSBE, "url"))
     return Reply()
 
@@ -313,12 +323,12 @@ def _named(node: etree._Element) -> str:
     return name
 
 
-async def undelete(ctx: ServiceContext, actor: Actor, node: etree._Element) -> Reply:
-    await undelete_domain(ctx, actor, _named(node))
+async def undelete(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    await undelete_domain(ctx, actor, _named(cmd.element))
     return Reply()
 
 
-async def reactivate(ctx: ServiceContext, actor: Actor, node: etree._Element) -> Reply:
-    await reactivate_domain(ctx, actor, _named(node))
+async def reactivate(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    await reactivate_domain(ctx, actor, _named(cmd.element))
     return Reply()
 

@@ -1,5 +1,5 @@
 """EPP commands on DNS Belgium's name-server group and key group objects (nsgroup-1.0, keygroup-1.0):
-translate the XML, call the group rules in services/registry/groups.py, render the answer."""
+translate the XML, call the group rules in services/registry/groups/, render the answer."""
 
 from __future__ import annotations
 
@@ -9,18 +9,15 @@ from lxml import etree
 from pydantic import ValidationError
 
 from services.registry.commands import Actor
+from services.registry.epp.call import object_of
 from services.registry.epp.ns import KEYGROUP, NSGROUP, element, q, sub, text, texts
 from services.registry.epp.reply import Reply
-from services.registry.groups import (
-    KEYS,
-    NS,
-    KeyGroup,
-    NameServerGroup,
-    check_groups,
-    delete_group,
-    info_group,
-    save_group,
-)
+from services.registry.epp.xml import Command
+from services.registry.field_errors import in_words
+from services.registry.groups.delete import delete_group
+from services.registry.groups.info import check_groups, info_group
+from services.registry.groups.model import KEYS, NS, KeyGroup, NameServerGroup
+from services.registry.groups.save import save_group
 from services.registry.results import CommandRefused, Result
 from shared.runtime import ServiceContext
 
@@ -47,7 +44,7 @@ def _group(namespace: str, command: etree._Element) -> NameServerGroup | KeyGrou
             else Result.PARAMETER_VALUE_SYNTAX
         where = ".".join(str(p) for p in first["loc"])
         # the dispatcher publishes it (command.failed), as every refusal of the EPP layer's own checks
-        raise CommandRefused(code, f"invalid {kind.label}: {where}: {first['msg']}") from exc
+        raise CommandRefused(code, f"invalid {kind.label}: {where} {in_words(first)}") from exc
 
 
 def _kind(command: etree._Element) -> tuple[str, Any]:
@@ -55,7 +52,8 @@ def _kind(command: etree._Element) -> tuple[str, Any]:
     return (NSGROUP, NS) if namespace == NSGROUP else (KEYGROUP, KEYS)
 
 
-async def check(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+async def check(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    command = object_of(cmd)
     namespace, kind = _kind(command)
     free = await check_groups(ctx, actor, kind, texts(command, namespace, "name"))
     data = element(namespace, "chkData")
@@ -67,7 +65,8 @@ async def check(ctx: ServiceContext, actor: Actor, command: etree._Element, exte
     return Reply(res_data=data)
 
 
-async def info(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+async def info(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    command = object_of(cmd)
     namespace, kind = _kind(command)
     doc = await info_group(ctx, actor, kind, text(command, namespace, "name") or "")
     data = element(namespace, "infData")
@@ -83,20 +82,23 @@ async def info(ctx: ServiceContext, actor: Actor, command: etree._Element, exten
     return Reply(res_data=data)
 
 
-async def create(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+async def create(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    command = object_of(cmd)
     namespace, kind = _kind(command)
     await save_group(ctx, actor, kind, _group(namespace, command), create=True)
     return Reply()
 
 
-async def update(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+async def update(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
     """The update replaces the group's whole list (nsgroup:ns or keygroup:key), as a create would set it."""
+    command = object_of(cmd)
     namespace, kind = _kind(command)
     await save_group(ctx, actor, kind, _group(namespace, command), create=False)
     return Reply()
 
 
-async def delete(ctx: ServiceContext, actor: Actor, command: etree._Element, extension: etree._Element | None) -> Reply:
+async def delete(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    command = object_of(cmd)
     namespace, kind = _kind(command)
     await delete_group(ctx, actor, kind, text(command, namespace, "name") or "")
     return Reply()

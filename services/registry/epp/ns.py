@@ -17,6 +17,7 @@ KEYGROUP = "http://www.dns.be/xml/epp/keygroup-1.0"
 
 OBJECTS = [DOMAIN, CONTACT, NSGROUP, KEYGROUP]
 EXTENSIONS = [SECDNS, DNSBE]
+LANGS = ("en",)  # the languages the greeting offers (a login asking for another is 2102)
 PREFIX = {DOMAIN: "domain", CONTACT: "contact", DNSBE: "dnsbe", SECDNS: "secDNS", NSGROUP: "nsgroup",
           KEYGROUP: "keygroup"}
 

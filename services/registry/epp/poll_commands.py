@@ -1,15 +1,16 @@
 """EPP poll (RFC 5730 2.9.2.3): the registrar's queue lives in the notifications service; this side
-checks that the registrar has poll switched on and asks over the broker (shared/poll_rpc.py)."""
+asks over the broker (shared/poll_rpc.py) once the registrar's poll switch allows it
+(services/registry/registrars/epp_access.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from lxml import etree
-
 from services.registry.commands import Actor
 from services.registry.epp.ns import DNSBE, element, stamp, sub
 from services.registry.epp.reply import Reply
+from services.registry.epp.xml import Command
+from services.registry.registrars.epp_access import require_poll
 from services.registry.results import CommandRefused, Result
 from shared.poll_rpc import POLL_QUEUE, PollClient, PollRequest
 from shared.runtime import ServiceContext
@@ -25,11 +26,9 @@ def poll_client(ctx: ServiceContext) -> PollClient:
     return client
 
 
-async def poll(ctx: ServiceContext, actor: Actor, command: etree._Element) -> Reply:
-    registrar = await ctx.db["registrars"].find_one({"_id": actor.registrar_id}, {"epp_settings.poll": 1})
-    if not (registrar or {}).get("epp_settings", {}).get("poll"):
-        raise CommandRefused(Result.AUTHORIZATION_ERROR, "EPP poll messages are switched off for this registrar: "
-                             "messages go out as CPS e-mail (switch poll on in the EPP settings)")
+async def poll(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    await require_poll(ctx, actor)
+    command = cmd.element
     request = PollRequest(registrar_id=actor.registrar_id, op=command.get("op", "req"), msg_id=command.get("msgID"))
     if request.op == "ack" and not request.msg_id:
         raise CommandRefused(Result.REQUIRED_PARAMETER_MISSING, "poll ack needs msgID")

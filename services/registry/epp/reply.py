@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from services.registry.epp.xml import ResultValue
 from services.registry.results import Result
 
 
@@ -18,3 +19,4 @@ class Reply:
     msgq: tuple[int, str] | None = None  # (count, id) for poll
     poll_message: tuple[str, str, str] | None = None  # (qDate, msg, its language) of the message msgq announces
     close: bool = False  # logout, or an error after which the server closes the connection
+    value: ResultValue | None = None  # the element an error is about (RFC 5730 2.6)

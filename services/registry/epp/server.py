@@ -20,10 +20,10 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from services.registry.epp.dispatch import Dispatcher
 from services.registry.epp.frames import FrameError, frame, read_frame
-from services.registry.epp.limits import RateLimiter, SessionTable
 from services.registry.epp.session import EppSession
 from services.registry.epp.tls import development_certificate, server_context
 from services.registry.epp.xml import response
+from services.registry.registrars.epp_limits import RateLimiter, SessionTable
 from services.registry.settings import RegistrySettings
 from shared.runtime import ServiceContext
 
@@ -77,7 +77,7 @@ class EppServer:
         self.ctx = ctx
         self.settings: RegistrySettings = ctx.settings  # type: ignore[assignment]
         self.metrics = EppMetrics(ctx)
-        # counted in MongoDB: every replica sees the same sessions and commands (limits.py)
+        # counted in MongoDB: every replica sees the same sessions and commands (registrars/epp_limits.py)
         self.sessions = SessionTable(ctx.db, self.settings.epp_max_sessions_per_registrar,
                                      f"{self.settings.instance_id}:{uuid.uuid4().hex[:8]}",
                                      self.settings.epp_session_lease_seconds)

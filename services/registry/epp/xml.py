@@ -92,9 +92,10 @@ class EppXmlError(Exception):
 
 @dataclass(frozen=True)
 class Command:
-    """What a validated frame asks for. object_ns is the namespace of the object element (domain:create ->
-    domain-1.0) or None for login/logout/poll and the dnsbe commands; extensions are the namespaces used in
-    the command's <extension>."""
+    """What a frame asks for, read once from the parsed document. object_ns is the namespace of the object
+    element (domain:create -> domain-1.0) or None for login/logout/poll and the dnsbe commands; extensions are
+    the namespaces used in the command's <extension>. For a frame the schema refused it is read as far as it
+    goes (so that its refusal can still name the command)."""
 
     verb: str
     element: etree._Element  # <create>, <poll>, ... or <dnsbe:requestAuthCode>
@@ -102,6 +103,18 @@ class Command:
     extensions: tuple[str, ...]
     cl_trid: str | None
     dnsbe: bool  # came as <epp><extension><dnsbe:ext><dnsbe:command>
+    object: etree._Element | None = None  # <domain:create> inside <create>; None for the others
+    extension: etree._Element | None = None  # the <extension> of a <command>
+
+    @property
+    def object_name(self) -> str:
+        """The name or id the command is about ("" if none): what a refusal is reported against."""
+        holder = self.object if self.object is not None else self.element
+        return next(((e.text or "").strip() for e in holder.iter()
+                     if isinstance(e.tag, str) and etree.QName(e).localname in _OBJECT_KEYS), "")
+
+
+_OBJECT_KEYS = {"name", "id", "domainName"}
 
 
 # -- parsing ---------------------------------------------------------------------------------------------
@@ -221,34 +234,36 @@ def _first_element(parent: etree._Element) -> etree._Element | None:
 
 
 def command_of(root: etree._Element) -> Command | None:
-    """The command a validated frame carries; None for <hello> (and for a client's greeting/response)."""
-    top = root[0]
+    """The command a frame carries; None for <hello> (and for a client's greeting/response)."""
+    top = _first_element(root)
+    if top is None:
+        return None
     if top.tag == f"{{{EPP_NS}}}extension":
         command = top.find(f"{{{DNSBE_NS}}}ext/{{{DNSBE_NS}}}command")
-        if command is None:
+        verb = next((c for c in command if isinstance(c.tag, str) and c.tag != f"{{{DNSBE_NS}}}clTRID"), None) \
+            if command is not None else None
+        if command is None or verb is None:
             return None
-        verb = command[0]
         return Command(etree.QName(verb).localname, verb, None, (DNSBE_NS,),
                        command.findtext(f"{{{DNSBE_NS}}}clTRID"), True)
     if top.tag != f"{{{EPP_NS}}}command":
         return None
-    verb = top[0]
+    verb = _first_element(top)
+    if verb is None or verb.tag in (f"{{{EPP_NS}}}extension", f"{{{EPP_NS}}}clTRID"):
+        return None
     name = etree.QName(verb).localname
-    object_ns = None if name in SESSION_VERBS or not len(verb) else etree.QName(verb[0]).namespace
+    obj = None if name in SESSION_VERBS else _first_element(verb)
     extension = top.find(f"{{{EPP_NS}}}extension")
-    used = (etree.QName(e).namespace or "" for e in (extension if extension is not None else ()))
-    extensions = tuple(dict.fromkeys(used))
-    return Command(name, verb, object_ns, extensions, top.findtext(f"{{{EPP_NS}}}clTRID"), False)
+    used = (etree.QName(e).namespace or "" for e in (extension if extension is not None else ()) if isinstance(e.tag, str))
+    return Command(name, verb, etree.QName(obj).namespace if obj is not None else None, tuple(dict.fromkeys(used)),
+                   top.findtext(f"{{{EPP_NS}}}clTRID"), False, obj, extension)
 
 
-def require_implemented(root: etree._Element, verbs: Collection[str], objects: Collection[str],
-                        extensions: Collection[str]) -> Command | None:
-    """For a valid frame the server cannot serve, the RFC 5730 code: 2101 for a verb the schema knows but the
+def refuse_unimplemented(command: Command, verbs: Collection[str], objects: Collection[str],
+                         extensions: Collection[str]) -> None:
+    """For a valid command the server cannot serve, the RFC 5730 code: 2101 for a verb the schema knows but the
     server does not implement, 2307 for an object service it does not offer, 2103 for an extension it does not
     offer. verbs names both <command> verbs and dnsbe command verbs (requestAuthCode...)."""
-    command = command_of(root)
-    if command is None:
-        return None
     where = "dnsbe command" if command.dnsbe else "command"
     if command.verb not in verbs:
         raise EppXmlError(2101, f"{RESULT_TEXT[2101]}: {where} {command.verb}", command.cl_trid)
@@ -257,7 +272,27 @@ def require_implemented(root: etree._Element, verbs: Collection[str], objects: C
     missing = [ns for ns in command.extensions if ns not in extensions]
     if missing:
         raise EppXmlError(2103, f"{RESULT_TEXT[2103]}: {', '.join(missing)}", command.cl_trid)
+
+
+def require_implemented(root: etree._Element, verbs: Collection[str], objects: Collection[str],
+                        extensions: Collection[str]) -> Command | None:
+    """command_of and refuse_unimplemented together, for a parsed frame."""
+    command = command_of(root)
+    if command is not None:
+        refuse_unimplemented(command, verbs, objects, extensions)
     return command
+
+
+@dataclass(frozen=True)
+class ResultValue:
+    """RFC 5730 2.6: the client's element that caused an error, echoed in <value>, or in <extValue> beside the
+    reason when there is one to give."""
+
+    namespace: str
+    prefix: str
+    tag: str
+    text: str | None
+    reason: str | None = None
 
 
 # -- building --------------------------------------------------------------------------------------------
@@ -296,7 +331,7 @@ def _wrap(parent: etree._Element, tag: str, content: etree._Element) -> None:
 def response(code: int, msg: str | None, cl_trid: str | None, sv_trid: str,
              res_data: etree._Element | None = None, extension: etree._Element | None = None,
              msgq: tuple[int, str] | None = None, lang: str = "en",
-             poll_message: tuple[datetime | str, str, str] | None = None) -> bytes:
+             poll_message: tuple[datetime | str, str, str] | None = None, value: ResultValue | None = None) -> bytes:
     """An EPP <response>. msg None means the standard text of code; msgq is (count, message id) and
     poll_message the (qDate, text, its language) of the message it announces, for a poll req."""
     root = _epp()
@@ -306,6 +341,12 @@ def response(code: int, msg: str | None, cl_trid: str | None, sv_trid: str,
     message = _sub(result, "msg", text)
     if lang != "en":  # en is the schema default: DNS Belgium leaves it out
         message.set("lang", lang)
+    if value is not None:
+        holder = _sub(_sub(result, "extValue"), "value") if value.reason else _sub(result, "value")
+        offending = etree.SubElement(holder, f"{{{value.namespace}}}{value.tag}", nsmap={value.prefix: value.namespace})
+        offending.text = value.text
+        if value.reason:
+            _sub(result[-1], "reason", value.reason)
     if msgq is not None:
         queue = _sub(resp, "msgQ", count=str(msgq[0]), id=str(msgq[1]))
         if poll_message is not None:

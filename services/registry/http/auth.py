@@ -5,6 +5,7 @@ operator token). Every login attempt is recorded. The registry alone signs acces
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -12,14 +13,15 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from pymongo.asynchronous.client_session import AsyncClientSession
 
-from services.registry.commands import Actor, commit
-from services.registry.http.errors import refusal
+from services.registry.commands import Actor
 from services.registry.http.staff import registry_staff_guard
 from services.registry.results import CommandRefused
 from services.registry.settings import RegistrySettings
-from services.registry.users import IssuedTokens, User, Users
+from services.registry.store import unit_of_work
+from services.registry.uow import Tx
+from services.registry.users.accounts import IssuedTokens, Users
+from services.registry.users.model import User
 from shared.auth import SessionTokens, SigningKeys
 from shared.events import Channel
 from shared.runtime import ServiceContext
@@ -69,16 +71,12 @@ def session_tokens(ctx: ServiceContext) -> SessionTokens:
 def authentication(ctx: ServiceContext):
     settings: RegistrySettings = ctx.settings  # type: ignore[assignment]
     tokens = session_tokens(ctx)
+    users: Users | None = None
 
-    def make() -> Users:
-        return Users(ctx.db, tokens, access_token_minutes=settings.access_token_minutes,
-                     session_hours=settings.session_hours)
-
-    users = make() if hasattr(ctx, "db") else None
-
-    def _users() -> Users:
+    def _users() -> Users:  # the database is there once the service started
         nonlocal users
-        users = users or make()
+        users = users or Users(unit_of_work(ctx), tokens, access_token_minutes=settings.access_token_minutes,
+                               session_hours=settings.session_hours)
         return users
 
     async def actor(
@@ -96,17 +94,28 @@ def authentication(ctx: ServiceContext):
     return actor, operator, _users
 
 
+def registrar_of(ctx: ServiceContext) -> Callable[[Request], Awaitable[Actor | None]]:
+    """The registrar user a request's bearer token stands for, or None (no token, an expired one, the
+    operator's): whom a refusal is scored against."""
+    actor, _, _ = authentication(ctx)
+
+    async def of(request: Request) -> Actor | None:
+        try:
+            return await actor(request, await _bearer(request))
+        except HTTPException:
+            return None
+
+    return of
+
+
 def router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(prefix="/api", tags=["authentication"])
     actor, _, users = authentication(ctx)
 
     @api.post("/login", response_model=LoginResponse)
     async def login(body: LoginRequest, request: Request) -> LoginResponse:
-        try:
-            now = ctx.clock.now()
-            user, issued = await users().login(body.user_id, body.password, body.code, client_ip(request), now)
-        except CommandRefused as exc:
-            raise refusal(exc) from exc
+        now = ctx.clock.now()
+        user, issued = await users().login(body.user_id, body.password, body.code, client_ip(request), now)
         return LoginResponse.of(user, issued, now)
 
     @api.post("/token/refresh", response_model=LoginResponse)
@@ -126,12 +135,14 @@ def router(ctx: ServiceContext) -> APIRouter:
         if credentials is None:
             return
 
-        async def unit(session: AsyncClientSession) -> list:
-            revoked = await users().logout(credentials.credentials, ctx.clock.now(), session)
-            return [who.event(revoked, ctx)] if revoked else []
+        token = credentials.credentials
 
-        await commit(ctx, unit)
-        ctx.committed()
+        async def work(tx: Tx) -> None:
+            revoked = await users().logout(tx, token, ctx.clock.now())
+            if revoked:
+                tx.publish([who.event(revoked, ctx)])
+
+        await unit_of_work(ctx).run(work)
 
     return api
 

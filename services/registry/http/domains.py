@@ -1,4 +1,4 @@
-"""Domain commands over HTTP."""
+"""Domain commands over HTTP: parse, call the command page (services/registry/domains/), render."""
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
 
@@ -9,12 +9,14 @@ from fastapi import APIRouter, Depends, Query, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 from services.registry.commands import Actor
-from services.registry.domains import Domain, HostAttr, create_domain, info_domain
+from services.registry.domains.create import create_domain
+from services.registry.domains.delete import delete_domain, reactivate_domain, undelete_domain
+from services.registry.domains.info import info_domain
+from services.registry.domains.model import Domain, HostAttr
+from services.registry.domains.names import u_label
+from services.registry.domains.transfer import domain_for_transfer
+from services.registry.domains.update import update_domain
 from services.registry.http.auth import authentication
-from services.registry.http.errors import refusal
-from services.registry.lifecycle import delete_domain, reactivate_domain, undelete_domain, update_domain
-from services.registry.results import CommandRefused
-from services.registry.transfers import domain_for_transfer
 from shared.runtime import ServiceContext
 
 
@@ -37,7 +39,10 @@ class UpdateDomainRequest(BaseModel):
 
 
 class DomainView(BaseModel):
-    name: str
+    name: str = Field(description="the A-label form, as stored, published and returned over EPP",
+                      examples=["xn--caf-dma.be"])
+    u_label: str = Field(description="the name as its holder writes it: an IDN in U-labels, else the same as "
+                         "name", examples=["café.be"])
     tld: str
     registrar_id: str
     registrant: str | None
@@ -62,10 +67,15 @@ class DomainView(BaseModel):
     @classmethod
     def of(cls, d: Domain, override_name_servers: tuple[str, ...] = ()) -> "DomainView":
         hosts = [HostAttr(name=h) for h in override_name_servers] if d.override_reason else list(d.name_servers)
-        return cls(**(d.__dict__ | {"name_servers": hosts, "nsgroups": [] if d.override_reason else list(d.nsgroups),
+        return cls(**(d.__dict__ | {"u_label": u_label(d.name), "name_servers": hosts,
+                                    "nsgroups": [] if d.override_reason else list(d.nsgroups),
                                     "keygroups": list(d.keygroups), "statuses": list(d.statuses),
                                     "tech": list(d.tech), "onsite": list(d.onsite),
                                     "name_servers_overridden": d.override_reason is not None}))
+
+
+class DeletionScheduled(BaseModel):
+    delete_date: datetime = Field(description="when the domain goes into quarantine (UTC)")
 
 
 def router(ctx: ServiceContext) -> APIRouter:
@@ -78,51 +88,33 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     @api.post("/domains", status_code=status.HTTP_201_CREATED, response_model=DomainView)
     async def post_domain(body: CreateDomainRequest, who: Who) -> DomainView:
-        try:
-            return view(await create_domain(ctx, who, body.name, body.registrant, body.tech, body.onsite,
-                                                        body.name_servers, body.nsgroups, body.keygroups))
-        except CommandRefused as exc:
-            raise refusal(exc) from exc
+        return view(await create_domain(ctx, who, body.name, body.registrant, body.tech, body.onsite,
+                                        body.name_servers, body.nsgroups, body.keygroups))
 
     @api.get("/domains/{name}", response_model=DomainView)
     async def get_domain(name: str, who: Who, transfer_code: Annotated[str | None, Query(
             description="another registrar's domain can be seen with its valid transfer code")] = None) -> DomainView:
-        try:
-            if transfer_code is not None:
-                return view(Domain.from_document(await domain_for_transfer(ctx, who, name, transfer_code)))
-            return view(await info_domain(ctx, who, name))
-        except CommandRefused as exc:
-            raise refusal(exc) from exc
+        if transfer_code is not None:
+            return view(Domain.from_document(await domain_for_transfer(ctx, who, name, transfer_code)))
+        return view(await info_domain(ctx, who, name))
 
     @api.put("/domains/{name}", response_model=DomainView)
     async def put_domain(name: str, body: UpdateDomainRequest, who: Who) -> DomainView:
-        try:
-            await update_domain(ctx, who, name, tech=body.tech, onsite=body.onsite, name_servers=body.name_servers,
-                                nsgroups=body.nsgroups, keygroups=body.keygroups)
-            return view(await info_domain(ctx, who, name))
-        except CommandRefused as exc:
-            raise refusal(exc) from exc
+        await update_domain(ctx, who, name, tech=body.tech, onsite=body.onsite, name_servers=body.name_servers,
+                            nsgroups=body.nsgroups, keygroups=body.keygroups)
+        return view(await info_domain(ctx, who, name))
 
-    @api.delete("/domains/{name}")
+    @api.delete("/domains/{name}", response_model=DeletionScheduled)
     async def delete(name: str, who: Who, delete_date: AwareDatetime | None = None,
-                     overwrite_delete_date: bool = False) -> dict[str, datetime]:
-        try:
-            return {"delete_date": await delete_domain(ctx, who, name, delete_date, overwrite_delete_date)}
-        except CommandRefused as exc:
-            raise refusal(exc) from exc
+                     overwrite_delete_date: bool = False) -> DeletionScheduled:
+        return DeletionScheduled(delete_date=await delete_domain(ctx, who, name, delete_date, overwrite_delete_date))
 
     @api.post("/domains/{name}/undelete", status_code=204)
     async def undelete(name: str, who: Who) -> None:
-        try:
-            await undelete_domain(ctx, who, name)
-        except CommandRefused as exc:
-            raise refusal(exc) from exc
+        await undelete_domain(ctx, who, name)
 
     @api.post("/domains/{name}/reactivate", status_code=204)
     async def reactivate(name: str, who: Who) -> None:
-        try:
-            await reactivate_domain(ctx, who, name)
-        except CommandRefused as exc:
-            raise refusal(exc) from exc
+        await reactivate_domain(ctx, who, name)
 
     return api

@@ -8,9 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from services.registry.commands import Actor
 from services.registry.http.auth import authentication
-from services.registry.http.errors import refusal
 from services.registry.listing import CONTACTS, DOMAINS, KEYGROUPS, MAX_PAGE, NSGROUPS, Listing, page_of
-from services.registry.results import CommandRefused
 from shared.runtime import ServiceContext
 
 
@@ -24,12 +22,9 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     def route(path: str, listing: Listing) -> None:
         async def listed(who: Who, q: Prefix = "", after: After = None, limit: Limit = 50) -> dict[str, Any]:
-            try:
-                return await page_of(ctx, who, listing, q, after, limit)
-            except CommandRefused as exc:
-                raise refusal(exc) from exc
+            return await page_of(ctx, who, listing, q, after, limit)
 
-        api.get(path, name=f"list_{path.strip('/')}", summary=f"a page of your {path.strip('/')}")(listed)
+        api.get(path, name=f"list_{path.strip('/')}")(listed)
 
     route("/domains", DOMAINS)
     route("/contacts", CONTACTS)

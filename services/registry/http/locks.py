@@ -1,4 +1,5 @@
-"""The sponsoring registrar's transfer lock and its answers to lock complaints, over HTTP."""
+"""The sponsoring registrar's transfer lock and its answers to lock complaints, over HTTP
+(services/registry/domains/locks.py)."""
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
 
@@ -8,10 +9,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from services.registry.commands import Actor
+from services.registry.domains.locks import LockRequest, answer_complaint, complaints_of, lock_domain, unlock_domain
 from services.registry.http.auth import authentication
-from services.registry.http.errors import refusal
-from services.registry.locks import LockRequest, answer_complaint, complaints_of, lock_domain, unlock_domain
-from services.registry.results import CommandRefused
 from shared.runtime import ServiceContext
 
 
@@ -27,31 +26,19 @@ def router(ctx: ServiceContext) -> APIRouter:
     @api.put("/domains/{name}/transfer-lock", status_code=204)
     async def lock(name: str, body: LockRequest, who: Who) -> None:
         """Set clientTransferProhibited, at the registrant's request (keep that request: it may be asked for)."""
-        try:
-            await lock_domain(ctx, who, name, body)
-        except CommandRefused as exc:
-            raise refusal(exc) from exc
+        await lock_domain(ctx, who, name, body)
 
     @api.delete("/domains/{name}/transfer-lock", status_code=204)
     async def unlock(name: str, who: Who) -> None:
-        try:
-            await unlock_domain(ctx, who, name)
-        except CommandRefused as exc:
-            raise refusal(exc) from exc
+        await unlock_domain(ctx, who, name)
 
     @api.post("/domains/{name}/lock-complaint/answer")
     async def answer(name: str, body: ComplaintAnswer, who: Who) -> dict[str, Any]:
-        try:
-            return await answer_complaint(ctx, who, name, body.evidence)
-        except CommandRefused as exc:
-            raise refusal(exc) from exc
+        return await answer_complaint(ctx, who, name, body.evidence)
 
     @api.get("/registrar/lock-complaints")
     async def complaints(who: Who) -> dict[str, Any]:
         """How many complaints about your locks the registry received, and each one."""
-        try:
-            return await complaints_of(ctx, who)
-        except CommandRefused as exc:
-            raise refusal(exc) from exc
+        return await complaints_of(ctx, who)
 
     return api

@@ -1,18 +1,16 @@
 """Becoming a registrar over HTTP: operators record each step of an application under
 /api/operator/applications; the registrar activates its account itself at /api/activation (no login:
-its registrar id and the security code of its letter are the proof). The rules are in onboarding.py."""
+its registrar id and the security code of its letter are the proof). The rules are in registrars/onboarding.py."""
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
 
-from collections.abc import Awaitable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from services.registry import onboarding
 from services.registry.http.auth import authentication
-from services.registry.http.errors import refusal
-from services.registry.onboarding import (
+from services.registry.registrars import onboarding
+from services.registry.registrars.onboarding import (
     Activation,
     Application,
     ApplicationStatus,
@@ -20,11 +18,8 @@ from services.registry.onboarding import (
     PrepaymentPaid,
     StepDone,
 )
-from services.registry.results import CommandRefused
 from shared.runtime import ServiceContext
 from shared.staff import Staff
-
-T = TypeVar("T")
 
 
 def router(ctx: ServiceContext) -> APIRouter:
@@ -33,16 +28,10 @@ def router(ctx: ServiceContext) -> APIRouter:
     Op = Annotated[str, Staff(operator)]
     step: dict[str, Any] = {"response_model": StepDone, "response_model_exclude_none": True}
 
-    async def run(rule: Awaitable[T]) -> T:
-        try:
-            return await rule
-        except CommandRefused as exc:
-            raise refusal(exc) from exc
-
     @api.post("/operator/applications", status_code=201, **step)
     async def apply(body: Application, request: Request, _: Op) -> StepDone:
         """Record an application (status APPLIED): the organisation, its products and its prepayment."""
-        return await run(onboarding.record_application(ctx, body, request.state.correlation_id))
+        return await onboarding.record_application(ctx, body, request.state.correlation_id)
 
     @api.get("/operator/applications")
     async def applications(_: Op, status: Annotated[ApplicationStatus | None, Query()] = None) -> list[dict[str, Any]]:
@@ -50,30 +39,30 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     @api.get("/operator/applications/{application_id}")
     async def application(application_id: str, _: Op) -> dict[str, Any]:
-        return await run(onboarding.get_application(ctx, application_id))
+        return await onboarding.get_application(ctx, application_id)
 
     @api.post("/operator/applications/{application_id}/contract", **step)
     async def contract(application_id: str, request: Request, _: Op,
                        body: ContractSignature | None = None) -> StepDone:
         """The contract is signed: creates the account (PENDING_ACTIVATION) and its administrator user, and
         returns the 12-digit security code for the letter, this once."""
-        return await run(onboarding.sign_contract(ctx, application_id, body or ContractSignature(),
-                                                  request.state.correlation_id))
+        return await onboarding.sign_contract(ctx, application_id, body or ContractSignature(),
+                                              request.state.correlation_id)
 
     @api.post("/operator/applications/{application_id}/prepayment", **step)
     async def prepayment(application_id: str, body: PrepaymentPaid, request: Request, _: Op) -> StepDone:
         """The prepayment arrived (at least the amount applied for): booked on the account's balance."""
-        return await run(onboarding.record_prepayment(ctx, application_id, body, request.state.correlation_id))
+        return await onboarding.record_prepayment(ctx, application_id, body, request.state.correlation_id)
 
     @api.post("/operator/applications/{application_id}/security-code", **step)
     async def security_code(application_id: str, request: Request, _: Op) -> StepDone:
         """A new security code (returned this once); it replaces the old one and lifts an activation lock."""
-        return await run(onboarding.reissue_security_code(ctx, application_id, request.state.correlation_id))
+        return await onboarding.reissue_security_code(ctx, application_id, request.state.correlation_id)
 
     @api.post("/activation", **step)
     async def activate(body: Activation, request: Request) -> StepDone:
         """The registrar activates its account and chooses its web and EPP passwords; possible once the
         contract is signed and the prepayment received. Five wrong codes lock it until a new code."""
-        return await run(onboarding.activate(ctx, body, request.state.correlation_id))
+        return await onboarding.activate(ctx, body, request.state.correlation_id)
 
     return api

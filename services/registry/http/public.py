@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from services.registry.registrars import find_a_registrar
+from services.registry.registrars.profile import find_a_registrar
 from shared.runtime import ServiceContext
 
 

@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from pymongo import ASCENDING, DESCENDING
-
 from services.registry.audit_subjects import registry_subject
-from services.registry.names import lookup_name
-from services.registry.registrars import public_view
+from services.registry.domains.info import staff_view
+from services.registry.domains.locks import list_complaints
+from services.registry.http.errors import http_refusal
+from services.registry.registrars.operator import list_registrars
 from services.registry.staff import (
     NewStaff,
     SignedIn,
@@ -23,6 +23,7 @@ from services.registry.staff import (
     TwoStepSecret,
     view,
 )
+from services.registry.store import unit_of_work
 from shared.audit import AuditEntry, AuditTrail
 from shared.auth import SessionClaims
 from shared.runtime import ServiceContext
@@ -46,7 +47,7 @@ def accounts_of(ctx: ServiceContext) -> StaffAccounts:
     if accounts is None:
         from services.registry.http.auth import session_tokens  # the registry's signing keys (auth imports this module)
 
-        accounts = ctx.extras["staff_accounts"] = StaffAccounts(ctx.db, session_tokens(ctx))
+        accounts = ctx.extras["staff_accounts"] = StaffAccounts(unit_of_work(ctx), session_tokens(ctx))
     return accounts  # type: ignore[no-any-return]
 
 
@@ -57,7 +58,7 @@ def registry_staff_guard(ctx: ServiceContext, roles: tuple[StaffRole, ...] = (St
     async def alive(claims: SessionClaims) -> bool:
         return await accounts_of(ctx).session_alive(claims.session_id, claims.user_id, ctx.clock.now())
 
-    return staff_guard(ctx, roles, subject=registry_subject(ctx), session_alive=alive)
+    return staff_guard(ctx, roles, subject=registry_subject(ctx), session_alive=alive, refusal=http_refusal)
 
 
 def _refused(exc: StaffRefused) -> HTTPException:
@@ -142,26 +143,19 @@ def router(ctx: ServiceContext) -> APIRouter:
     @api.get("/operator/registrars", tags=["operator"])
     async def registrars(_: AnyStaff, status: Annotated[str | None, Query(max_length=20)] = None,
                          limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
-        query = {"status": status} if status else {}
-        fields = {"name": 1, "status": 1, "lock_function": 1, "blocked_until": 1, "products": 1}
-        docs = await ctx.db["registrars"].find(query, fields).sort("_id", ASCENDING).limit(limit).to_list()
-        return [public_view(d) for d in docs]
+        return await list_registrars(ctx, status, limit)
 
     @api.get("/operator/lock-complaints", tags=["operator"])
     async def complaints(_: AnyStaff, status: Annotated[str | None, Query(max_length=20)] = None,
                          limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
-        query = {"status": status} if status else {}
-        docs = await ctx.db["lock_complaints"].find(query).sort("filed_at", DESCENDING).limit(limit).to_list()
-        return [{"complaint_id": d["_id"], **{k: v for k, v in d.items() if k != "_id"}} for d in docs]
+        return await list_complaints(ctx, status, limit)
 
     @api.get("/operator/domains/{name}", tags=["operator"])
     async def domain(name: str, _: AnyStaff) -> dict[str, Any]:
-        fields = {"registrar_id": 1, "registrant": 1, "status": 1, "statuses": 1, "override": 1, "registered_at": 1,
-                  "expires_at": 1, "name_servers": 1, "nsgroups": 1}
-        doc = await ctx.db["domains"].find_one({"_id": lookup_name(name)}, fields)
+        doc = await staff_view(ctx, name)
         if doc is None:
             raise HTTPException(404, f"no domain [{name}]")
-        return {"name": doc.pop("_id"), **doc}
+        return doc
 
     both = APIRouter()
     both.include_router(api)

@@ -1,4 +1,5 @@
-"""Transfer commands over HTTP: ask for the transfer code, execute a transfer with it."""
+"""Transfer commands over HTTP: ask for the transfer code, execute a transfer with it
+(services/registry/domains/transfer.py)."""
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
 
@@ -9,12 +10,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from services.registry.commands import Actor
-from services.registry.domains import Domain
+from services.registry.domains.model import Domain
+from services.registry.domains.transfer import TransferRequest, request_transfer_code, transfer_domain
 from services.registry.http.auth import authentication
 from services.registry.http.domains import DomainView
-from services.registry.http.errors import refusal
-from services.registry.results import CommandRefused
-from services.registry.transfers import TransferRequest, request_transfer_code, transfer_domain
 from shared.runtime import ServiceContext
 
 
@@ -35,18 +34,13 @@ def router(ctx: ServiceContext) -> APIRouter:
     @api.post("/domains/{name}/transfer-code", response_model=TransferCodeResponse)
     async def transfer_code(name: str, who: Who, body: TransferCodeRequest | None = None) -> TransferCodeResponse:
         """The code is mailed to the registrant only; it is never returned here."""
-        try:
-            return TransferCodeResponse(valid_until=await request_transfer_code(ctx, who, name, (body or TransferCodeRequest()).url))
-        except CommandRefused as exc:
-            raise refusal(exc) from exc
+        url = (body or TransferCodeRequest()).url
+        return TransferCodeResponse(valid_until=await request_transfer_code(ctx, who, name, url))
 
     @api.post("/domains/{name}/transfer", response_model=DomainView)
     async def transfer(name: str, body: TransferRequest, who: Who) -> DomainView:
         """Executed at once when the code is valid; the gaining registrar pays the transfer."""
-        try:
-            doc = await transfer_domain(ctx, who, name, body)
-            return DomainView.of(Domain.from_document(doc), ctx.settings.override_name_servers)  # type: ignore[attr-defined]
-        except CommandRefused as exc:
-            raise refusal(exc) from exc
+        doc = await transfer_domain(ctx, who, name, body)
+        return DomainView.of(Domain.from_document(doc), ctx.settings.override_name_servers)  # type: ignore[attr-defined]
 
     return api

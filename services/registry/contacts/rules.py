@@ -1,0 +1,43 @@
+"""Checks several commands share about contacts (Nomulus's *FlowUtils)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.registry.commands import Actor
+from services.registry.contacts.model import MAX_PER_DOMAIN, ContactType
+from services.registry.results import CommandRefused, Result
+from services.registry.store import CONTACTS
+from services.registry.uow import Reader
+
+
+async def own_contact(tx: Reader, actor: Actor, alias: str) -> dict[str, Any]:
+    """The registrar's contact; another registrar's is reported as not existing."""
+    doc = await tx[CONTACTS].find_one({"_id": alias, "registrar_id": actor.registrar_id})
+    if doc is None:
+        raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: contact [{alias}]")
+    return doc
+
+
+async def require_roles(tx: Reader, registrar_id: str, roles: dict[ContactType, list[str]]) -> None:
+    """For a domain: the per-domain limits hold (2306); the registrar has its billing and at least one tech
+    contact (2308); every alias exists and belongs to the registrar (2303) and has the role it is used in
+    (2306)."""
+    for role, limit in MAX_PER_DOMAIN.items():
+        if len(roles.get(ContactType(role), [])) > limit:
+            raise CommandRefused(Result.PARAMETER_VALUE_POLICY, f"at most {limit} {role.lower()} contacts per domain")
+    if not await tx[CONTACTS].find_one({"registrar_id": registrar_id, "type": "BILLING"}, {"_id": 1}) \
+            or not await tx[CONTACTS].find_one({"registrar_id": registrar_id, "type": "TECH"}, {"_id": 1}):
+        raise CommandRefused(Result.DATA_MANAGEMENT_POLICY,
+                             "create a billing contact and at least one tech contact before the first domain")
+    wanted = {alias for aliases in roles.values() for alias in aliases}
+    found = {d["_id"]: d for d in await tx[CONTACTS].find(
+        {"_id": {"$in": list(wanted)}, "registrar_id": registrar_id}, {"type": 1}).to_list()}
+    for role, aliases in roles.items():
+        for alias in aliases:
+            if alias not in found:
+                raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: contact [{alias}]",
+                                     element="contact:id", value=alias)
+            if found[alias]["type"] != role.value:
+                raise CommandRefused(Result.PARAMETER_VALUE_POLICY,
+                                     f"contact [{alias}] is a {found[alias]['type']} contact, not {role.value}")

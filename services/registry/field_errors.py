@@ -1,0 +1,43 @@
+"""Input validation errors in words, for both channels: which field, and what it must look like, said as a
+registrar reads it ("+CC.NUMBER, for example +32.16284971"), never as a regular expression."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from services.registry.groups.model import GROUP_NAME
+from services.registry.registrars.model import PHONE, REGISTRAR_ID
+
+# each pattern a model declares, in words; an unlisted one is described only as "not in the expected format"
+PATTERN_WORDS: dict[str, str] = {
+    PHONE: "+CC.NUMBER, for example +32.16284971",
+    r"^[A-Z]{2}$": "an ISO 3166-1 country code of two capital letters, for example BE",
+    r"^[A-Z]{2}[0-9A-Z]{2,13}$": "a VAT number: its country code and 2 to 13 letters or digits, for example BE0466158640",
+    r"^\d{3}-\d{3}-\d{3}-\d{3}-\d{3}$": "five groups of three digits joined by hyphens, for example 123-456-789-012-345",
+    REGISTRAR_ID.pattern: "3 to 32 of a-z, 0-9 and hyphen, starting with a letter or digit, for example a100001",
+    GROUP_NAME: "1 to 100 of A-Z, a-z, 0-9, dot and hyphen, starting with a letter or digit",
+    r"^[a-z]{2,63}$": "a top-level domain in lower case, for example be",
+    "^(nl|fr|en)$": "one of nl, fr, en",
+}
+
+
+def field_name(loc: Sequence[int | str]) -> str:
+    """A field's path as the form names it (tech.5, name_servers.0.addresses), without FastAPI's 'body'."""
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or "request"
+
+
+def in_words(error: Any) -> str:
+    """What is wrong with one field, from a pydantic error (ErrorDetails)."""
+    kind = error.get("type", "")
+    if kind == "missing":
+        return "is required"
+    if kind == "string_pattern_mismatch":
+        pattern = (error.get("ctx") or {}).get("pattern", "")
+        words = PATTERN_WORDS.get(str(pattern))
+        return f"must be {words}" if words else "is not in the expected format"
+    if kind == "extra_forbidden":
+        return "is not a field of this form"
+    message = str(error.get("msg", "is invalid"))
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")

@@ -1,0 +1,243 @@
+"""The registry's command pages against the in-memory unit of work: each command's checks in order and the
+events it commits, without a broker or a database (the integration tests run the same rules on the real ones;
+tests/unit/uow_contract.py keeps the two units of work alike)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from services.registry.commands import Actor
+from services.registry.contacts.create import create_contact
+from services.registry.contacts.delete import delete_contact
+from services.registry.contacts.model import ContactType, NewContact
+from services.registry.domains.create import create_domain
+from services.registry.domains.delete import delete_domain, reactivate_domain, undelete_domain
+from services.registry.domains.lifecycle import run_lifecycle
+from services.registry.domains.locks import LockRequest, lock_domain
+from services.registry.domains.model import HostAttr
+from services.registry.domains.transfer import AUTO, TransferRequest, request_transfer_code, sealer, transfer_domain
+from services.registry.domains.update import DomainChanges, change_domain
+from services.registry.groups.delete import delete_group
+from services.registry.groups.model import NS, NameServerGroup
+from services.registry.groups.save import save_group
+from services.registry.registrars.demo import seed_demo_registrar
+from services.registry.registrars.epp_access import set_epp_password
+from services.registry.registrars.operator import set_lock_function
+from services.registry.results import CommandRefused, Result
+from services.registry.settings import RegistrySettings
+from services.registry.store import CONTACTS, DOMAINS, REGISTRARS, unique_keys
+from services.registry.uow.memory import InMemoryUnitOfWork
+from services.registry.users.manage import create_user
+from services.registry.users.model import Permission
+from shared.clock import ManualClock
+from shared.events import Channel, CommandFailed
+from shared.events.contacts import ContactCreated
+from shared.events.domains import DomainCreated, DomainQuarantined, DomainReactivated, DomainTransferred
+from shared.events.money import PayingTransactionRecorded
+from shared.observability.metrics import ServiceMetrics
+from shared.runtime import ServiceContext
+
+START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+A, B = "a100001", "b200002"
+
+
+class Registry:
+    """A registry context whose commands run in memory, with two seeded registrars."""
+
+    def __init__(self) -> None:
+        self.settings = RegistrySettings(seed_demo_registrar=True, quarantine_days=40)
+        self.clock = ManualClock(START)
+        self.uow = InMemoryUnitOfWork(unique_keys())
+        self.ctx = ServiceContext(settings=self.settings, clock=self.clock, metrics=ServiceMetrics("registry"),
+                                  broker=None, topology=None, publisher=None, tracer_provider=None,  # type: ignore[arg-type]
+                                  tracer=None, session_auth=None)  # type: ignore[arg-type]
+        self.ctx.extras["uow"] = self.uow
+
+    def actor(self, registrar_id: str = A, user_id: str | None = None,
+              permissions: frozenset[Permission] = frozenset(Permission)) -> Actor:
+        return Actor(registrar_id, user_id or registrar_id, Channel.WEB, "corr-1", permissions)
+
+    def events(self, kind: type) -> list[Any]:
+        return [e.payload for e in self.uow.published if isinstance(e.payload, kind)]
+
+    async def domain(self, name: str) -> dict[str, Any] | None:
+        return await self.uow[DOMAINS].find_one({"_id": name})
+
+    async def balance(self, registrar_id: str = A) -> int:
+        return int((await self.uow[REGISTRARS].find_one({"_id": registrar_id}) or {})["balance_cents"])
+
+    async def refused(self, call: Any, code: Result) -> CommandRefused:
+        """The command is refused with `code`, and the refusal was published (once) as command.failed."""
+        failed_before = len(self.events(CommandFailed))
+        with pytest.raises(CommandRefused) as refusal:
+            await call
+        assert refusal.value.result is code, refusal.value.message
+        assert len(self.events(CommandFailed)) == failed_before + 1
+        assert self.events(CommandFailed)[-1].result_code == int(code)
+        return refusal.value
+
+
+_SEEDED: dict[str, dict[Any, Any]] = {}
+
+
+@pytest.fixture
+async def registry() -> Registry:
+    r = Registry()
+    if not _SEEDED:  # seeded once (its Argon2 hashes take a while), copied for each test
+        for registrar_id in (A, B):
+            await seed_demo_registrar(r.ctx, r.settings, registrar_id)
+        _SEEDED.update(copy.deepcopy(r.uow.collections))
+    r.uow.collections = copy.deepcopy(_SEEDED)
+    r.uow.published.clear()
+    return r
+
+
+async def test_create_commits_the_domain_its_debit_and_its_events_together(registry: Registry) -> None:
+    before = await registry.balance()
+    domain = await create_domain(registry.ctx, registry.actor(), "Page.BE", f"{A}-demo", [f"{A}-tech"],
+                                 name_servers=[HostAttr(name="ns.page.be", addresses=["192.0.2.1"])])
+    assert (domain.name, domain.expires_at) == ("page.be", datetime(2027, 3, 2, 10, 0, tzinfo=UTC))
+    stored = await registry.domain("page.be")
+    assert stored is not None and stored["contacts"] == [f"{A}-demo", f"{A}-tech"]
+    assert await registry.balance() == before - registry.settings.prices["CREATE"]  # type: ignore[index]
+    [created] = registry.events(DomainCreated)
+    assert created.name == "page.be" and created.name_servers == ["ns.page.be"]
+    assert [p.kind for p in registry.events(PayingTransactionRecorded)] == ["CREATE"]
+
+
+async def test_create_refusals_change_nothing_and_are_published(registry: Registry) -> None:
+    ctx, actor = registry.ctx, registry.actor()
+    await create_domain(ctx, actor, "taken.be", f"{A}-demo")
+    balance, events = await registry.balance(), len(registry.uow.published)
+    await registry.refused(create_domain(ctx, actor, "taken.be", f"{A}-demo"), Result.OBJECT_EXISTS)
+    await registry.refused(create_domain(ctx, actor, "x.be", f"{A}-demo"), Result.PARAMETER_VALUE_SYNTAX)
+    await registry.refused(create_domain(ctx, actor, "glue.be", f"{A}-demo", name_servers=[HostAttr(name="ns.glue.be")]),
+                           Result.PARAMETER_VALUE_SYNTAX)
+    # another registrar's registrant is not this registrar's to use
+    await registry.refused(create_domain(ctx, actor, "other.be", f"{B}-demo"), Result.OBJECT_DOES_NOT_EXIST)
+    await registry.refused(create_domain(ctx, actor, "roles.be", f"{A}-tech"), Result.PARAMETER_VALUE_POLICY)
+    assert await registry.balance() == balance
+    assert await registry.domain("other.be") is None
+    assert len(registry.uow.published) == events + 5  # only the five command.failed
+
+
+async def test_a_first_domain_needs_the_billing_and_tech_contacts(registry: Registry) -> None:
+    await registry.uow[CONTACTS].delete_many({"registrar_id": A, "type": {"$in": ["BILLING", "TECH"]}})
+    await registry.refused(create_domain(registry.ctx, registry.actor(), "first.be", f"{A}-demo"),
+                           Result.DATA_MANAGEMENT_POLICY)
+
+
+async def test_a_blocked_registrar_is_refused_before_the_rules(registry: Registry) -> None:
+    await registry.uow[REGISTRARS].update_one({"_id": A}, {"$set": {"blocked_until": START + timedelta(hours=1)}})
+    refusal = await registry.refused(create_domain(registry.ctx, registry.actor(), "x.be", f"{A}-demo"),
+                                     Result.DATA_MANAGEMENT_POLICY)
+    assert refusal.cause == "registrar_blocked" and registry.events(CommandFailed)[-1].cause == "registrar_blocked"
+    registry.clock.advance(timedelta(hours=2))
+    await create_domain(registry.ctx, registry.actor(), "after.be", f"{A}-demo")
+
+
+async def test_a_read_only_user_changes_nothing(registry: Registry) -> None:
+    reader = registry.actor(user_id="reader", permissions=frozenset({Permission.MY_REGISTRATIONS}))
+    refusal = await registry.refused(create_domain(registry.ctx, reader, "ro.be", f"{A}-demo"),
+                                     Result.AUTHORIZATION_ERROR)
+    assert refusal.cause == "permission"
+
+
+async def test_delete_undelete_quarantine_and_reactivate(registry: Registry) -> None:
+    ctx, actor = registry.ctx, registry.actor()
+    await create_domain(ctx, actor, "cycle.be", f"{A}-demo")
+    when = await delete_domain(ctx, actor, "cycle.be", START + timedelta(days=1))
+    await registry.refused(delete_domain(ctx, actor, "cycle.be", None), Result.STATUS_PROHIBITS)  # scheduled
+    assert await delete_domain(ctx, actor, "cycle.be", START, overwrite=True) == START != when
+    await undelete_domain(ctx, actor, "cycle.be")
+    await registry.refused(undelete_domain(ctx, actor, "cycle.be"), Result.STATUS_PROHIBITS)
+    await registry.refused(reactivate_domain(ctx, actor, "cycle.be"), Result.STATUS_PROHIBITS)  # not quarantined
+    await delete_domain(ctx, actor, "cycle.be", None)
+    assert await run_lifecycle(ctx) == {"quarantined": 1, "released": 0, "locks_lifted": 0}
+    assert registry.events(DomainQuarantined)[-1].available_on == START + timedelta(days=40)
+    await registry.refused(change_domain(ctx, actor, "cycle.be", DomainChanges()), Result.STATUS_PROHIBITS)
+    balance = await registry.balance()
+    await reactivate_domain(ctx, actor, "cycle.be")
+    assert await registry.balance() == balance - registry.settings.prices["REACTIVATION"]  # type: ignore[index]
+    assert registry.events(DomainReactivated) and (await registry.domain("cycle.be") or {})["status"] == "REGISTERED"
+    # 40 days in quarantine, then the name is free again
+    await delete_domain(ctx, actor, "cycle.be", None)
+    await run_lifecycle(ctx)
+    registry.clock.advance(timedelta(days=40))
+    assert (await run_lifecycle(ctx))["released"] == 1 and await registry.domain("cycle.be") is None
+
+
+async def test_another_registrars_domain_cannot_be_changed(registry: Registry) -> None:
+    await create_domain(registry.ctx, registry.actor(), "mine.be", f"{A}-demo")
+    # another registrar's: not yours (2304); a name nobody holds: does not exist (2303)
+    await registry.refused(delete_domain(registry.ctx, registry.actor(B), "mine.be", None), Result.STATUS_PROHIBITS)
+    await registry.refused(delete_domain(registry.ctx, registry.actor(B), "nobody.be", None),
+                           Result.OBJECT_DOES_NOT_EXIST)
+    assert (await registry.domain("mine.be") or {}).get("delete_date") is None
+
+
+async def test_a_lock_stops_the_transfer_code_and_its_withdrawal_lifts_the_locks(registry: Registry) -> None:
+    ctx, actor = registry.ctx, registry.actor()
+    await create_domain(ctx, actor, "locked.be", f"{A}-demo")
+    await lock_domain(ctx, actor, "locked.be", LockRequest(registrant_request="ticket 42"))
+    await registry.refused(lock_domain(ctx, actor, "locked.be", LockRequest(registrant_request="again")),
+                           Result.STATUS_PROHIBITS)
+    await registry.refused(request_transfer_code(ctx, registry.actor(B), "locked.be"), Result.DATA_MANAGEMENT_POLICY)
+    await set_lock_function(ctx, A, False, "op-1")
+    assert (await registry.domain("locked.be") or {})["statuses"] == []
+    await registry.refused(lock_domain(ctx, actor, "locked.be", LockRequest(registrant_request="ticket 43")),
+                           Result.AUTHORIZATION_ERROR)
+
+
+async def test_an_auto_transfer_announces_the_copied_registrant_first(registry: Registry) -> None:
+    ctx = registry.ctx
+    await create_domain(ctx, registry.actor(), "moving.be", f"{A}-demo")
+    await request_transfer_code(ctx, registry.actor(B), "moving.be")
+    sealed = (await registry.domain("moving.be") or {})["transfer_code"]["sealed"]
+    code = sealer(ctx).open(sealed)
+    await registry.refused(transfer_domain(ctx, registry.actor(B), "moving.be", TransferRequest(
+        transfer_code="000-000-000-000-000", registrant=AUTO)), Result.INVALID_AUTHORIZATION_INFO)
+    done = await transfer_domain(ctx, registry.actor(B), "moving.be", TransferRequest(transfer_code=code,
+                                                                                      registrant=AUTO))
+    assert (done["registrar_id"], done["losing_registrar_id"]) == (B, A)
+    kinds = [type(e.payload) for e in registry.uow.published]
+    assert kinds.index(ContactCreated) < kinds.index(DomainTransferred)
+    copy = registry.events(ContactCreated)[-1]
+    assert copy.alias == done["registrant"] != f"{A}-demo"
+    assert "transfer_code" not in (await registry.domain("moving.be") or {})  # the code is spent
+
+
+async def test_contacts_and_groups_still_linked_stay(registry: Registry) -> None:
+    ctx, actor = registry.ctx, registry.actor()
+    await create_contact(ctx, actor, NewContact(alias="tech-two", type=ContactType.TECH, name="T", street=["S 1"],
+                                                city="Gent", postal_code="9000", country="BE", phone="+32.9000000",
+                                                email="t@example.be"))
+    await save_group(ctx, actor, NS, NameServerGroup(name="mygroup", name_servers=["ns1.example.com"]), create=True)
+    await registry.refused(save_group(ctx, actor, NS, NameServerGroup(name="mygroup", name_servers=["ns2.example.com"]),
+                                      create=True), Result.OBJECT_EXISTS)
+    # names are per registrar: another may use the same one
+    await save_group(ctx, registry.actor(B), NS, NameServerGroup(name="mygroup", name_servers=["ns.b.com"]),
+                     create=True)
+    await create_domain(ctx, actor, "linked.be", f"{A}-demo", ["tech-two"], nsgroups=["mygroup"])
+    await registry.refused(delete_contact(ctx, actor, "tech-two"), Result.ASSOCIATION_PROHIBITS)
+    await registry.refused(delete_group(ctx, actor, NS, "mygroup"), Result.ASSOCIATION_PROHIBITS)
+    await registry.refused(delete_contact(ctx, actor, f"{A}-bill"), Result.STATUS_PROHIBITS)
+    await change_domain(ctx, actor, "linked.be", DomainChanges(rem_contacts=(("tech", "tech-two"),),
+                                                                rem_nsgroups=("mygroup",)))
+    await delete_contact(ctx, actor, "tech-two")
+    await delete_group(ctx, actor, NS, "mygroup")
+
+
+async def test_only_the_administrator_creates_users_and_the_epp_password_follows_the_policy(
+        registry: Registry) -> None:
+    await create_user(registry.ctx, registry.actor(), "clerk", "Clerk-Pass-1", {Permission.MY_REGISTRATIONS})
+    clerk = registry.actor(user_id="clerk", permissions=frozenset({Permission.MY_REGISTRATIONS}))
+    await registry.refused(create_user(registry.ctx, clerk, "other", "Other-Pass-1", set()),
+                           Result.AUTHORIZATION_ERROR)
+    with pytest.raises(CommandRefused) as weak:
+        await set_epp_password(registry.ctx, A, A, "short", None)
+    assert weak.value.result is Result.PARAMETER_VALUE_POLICY
