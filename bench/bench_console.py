@@ -47,7 +47,7 @@ def percentile(values: list[float], p: float) -> float:
 
 async def seed(registry: httpx.AsyncClient, namespace: str, rid: str) -> dict[str, str]:
     """The registrar through the operator API; its contacts and domains straight into the registry's collections,
-    in the shape services/registry/contacts.py and domains.py write (creating 11,000 objects through the API
+    in the shape services/registry/contacts/create.py and domains/create.py write (creating 11,000 objects through the API
     takes over an hour on this shared, loaded machine; the pages only read them, through the API)."""
     profile = {"organisation": ["Bench NV"], "address": {"street": ["Kerkstraat 1"], "postal_code": "3000",
                "city": "Leuven", "country": "BE"}, "phone": "+32.16284970", "email": "office@bench.example",

@@ -22,7 +22,7 @@ from shared.clock import brussels
 from shared.events.hitpoints import UnblockedBy
 from shared.runtime import ServiceContext
 
-# the registry's permission names (services/registry/users.py Permission); tests/unit checks they exist
+# the registry's permission names (services/registry/users/model.py Permission); tests/unit checks they exist
 SCREEN_PERMISSION = "MY_REGISTRATIONS"
 UNBLOCK_PERMISSION = "TRANSACTIONS"
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

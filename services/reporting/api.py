@@ -30,7 +30,7 @@ from shared.staff import Staff, StaffActor, audit_router, staff_guard
 from shared.clock import brussels
 from shared.runtime import ServiceContext
 
-# the registry's permission names (services/registry/users.py Permission): there is no separate reports
+# the registry's permission names (services/registry/users/model.py Permission): there is no separate reports
 # permission, so reading reports needs access to My Registrations
 REPORTS_PERMISSION = "MY_REGISTRATIONS"
 

@@ -50,7 +50,7 @@ def previous_month(month: str) -> str:
 
 def renewal_month(expires_at: datetime) -> str:
     """The month a renewal is for: the registry renews a name on the 1st of the month after its anniversary,
-    for a year (services/registry/renewal.py), so the renewal belongs to the anniversary month, the month of
+    for a year (services/registry/domains/renewal.py), so the renewal belongs to the anniversary month, the month of
     the new expiry one year earlier (the invoice month of the daily report)."""
     month = month_of(expires_at)
     return f"{int(month[:4]) - 1}{month[4:]}"

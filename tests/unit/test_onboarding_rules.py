@@ -1,4 +1,4 @@
-"""The rules of becoming a registrar that need no database (services/registry/onboarding.py)."""
+"""The rules of becoming a registrar that need no database (services/registry/registrars/onboarding.py)."""
 
 from typing import Any
 

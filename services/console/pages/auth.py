@@ -18,7 +18,7 @@ from services.console.session import LANGUAGES, Session
 from services.console.web import Anyone, SignedIn, now
 
 log = logging.getLogger(__name__)
-SESSION_HOURS = 8  # the registry's API token lasts this long (services/registry/users.py)
+SESSION_HOURS = 8  # the registry's API token lasts this long (services/registry/users/accounts.py)
 
 
 def _safe_next(path: str | None) -> str:
