@@ -6,7 +6,10 @@ services are read from the descriptions, so a service added there is started her
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
+import secrets
 import signal
 import subprocess
 import tempfile
@@ -17,6 +20,7 @@ import httpx
 import pytest
 
 from services.registry.epp.tls import development_certificate
+from shared.auth import new_signing_key
 from tests.integration.infra import ROOT
 from tests.integration.containers import (
     Container,
@@ -100,7 +104,11 @@ async def test_every_service_starts_with_the_compose_environment(namespace: str,
 async def test_every_service_starts_in_production_with_the_kubernetes_environment(namespace: str,
                                                                                    tmp_path: Path) -> None:
     # what the operator puts in the Secrets (deploy/k8s/README.md); the URLs are rewritten to this machine
-    containers = k8s_containers({"amqp-url": "set below", "mongodb-url": "set below"}, tls_secret())
+    containers = k8s_containers({"amqp-url": "set below", "mongodb-url": "set below",
+                                 # values of the right form: an Ed25519 key list, a base64 TSIG key
+                                 "token-signing-keys": json.dumps([new_signing_key()]),
+                                 "dns-tsig-secret": base64.b64encode(secrets.token_bytes(32)).decode()},
+                                tls_secret())
     assert len(containers) >= 5
     # production is not set per Deployment: it comes from the ConfigMap or the image's default
     assert {c.env.get("ENVIRONMENT", read_dockerfile().env["ENVIRONMENT"]) for c in containers} == {"production"}

@@ -23,7 +23,7 @@ from shared.mongo.outbox import Outbox, OutboxRelay
 from shared.mongo.transactions import in_transaction
 from shared.observability.metrics import ServiceMetrics
 from shared.runtime import ServiceContext
-from tests.integration.infra import AMQP_URL, OPERATOR, eventually, running
+from tests.integration.infra import AMQP_URL, AMQP_USER, OPERATOR, eventually, running
 
 
 class TcpProxy:
@@ -98,7 +98,7 @@ async def test_the_relay_backs_off_while_the_broker_is_away_and_relays_once_it_a
         await broker.connect()
         db = ctx.client[f"{namespace}_publisher"]
         metrics = ServiceMetrics("relay-test")
-        relay = OutboxRelay(db, EventPublisher(broker, ctx.topology.events_exchange, confirm_timeout=1.0), metrics,
+        relay = OutboxRelay(db, EventPublisher(broker, ctx.topology.events_exchange, confirm_timeout=1.0, user_id=AMQP_USER), metrics,
                             owner="test", poll_seconds=0.05, max_backoff_seconds=1.6,
                             publish_timeout_seconds=0.5)
         task = asyncio.create_task(relay.run())

@@ -29,7 +29,7 @@ from shared.events.domains import (
 )
 from shared.events.groups import DnsKey, KeyGroupChanged
 from shared.events.registrars import RegistrarCreated
-from tests.integration.infra import AMQP_URL, ServiceProcess, eventually, free_port
+from tests.integration.infra import AMQP_USER, AMQP_URL, ServiceProcess, eventually, free_port
 from tests.integration.knot import knot_server
 
 SCHEMA = jsonschema.Draft202012Validator(json.loads((Path(__file__).parent / "rdap_schema.json").read_text()),
@@ -54,7 +54,9 @@ async def publish(namespace: str, events: list[tuple[EventPayload, str | None]])
         exchange = await channel.get_exchange(f"{namespace}.registry.events")
         for payload, registrar in events:
             event = new_event(payload, registrar_id=registrar, correlation_id=None, clock=ManualClock(NOW))
-            await exchange.publish(aio_pika.Message(event.to_json(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+            # user_id: RabbitMQ checks it is the connection's user; the consumer checks that user may publish the type
+            await exchange.publish(aio_pika.Message(event.to_json(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                                                    user_id=AMQP_USER),
                                    routing_key=event.event_type)
 
 
@@ -124,7 +126,11 @@ async def public(namespace: str, knot_port: int, tmp_path: Path) -> AsyncIterato
             return await public.whois("resting.be")
 
         # readiness, not speed: the events' arrival under a loaded machine may take a while
-        await eventually(lambda: public.http.get(f"/rdap/domain/{IDN_A}"), lambda r: r.status_code == 200,
+        async def rdap_of_the_idn() -> httpx.Response:
+            await asyncio.sleep(0.6)  # under RDAP_RATE_PER_MINUTE (120): a slow arrival must not end in 429s
+            return await public.http.get(f"/rdap/domain/{IDN_A}")
+
+        await eventually(rdap_of_the_idn, lambda r: r.status_code == 200,
                          timeout=60)
         await eventually(whois_of_quarantined, lambda text: "QUARANTINE" in text, timeout=60)
         yield public

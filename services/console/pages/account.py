@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from services.console import forms
 from services.console.client import ApiRefused
 from services.console.menu import TRANSACTIONS, UPDATE_EPP_SETTINGS, VIEW_FINANCIAL
+from services.console.pages.auth import sign_in_with
 from services.console.web import Page, SignedIn
 
 EMAIL_CATEGORIES = [
@@ -282,8 +283,18 @@ def router() -> APIRouter:
         except ApiRefused as refused:
             return await page.render("registrar/password.html", status_code=refused.status, title="Change password",
                                      which=which, refused=refused)
-        return page.redirect("/registrar/password", "The EPP password has been changed." if which == "epp"
-                             else "Your password has been changed.")
+        if which == "epp":
+            return page.redirect("/registrar/password", "The EPP password has been changed.")
+        # a password change ends every session of the user at every service, this one too: sign in again
+        # with the new password; a user with 2-step verification gives the code on the sign-in page
+        try:
+            signed = await page.console.services.as_user(None).post(
+                "registry", "/api/login", {"user_id": page.session.user_id, "password": new})
+        except ApiRefused:
+            page.request.state.session = page.session = page.session.sign_out()
+            return page.redirect("/login", "Your password has been changed: sign in with the new one.")
+        await sign_in_with(page, signed)
+        return page.redirect("/registrar/password", "Your password has been changed.")
 
     @api.get("/login-attempts", response_class=HTMLResponse)
     async def login_attempts(page: SignedIn) -> Response:

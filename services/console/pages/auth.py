@@ -5,6 +5,7 @@ page and the 2-step set-up with its QR code."""
 
 import logging
 from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.console.client import Api, ApiRefused, SignedOut
 from services.console.session import LANGUAGES, Session
-from services.console.web import Anyone, SignedIn, now
+from services.console.web import Anyone, Page, SignedIn, now
 
 log = logging.getLogger(__name__)
 SESSION_HOURS = 8  # the registry's API token lasts this long (services/registry/users/accounts.py)
@@ -24,6 +25,18 @@ SESSION_HOURS = 8  # the registry's API token lasts this long (services/registry
 def _safe_next(path: str | None) -> str:
     """Only a path of this site: never an open redirect."""
     return path if path and path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
+
+
+async def sign_in_with(page: Page, signed: dict[str, Any]) -> None:
+    """The registry's login answer becomes the browser's session. A new session (and CSRF token) at each
+    sign-in: a session id planted before cannot be ridden."""
+    session = Session(language=page.session.language, token=signed["token"], user_id=signed["user_id"],
+                      registrar_id=signed["registrar_id"], permissions=signed["permissions"],
+                      expires_at=now() + timedelta(hours=SESSION_HOURS), refresh_token=signed.get("refresh_token"),
+                      token_expires_at=now() + timedelta(seconds=int(signed.get("expires_in", 0))))
+    if session.language is None:
+        session.language = await _registrar_language(page.console.services.as_user(session.token))
+    page.request.state.session = page.session = session
 
 
 def login_refusal_in_words(exc: ApiRefused) -> str:
@@ -70,14 +83,7 @@ def router() -> APIRouter:
         except ApiRefused as exc:
             return await page.render("login.html", status_code=exc.status, next=next_path,
                                      values={"user_id": user_id}, error=login_refusal_in_words(exc))
-        # a new session (and CSRF token) at sign-in: a session id planted before cannot be ridden
-        session = Session(language=page.session.language, token=signed["token"], user_id=signed["user_id"],
-                          registrar_id=signed["registrar_id"], permissions=signed["permissions"],
-                          expires_at=now() + timedelta(hours=SESSION_HOURS), refresh_token=signed.get("refresh_token"),
-                          token_expires_at=now() + timedelta(seconds=int(signed.get("expires_in", 0))))
-        if session.language is None:
-            session.language = await _registrar_language(page.console.services.as_user(session.token))
-        page.request.state.session = session
+        await sign_in_with(page, signed)
         return RedirectResponse(next_path, status_code=303)
 
     @api.post("/logout")
