@@ -230,7 +230,8 @@ def apply(users: Sequence[AmqpUser], passwords_file: str, vhost: str, namespace:
     except FileNotFoundError:
         passwords = {}
     if any(u.name not in passwords for u in users):
-        passwords |= {u.name: secrets.token_urlsafe(24) for u in users if u.name not in passwords}
+        # hex: a password starting with '-' (1 in 64 of token_urlsafe's) reads as an option to rabbitmqctl
+        passwords |= {u.name: secrets.token_hex(24) for u in users if u.name not in passwords}
         descriptor = os.open(passwords_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as f:
             json.dump(passwords, f, indent=2)
