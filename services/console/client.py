@@ -73,6 +73,10 @@ def _in_words(name: str, error: dict[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+def _looks_like_a_pattern(message: str) -> bool:
+    return not message or any(w in message.lower() for w in ("pattern", "match", "^", "regex"))
+
+
 def refusal_of(response: httpx.Response) -> ApiRefused:
     try:
         body: Any = response.json()
@@ -91,7 +95,10 @@ def refusal_of(response: httpx.Response) -> ApiRefused:
         refused.message = str(body.get("message") or refused.message)
         refused.result_code = body.get("result_code")
         refused.reference = body.get("reference")
-        refused.errors = [FieldError(str(e.get("field", "")), _in_words(str(e.get("field", "")), e))
+        # the platform's shape: the registry says each field's error in words (field_errors.py); a message that
+        # still shows a regular expression (another service's) is put in words here
+        refused.errors = [FieldError(str(e.get("field", "")), _in_words(str(e.get("field", "")), e)
+                                     if _looks_like_a_pattern(str(e.get("message", ""))) else str(e.get("message")))
                           for e in body.get("errors") or [] if isinstance(e, dict)]
     elif isinstance(body, str):
         refused.message = body

@@ -22,6 +22,14 @@ PATTERN_WORDS: dict[str, str] = {
 }
 
 
+# what a list field holds, for "at most 10 IP addresses" rather than "at most 10 items"
+LIST_NOUNS: dict[str, str] = {
+    "ip_addresses": "IP addresses", "addresses": "IP addresses", "tech": "tech contacts", "onsite": "onsite contacts",
+    "name_servers": "name servers", "nsgroups": "name-server groups", "keygroups": "key groups", "keys": "keys",
+    "permissions": "permissions", "products": "products",
+}
+
+
 def field_name(loc: Sequence[int | str]) -> str:
     """A field's path as the form names it (tech.5, name_servers.0.addresses), without FastAPI's 'body'."""
     parts = [str(p) for p in loc if p not in ("body", "query", "path")]
@@ -39,5 +47,16 @@ def in_words(error: Any) -> str:
         return f"must be {words}" if words else "is not in the expected format"
     if kind == "extra_forbidden":
         return "is not a field of this form"
+    ctx = error.get("ctx") or {}
+    if kind in ("too_long", "too_short"):  # a list
+        loc = [p for p in error.get("loc", ()) if isinstance(p, str)]
+        noun = LIST_NOUNS.get(loc[-1] if loc else "", "entries")
+        bound = f"at most {ctx.get('max_length')}" if kind == "too_long" else f"at least {ctx.get('min_length')}"
+        given = f" (you gave {ctx['actual_length']})" if ctx.get("actual_length") is not None else ""
+        return f"takes {bound} {noun}{given}"
+    if kind == "string_too_long":
+        return f"is at most {ctx.get('max_length')} characters long"
+    if kind == "string_too_short":
+        return f"is at least {ctx.get('min_length')} characters long"
     message = str(error.get("msg", "is invalid"))
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")

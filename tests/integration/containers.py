@@ -254,6 +254,10 @@ def sandboxed(container: Container, image: Image, files: Path, scratch: Path) ->
         for name, content in secret.items():
             (directory / name).write_bytes(content)
         args += ["--ro-bind", str(directory), mount]
+    # a checkout under /tmp (its virtualenv too) would vanish under the sandbox's /tmp (a tmpfs, or a volume
+    # the manifests mount there): bind the interpreter's environment back, read-only, over whatever is there
+    if Path(sys.prefix).is_relative_to("/tmp"):
+        args += ["--ro-bind", sys.prefix, sys.prefix]
     args += ["--remount-ro", "/", "--chdir", image.workdir, "--clearenv"]
     for name, value in (image.env | container.env).items():
         args += ["--setenv", name, value]
