@@ -36,7 +36,7 @@ from shared.clock import SystemClock
 from shared.events import EventEnvelope, new_event
 from shared.events.contacts import ContactCreated
 from shared.events.domains import DomainCreated
-from tests.integration.infra import AMQP_URL, delete_namespace, eventually, running
+from tests.integration.infra import AMQP_URL, AMQP_USER, delete_namespace, eventually, running
 
 PURE = int(os.environ.get("BENCH_PURE", "200000"))
 CONTACTS = int(os.environ.get("BENCH_CONTACTS", "500"))
@@ -84,7 +84,7 @@ async def consumer(namespace: str) -> tuple[float, int]:
         for first in range(0, len(events), 500):
             await asyncio.gather(*(
                 exchange.publish(aio_pika.Message(e.to_json(), message_id=str(e.event_id), type=e.event_type,
-                                                  content_type="application/json",
+                                                  content_type="application/json", user_id=AMQP_USER,
                                                   delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
                                  routing_key=e.event_type)
                 for e in events[first:first + 500]))
