@@ -4,13 +4,17 @@ One replica pushes at a time (a lease), so two never race on one name. A batch o
 UPDATE per zone; a domain's mark is cleared only if no event changed it meanwhile (its version), else it is
 pushed again in the next round. `published` (the owner names last written) is what the next push deletes
 first, so a host that left the delegation takes its glue with it. A released name's record is deleted once it
-is out of the zone. A push that fails leaves the marks: the next round sends the same again (idempotent)."""
+is out of the zone. A push that fails leaves the marks: the next round sends the same again (idempotent).
+
+Time, not an event, takes an out-of-service domain out of the zone (at the end of its expiry month): once a minute
+the pusher marks the out-of-service domains still published whose month has ended (leave_due)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -21,6 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.publication import delegation
 from services.publication.knot import Change, Knot, UpdateRefused
 from services.publication.metrics import PublicationMetrics
+from services.publication.readmodel import dirty
 from services.publication.settings import PublicationSettings
 from services.publication.store import DOMAINS
 from services.publication.zones import ZONE_FIELDS, load_groups
@@ -30,6 +35,7 @@ from shared.mongo.outbox import Lease
 
 log = logging.getLogger(__name__)
 PUSH_FIELDS = ZONE_FIELDS | {"published": 1, "version": 1, "dirty_since": 1}
+SWEEP_SECONDS = 60.0
 
 
 class Pusher:
@@ -120,6 +126,16 @@ class Pusher:
         if result.matched_count + result.deleted_count < len(settle):
             await self.db[DOMAINS].bulk_write(record, ordered=False)
 
+    async def leave_due(self) -> int:
+        """Mark the out-of-service domains still in Knot whose expiry month has ended; returns how many."""
+        now = self.clock.now()
+        due = [doc["_id"] async for doc in self.db[DOMAINS].find(
+            {"out_of_service_since": {"$exists": True}, "published": {"$exists": True, "$ne": []}},
+            {"status": 1, "out_of_service_since": 1, "expires_at": 1}) if not delegation.in_zone(doc, now)]
+        if due:
+            await self.db[DOMAINS].update_many({"_id": {"$in": due}}, dirty(now))
+        return len(due)
+
     async def drain(self) -> int:
         total = 0
         while pushed := await self.push_once():
@@ -129,9 +145,13 @@ class Pusher:
     async def run(self, owner: str) -> None:
         lease = Lease(self.db, "publication-pusher", owner,
                       timedelta(seconds=max(10.0, self.settings.push_interval_seconds * 3)))
+        swept = float("-inf")
         while True:
             try:
                 if await lease.acquire():
+                    if time.monotonic() - swept >= SWEEP_SECONDS:
+                        swept = time.monotonic()
+                        await self.leave_due()
                     await self.drain()
             except asyncio.CancelledError:
                 raise

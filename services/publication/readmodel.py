@@ -29,12 +29,14 @@ from shared.events.contacts import ContactCreated, ContactDeleted
 from shared.events.domains import (
     DomainCreated,
     DomainDeleted,
+    DomainHoldChanged,
     DomainLocked,
     DomainOverrideChanged,
     DomainQuarantined,
     DomainReactivated,
     DomainReleased,
     DomainRenewed,
+    DomainServiceChanged,
     DomainTransferred,
     DomainUndeleted,
     DomainUnlocked,
@@ -54,8 +56,9 @@ from shared.mongo.idempotency import BatchHandler
 Handler = Callable[[EventEnvelope[Any], AsyncClientSession], Awaitable[None]]
 Write = UpdateOne | UpdateMany | DeleteOne
 DOMAIN_EVENTS = (DomainCreated, DomainUpdated, DomainDeleted, DomainUndeleted, DomainQuarantined, DomainReactivated,
-                 DomainReleased, DomainTransferred, DomainRenewed, DomainLocked, DomainUnlocked, DomainOverrideChanged)
-GUARDED = {"status": 1, "state_at": 1, "delegation_at": 1, "override_at": 1}
+                 DomainReleased, DomainTransferred, DomainRenewed, DomainLocked, DomainUnlocked, DomainOverrideChanged,
+                 DomainHoldChanged, DomainServiceChanged)
+GUARDED = {"status": 1, "state_at": 1, "delegation_at": 1, "override_at": 1, "hold_at": 1, "service_at": 1}
 
 
 @dataclass
@@ -125,6 +128,7 @@ class ReadModel:
             DomainReleased: self.domain_released, DomainTransferred: self.domain_transferred,
             DomainRenewed: self.domain_renewed, DomainLocked: self.domain_locked, DomainUnlocked: self.domain_unlocked,
             DomainOverrideChanged: self.override_changed,
+            DomainHoldChanged: self.hold_changed, DomainServiceChanged: self.service_changed,
             NameServerGroupChanged: self.nsgroup_changed, NameServerGroupDeleted: self.group_deleted,
             KeyGroupChanged: self.keygroup_changed, KeyGroupDeleted: self.group_deleted,
             RegistrarCreated: self.registrar_created, RegistrarUpdated: self.registrar_updated,
@@ -153,7 +157,8 @@ class ReadModel:
         update = merge({"$set": fresh}, dirty(at))
         if previous == "RELEASED":  # a new registration of a released name starts clean
             update = merge(update, {"$set": {"statuses": []}, "$unset": {
-                "delete_date": "", "available_on": "", "on_hold": "", "out_of_service_since": "", "override": ""}})
+                "delete_date": "", "available_on": "", "on_hold": "", "hold_reason": "", "out_of_service_since": "",
+                "override": ""}})
         # otherwise what overtook this event (a lock, an override) stays
         w.domain(p.name, update, ("state_at", at))
 
@@ -219,6 +224,29 @@ class ReadModel:
         else:
             update = {"$unset": {"override": ""}, "$set": {"override_at": at}}
         w.domain(p.name, merge(update, dirty(at)), ("override_at", at))
+
+    def hold_changed(self, event: EventEnvelope[DomainHoldChanged], w: Writes) -> None:
+        # on hold stays delegated (digest 4.1): WHOIS and RDAP say so, the zone does not change
+        p, at = event.payload, event.occurred_at
+        if p.on_hold:
+            update: dict[str, Any] = {"$set": {"on_hold": True, "hold_reason": p.reason, "hold_at": at,
+                                               "changed_at": at}}
+        else:
+            update = {"$unset": {"on_hold": "", "hold_reason": ""}, "$set": {"hold_at": at, "changed_at": at}}
+        w.domain(p.name, update, ("hold_at", at))
+
+    def service_changed(self, event: EventEnvelope[DomainServiceChanged], w: Writes) -> None:
+        # out of service stays in the zone until the end of its expiry month (delegation.in_zone); the pusher's
+        # sweep (Pusher.leave_due) takes it out then, as no event marks that moment
+        p, at = event.payload, event.occurred_at
+        update: dict[str, Any]
+        if p.out_of_service:
+            update = {"$set": {"out_of_service_since": p.since or at, "service_at": at, "changed_at": at}}
+        else:
+            update = {"$unset": {"out_of_service_since": ""}, "$set": {"service_at": at, "changed_at": at}}
+        if p.expires_at is not None:
+            update["$max"] = {"expires_at": p.expires_at}
+        w.domain(p.name, merge(update, dirty(at)), ("service_at", at))
 
     # -- groups: a change re-publishes every domain of the registrar that uses the group --------------------
 

@@ -3,8 +3,9 @@
   domains     one per registered name: _id the A-label, tld, registrar_id, registrant, registered_at,
               expires_at, changed_at (last changed), status REGISTERED | QUARANTINE | RELEASED, hosts
               [{name, addresses}], nsgroups, keygroups, override {reason, name_servers} (absent: none),
-              statuses (EPP lock statuses), delete_date, available_on, on_hold, out_of_service_since;
-              state_at / delegation_at / override_at: the occurred_at each part is from (a late event loses);
+              statuses (EPP lock statuses), delete_date, available_on, on_hold, hold_reason, out_of_service_since;
+              state_at / delegation_at / override_at / hold_at / service_at: the occurred_at each part is from
+              (a late event loses);
               and the zone's side: dirty (a change awaits the pusher), dirty_since (the occurred_at of the
               oldest change not yet in Knot: the publication lag), version (bumped by every change: the pusher
               clears dirty only when nothing changed meanwhile), published (the owner names it last wrote)
@@ -33,6 +34,8 @@ PUBLICATION_INDEXES = (
         IndexModel([("registrar_id", ASCENDING), ("keygroups", ASCENDING)]),
         IndexModel([("tld", ASCENDING), ("_id", ASCENDING)]),
         IndexModel([("hosts.name", ASCENDING)]),
+        # the few out-of-service domains, swept for the end of their expiry month (pusher.py)
+        IndexModel([("out_of_service_since", ASCENDING)], sparse=True),
     )),
     CollectionIndexes(GROUPS, ()),
     CollectionIndexes(REGISTRARS, ()),

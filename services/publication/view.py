@@ -41,6 +41,7 @@ class PublicDomain:
     ds: tuple[str, ...]
     statuses: tuple[str, ...]
     on_hold: bool = False
+    out_of_service: bool = False
     overridden: bool = False
     override_reason: str | None = None
     flags: tuple[str, ...] = field(default=())
@@ -70,5 +71,6 @@ def public_domain(doc: Mapping[str, Any], nsgroups: Mapping[str, Sequence[str]],
         registrar=Registrar(registrar["_id"], registrar.get("name") or registrar["_id"], registrar.get("website"),
                             tuple(registrar.get("organisation") or ())) if registrar else None,
         registrant=doc.get("registrant"), name_servers=servers, keys=() if override else keys, ds=ds,
-        statuses=flags, on_hold=bool(doc.get("on_hold")), overridden=bool(override),
+        statuses=flags, on_hold=bool(doc.get("on_hold")),
+        out_of_service=bool(doc.get("out_of_service_since")), overridden=bool(override),
         override_reason=(override or {}).get("reason"), flags=flags)

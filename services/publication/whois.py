@@ -22,7 +22,8 @@ def answer(name: str, domain: PublicDomain | None, available: bool) -> str:
                                     else "")
     if domain is None:
         return HEADER + title + f"Status:\t{'AVAILABLE' if available else 'NOT AVAILABLE'}\n" + FOOTER
-    status = {"QUARANTINE": "QUARANTINE"}.get(domain.status, "ON HOLD" if domain.on_hold else "NOT AVAILABLE")
+    status = "QUARANTINE" if domain.status == "QUARANTINE" else "ON HOLD" if domain.on_hold \
+        else "OUT OF SERVICE" if domain.out_of_service else "NOT AVAILABLE"
     lines = [title.rstrip("\n"), f"Status:\t{status}", f"Registered:\t{_date(domain.registered_at)}"]
     if domain.status == "QUARANTINE" and domain.available_on:
         lines.append(f"Available from:\t{_date(domain.available_on)}")

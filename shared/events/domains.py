@@ -204,3 +204,31 @@ class DomainRenewed(EventPayload):
     name: str
     registrar_id: str = Field(description="the sponsoring registrar, charged for the renewal")
     expires_at: AwareDatetime = Field(description="the end of the new registration period")
+
+
+class DomainHoldChanged(EventPayload):
+    """The registry put the domain on hold (an ADR or court case is pending: it cannot be deleted or
+    transferred, and it stays delegated, digest 4.1) or lifted the hold. Added in contract 1.1.0."""
+
+    event_type = "domain.hold_changed"
+    producer = "registry"
+
+    name: str
+    on_hold: bool
+    reason: str | None = Field(default=None, description="why, e.g. the case reference; absent when lifted")
+
+
+class DomainServiceChanged(EventPayload):
+    """The registry took the domain out of service (its registrar's contract ended: the registrant has two months
+    to transfer it; it leaves the zone at the end of its expiry month, digest 4.1) or back into service (its
+    registrant moved it to a registrar with a contract, or the registry lifted it). Added in contract 1.1.0."""
+
+    event_type = "domain.service_changed"
+    producer = "registry"
+
+    name: str
+    out_of_service: bool
+    since: AwareDatetime | None = Field(default=None, description="when it went out of service; absent when back")
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="the end of its registration period: out of service, it leaves the zone at the "
+                                  "end of that month (Brussels time)")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import dns.asyncquery
 import dns.dnssec
@@ -21,6 +21,7 @@ import pytest
 from pydantic import SecretStr
 
 from services.publication.app import build as build_publication
+from services.publication.delegation import end_of_month
 from services.publication.knot import Change
 from services.publication.service import Publication, publication_of
 from services.publication.settings import PublicationSettings
@@ -47,6 +48,16 @@ def knot_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 
 
 @dataclass
+class MovableClock:
+    """The publication's clock: the real time, moved forward when a test needs a later month."""
+
+    offset: timedelta = field(default_factory=timedelta)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+@dataclass
 class Platform:
     registry: httpx.AsyncClient
     publication: httpx.AsyncClient
@@ -54,6 +65,7 @@ class Platform:
     pub: Publication
     port: int
     auth: dict[str, str]
+    clock: MovableClock
 
     async def ask(self, name: str, rdtype: str, dnssec: bool = False) -> dns.message.Message:
         query = dns.message.make_query(name, rdtype, want_dnssec=dnssec)
@@ -86,11 +98,13 @@ async def platform(namespace: str, knot_port: int) -> AsyncIterator[Platform]:
                                          override_name_servers=LANDING)
     pub_settings = PublicationSettings(namespace=namespace, dns_port=knot_port, whois_port=0, das_port=0,
                                        check_interval_seconds=0, push_interval_seconds=0.2)
-    async with running(build_publication(pub_settings)) as publication, \
+    clock = MovableClock()
+    async with running(build_publication(pub_settings, clock)) as publication, \
             running(build_registry(registry_settings)) as registry:
         registry_ctx = registry._transport.app.state.ctx  # type: ignore[attr-defined]
         pub_ctx = publication._transport.app.state.ctx  # type: ignore[attr-defined]
-        yield Platform(registry, publication, registry_ctx, publication_of(pub_ctx), knot_port, await login(registry))
+        yield Platform(registry, publication, registry_ctx, publication_of(pub_ctx), knot_port, await login(registry),
+                       clock)
 
 
 async def publish_as_verification(ctx: ServiceContext, payload: VerificationRequired | VerificationApproved) -> None:
@@ -196,6 +210,66 @@ async def test_the_zone_follows_the_registry_from_creation_to_deletion(platform:
     assert "publication_lag_seconds_count" in metrics
     await p.pub.knot.push("be", [Change(["planted.be."], [])])
     assert [d.count for d in await p.pub.check()] == [0, 0, 0]
+
+
+async def test_on_hold_stays_delegated_and_out_of_service_leaves_at_the_end_of_its_expiry_month(
+        platform: Platform) -> None:
+    """The registry's operators put a domain on hold and out of service (domain.hold_changed,
+    domain.service_changed); the publication service follows from those events alone (digest 4.1)."""
+    p, name = platform, f"special-{datetime.now(UTC):%H%M%S%f}.be"
+    own = ["ns.hoster.example."]
+    assert (await p.registry.post("/api/domains", headers=p.auth, json={
+        "name": name, "registrant": REGISTRANT, "name_servers": [{"name": "ns.hoster.example"}]})).status_code == 201
+    await eventually(lambda: p.delegation(name), lambda ns: ns == own)
+
+    async def record() -> dict:
+        return await p.pub.db[DOMAINS].find_one({"_id": name}) or {}
+
+    # bad input changes nothing and says why
+    unknown = await p.registry.put("/api/operator/domains/nobody-here.be/on-hold", headers=OPERATOR,
+                                   json={"reason": "CEPANI 2026/1"})
+    assert unknown.status_code == 404 and "nobody-here.be" in unknown.text
+    short = await p.registry.put(f"/api/operator/domains/{name}/on-hold", headers=OPERATOR, json={"reason": ""})
+    assert short.status_code == 422
+
+    # on hold: WHOIS says so, the delegation stays
+    held = await p.registry.put(f"/api/operator/domains/{name}/on-hold", headers=OPERATOR,
+                                json={"reason": "CEPANI case 2026/44"})
+    assert held.status_code == 204, held.text
+    await eventually(record, lambda doc: doc.get("on_hold") is True)
+    assert (await record())["hold_reason"] == "CEPANI case 2026/44"
+    assert "Status:\tON HOLD" in await p.pub.whois(name, "192.0.2.200")
+    await p.settled()
+    assert await p.delegation(name) == own
+    assert (await p.registry.delete(f"/api/operator/domains/{name}/on-hold", headers=OPERATOR)).status_code == 204
+    await eventually(record, lambda doc: "on_hold" not in doc)
+
+    # out of service: still delegated until the end of its expiry month, then out of the zone
+    assert (await p.registry.put(f"/api/operator/domains/{name}/out-of-service", headers=OPERATOR)).status_code == 204
+    doc = await eventually(record, lambda doc: "out_of_service_since" in doc)
+    assert "Status:\tOUT OF SERVICE" in await p.pub.whois(name, "192.0.2.200")
+    await p.settled()
+    assert await p.pub.pusher.leave_due() == 0
+    assert await p.delegation(name) == own
+    expires = doc["expires_at"] if doc["expires_at"].tzinfo else doc["expires_at"].replace(tzinfo=UTC)
+    p.clock.offset = end_of_month(expires) + timedelta(minutes=1) - datetime.now(UTC)
+    assert await p.pub.pusher.leave_due() == 1
+    p.pub.pusher.wake()
+
+    async def rcode() -> int:
+        return (await p.ask(name, "NS")).rcode()
+
+    await eventually(rcode, lambda code: code == dns.rcode.NXDOMAIN)
+    await p.settled()
+    assert await p.pub.pusher.leave_due() == 0  # out of the zone: nothing left to sweep
+    # the rebuild agrees (Knot is the module's: other tests' domains are in it, not in this read model)
+    assert [r for d in await p.pub.check() for r in d.missing + d.extra if r[0] == f"{name}."] == []
+
+    # back into service (its registrant found a registrar with a contract): delegated again
+    assert (await p.registry.delete(f"/api/operator/domains/{name}/out-of-service", headers=OPERATOR)
+            ).status_code == 204
+    await eventually(lambda: p.delegation(name), lambda ns: ns == own)
+    p.clock.offset = timedelta()
 
 
 

@@ -41,6 +41,7 @@ from services.registry.domains.override import (
     status_after_transfer,
 )
 from services.registry.domains.rules import existing_domain, linked_contacts, refuse_if_status
+from services.registry.domains.special import back_in_service
 from services.registry.groups.rules import require_groups
 from services.registry.registrars.money import Charge, charge, registrar_lock
 from services.registry.results import CommandRefused, Result
@@ -209,7 +210,9 @@ async def transfer_domain(ctx: ServiceContext, actor: Actor, name: str, request:
                 "statuses": [s for s in doc.get("statuses", []) if s.startswith("server")],
                 "reference": reference,
             }
-            unset = {"delete_date": "", "quarantined_at": "", "available_on": "", "transfer_code": ""}
+            # out of service: the new registrar has a contract, the domain is back in service
+            unset = {"delete_date": "", "quarantined_at": "", "available_on": "", "transfer_code": "",
+                     "out_of_service_since": ""}
             if override is None:
                 unset["override"] = ""
             else:
@@ -224,7 +227,9 @@ async def transfer_domain(ctx: ServiceContext, actor: Actor, name: str, request:
                 old_registrant=doc.get("registrant"), new_registrant=registrant, from_quarantine=from_quarantine,
                 expires_at=expires_at), ctx)
             tx.publish([*created, transferred, *charged,
-                        *override_events(ctx, done, doc.get("override"), override, actor.correlation_id)])
+                        *override_events(ctx, done, doc.get("override"), override, actor.correlation_id),
+                        *back_in_service(ctx, doc | {"expires_at": expires_at, "registrar_id": actor.registrar_id},
+                                         actor.correlation_id)])
             return done
 
         async with registrar_lock(ctx, actor.registrar_id):

@@ -1,5 +1,6 @@
 """What registry operators do to domains over HTTP: server statuses (Domain Guard), clearing a client lock, lock
-complaints (file, uphold or reject). The rules: services/registry/domains/locks.py."""
+complaints (file, uphold or reject), on hold and out of service. The rules: services/registry/domains/locks.py and
+special.py."""
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from services.registry.domains.locks import clear_status, decide_complaint, file_complaint, set_server_status
+from services.registry.domains.special import HoldRequest, set_on_hold, set_out_of_service
 from services.registry.http.auth import authentication
 from shared.runtime import ServiceContext
 from shared.staff import Staff
@@ -45,5 +47,23 @@ def router(ctx: ServiceContext) -> APIRouter:
     @api.post("/lock-complaints/{complaint_id}/decision", status_code=204)
     async def decide(complaint_id: str, body: Decision, request: Request, _: Op) -> None:
         await decide_complaint(ctx, complaint_id, body.upheld, request.state.correlation_id)
+
+    @api.put("/domains/{name}/on-hold", status_code=204)
+    async def hold(name: str, body: HoldRequest, request: Request, _: Op) -> None:
+        """An ADR or court case is pending: no transfer, still delegated (digest 4.1)."""
+        await set_on_hold(ctx, name.lower(), True, body.reason, request.state.correlation_id)
+
+    @api.delete("/domains/{name}/on-hold", status_code=204)
+    async def release_hold(name: str, request: Request, _: Op) -> None:
+        await set_on_hold(ctx, name.lower(), False, None, request.state.correlation_id)
+
+    @api.put("/domains/{name}/out-of-service", status_code=204)
+    async def out_of_service(name: str, request: Request, _: Op) -> None:
+        """Its registrar's contract ended: it leaves the zone at the end of its expiry month (digest 4.1)."""
+        await set_out_of_service(ctx, name.lower(), True, request.state.correlation_id)
+
+    @api.delete("/domains/{name}/out-of-service", status_code=204)
+    async def back_into_service(name: str, request: Request, _: Op) -> None:
+        await set_out_of_service(ctx, name.lower(), False, request.state.correlation_id)
 
     return api
