@@ -1,8 +1,9 @@
 """Publication: how fast the registry's changes reach the zones on Knot, how fast a full rebuild is, and how
 many WHOIS and RDAP queries a second the service answers. Prints the machine and the figures; asserts nothing.
 
-  raw       the same run's raw capacities: RabbitMQ publish+consume (persistent, confirms, quorum queue),
-            MongoDB update_one, Knot RFC 2136 updates (one domain per message and 50 per message)
+  raw       the same run's raw capacities: RabbitMQ publish+consume (persistent, confirms, quorum queue) and
+            MongoDB update_one, both bench/raw.py's own functions, and Knot RFC 2136 updates (one domain per
+            message and 50 per message)
   lag       a Knot of its own (free port, temporary directory) and the publication service (in this process,
             served by uvicorn on free ports); the registry's domain events (domain.created with glue 60 %,
             domain.updated 30 %, domain.override_changed 10 %) are published on the real broker at BENCH_RATE a
@@ -10,12 +11,13 @@ many WHOIS and RDAP queries a second the service answers. Prints the machine and
             measure: the event's occurred_at to Knot's answer to the update that carried it. p50 / p99 / max.
             The events are published here, shaped as the registry publishes them, not by a running registry:
             what is measured is the publication side.
-  rebuild   BENCH_REBUILD domains (default 1700000) bulk-inserted into a scratch read model (not timed), then
+  rebuild   BENCH_REBUILD domains (default 200000; .be's 1.7 M: BENCH_REBUILD=1700000) bulk-inserted into a scratch read model (not timed), then
             `python -m services.publication.rebuild` in a child process: wall time and the child's peak RSS.
   queries   WHOIS over TCP and RDAP over HTTP against the same service, BENCH_CLIENTS (default 8) concurrent
             clients for BENCH_QUERY_SECONDS (default 5) each; the clients run in this process too.
 
-Run: .venv/bin/python bench/bench_publication.py (BENCH_REBUILD=100000 BENCH_SECONDS=10 for a quick one).
+Run: .venv/bin/python bench/bench_publication.py (BENCH_REBUILD=100000 BENCH_SECONDS=10 for a quick one;
+BENCH_PARTS=rebuild BENCH_REBUILD=1700000 for the full-size rebuild alone; BENCH_PARTS names any of lag, rebuild).
 Figures through the local MongoDB stand-in say more about the stand-in than about MongoDB.
 """
 
@@ -25,7 +27,7 @@ import asyncio
 import os
 import platform
 import random
-import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,21 +45,23 @@ import httpx
 import uvicorn
 from pymongo import AsyncMongoClient, InsertOne
 
+from bench.raw import publish_consume_rate, update_rate
+from bench.report import emit, percentile
 from services.publication.app import build as build_publication
 from services.publication.knot import Change, Knot
 from services.publication.service import publication_of
 from services.publication.settings import PublicationSettings
-from services.publication.store import DOMAINS, GROUPS, PUBLICATION_INDEXES
+from services.publication.store import DOMAINS, GROUPS
 from shared.clock import SystemClock
 from shared.events import EventPayload, new_event
 from shared.events.domains import DomainCreated, DomainOverrideChanged, DomainUpdated, NameServerHost
-from shared.mongo.indexes import ensure_indexes
 from tests.integration.infra import AMQP_URL, MONGODB_URL, ROOT, delete_namespace, eventually, free_port
 from tests.integration.knot import knot_server
 
 RATE = float(os.environ.get("BENCH_RATE", "100"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "30"))
-REBUILD = int(os.environ.get("BENCH_REBUILD", "1700000"))
+REBUILD = int(os.environ.get("BENCH_REBUILD", "200000"))
+PARTS = set(os.environ.get("BENCH_PARTS", "lag,rebuild").split(","))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 QUERY_SECONDS = float(os.environ.get("BENCH_QUERY_SECONDS", "5"))
 RAW_N = 2000
@@ -74,53 +78,7 @@ def machine() -> str:
             f"{int(memory) // 1024} MiB, load {load[0]:.1f}/{load[1]:.1f}, Python {platform.python_version()}, {knot}")
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-
-
-# -- raw capacities -------------------------------------------------------------------------------------------
-
-async def raw_broker(namespace: str) -> float:
-    connection = await aio_pika.connect_robust(AMQP_URL)
-    async with connection:
-        channel = await connection.channel(publisher_confirms=True)
-        queue = await channel.declare_queue(f"{namespace}.raw", durable=True, arguments={"x-queue-type": "quorum"})
-        received, done = 0, asyncio.Event()
-
-        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            nonlocal received
-            await message.ack()
-            received += 1
-            if received == RAW_N:
-                done.set()
-
-        tag = await queue.consume(on_message)
-        started = time.perf_counter()
-        for first in range(0, RAW_N, 200):
-            await asyncio.gather(*(channel.default_exchange.publish(
-                aio_pika.Message(b"x" * 600, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=queue.name)
-                for _ in range(first, min(first + 200, RAW_N))))
-        await asyncio.wait_for(done.wait(), 600)
-        elapsed = time.perf_counter() - started
-        await queue.cancel(tag)
-        await queue.delete(if_unused=False, if_empty=False)
-        return RAW_N / elapsed
-
-
-async def raw_mongo(namespace: str) -> float:
-    client: AsyncMongoClient[Any] = AsyncMongoClient(MONGODB_URL)
-    try:
-        collection = client[f"{namespace}_raw"]["docs"]
-        await collection.insert_many([{"_id": i, "v": 0} for i in range(RAW_N)])
-        started = time.perf_counter()
-        for i in range(RAW_N):
-            await collection.update_one({"_id": i}, {"$set": {"v": 1}})
-        return RAW_N / (time.perf_counter() - started)
-    finally:
-        await client.drop_database(f"{namespace}_raw")
-        await client.close()
-
+# -- raw capacities (bench/raw.py's, and Knot's own) --------------------------------------------------------
 
 async def raw_knot(knot: Knot, per_message: int, n: int) -> float:
     started = time.perf_counter()
@@ -189,7 +147,8 @@ async def fill(namespace: str, n: int) -> float:
     started = time.perf_counter()
     try:
         db = client[f"{namespace}_publication"]
-        await ensure_indexes(db, PUBLICATION_INDEXES)
+        # no secondary indexes: the rebuild reads every domain and uses none, and the stand-in inserts into
+        # six indexes several times slower
         await db[GROUPS].insert_many([{"_id": f"nsgroup:r{r}:g", "kind": "nsgroup", "registrar_id": f"r{r}",
                                        "name": "g", "name_servers": ["a.dns.example", "b.dns.example"]}
                                       for r in range(500)])
@@ -214,17 +173,30 @@ async def fill(namespace: str, n: int) -> float:
         await client.close()
 
 
+# the rebuild CLI in a child process that reports its own peak RSS (RUSAGE_CHILDREN would also count knotd)
+CHILD = """import resource, runpy, sys
+sys.argv = ["rebuild", "--out", sys.argv[1]]
+try:
+    runpy.run_module("services.publication.rebuild", run_name="__main__")
+except SystemExit as done:
+    if done.code:
+        raise
+print("peak_rss_kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
 def rebuild(namespace: str) -> tuple[float, float, dict[str, int]]:
     out = Path(tempfile.mkdtemp(prefix="rebuild-"))
     env = os.environ | {"NAMESPACE": namespace, "MONGODB_URL": MONGODB_URL}
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "services.publication.rebuild", "--out", str(out)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run([sys.executable, "-c", CHILD, str(out)], cwd=ROOT, env=env, capture_output=True, text=True,
+                          check=False)
     elapsed = time.perf_counter() - started
     if done.returncode:
         raise SystemExit(done.stderr)
-    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mib = int(done.stdout.split("peak_rss_kib")[-1]) / 1024
     sizes = {p.name: p.stat().st_size for p in out.glob("*.zone")}
+    shutil.rmtree(out)
     return elapsed, peak_mib, sizes
 
 
@@ -262,9 +234,9 @@ async def rdap_rate(base: str, name: str) -> float:
         return count / (time.perf_counter() - started)
 
 
-async def main() -> None:
-    print(machine(), flush=True)
+async def lag_and_queries() -> dict[str, float]:
     namespace = f"b{uuid.uuid4().hex[:10]}"
+    figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp, knot_server(Path(tmp)) as dns_port:
         http_port, whois_port = free_port(), free_port()
         settings = PublicationSettings(namespace=namespace, dns_port=dns_port, http_port=http_port,
@@ -279,8 +251,8 @@ async def main() -> None:
             while not server.started:
                 await asyncio.sleep(0.05)
             pub = publication_of(app.state.ctx)
-            print(f"raw: RabbitMQ {await raw_broker(namespace):.0f} msg/s, MongoDB update_one "
-                  f"{await raw_mongo(namespace):.0f}/s, Knot updates {await raw_knot(pub.knot, 1, 300):.0f} "
+            print(f"raw: RabbitMQ {await publish_consume_rate(RAW_N):.0f} msg/s published and consumed, MongoDB "
+                  f"update_one {await update_rate(RAW_N):.0f}/s, Knot updates {await raw_knot(pub.knot, 1, 300):.0f} "
                   f"domains/s (1 per message), {await raw_knot(pub.knot, 50, 3000):.0f} domains/s (50 per message)",
                   flush=True)
 
@@ -292,29 +264,64 @@ async def main() -> None:
                 observe(value, *args, **kwargs)
 
             pub.metrics.lag.observe = record  # type: ignore[method-assign,assignment]
+            rounds: list[tuple[float, int]] = []  # (seconds, domains) of each pusher round that pushed
+            push_once = pub.pusher.push_once
+
+            async def timed() -> int:
+                started = time.perf_counter()
+                pushed = await push_once()
+                if pushed:
+                    rounds.append((time.perf_counter() - started, pushed))
+                return pushed
+
+            pub.pusher.push_once = timed  # type: ignore[method-assign]
+            load_before = os.getloadavg()[0]
             total, achieved = await load(namespace, lags, pub)
-            print(f"lag: {total} changes at {achieved:.0f}/s (asked {RATE:.0f}/s): p50 {pct(lags, 0.5):.3f} s, "
-                  f"p99 {pct(lags, 0.99):.3f} s, max {max(lags):.3f} s, mean {statistics.fmean(lags):.3f} s over "
+            figures |= {"publication.lag_p50_s": percentile(lags, 0.5), "publication.lag_p99_s": percentile(lags, 0.99)}
+            print(f"lag: {total} changes at {achieved:.0f}/s (asked {RATE:.0f}/s): p50 {percentile(lags, 0.5):.3f} s, "
+                  f"p99 {percentile(lags, 0.99):.3f} s, max {max(lags):.3f} s, mean {statistics.fmean(lags):.3f} s over "
                   f"{len(lags)} domain pushes (goal p99 < 2 s); push failures "
-                  f"{pub.metrics.push_failures._value.get():.0f}", flush=True)
+                  f"{pub.metrics.push_failures._value.get():.0f}; load average {load_before:.1f} before, "
+                  f"{os.getloadavg()[0]:.1f} after", flush=True)
+            durations = [d for d, _ in rounds]
+            print(f"pusher: {len(rounds)} rounds, {statistics.fmean([n for _, n in rounds]):.1f} domains a round, "
+                  f"a round p50 {percentile(durations, 0.5):.3f} s, p99 {percentile(durations, 0.99):.3f} s "
+                  f"(find, groups, one UPDATE per zone, settle)", flush=True)
 
             name = "bench-0.be"
-            print(f"queries: WHOIS {await whois_rate(whois_port, name):.0f}/s, RDAP "
-                  f"{await rdap_rate(f'http://127.0.0.1:{http_port}', name):.0f}/s ({CLIENTS} clients, same process)",
-                  flush=True)
+            whois, rdap = await whois_rate(whois_port, name), await rdap_rate(f"http://127.0.0.1:{http_port}", name)
+            figures |= {"publication.whois": whois, "publication.rdap": rdap}
+            print(f"queries: WHOIS {whois:.0f}/s, RDAP {rdap:.0f}/s ({CLIENTS} clients, same process)", flush=True)
         finally:
             server.should_exit = True
             await serving
     await delete_namespace(namespace)
+    return figures
 
+
+async def full_rebuild() -> dict[str, float]:
     scratch = f"r{uuid.uuid4().hex[:10]}"
     try:
         filled = await fill(scratch, REBUILD)
+        load_before = os.getloadavg()[0]
         elapsed, peak, sizes = rebuild(scratch)
         print(f"rebuild: {REBUILD} domains (filled in {filled:.0f} s, not timed): {elapsed:.1f} s, peak RSS "
-              f"{peak:.0f} MiB (goals < 60 s, < 500 MB); zone files {sizes}", flush=True)
+              f"{peak:.0f} MiB (goals < 60 s, < 500 MB); zone files {sizes}; load average {load_before:.1f} before, "
+              f"{os.getloadavg()[0]:.1f} after", flush=True)
+        return {"publication.rebuild_s": elapsed, "publication.rebuild_mib": peak,
+                "publication.rebuild_domains": float(REBUILD)}
     finally:
         await delete_namespace(scratch)
+
+
+async def main() -> None:
+    print(machine(), flush=True)
+    figures: dict[str, float] = {}
+    if "lag" in PARTS:
+        figures |= await lag_and_queries()
+    if "rebuild" in PARTS:
+        figures |= await full_rebuild()
+    emit(figures)
 
 
 if __name__ == "__main__":

@@ -156,6 +156,23 @@ async def _rate(n: int, clients: int, op: Callable[[int], Awaitable[object]]) ->
     return n / (time.perf_counter() - started)
 
 
+async def update_rate(n: int = OPS, clients: int = 1) -> float:
+    """op/s of update_one $inc by _id on a collection of its own (dropped afterwards)."""
+    client: AsyncMongoClient = AsyncMongoClient(MONGODB_URL)
+    name = f"bench_raw_{uuid.uuid4().hex[:10]}"
+    try:
+        docs = client[name]["docs"]
+        await docs.insert_many([{"_id": i, "n": 0} for i in range(n)])
+
+        async def update(i: int) -> None:
+            await docs.update_one({"_id": i}, {"$inc": {"n": 1}})
+
+        return await _rate(n, clients, update)
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
 async def store_rates(n: int = OPS) -> dict[str, float]:
     """op/s of single-document operations and of the create transaction, from 1 and 8 clients."""
     client: AsyncMongoClient = AsyncMongoClient(MONGODB_URL)

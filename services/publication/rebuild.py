@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ from pymongo import AsyncMongoClient
 
 from services.publication.knot import Knot
 from services.publication.settings import PublicationSettings
-from services.publication.zones import compare, write_zone
+from services.publication.zones import compare, write_zones
 from shared.clock import SystemClock
 from shared.mongo.client import Document, make_client
 
@@ -30,11 +31,10 @@ async def rebuild(settings: PublicationSettings, out: Path) -> dict[str, int]:
     client: AsyncMongoClient[Document] = make_client(settings)
     try:
         db = client[settings.database_name]
-        counts = {}
-        for tld in settings.tlds:
-            with (out / f"{tld}.zone").open("w") as f:
-                counts[tld] = await write_zone(db, tld, settings, SystemClock().now(), f, settings.zone_ttl)
-        return counts
+        with contextlib.ExitStack() as files:
+            outs = {tld: files.enter_context((out / f"{tld}.zone").open("w", buffering=1 << 20))
+                    for tld in settings.tlds}
+            return await write_zones(db, settings, SystemClock().now(), outs, settings.zone_ttl)
     finally:
         await client.close()
 

@@ -1,18 +1,19 @@
 """The zones from the read model (the I/O around delegation.py): a domain's groups, a batch of domains'
 records for the pusher, a whole zone streamed for a rebuild, and the comparison with the live zone.
 
-A rebuild streams: one cursor over the TLD's domains in name order, each domain's records written as it
-arrives; the groups (small: a registrar has a handful) are loaded once. Memory is a cursor batch and the
-groups, whatever the zone's size."""
+A rebuild streams: one cursor over every domain in the zones (no sort: a zone file need not be in order, and
+a sort costs the store a pass), a batch of domains written to its TLD's file in a worker thread while the next
+batch is fetched; the groups (small: a registrar has a handful) are loaded once. Memory is two cursor batches
+and the groups, whatever the zones' size."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
 
-from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.publication import delegation
@@ -61,21 +62,43 @@ async def zone_records(db: AsyncDatabase[Document], tld: str, settings: Publicat
     groups = await load_groups(db)
     landing = list(settings.landing_name_servers)
     cursor = db[DOMAINS].find({"tld": tld, "status": {"$in": sorted(delegation.IN_ZONE)}}, ZONE_FIELDS,
-                              batch_size=BATCH).sort([("tld", ASCENDING), ("_id", ASCENDING)])
+                              batch_size=BATCH)
     async for domain in cursor:
         for record in groups.records(domain, landing, now):
             yield record
 
 
-async def write_zone(db: AsyncDatabase[Document], tld: str, settings: PublicationSettings, now: datetime,
-                     out: TextIO, ttl: int = 3600) -> int:
-    """The rebuilt zone in master-file form (without SOA and DNSSEC records: Knot's); returns the records written."""
-    out.write(f"$ORIGIN {tld}.\n")
-    count = 0
-    async for owner, kind, rdata in zone_records(db, tld, settings, now):
-        out.write(f"{owner} {ttl} IN {kind} {rdata}\n")
-        count += 1
-    return count
+async def write_zones(db: AsyncDatabase[Document], settings: PublicationSettings, now: datetime,
+                      outs: Mapping[str, TextIO], ttl: int = 3600) -> dict[str, int]:
+    """The rebuilt zones in master-file form, one file per TLD of `outs` (without SOA and DNSSEC records:
+    Knot's), in one pass over the read model; returns the records written per TLD."""
+    counts = dict.fromkeys(outs, 0)
+    for tld, out in outs.items():
+        out.write(f"$ORIGIN {tld}.\n")
+        for owner, kind, rdata in apex_records(tld, settings):
+            out.write(f"{owner} {ttl} IN {kind} {rdata}\n")
+            counts[tld] += 1
+    groups = await load_groups(db)
+    landing = list(settings.landing_name_servers)
+
+    def write(domains: list[Document]) -> None:
+        for domain in domains:
+            tld = domain.get("tld", "")
+            if tld in outs:
+                lines = [f"{owner} {ttl} IN {kind} {rdata}\n"
+                         for owner, kind, rdata in groups.records(domain, landing, now)]
+                outs[tld].writelines(lines)
+                counts[tld] += len(lines)
+
+    cursor = db[DOMAINS].find({"status": {"$in": sorted(delegation.IN_ZONE)}}, ZONE_FIELDS, batch_size=BATCH)
+    writing: asyncio.Future[None] | None = None
+    while domains := await cursor.to_list(BATCH):  # fetched while the previous batch is being written
+        if writing is not None:
+            await writing
+        writing = asyncio.ensure_future(asyncio.to_thread(write, domains))
+    if writing is not None:
+        await writing
+    return counts
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ TSIG); the answers are read back with dnspython, as a resolver would."""
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,7 @@ from services.publication.knot import Change
 from services.publication.service import Publication, publication_of
 from services.publication.settings import PublicationSettings
 from services.publication.store import DOMAINS
+from services.publication.zones import write_zones, zone_records
 from services.registry.app import build as build_registry
 from services.registry.settings import RegistrySettings
 from shared.clock import SystemClock
@@ -200,6 +202,14 @@ async def test_the_zone_follows_the_registry_from_creation_to_deletion(platform:
     # after the mixed run the live zone equals its rebuild; a record planted behind the service's back is found
     await p.settled()
     assert [d.count for d in await p.pub.check()] == [0, 0, 0]
+    # the rebuild's zone files (one pass over all zones) hold what the check compared with
+    files = {tld: io.StringIO() for tld in p.pub.settings.tlds}
+    counts = await write_zones(p.pub.db, p.pub.settings, datetime.now(UTC), files)
+    lines = files["be"].getvalue().splitlines()
+    assert lines[0] == "$ORIGIN be." and counts["be"] == len(lines) - 1
+    written = {(owner, kind, rdata) for owner, _, _, kind, rdata in (line.split(" ", 4) for line in lines[1:])}
+    assert written == {r async for r in zone_records(p.pub.db, "be", p.pub.settings, datetime.now(UTC))}
+    assert (f"{other}.", "NS", "a.dns.example.") in written
     planted = ("planted.be.", "NS", "ns.intruder.example.")
     await p.pub.knot.push("be", [Change([], [planted])])
     found = await p.pub.check()
