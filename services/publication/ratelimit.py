@@ -1,4 +1,5 @@
-"""A per-address limit of queries a minute (pure, in memory: each replica counts its own clients).
+"""A per-address limit of queries a minute (pure, in memory: each replica counts its own clients; the k8s Service
+keeps an address on one replica, README: publication).
 
 A fixed window per address: the minute starts with the address's first query; past the limit every query is
 refused until the minute is over (DAS: "blocked for the rest of the minute", digest 7.4)."""
