@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import bson
@@ -56,10 +56,38 @@ def _ordered_index(self: Any, db: str, coll: str, eq: Mapping[str, Any], sort_fi
     return None
 
 
+def _walk(self: Any, db: str, coll: str, name: str, prefix: bytes, lower: bytes | None, lower_inclusive: bool,
+          upper: bytes | None, upper_inclusive: bool) -> Iterator[int]:
+    """The RecordIds of an index range in index order, one at a time (Storage._range_scan_index, which lists the
+    whole range first, as a generator)."""
+    c = self._cursor(_storage._IDX_ENTRIES_TABLE)
+    esc_prefix = _storage._escape_kb(prefix)
+    esc_lower = _storage._escape_kb(lower) if lower is not None else None
+    esc_upper = _storage._escape_kb(upper) if upper is not None else None
+    c.set_key(db, coll, name, esc_lower + _storage._ENTRY_SEP if esc_lower is not None else esc_prefix)
+    rc = c.search_near()
+    if rc == _storage.wt.WT_NOTFOUND or (rc < 0 and c.next() != 0):
+        return
+    while True:
+        k = c.get_key()
+        if (k[0], k[1], k[2]) != (db, coll, name):
+            return
+        row_esc, row_id = _storage._unpack_entry(bytes(k[3]))
+        if not row_esc.startswith(esc_prefix):
+            return
+        skip = esc_lower is not None and not lower_inclusive and row_esc == esc_lower
+        if esc_upper is not None and (row_esc > esc_upper if upper_inclusive else row_esc >= esc_upper):
+            return
+        if row_id is not None and not skip:
+            yield row_id
+        if c.next() != 0:
+            return
+
+
 def _ordered_limited(self: Any, db: str, coll: str, filter: Mapping[str, Any] | None, *, skip: int, limit: int,
                      sort: Mapping[str, Any] | None, projection: Mapping[str, Any] | None, hint: Any, let: Any,
                      collation: Any, min_bound: Any, max_bound: Any) -> list[dict[str, Any]] | None:
-    if hint is not None or min_bound or max_bound or collation is not None or let or limit <= 0:
+    if hint is not None or min_bound or max_bound or collation is not None or limit <= 0:
         return None
     if not sort or len(sort) != 1 or not filter:
         return None
@@ -109,20 +137,19 @@ def _ordered_limited(self: Any, db: str, coll: str, filter: Mapping[str, Any] | 
                     upper, upper_inclusive = encoded, op == "$lte"
             if sum(op in ("$gt", "$gte") for op in bounds) > 1 or sum(op in ("$lt", "$lte") for op in bounds) > 1:
                 return None  # two lower (or upper) bounds: the stand-in's path
-            recordids = self._range_scan_index(db, coll, name, lower, lower_inclusive, upper, upper_inclusive,
-                                               prefix=prefix)
+            recordids = _walk(self, db, coll, name, prefix, lower, lower_inclusive, upper, upper_inclusive)
         else:
-            recordids = self._scan_index_for_id_keys(db, coll, name, prefix, prefix=True)
+            recordids = _walk(self, db, coll, name, prefix, None, True, None, True)
         cursor = self._cursor_optional(_storage._doc_table_for(db, coll))
         out: list[dict[str, Any]] = []
         if cursor is not None:
-            for recordid in dict.fromkeys(recordids):
+            for recordid in recordids:  # not multikey: each document once
                 cursor.reset()
                 cursor.set_key(db, coll, recordid)
                 if cursor.search() != 0:
                     continue
                 doc = bson.decode(_storage._unframe_doc_value(bytes(cursor.get_value()))[1])
-                if matches(doc, dict(filter)):
+                if matches(doc, dict(filter), vars=let):  # `let` holds $$NOW and the like
                     out.append(doc)
                     if len(out) >= skip + limit:
                         break
