@@ -86,14 +86,15 @@ async def test_a_domain_is_transferred_in_with_the_code_and_the_loser_acknowledg
     await page.context.clear_cookies()  # the losing registrar signs in on the same browser
     await sign_in(page, platform, lid, losing.password)
     await open_menu(page, "Messages")
-    await reload_until(page, "main", "transferred away")
+    await reload_until(page, "main", domain)  # "Transfer away executed", naming the domain
     before = int((await page.locator("#queue-count").inner_text()).split()[0])
     await axe_check(page)
-    message = page.locator("main section.card", has_text="transferred away").first
+    message = page.locator("main section.card", has_text=domain)
+    await expect(message).to_contain_text("Transfer away executed")
     await message.get_by_role("button", name="Acknowledge").click()
     await expect(page.locator("#flash")).to_contain_text("acknowledged")
     await expect(page.locator("#queue-count")).to_contain_text(f"{before - 1} message")
-    await expect(page.locator("main section.card", has_text="transferred away")).to_have_count(0)
+    await expect(page.locator("main section.card", has_text=domain)).to_have_count(0)
 
 
 async def test_a_domain_deleted_now_is_reactivated_and_product_urls_differ_per_language(

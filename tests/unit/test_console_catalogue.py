@@ -34,7 +34,7 @@ def template_texts() -> dict[str, set[str]]:
         for call in parsed.find_all(nodes.Call):
             if not isinstance(call.node, nodes.Name):
                 continue
-            texts: list[nodes.Node] = []
+            texts: list[nodes.Expr] = []
             if call.node.name == "_":
                 texts = call.args[:1]
             elif call.node.name in MACROS:
