@@ -30,6 +30,7 @@ from bench.raw import rabbitmq_version  # noqa: E402 (after the path)
 from bench.report import machine, table  # noqa: E402
 
 STANDIN = ROOT / ".tools" / "secantus" / "bin"
+STANDIN_FIX = ROOT / "deploy" / "local" / "standin" / "secantusd_ordered_limit.py"
 LOGS = ROOT / ".data" / "bench"
 DEFAULT = ["bench/bench_registry_commands.py", "bench/bench_epp.py", "bench/bench_event_pipeline.py",
            "bench/bench_hitpoints.py", "bench/bench_notifications.py", "bench/bench_verification.py",
@@ -51,7 +52,8 @@ def standin(log: Path) -> Iterator[str]:
         return
     port = free_port()
     with open(log, "a", encoding="utf-8") as out:
-        process = subprocess.Popen([str(STANDIN / "secantusd-py"), "--host", "127.0.0.1", "--port", str(port),
+        # the stand-in with the project's fix, as deploy/local/ensure-mongodb.sh starts it
+        process = subprocess.Popen([str(STANDIN / "python"), str(STANDIN_FIX), "--host", "127.0.0.1", "--port", str(port),
                                     "--storage-path", ":memory:", "--log-level", "WARNING"],
                                    stdout=out, stderr=subprocess.STDOUT)
     try:

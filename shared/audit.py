@@ -4,11 +4,20 @@ Every service keeps the entries of the staff actions it served in its own databa
 written by the staff guard (shared/staff.py) around each changing staff request, and serves them to
 operators at `GET /api/operator/audit`. The console's audit page reads the five services' trails and
 merges them by time. Entries are never updated or deleted by the platform.
+
+A "done" entry belongs with the change it reports: where a service runs its actions in a unit of work (the
+registry), the guard leaves the entry it prepared in PENDING_AUDIT and the unit of work writes it in the action's
+own transaction, with the object after the change as that transaction sees it. So the trail says "done" exactly
+when the change committed, once per request, and a failed action leaves no "done" behind. An action that runs no
+such transaction gets its entry from the guard after the handler, as before.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -67,14 +76,42 @@ def snapshot(doc: dict[str, Any] | None) -> dict[str, Any] | None:
     return {str(k): v for k, v in redacted(dict(doc)).items()}
 
 
+def audit_document(entry: AuditEntry) -> dict[str, Any]:
+    doc = entry.model_dump()
+    doc["_id"] = doc.pop("entry_id")
+    return doc
+
+
+@dataclass
+class PendingAudit:
+    """The "done" entry of the staff request in progress, for the unit of work to write in its transaction."""
+
+    entry: AuditEntry
+    after: Callable[[Any], Awaitable[dict[str, Any] | None]] | None = None  # the object, read through a transaction
+    written: bool = False  # set once a transaction holding it committed
+
+
+PENDING_AUDIT: ContextVar[PendingAudit | None] = ContextVar("pending_staff_audit", default=None)
+
+
+async def pending_audit_document(reader: Any) -> dict[str, Any] | None:
+    """The entry a unit of work writes in the transaction it is about to commit (`reader`: that transaction), or
+    None outside a staff request or once an earlier transaction of the request wrote it."""
+    pending = PENDING_AUDIT.get()
+    if pending is None or pending.written:
+        return None
+    entry = pending.entry.model_copy()
+    if pending.after is not None:
+        entry.after = snapshot(await pending.after(reader))
+    return audit_document(entry)
+
+
 class AuditTrail:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.entries = db[AUDIT]
 
     async def record(self, entry: AuditEntry) -> None:
-        doc = entry.model_dump()
-        doc["_id"] = doc.pop("entry_id")
-        await self.entries.insert_one(doc)
+        await self.entries.insert_one(audit_document(entry))
 
     async def find(self, *, actor: str | None = None, subject: str | None = None, before: datetime | None = None,
                    limit: int = 100) -> list[AuditEntry]:

@@ -10,13 +10,15 @@ The operator bearer token (OPERATOR_TOKEN) stays for automation: it acts as an o
 
 `staff_guard` is the FastAPI dependency of every staff endpoint. Around each changing request (not GET) it
 writes an audit entry (shared/audit.py): who, when, the route and the request, the outcome, and the object
-before and after as the service's `subject` function reads it.
+before and after as the service's `subject` function reads it. A "done" entry is written in the action's own
+transaction where the service's unit of work runs one (the registry); a refusal or failure is written after it.
 """
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
 
 import json
 import secrets
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from enum import StrEnum
@@ -28,7 +30,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
-from shared.audit import AuditEntry, AuditTrail, redacted, snapshot
+from shared.audit import PENDING_AUDIT, AuditEntry, AuditTrail, PendingAudit, redacted, snapshot
 from shared.auth import InvalidToken, SessionClaims
 from shared.runtime import ServiceContext
 
@@ -69,6 +71,8 @@ class StaffActor(BaseModel):
 
 # reads the object a staff request acts on (from its path parameters), for the audit's before and after
 Subject = Callable[[Request], Awaitable[dict[str, Any] | None]]
+# the same, read through the transaction given (the service's unit of work writes the entry in it)
+SubjectIn = Callable[[Request, Any], Awaitable[dict[str, Any] | None]]
 # the registry's session store: False when the staff session was ended (logout, account disabled)
 SessionAlive = Callable[[SessionClaims], Awaitable[bool]]
 StaffDependency = Callable[..., AsyncIterator[StaffActor]]
@@ -93,12 +97,14 @@ async def _request_body(request: Request) -> Any:
 def staff_guard(ctx: ServiceContext, roles: tuple[StaffRole, ...] = (StaffRole.OPERATOR,),
                 subject: Subject | None = None, session_alive: SessionAlive | None = None,
                 audit_reads: bool = False,
-                refusal: Callable[[Exception], tuple[int, str] | None] | None = None) -> StaffDependency:
+                refusal: Callable[[Exception], tuple[int, str] | None] | None = None,
+                subject_in: SubjectIn | None = None) -> StaffDependency:
     """The dependency of a service's staff endpoints: 401 without a staff token or the operator token, 403
     for a staff member of another role; audits every changing request (and the reads too with `audit_reads`:
     a registrant's identity documents). Use it with `scope="function"` (see `Staff` below) so the entry is
     written before the response leaves. `refusal` tells the service's own refusals (an exception its handler
-    answers with a 4xx: the registry's CommandRefused) from failures: (status, reason), or None for a failure."""
+    answers with a 4xx: the registry's CommandRefused) from failures: (status, reason), or None for a failure.
+    `subject_in` reads the object through a transaction: the unit of work's "done" entry (shared/audit.py)."""
 
     async def identify(credentials: HTTPAuthorizationCredentials | None) -> StaffActor:
         if credentials is None:
@@ -140,24 +146,28 @@ def staff_guard(ctx: ServiceContext, roles: tuple[StaffRole, ...] = (StaffRole.O
             ip=request.client.host if request.client else None,
         )
         trail = AuditTrail(ctx.db)
+        # the unit of work writes the "done" entry in the action's transaction where the service has one
+        pending = PendingAudit(entry, after=(lambda reader: subject_in(request, reader)) if subject_in else None)
+        PENDING_AUDIT.set(pending)
         try:
             yield who
-        except HTTPException as exc:
-            entry.outcome, entry.status, entry.detail = "refused", exc.status_code, exc.detail
-            await trail.record(entry)
-            raise
-        except RequestValidationError as exc:
-            entry.outcome, entry.status, entry.detail = "refused", 422, jsonable_encoder(exc.errors())
-            await trail.record(entry)
-            raise
         except Exception as exc:
-            refused = refusal(exc) if refusal is not None else None
-            if refused is not None:
+            if isinstance(exc, HTTPException):
+                entry.outcome, entry.status, entry.detail = "refused", exc.status_code, exc.detail
+            elif isinstance(exc, RequestValidationError):
+                entry.outcome, entry.status, entry.detail = "refused", 422, jsonable_encoder(exc.errors())
+            elif (refused := refusal(exc) if refusal is not None else None) is not None:
                 entry.outcome, (entry.status, entry.detail) = "refused", refused
             else:
                 entry.outcome, entry.status, entry.detail = "failed", 500, type(exc).__name__
+            if pending.written:  # a transaction of it committed before it failed: that "done" stays, this follows
+                entry.entry_id = uuid.uuid4().hex
             await trail.record(entry)
             raise
+        finally:
+            PENDING_AUDIT.set(None)
+        if pending.written:  # committed with the action's change
+            return
         entry.after = snapshot(await subject(request)) if subject and request.method not in _READS else None
         await trail.record(entry)
 

@@ -1,10 +1,13 @@
 """The console's words in English, Dutch and French. English is the key; a missing translation shows English.
 
+The menu, headings and buttons are here; the pages' other texts are in services/console/catalogue.py.
 The language is the user's choice (the switch in the header), else the registrar's first language."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+
+from services.console.catalogue import TEXTS
 
 LANGUAGE_NAMES = {"en": "English", "nl": "Nederlands", "fr": "Français"}
 
@@ -40,6 +43,8 @@ _FR: dict[str, str] = {
     "Required fields are marked with an asterisk (*).": "Les champs obligatoires sont marqués d'un astérisque (*).",
     "Result code": "Code de résultat", "Reference": "Référence", "Menu": "Menu",
 }
+_NL |= {en: nl for en, nl, _fr in TEXTS}
+_FR |= {en: fr for en, _nl, fr in TEXTS}
 CATALOGUES = {"en": {}, "nl": _NL, "fr": _FR}
 
 

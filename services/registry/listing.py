@@ -1,13 +1,13 @@
 """Lists of a registrar's own objects for people (the web console): a name prefix to search, pages in name order.
 
 Keyset pages (`after` the last name of the previous page) stay as fast on page 1,000 as on page 1, over the
-(registrar_id, name) indexes. A read like any info command: it needs 'Access to My registrations' and goes
+(registrar_id, name) indexes; a search is a range of the same index (the names from the prefix up to the first
+name past it), never a regular expression. A read like any info command: it needs 'Access to My registrations' and goes
 through the command layer (a blocked registrar is refused, unscored). A group shows how many of the registrar's
 domains use it."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +44,18 @@ NSGROUPS = Listing(store.NSGROUPS, "name", CommandType.INFO_NSGROUP, _same("name
 KEYGROUPS = Listing(store.KEYGROUPS, "name", CommandType.INFO_KEYGROUP, _same("keys"), used_by="keygroups")
 
 
+def past_prefix(prefix: str) -> str:
+    """The first string after every string that starts with `prefix` (MongoDB orders strings by their UTF-8
+    bytes, which keeps code point order): the last character one higher."""
+    head = prefix.rstrip(chr(0x10FFFF))
+    if not head:
+        return chr(0x10FFFF) * (len(prefix) + 1)
+    following = ord(head[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:  # surrogates are no characters: the next one is
+        following = 0xE000
+    return head[:-1] + chr(following)
+
+
 async def page_of(ctx: ServiceContext, actor: Actor, listing: Listing, prefix: str = "", after: str | None = None,
                   limit: int = 50) -> dict[str, Any]:
     """One page: `items` (each with `name`; a group also with `domains`, how many use it), and `next` (the
@@ -54,9 +66,10 @@ async def page_of(ctx: ServiceContext, actor: Actor, listing: Listing, prefix: s
 
     async def run(_: str) -> dict[str, Any]:
         bounds: dict[str, Any] = {}
-        if prefix:
-            bounds["$regex"] = "^" + re.escape(prefix)
-        if after:
+        if prefix:  # a prefix is a range of the index, so the walk starts at it and ends after it
+            bounds = {"$gte": prefix, "$lt": past_prefix(prefix)}
+        if after and after >= prefix:
+            bounds.pop("$gte", None)
             bounds["$gt"] = after
         query: dict[str, Any] = {"registrar_id": actor.registrar_id}
         if bounds:

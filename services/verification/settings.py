@@ -6,7 +6,7 @@ from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, points_to_this_machine
 
 DEFAULT_WEIGHTS = {
     "country_phone_mismatch": 1.0,
@@ -64,6 +64,10 @@ class VerificationSettings(ServiceSettings):
         refusals = super().production_refusals()
         if self.eid_provider == "simulator":
             refusals.append("EID_PROVIDER is simulator: anyone holding a verification link could approve itself")
+        if self.registrant_pages_url and points_to_this_machine(self.registrant_pages_url):
+            # like the PUBLIC_*URL settings: a registrant's mailed link must leave this machine
+            refusals.append(f"REGISTRANT_PAGES_URL points to this machine ({self.registrant_pages_url}): the mailed "
+                            "verification links would not open anywhere else")
         return refusals
 
     @model_validator(mode="after")

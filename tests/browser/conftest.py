@@ -126,6 +126,11 @@ PROFILE = {
 @pytest.fixture
 async def registrar(platform: Platform) -> Registrar:
     """A fresh, active registrar with money on its account."""
+    return await new_registrar(platform)
+
+
+async def new_registrar(platform: Platform) -> Registrar:
+    """A fresh, active registrar with money on its account, and its billing and tech contacts."""
     registrar_id = f"r{uuid.uuid4().hex[:8]}"
     new = Registrar(registrar_id, "Console-Web-2026", "Epp-Pass-26")
     body = {"registrar_id": registrar_id, "name": f"Registrar {registrar_id}", "profile": PROFILE,

@@ -137,6 +137,6 @@ def test_a_production_start_with_compose_development_values_refuses_and_names_th
     assert "INTERNAL_SECRET" in output  # compose leaves it at the development default everywhere
     if "OPERATOR_TOKEN" in container.env:
         assert "OPERATOR_TOKEN has its published development value" in output
-    for name in ("EID_PROVIDER", "SEED_DEMO_REGISTRAR", "PUBLIC_BASE_URL", "PUBLIC_URL"):
+    for name in ("EID_PROVIDER", "SEED_DEMO_REGISTRAR", "PUBLIC_BASE_URL", "PUBLIC_URL", "REGISTRANT_PAGES_URL"):
         if name in container.env:
             assert name in output, f"{service}: {name}={container.env[name]} was not refused"

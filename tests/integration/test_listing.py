@@ -47,6 +47,19 @@ async def test_domains_come_in_keyset_pages_by_name_and_by_prefix_for_their_regi
     assert [d["name"] for d in found["items"]] == [f"list-{n:03d}.be" for n in range(10, 20)]
     assert found["next"] is None and found["items"][0]["status"] == "REGISTERED"
     assert (await registry.get("/api/domains", headers=me, params={"q": ".*"})).json()["items"] == []  # no regex
+    searched: list[str] = []
+    after = None  # pages of a search: from the prefix, past the previous page, never past the prefix
+    while True:
+        query: dict[str, str | int] = {"q": "list-00", "limit": 4}
+        if after:
+            query["after"] = after
+        page = (await registry.get("/api/domains", headers=me, params=query)).json()
+        searched += [d["name"] for d in page["items"]]
+        if (after := page["next"]) is None:
+            break
+    assert searched == [f"list-{n:03d}.be" for n in range(10)]
+    before_prefix = (await registry.get("/api/domains", headers=me, params={"q": "list-01", "after": "a.be"})).json()
+    assert [d["name"] for d in before_prefix["items"]] == [f"list-{n:03d}.be" for n in range(10, 20)]
     assert [d["name"] for d in (await registry.get("/api/domains", headers=other)).json()["items"]] == ["list-theirs.be"]
     assert (await registry.get("/api/domains", headers=me, params={"limit": 1000})).status_code == 422
     assert (await registry.get("/api/domains")).status_code == 401

@@ -91,6 +91,14 @@ def test_verification_refuses_the_eid_simulator() -> None:
     assert refusal.startswith("EID_PROVIDER is simulator")
 
 
+def test_verification_refuses_registrant_pages_on_this_machine() -> None:
+    cls = settings_class("verification")
+    (refusal,) = cls(**production_values(cls) | {"registrant_pages_url": "http://localhost:8000"}).production_refusals()
+    assert refusal.startswith("REGISTRANT_PAGES_URL points to this machine")
+    assert cls(**production_values(cls) | {"registrant_pages_url": "https://console.registry.example.org"}
+               ).production_refusals() == []
+
+
 def test_development_accepts_the_development_values() -> None:
     cls = settings_class("registry")
     settings = cls(environment="development", operator_token="operator-dev-token", seed_demo_registrar=True)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from services.registry.audit_subjects import registry_subject
+from services.registry.audit_subjects import registry_subject, registry_subject_in
 from services.registry.domains.info import staff_view
 from services.registry.domains.locks import list_complaints
 from services.registry.http.errors import http_refusal
@@ -58,7 +58,8 @@ def registry_staff_guard(ctx: ServiceContext, roles: tuple[StaffRole, ...] = (St
     async def alive(claims: SessionClaims) -> bool:
         return await accounts_of(ctx).session_alive(claims.session_id, claims.user_id, ctx.clock.now())
 
-    return staff_guard(ctx, roles, subject=registry_subject(ctx), session_alive=alive, refusal=http_refusal)
+    return staff_guard(ctx, roles, subject=registry_subject(ctx), session_alive=alive, refusal=http_refusal,
+                       subject_in=registry_subject_in(ctx))
 
 
 def _refused(exc: StaffRefused) -> HTTPException:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from bson import ObjectId
 
 from services.registry.uow import Document, DuplicateKey, Filter, SortKey
+from shared.audit import AUDIT, PENDING_AUDIT, pending_audit_document
 from shared.events import EventEnvelope
 
 T = TypeVar("T")
@@ -309,11 +310,17 @@ class InMemoryUnitOfWork:
     async def run(self, work: Callable[[MemoryTx], Awaitable[T]]) -> T:
         before = copy.deepcopy(self.collections)
         tx = MemoryTx(self)
+        pending = PENDING_AUDIT.get()
         try:
             result = await work(tx)
+            audit = await pending_audit_document(tx)  # as MongoUnitOfWork: the staff entry commits with the change
+            if audit is not None:
+                await tx[AUDIT].insert_one(audit)
         except BaseException:
             self.collections = before  # all or nothing
             raise
+        if pending is not None and audit is not None:
+            pending.written = True
         self.published.extend(tx.events)
         self.commits += 1
         return result

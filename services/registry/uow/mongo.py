@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.registry.uow import Cursor, Document, DuplicateKey, Filter
+from shared.audit import AUDIT, PENDING_AUDIT, pending_audit_document
 from shared.events import EventEnvelope
 from shared.mongo.outbox import Outbox
 from shared.mongo.transactions import in_transaction
@@ -82,15 +83,24 @@ class MongoUnitOfWork:
 
     async def run(self, work: Callable[[MongoTx], Awaitable[T]]) -> T:
         published: list[bool] = []
+        audited: list[bool] = []
+        pending = PENDING_AUDIT.get()
 
         async def attempt(session: AsyncClientSession) -> T:
             tx = MongoTx(self.db, session)  # a retried attempt starts with no events
             result = await work(tx)
+            # a staff request's "done" entry commits with its change, or not at all (shared/audit.py)
+            audit = await pending_audit_document(tx)
+            if audit is not None:
+                await tx[AUDIT].insert_one(audit)
+            audited.append(audit is not None)
             await self.outbox.add(tx.events, session)
             published.append(bool(tx.events))
             return result
 
         result = await in_transaction(self.client, attempt)
+        if pending is not None and audited and audited[-1]:
+            pending.written = True
         if published and published[-1]:
             self.on_commit()
         return result
