@@ -31,7 +31,8 @@ T = TypeVar("T")
 # The registrar document check_standing read for the command running in this task, so the command's rules need
 # not read it again (one round trip less per command); products ride along because domain creates need them.
 _STANDING: ContextVar[dict[str, Any] | None] = ContextVar("standing_registrar", default=None)
-STANDING_FIELDS = {"status": 1, "blocked_until": 1, "products": 1}
+# The balance and standing order ride along too: paying commands start their conditional debit from them.
+STANDING_FIELDS = {"status": 1, "blocked_until": 1, "products": 1, "balance_cents": 1, "standing_order": 1}
 
 
 def standing_registrar(registrar_id: str) -> dict[str, Any] | None:

@@ -19,20 +19,25 @@ async def own_contact(tx: Reader, actor: Actor, alias: str) -> dict[str, Any]:
     return doc
 
 
-async def require_roles(tx: Reader, registrar_id: str, roles: dict[ContactType, list[str]]) -> None:
+async def require_roles(tx: Reader, registrar_id: str, roles: dict[ContactType, list[str]]) -> dict[str, dict[str, Any]]:
     """For a domain: the per-domain limits hold (2306); the registrar has its billing and at least one tech
     contact (2308); every alias exists and belongs to the registrar (2303) and has the role it is used in
-    (2306)."""
+    (2306). Returns the contacts named (with type and verification), read with the registrar's billing contact
+    in one query (a registrar has at most one); a second query looks for a tech contact only when none is named."""
     for role, limit in MAX_PER_DOMAIN.items():
         if len(roles.get(ContactType(role), [])) > limit:
             raise CommandRefused(Result.PARAMETER_VALUE_POLICY, f"at most {limit} {role.lower()} contacts per domain")
-    if not await tx[CONTACTS].find_one({"registrar_id": registrar_id, "type": "BILLING"}, {"_id": 1}) \
-            or not await tx[CONTACTS].find_one({"registrar_id": registrar_id, "type": "TECH"}, {"_id": 1}):
+    wanted = sorted({alias for aliases in roles.values() for alias in aliases})
+    docs = await tx[CONTACTS].find(
+        {"registrar_id": registrar_id, "$or": [{"_id": {"$in": wanted}}, {"type": ContactType.BILLING.value}]},
+        {"type": 1, "verification": 1}).to_list()
+    types = {d["type"] for d in docs}
+    if ContactType.BILLING.value not in types or (
+            ContactType.TECH.value not in types
+            and not await tx[CONTACTS].find_one({"registrar_id": registrar_id, "type": "TECH"}, {"_id": 1})):
         raise CommandRefused(Result.DATA_MANAGEMENT_POLICY,
                              "create a billing contact and at least one tech contact before the first domain")
-    wanted = {alias for aliases in roles.values() for alias in aliases}
-    found = {d["_id"]: d for d in await tx[CONTACTS].find(
-        {"_id": {"$in": list(wanted)}, "registrar_id": registrar_id}, {"type": 1}).to_list()}
+    found = {d["_id"]: d for d in docs if d["_id"] in wanted}
     for role, aliases in roles.items():
         for alias in aliases:
             if alias not in found:
@@ -41,3 +46,4 @@ async def require_roles(tx: Reader, registrar_id: str, roles: dict[ContactType, 
             if found[alias]["type"] != role.value:
                 raise CommandRefused(Result.PARAMETER_VALUE_POLICY,
                                      f"contact [{alias}] is a {found[alias]['type']} contact, not {role.value}")
+    return found

@@ -68,11 +68,14 @@ async def create_domain(
         roles = {ContactType.REGISTRANT: [registrant], ContactType.TECH: list(tech or []),
                  ContactType.ONSITE: list(onsite or [])}
 
+        # the rules read before the transaction (MongoDB's transactions do not lock what they read either): the
+        # transaction, and the registrar's turn (registrar_lock), then hold only the writes and the commit
+        contacts = await require_roles(uow, actor.registrar_id, roles)
+        await require_groups(uow, actor.registrar_id, groups, keys)
+        override = override_at_creation(ctx, contacts[registrant])
+        created["override_reason"] = (override or {}).get("reason")
+
         async def work(tx: Tx) -> None:
-            await require_roles(tx, actor.registrar_id, roles)
-            await require_groups(tx, actor.registrar_id, groups, keys)
-            override = await override_at_creation(ctx, tx, registrant)
-            created["override_reason"] = (override or {}).get("reason")
             try:
                 await tx[DOMAINS].insert_one({
                     "_id": name, "name": name, "tld": tld, "registrar_id": actor.registrar_id,

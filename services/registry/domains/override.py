@@ -63,9 +63,11 @@ async def contact_status(tx: Reader, alias: str) -> VerificationStatus:
     return VerificationStatus((doc or {}).get("verification", VerificationStatus.UNVERIFIED.value))
 
 
-async def override_at_creation(ctx: ServiceContext, tx: Reader, registrant: str) -> dict[str, Any] | None:
-    """The override a new domain starts with: one while its registrant is pending verification."""
-    if await contact_status(tx, registrant) is VerificationStatus.PENDING:
+def override_at_creation(ctx: ServiceContext, registrant: dict[str, Any]) -> dict[str, Any] | None:
+    """The override a new domain starts with: one while its registrant (the contact document, with its
+    verification, as the create read it) is pending verification."""
+    status = registrant.get("verification", VerificationStatus.UNVERIFIED.value)
+    if VerificationStatus(status) is VerificationStatus.PENDING:
         return override_document(ctx, PENDING_REASON)
     return None
 

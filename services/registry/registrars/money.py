@@ -14,6 +14,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from services.registry.commands import standing_registrar
 from services.registry.results import CommandRefused, Result
 from services.registry.settings import RegistrySettings
 from services.registry.store import LEDGER, REGISTRARS, unit_of_work
@@ -36,8 +37,11 @@ class Charge:
 
 
 def registrar_lock(ctx: ServiceContext, registrar_id: str) -> asyncio.Lock:
-    """Paying commands of one registrar all write its balance: run them one at a time in this process
-    instead of letting their transactions conflict and back off (replicas still conflict, and retry)."""
+    """Paying commands of one registrar all write its balance: in this process they take turns for their
+    transaction's writes and commit, instead of conflicting and backing off (MongoDB lets only one open transaction
+    write a document). Correctness does not rest on it: the debit is conditional (`charge`), and other replicas
+    or a crashed process's leftovers make a transaction conflict and retry, never overdraw. It lives in memory
+    only: a crash takes it along."""
     locks: dict[str, asyncio.Lock] = ctx.extras.setdefault("registrar_locks", {})
     return locks.setdefault(registrar_id, asyncio.Lock())
 
@@ -54,23 +58,48 @@ async def charge(
 ) -> list[EventEnvelope[Any]]:
     """Debit a paying transaction inside the command's transaction; returns the events to publish with it.
 
-    The balance is read and written in the same transaction: a concurrent debit of the same registrar
-    makes one of the two transactions conflict and retry, so no debit is lost."""
+    The debit is conditional: it applies only to the balance (and standing order) the rule was checked against,
+    so a balance another command changed meanwhile matches nothing and is read again; a concurrent debit in
+    another open transaction makes this one conflict and retry. Either way no debit is lost and the rule holds
+    for every debit. The balance to try first is the one this process last wrote, or the one the command's
+    standing check read: the usual debit costs one round trip (the update), not two."""
     settings: RegistrySettings = ctx.settings  # type: ignore[assignment]
     price = settings.prices[charge.kind]
-    doc = await tx[REGISTRARS].find_one(
-        {"_id": registrar_id}, {"balance_cents": 1, "standing_order": 1})
-    if doc is None:
-        raise CommandRefused(Result.AUTHORIZATION_ERROR, f"registrar [{registrar_id}] is unknown")
-    before = int(doc.get("balance_cents", 0))
-    if before < 0 and not doc.get("standing_order") and not allow_negative:
-        raise CommandRefused(
-            Result.BILLING_FAILURE,
-            f"the prepayment balance is negative (EUR {before / 100:.2f}): no paying transactions until it is topped up",
-            cause="negative_balance",
-        )
+    known: dict[str, tuple[int, bool]] = ctx.extras.setdefault("registrar_balances", {})
+    doc: dict[str, Any] | None
+    if registrar_id in known:
+        doc = {"balance_cents": known[registrar_id][0], "standing_order": known[registrar_id][1]}
+    else:
+        standing = standing_registrar(registrar_id)
+        doc = standing if standing is not None and "balance_cents" in standing else None
+    while True:
+        fresh = doc is None  # read in this transaction: it matches the conditional debit, or the write conflicts
+        if fresh:
+            doc = await tx[REGISTRARS].find_one({"_id": registrar_id}, {"balance_cents": 1, "standing_order": 1})
+        if doc is None:
+            raise CommandRefused(Result.AUTHORIZATION_ERROR, f"registrar [{registrar_id}] is unknown")
+        before, standing_order = int(doc.get("balance_cents", 0)), bool(doc.get("standing_order"))
+        if before < 0 and not standing_order and not allow_negative:
+            if not fresh:  # a guess may be older than a top-up: refuse only on what the database says
+                known.pop(registrar_id, None)
+                doc = None
+                continue
+            raise CommandRefused(
+                Result.BILLING_FAILURE,
+                f"the prepayment balance is negative (EUR {before / 100:.2f}): no paying transactions until it is "
+                "topped up",
+                cause="negative_balance",
+            )
+        unchanged = {"_id": registrar_id, "balance_cents": before if "balance_cents" in doc else {"$exists": False},
+                     "standing_order": True if standing_order else {"$ne": True}}
+        if await tx[REGISTRARS].update_one(unchanged, {"$inc": {"balance_cents": -price}}):
+            break
+        if fresh:
+            raise AssertionError(f"registrar [{registrar_id}] read in this transaction did not match its debit")
+        known.pop(registrar_id, None)
+        doc = None
     after = before - price
-    await tx[REGISTRARS].update_one({"_id": registrar_id}, {"$inc": {"balance_cents": -price}})
+    known[registrar_id] = (after, standing_order)  # a guess for the next debit; the condition checks it
     now = ctx.clock.now()
     await tx[LEDGER].insert_one(
         {
