@@ -31,6 +31,7 @@ from services.notifications.routing import (
     structured_route,
 )
 from services.notifications.settings import NotificationsSettings
+from services.notifications.poll_heads import PollHeads, open_messages
 from services.notifications.store import CONTACTS, POLL, REGISTRARS, next_poll_ids
 from services.notifications.store import MAILS as MAIL_COLLECTION
 from services.notifications.triggers import (
@@ -70,11 +71,12 @@ class Writes:
     poll: list[Document] = field(default_factory=list)
     mails: list[UpdateOne] = field(default_factory=list)
 
-    async def flush(self, db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
+    async def flush(self, db: AsyncDatabase[Document], session: AsyncClientSession, now: datetime) -> None:
         if self.poll:
             for doc, msg_id in zip(self.poll, await next_poll_ids(db, len(self.poll), session), strict=True):
                 doc["_id"] = msg_id
             await db[POLL].insert_many(self.poll, ordered=True, session=session)
+            await PollHeads(db).queued(self.poll, now, session)
         if self.mails:
             await db[MAIL_COLLECTION].bulk_write(self.mails, ordered=True, session=session)
         self.poll, self.mails = [], []
@@ -103,6 +105,10 @@ class Notifications:
         self.poll_retention = timedelta(days=self.settings.poll_retention_days)
         self.acked_retention = timedelta(days=self.settings.acked_retention_days)
         self.mail_retention = timedelta(days=self.settings.sent_mail_retention_days)
+
+    @property
+    def heads(self) -> PollHeads:
+        return PollHeads(self.db)  # the database is connected at start-up, after this object is made
 
     @property
     def db(self) -> AsyncDatabase[Document]:
@@ -167,7 +173,7 @@ class Notifications:
         writes = Writes()
         for event, items in planned:
             await self.deliver(items, event, session, writes, registrars)
-        await writes.flush(self.db, session)
+        await writes.flush(self.db, session, self.ctx.clock.now())
 
     async def on_email_bounced(self, event: EventEnvelope[EmailBounced], session: AsyncClientSession) -> None:
         """E-MAIL BOUNCED to every registrar with a contact at the address (a registrant's mail bounced); TRANSFER
@@ -188,7 +194,7 @@ class Notifications:
                                        p.object))
         writes = Writes()
         await self.deliver(out, event, session, writes, {})
-        await writes.flush(self.db, session)
+        await writes.flush(self.db, session, self.ctx.clock.now())
 
     async def deliver(self, items: list[Notice], event: EventEnvelope[Any], session: AsyncClientSession,
                       writes: Writes, registrars: dict[str, RegistrarSettings]) -> None:
@@ -304,7 +310,7 @@ class Notifications:
     # -- the poll queue -------------------------------------------------------------------------------------------
 
     def _open(self, registrar_id: str) -> dict[str, Any]:
-        return {"registrar_id": registrar_id, "acked_at": None, "expires_at": {"$gt": self.ctx.clock.now()}}
+        return open_messages(registrar_id, self.ctx.clock.now())
 
     async def count(self, registrar_id: str) -> int:
         return await self.db[POLL].count_documents(self._open(registrar_id))
@@ -326,23 +332,31 @@ class Notifications:
         return reply
 
     async def _req(self, registrar_id: str) -> PollReply:
-        head = await self.queued(registrar_id)
-        if not head:
+        """The queue's head and count from the registrar's head document: one find by _id (poll_heads.py)."""
+        now = self.ctx.clock.now()
+        head = await self.heads.find(registrar_id, now)
+        if head is None:
+            head = await in_transaction(self.ctx.client, lambda session: self.heads.rebuild(registrar_id, now, session))
+        if not head.next:
             return PollReply(code=1300, count=0)
-        m = head[0]
-        return PollReply(code=1301, count=await self.count(registrar_id),
-                         head=PollMessage(msg_id=m.msg_id, queued_at=m.queued_at, text=m.text, fields=m.fields,
-                                          language=m.language))
+        m = head.next[0]
+        return PollReply(code=1301, count=head.count,
+                         head=PollMessage(msg_id=str(m["_id"]), queued_at=m["queued_at"], text=m["text"],
+                                          fields=m["fields"], language=m.get("language", "en")))
 
     async def ack(self, registrar_id: str, msg_id: str, channel: str) -> PollReply:
         """Acknowledge once, whichever channel: the first ack wins; any later one finds no message."""
         now = self.ctx.clock.now()
         key = _stored_id(msg_id)
 
-        async def work(session: AsyncClientSession) -> Document | None:
-            # find_one then a conditional update_one, not find_one_and_update: the local stand-in scans the
-            # whole collection for the latter; a concurrent ack of the same message conflicts and is retried
-            doc = await self.db[POLL].find_one({"_id": key} | self._open(registrar_id), session=session)
+        async def work(session: AsyncClientSession) -> int | None:
+            # the message from the registrar's head when it is there (the usual case: the one poll req showed),
+            # else found by _id; then a conditional update_one, not find_one_and_update (the local stand-in scans
+            # the whole collection for the latter); a concurrent ack of the same message conflicts and is retried
+            head = await self.heads.read(registrar_id, now, session)
+            doc = next((d for d in head.next if d["_id"] == key), None)
+            if doc is None and not head.complete:
+                doc = await self.db[POLL].find_one({"_id": key} | self._open(registrar_id), session=session)
             if doc is None:
                 return None
             done = await self.db[POLL].update_one(
@@ -350,21 +364,22 @@ class Notifications:
                 {"$set": {"acked_at": now, "acked_via": channel, "expires_at": now + self.acked_retention}},
                 session=session,
             )
-            if done.modified_count == 1:
-                await self.ctx.outbox.add([new_event(
-                    PollMessageAcknowledged(msg_id=msg_id, message_type=doc["message"], channel=channel,
-                                            queued_at=doc["queued_at"]),
-                    registrar_id=registrar_id, correlation_id=doc.get("event_id"), clock=self.ctx.clock,
-                )], session)
-                return doc
-            return None
+            if done.modified_count != 1:
+                return None
+            head = await self.heads.acked(head, key, now, session)
+            await self.ctx.outbox.add([new_event(
+                PollMessageAcknowledged(msg_id=msg_id, message_type=doc["message"], channel=channel,
+                                        queued_at=doc["queued_at"]),
+                registrar_id=registrar_id, correlation_id=doc.get("event_id"), clock=self.ctx.clock,
+            )], session)
+            return head.count
 
-        if await in_transaction(self.ctx.client, work) is None:
+        remaining = await in_transaction(self.ctx.client, work)
+        if remaining is None:
             return PollReply(code=2303, message=f"Object does not exist: message [{msg_id}] is not in your queue "
                                                 "(unknown, or acknowledged already)")
         self.ctx.committed()
-        return PollReply(code=1000, message="Command completed successfully", count=await self.count(registrar_id),
-                         acked_id=msg_id)
+        return PollReply(code=1000, message="Command completed successfully", count=remaining, acked_id=msg_id)
 
     # -- bounces reported after delivery, and staff mail ---------------------------------------------------------
 
@@ -414,7 +429,7 @@ class Notifications:
                 queued += self.queue_category_mail(mail, RegistrarSettings.of(doc["_id"], doc), category, subjects,
                                                    bodies, {}, f"{broadcast_id}:{category.value}", writes,
                                                    multilingual=multilingual)
-            await writes.flush(self.db, session)
+            await writes.flush(self.db, session, self.ctx.clock.now())
             return queued
 
         return await in_transaction(self.ctx.client, work)

@@ -9,6 +9,8 @@
                   key), queued_at, text (the <msg>), fields (dnsbe:pollRes, in order), language, event_id,
                   acked_at / acked_via once acknowledged, expires_at (TTL: a year after queueing; after an
                   ack, ACKED_RETENTION_DAYS)
+  poll_heads      each registrar's queue head, written with the messages (poll_heads.py): _id registrar id,
+                  count of open messages, next (the first few open messages, whole), expires_min
   mails           every mail to send and its record: _id the idempotency key "<event id>:<message>:<object>:
                   <recipient>:<language>", to, subject, body (sealed values stay sealed: [[name]] placeholders
                   with `sealed`), status pending | sent | bounced | failed, attempts, next_attempt_at,
@@ -30,6 +32,7 @@ from shared.mongo.indexes import CollectionIndexes
 REGISTRARS = "registrars"
 CONTACTS = "contacts"
 POLL = "poll_messages"
+POLL_HEADS = "poll_heads"
 MAILS = "mails"
 COUNTERS = "counters"
 POLL_IDS = "poll_ids"
@@ -37,6 +40,7 @@ POLL_IDS = "poll_ids"
 NOTIFICATIONS_INDEXES = (
     CollectionIndexes(COUNTERS, ()),
     CollectionIndexes(REGISTRARS, ()),
+    CollectionIndexes(POLL_HEADS, ()),  # read and written by _id only
     CollectionIndexes(CONTACTS, (IndexModel([("email", ASCENDING)]),)),
     CollectionIndexes(POLL, (
         IndexModel([("registrar_id", ASCENDING), ("acked_at", ASCENDING), ("queued_at", ASCENDING), ("_id", ASCENDING)]),

@@ -16,6 +16,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from services.notifications.app import build as build_notifications
 from services.notifications.cps import cps, stamp
 from services.notifications.messages import STRUCTURED
+from services.notifications.service import notifications_of
 from services.notifications.settings import NotificationsSettings
 from services.registry.app import build as build_registry
 from services.registry.registrars.demo import seed_demo_registrar
@@ -33,7 +34,7 @@ from shared.events.verification import (
     VerificationSupportNotice,
 )
 from shared.mongo.transactions import in_transaction
-from shared.poll_rpc import POLL_QUEUE, PollReply
+from shared.poll_rpc import POLL_QUEUE, PollReply, PollRequest
 from shared.runtime import ServiceContext
 from shared.sealing import Sealer
 from tests.integration.epp_client import EppClient
@@ -334,6 +335,43 @@ async def test_transient_smtp_failures_are_retried_and_sent_once(platform: Platf
     retried = [ln for ln in metrics.splitlines() if ln.startswith("notifications_mails_retried_total")]
     assert retried and float(retried[0].split()[-1]) >= 3
     assert 'notifications_mails_sent_total{kind="cps"} 1.0' in metrics
+
+
+async def test_a_long_queue_is_served_in_order_whatever_is_acknowledged_where(platform: Platform) -> None:
+    """The queue's head document (poll_heads.py) holds the first few messages: past it, after an ack beyond it,
+    with messages queued while it drains, and when it is missing (messages from before it existed), req and ack
+    give what the queue itself says."""
+    me = await login(platform.registry)
+    app = notifications_of(platform.ctx)
+
+    def warning(hitpoints: int) -> EventEnvelope[Any]:
+        return platform.event(HitpointsThresholdReached(percent=80, hitpoints=hitpoints, limit=1000, reached_at=START))
+
+    await platform.publish(*(warning(i) for i in range(25)))
+    queue = await platform.queue(me, 25)
+    ids = [m["msg_id"] for m in queue["messages"]]  # the queue's order, as its own query gives it
+    order = [m["fields"]["hitpoints"] for m in queue["messages"]]
+    await platform.ctx.db["poll_heads"].delete_many({})  # as if queued before heads existed: rebuilt on demand
+    r = await platform.notifications.post(f"/api/poll/messages/{ids[15]}/ack", headers=me)  # beyond the head
+    assert r.status_code == 200 and r.json()["count"] == 24
+    served, counts = [], []
+    while True:
+        req = await app.poll(PollRequest(registrar_id=DEMO, op="req"))
+        if req.code == 1300:
+            break
+        assert req.code == 1301 and req.head is not None
+        counts.append(req.count)
+        served.append(req.head.fields["hitpoints"])
+        ack = await app.poll(PollRequest(registrar_id=DEMO, op="ack", msg_id=req.head.msg_id))
+        assert ack.code == 1000 and ack.count == req.count - 1
+        assert (await app.poll(PollRequest(registrar_id=DEMO, op="ack", msg_id=req.head.msg_id))).code == 2303
+        if len(served) == 5:
+            await platform.publish(warning(25), warning(26))
+            order += [m["fields"]["hitpoints"] for m in (await platform.queue(me, 21))["messages"][-2:]]
+    assert served == [h for h in order if h != order[15]]
+    assert sorted(served, key=int) == [str(i) for i in range(27) if str(i) != order[15]]
+    assert counts == [24, 23, 22, 21, 20, *range(21, 0, -1)]
+    assert (await platform.queue(me, 0))["count"] == 0
 
 
 async def test_unacknowledged_messages_expire_after_a_year(platform: Platform) -> None:

@@ -1,0 +1,136 @@
+"""The head of each registrar's poll queue, kept in one document, so that an EPP poll req is one find by _id and
+an ack needs no query on a secondary index (the local stand-in scans those; on MongoDB each is still an index
+walk and a count on every command).
+
+  poll_heads  _id the registrar id, count (its open messages), next (the first WINDOW open messages, whole, in
+              queue order: queued_at, then _id), expires_min (no open message expires before it; None: none open)
+
+A head is written in the same transaction as the poll messages it describes (queueing, ack), so it is exactly as
+right as they are; concurrent writers conflict on it and one is retried. A registrar without a head (messages
+queued before heads existed, or none yet), and a head whose expires_min has passed (a message may have expired
+unacknowledged), is rebuilt from poll_messages with the queries it stands for. poll_messages stays the record.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, ReplaceOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.notifications.store import POLL, POLL_HEADS
+from shared.mongo.client import Document
+
+# messages kept in the head: an ack reads the queue again only once every WINDOW acks (when it empties)
+WINDOW = 10
+
+
+def open_messages(registrar_id: str, now: datetime) -> dict[str, Any]:
+    """The filter of a registrar's queue: not acknowledged, not expired."""
+    return {"registrar_id": registrar_id, "acked_at": None, "expires_at": {"$gt": now}}
+
+
+def _order(doc: Document) -> tuple[datetime, int, Any]:
+    # the queue's order: queued_at, then _id (numbers sort before the older ObjectId strings, as in MongoDB)
+    return doc["queued_at"], 0 if isinstance(doc["_id"], int) else 1, doc["_id"]
+
+
+@dataclass
+class Head:
+    registrar_id: str
+    count: int = 0
+    next: list[Document] = field(default_factory=list)
+    expires_min: datetime | None = None
+
+    @classmethod
+    def of(cls, doc: Document) -> Head:
+        return cls(doc["_id"], int(doc["count"]), list(doc["next"]), doc.get("expires_min"))
+
+    def document(self) -> Document:
+        return {"_id": self.registrar_id, "count": self.count, "next": self.next, "expires_min": self.expires_min}
+
+    @property
+    def complete(self) -> bool:
+        """The window holds the whole queue."""
+        return len(self.next) >= self.count
+
+    def stale(self, now: datetime) -> bool:
+        return self.expires_min is not None and self.expires_min <= now
+
+    def add(self, docs: Sequence[Document]) -> None:
+        """Newly queued messages: the window stays a prefix of the queue. When it holds the whole queue every
+        new message joins it; otherwise the messages past it sort after its last, and a new one joins only if
+        it sorts before that (a clock set back)."""
+        joining = docs if self.complete else [d for d in docs if self.next and _order(d) < _order(self.next[-1])]
+        self.next = sorted([*self.next, *joining], key=_order)[:WINDOW]
+        self.count += len(docs)
+        for d in docs:
+            self.expires_min = d["expires_at"] if self.expires_min is None else min(self.expires_min, d["expires_at"])
+
+
+class PollHeads:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+
+    async def rebuild(self, registrar_id: str, now: datetime, session: AsyncClientSession) -> Head:
+        """The head as poll_messages says it is, written; in the caller's transaction."""
+        query = open_messages(registrar_id, now)
+        head = Head(registrar_id, count=await self.db[POLL].count_documents(query, session=session))
+        if head.count:
+            head.next = await self.db[POLL].find(query, session=session).sort(
+                [("queued_at", ASCENDING), ("_id", ASCENDING)]).limit(WINDOW).to_list()
+            first = await self.db[POLL].find(query, {"expires_at": 1}, session=session).sort(
+                "expires_at", ASCENDING).limit(1).to_list()
+            head.expires_min = first[0]["expires_at"] if first else None
+        await self.db[POLL_HEADS].replace_one({"_id": registrar_id}, head.document(), upsert=True, session=session)
+        return head
+
+    async def find(self, registrar_id: str, now: datetime, session: AsyncClientSession | None = None) -> Head | None:
+        """The registrar's head as stored, or None when it must be rebuilt first."""
+        doc = await self.db[POLL_HEADS].find_one({"_id": registrar_id}, session=session)
+        if doc is None:
+            return None
+        head = Head.of(doc)
+        return None if head.stale(now) else head
+
+    async def read(self, registrar_id: str, now: datetime, session: AsyncClientSession) -> Head:
+        """The registrar's head, rebuilt first if need be; in the caller's transaction."""
+        return await self.find(registrar_id, now, session) or await self.rebuild(registrar_id, now, session)
+
+    async def queued(self, docs: Sequence[Document], now: datetime, session: AsyncClientSession) -> None:
+        """Messages just inserted in the caller's transaction join their registrars' heads: one read and one
+        write for the whole run (a registrar whose head must be rebuilt reads them back with the rest)."""
+        by_registrar: dict[str, list[Document]] = defaultdict(list)
+        for d in docs:
+            by_registrar[d["registrar_id"]].append(d)
+        found = {d["_id"]: Head.of(d) for d in await self.db[POLL_HEADS].find(
+            {"_id": {"$in": sorted(by_registrar)}}, session=session).to_list()}
+        writes = []
+        for registrar_id, new in by_registrar.items():
+            head = found.get(registrar_id)
+            if head is None or head.stale(now):
+                await self.rebuild(registrar_id, now, session)
+                continue
+            head.add(new)
+            writes.append(ReplaceOne({"_id": registrar_id}, head.document()))
+        if writes:
+            await self.db[POLL_HEADS].bulk_write(writes, ordered=False, session=session)
+
+    async def acked(self, head: Head, msg_id: int | str, now: datetime, session: AsyncClientSession) -> Head:
+        """The message (open until this transaction acknowledged it) leaves the head; the window is read
+        again from the queue when it empties while messages remain."""
+        head.next = [d for d in head.next if d["_id"] != msg_id]
+        head.count = max(0, head.count - 1)
+        if not head.next and head.count:
+            head.next = await self.db[POLL].find(open_messages(head.registrar_id, now), session=session).sort(
+                [("queued_at", ASCENDING), ("_id", ASCENDING)]).limit(WINDOW).to_list()
+        if not head.count:
+            head.expires_min = None
+        await self.db[POLL_HEADS].replace_one({"_id": head.registrar_id}, head.document(), upsert=True,
+                                              session=session)
+        return head
