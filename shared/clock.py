@@ -24,6 +24,15 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+def purge_after(expires_at: datetime, lifetime: timedelta) -> datetime:
+    """When MongoDB's TTL monitor may delete a record whose expiry the service judges on its own clock.
+
+    The monitor runs on the wall clock; a service on a moved clock (ManualClock in tests, set to a past
+    date) would have its live records deleted under it within the minute. The later of the two keeps a
+    record until it has lapsed on both clocks; with the system clock both are the same instant."""
+    return max(expires_at, datetime.now(UTC) + lifetime)
+
+
 class ManualClock:
     """A clock that only moves when told to."""
 

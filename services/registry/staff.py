@@ -37,6 +37,7 @@ from services.registry.uow import Reader
 from services.registry.users import totp
 from services.registry.users.passwords import WeakPassword, check_policy, hash_password, verify_password
 from shared.auth import SessionTokens, SigningKeys
+from shared.clock import purge_after
 from shared.staff import STAFF_REGISTRAR, StaffRole, role_permission
 
 STAFF_SESSION_HOURS = 4
@@ -165,7 +166,8 @@ class StaffAccounts:
                                   permissions=[role_permission(StaffRole(doc["role"]))],
                                   session_id=session_id, expires_at=expires_at)
         await self.sessions.insert_one({"_id": _digest(token), "session_id": session_id, "staff_id": staff_id,
-                                        "ip": ip, "expires_at": expires_at})
+                                        "ip": ip, "expires_at": expires_at,
+                                        "purge_at": purge_after(expires_at, timedelta(hours=STAFF_SESSION_HOURS))})
         return SignedIn(token=token, staff_id=staff_id, name=doc["name"], role=doc["role"], expires_at=expires_at)
 
     async def _refuse_if_paused(self, staff_id: str, ip: str, now: datetime) -> None:

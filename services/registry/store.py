@@ -38,7 +38,7 @@ INDEXES = (
         IndexModel([("user_id", ASCENDING), ("at", DESCENDING)]),
         IndexModel("at", expireAfterSeconds=366 * 24 * 3600),
     )),
-    CollectionIndexes(SESSIONS, (IndexModel("expires_at", expireAfterSeconds=0),)),
+    CollectionIndexes(SESSIONS, (IndexModel("purge_at", expireAfterSeconds=0),)),  # shared/clock.py purge_after
     CollectionIndexes(APPLICATIONS, (
         IndexModel([("registrar_id", ASCENDING)]),  # the activation finds its application by registrar id
         IndexModel([("status", ASCENDING), ("created_at", DESCENDING)]),  # the operator's work list
@@ -63,7 +63,7 @@ INDEXES = (
         IndexModel([("registrar_id", ASCENDING), ("filed_at", ASCENDING)]),
         IndexModel([("status", ASCENDING), ("deadline", ASCENDING)]),
     )),
-    CollectionIndexes(STAFF_SESSIONS, (IndexModel("expires_at", expireAfterSeconds=0),)),
+    CollectionIndexes(STAFF_SESSIONS, (IndexModel("purge_at", expireAfterSeconds=0),)),  # shared/clock.py purge_after
     # a lapsed slot or an idle window is cleaned up by MongoDB; a lapsed slot may be taken over before that
     CollectionIndexes(EPP_SESSION_SLOTS, (IndexModel("expires_at", expireAfterSeconds=0),)),
     CollectionIndexes(EPP_RATE_WINDOWS, (IndexModel("expires_at", expireAfterSeconds=0),)),

@@ -186,3 +186,22 @@ async def test_an_idn_is_stored_as_its_a_label(registry: httpx.AsyncClient, cloc
     assert bogus.json()["result_code"] == 2005, bogus.text
     taken = await registry.post("/api/domains", headers=me, json={"name": "CAFÉ.be", "registrant": "a100001-demo"})
     assert taken.json()["result_code"] == 2302, taken.text
+
+
+async def test_a_session_on_a_moved_clock_is_not_purged_by_the_wall_clock(registry: httpx.AsyncClient,
+                                                                        clock: ManualClock) -> None:
+    """The cause of this module's occasional 401: a session logged in at START (a year before the wall clock)
+    expired on the wall clock at once, and MongoDB's TTL monitor (once a minute, on the wall clock) deleted it
+    under the test. Every TTL-indexed date of a live session must lie ahead of the wall clock."""
+    clock.set(START)
+    headers = await login(registry)
+    db = context(registry).db
+    wall = datetime.now(UTC)
+    for collection in ("sessions",):
+        ttl_fields = [spec["key"][0][0] for spec in (await db[collection].index_information()).values()
+                      if "expireAfterSeconds" in spec]
+        assert ttl_fields, f"{collection} has no TTL index"
+        for doc in await db[collection].find({}).to_list():
+            for field in ttl_fields:
+                assert doc[field] > wall, (collection, field, doc[field])
+    assert (await registry.get("/api/registrar", headers=headers)).status_code == 200

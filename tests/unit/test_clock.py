@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.clock import ManualClock, brussels_month, next_brussels_midnight
+from shared.clock import ManualClock, brussels_month, next_brussels_midnight, purge_after
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,11 @@ def test_manual_clock_moves_only_when_told() -> None:
     assert clock.now() == datetime(2026, 1, 2, 1, tzinfo=UTC)
     with pytest.raises(ValueError):
         clock.set(datetime(2026, 1, 1))
+
+
+def test_a_record_is_purged_only_once_lapsed_on_both_the_service_and_the_wall_clock() -> None:
+    hours = timedelta(hours=8)
+    past = datetime(2025, 12, 10, 18, 0, tzinfo=UTC)  # a ManualClock set a year back
+    assert purge_after(past, hours) > datetime.now(UTC) + hours - timedelta(minutes=1)
+    future = datetime.now(UTC) + timedelta(days=400)
+    assert purge_after(future, hours) == future

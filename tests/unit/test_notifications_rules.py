@@ -241,8 +241,17 @@ def test_a_monitored_update_gets_its_go_ahead() -> None:
     assert poll_fields(STRUCTURED[n.message], n.values) == {
         "type": "MONITORED_UPD_CONTACT", "action": "AUTHORISED", "contact": "c1", "date": stamp(deadline),
         "returncode": "1501"}
+    # digest 1.4 publishes no template for the go ahead: its code follows 1502/1503 and its words the approved
+    # message's (#8 "Monitored contact ${contactAlias} update approved"), in every language
     rendered = cps(STRUCTURED[n.message], n.values, n.variables, "en")
-    assert rendered.subject == "Monitored update of contact c1 authorised"
+    assert rendered.subject == "Monitored contact c1 update authorised"
+    approved, authorised = STRUCTURED["monitored_update.approved"], STRUCTURED[n.message]
+    assert approved.subject["en"] == "Monitored contact ${contactAlias} update approved"
+    assert approved.msg["en"] == "Monitored contact update approved"
+    for language, (done, go) in {"nl": ("goedgekeurd", "toegestaan"), "fr": ("approuvée", "autorisée"),
+                                 "en": ("approved", "authorised")}.items():
+        assert authorised.subject[language] == approved.subject[language].replace(done, go), language
+        assert authorised.msg[language] == approved.msg[language].replace(done, go), language
 
 
 def test_domain_shield_removed_cps_carries_the_domain_and_who_did_it() -> None:

@@ -296,4 +296,4 @@ async def list_complaints(ctx: ServiceContext, status: str | None, limit: int) -
     """The lock complaints the staff pages list, newest first, optionally of one status."""
     query = {"status": status} if status else {}
     docs = await unit_of_work(ctx)[COMPLAINTS].find(query).sort("filed_at", -1).limit(limit).to_list()
-    return [{"complaint_id": d["_id"], **{k: v for k, v in d.items() if k != "_id"}} for d in docs]
+    return [complaint_view(d) for d in docs]

@@ -15,7 +15,7 @@ from services.registry.contacts.info import check_contacts, info_contact, is_lin
 from services.registry.contacts.model import ContactType, NewContact
 from services.registry.contacts.update import change_contact
 from services.registry.epp.call import object_of
-from services.registry.epp.ns import CONTACT, DNSBE, element, q, stamp, sub, text, texts
+from services.registry.epp.ns import CONTACT, DNSBE, check_data, element, q, stamp, sub, text, texts
 from services.registry.epp.reply import Reply
 from services.registry.epp.xml import Command
 from services.registry.field_errors import field_name, in_words
@@ -78,13 +78,7 @@ def _validated(model: type[NewContact], values: dict[str, Any]) -> NewContact:
 async def check(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
     command = object_of(cmd)
     free = await check_contacts(ctx, actor, texts(command, CONTACT, "id"))
-    data = element(CONTACT, "chkData")
-    for alias, available in free.items():
-        cd = sub(data, CONTACT, "cd")
-        sub(cd, CONTACT, "id", alias, avail="1" if available else "0")
-        if not available:
-            sub(cd, CONTACT, "reason", "in use")
-    return Reply(res_data=data)
+    return Reply(res_data=check_data(CONTACT, "id", free))
 
 
 async def info(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from services.registry.commands import Actor
 from services.registry.epp.call import object_of
-from services.registry.epp.ns import KEYGROUP, NSGROUP, element, q, sub, text, texts
+from services.registry.epp.ns import KEYGROUP, NSGROUP, check_data, element, q, sub, text, texts
 from services.registry.epp.reply import Reply
 from services.registry.epp.xml import Command
 from services.registry.field_errors import in_words
@@ -56,13 +56,7 @@ async def check(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
     command = object_of(cmd)
     namespace, kind = _kind(command)
     free = await check_groups(ctx, actor, kind, texts(command, namespace, "name"))
-    data = element(namespace, "chkData")
-    for name, available in free.items():
-        cd = sub(data, namespace, "cd")
-        sub(cd, namespace, "name", name, avail="1" if available else "0")
-        if not available:
-            sub(cd, namespace, "reason", "in use")
-    return Reply(res_data=data)
+    return Reply(res_data=check_data(namespace, "name", free))
 
 
 async def info(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:

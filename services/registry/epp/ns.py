@@ -62,6 +62,18 @@ def subs(parent: etree._Element, namespace: str, tag: str, values: Iterable[str]
         sub(parent, namespace, tag, v)
 
 
+def check_data(namespace: str, key: str, free: dict[str, bool]) -> etree._Element:
+    """The <chkData> of a check of objects named by `key` (contact:id, nsgroup:name ...): each with avail 1 or 0,
+    and "in use" as the reason a name is taken."""
+    data = element(namespace, "chkData")
+    for name, available in free.items():
+        cd = sub(data, namespace, "cd")
+        sub(cd, namespace, key, name, avail="1" if available else "0")
+        if not available:
+            sub(cd, namespace, "reason", "in use")
+    return data
+
+
 def stamp(instant: datetime) -> str:
     """EPP dateTime in UTC with milliseconds, as DNS Belgium writes it."""
     instant = instant.astimezone(UTC) if instant.tzinfo else instant.replace(tzinfo=UTC)

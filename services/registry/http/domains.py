@@ -20,22 +20,19 @@ from services.registry.http.auth import authentication
 from shared.runtime import ServiceContext
 
 
-class CreateDomainRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=253, examples=["example.be"])
-    registrant: str = Field(max_length=16, description="alias of a REGISTRANT contact of yours")
-    tech: list[str] = Field(default_factory=list, max_length=5)
-    onsite: list[str] = Field(default_factory=list, max_length=5)
-    name_servers: list[HostAttr] = Field(default_factory=list, max_length=9)
-    nsgroups: list[str] = Field(default_factory=list, max_length=9)
-    keygroups: list[str] = Field(default_factory=list, max_length=9)
-
-
 class UpdateDomainRequest(BaseModel):
     tech: list[str] = Field(default_factory=list, max_length=5)
     onsite: list[str] = Field(default_factory=list, max_length=5)
     name_servers: list[HostAttr] = Field(default_factory=list, max_length=9)
     nsgroups: list[str] = Field(default_factory=list, max_length=9)
     keygroups: list[str] = Field(default_factory=list, max_length=9)
+
+
+class CreateDomainRequest(UpdateDomainRequest):
+    """An update's fields, and the name and registrant a create adds."""
+
+    name: str = Field(min_length=1, max_length=253, examples=["example.be"])
+    registrant: str = Field(max_length=16, description="alias of a REGISTRANT contact of yours")
 
 
 class DomainView(BaseModel):

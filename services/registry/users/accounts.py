@@ -24,6 +24,7 @@ from services.registry.users import totp
 from services.registry.users.model import User
 from services.registry.users.passwords import hash_password, verify_password
 from shared.auth import InvalidToken, SessionTokens
+from shared.clock import purge_after
 from shared.events.sessions import RevocationReason, SessionRevoked
 
 TEMPORARY_KEY_SECONDS = 90
@@ -116,7 +117,8 @@ class Users:
         # needs it; the other services learn of an early end from session.revoked
         await self.sessions.insert_one(
             {"_id": session_id, "user_id": user_id, "registrar_id": user.registrar_id, "ip": ip,
-             "refresh_digest": digest(refresh_secret), "created_at": now, "expires_at": now + self.session_lifetime}
+             "refresh_digest": digest(refresh_secret), "created_at": now, "expires_at": now + self.session_lifetime,
+             "purge_at": purge_after(now + self.session_lifetime, self.session_lifetime)}
         )
         return user, self._issue(user, session_id, refresh_secret, now + self.session_lifetime, now)
 

@@ -18,8 +18,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from services.registry.commands import Actor, execute
 from services.registry.results import CommandRefused, Result
@@ -33,6 +34,8 @@ from shared.events import CommandType
 from shared.events.registrars import UserCreated, UserDeleted, UserUpdated
 from shared.events.sessions import RevocationReason
 from shared.runtime import ServiceContext
+
+T = TypeVar("T")
 
 
 async def _user(tx: Reader, user_id: str) -> User | None:
@@ -68,109 +71,109 @@ async def list_users(ctx: ServiceContext, actor: Actor) -> list[User]:
                          requires=Permission.MY_REGISTRATIONS)
 
 
-async def create_user(ctx: ServiceContext, actor: Actor, user_id: str, password: str,
-                      permissions: set[Permission]) -> User:
-    async def run(_: str) -> User:
-        async def work(tx: Tx) -> User:
-            if not (await _acting(tx, actor)).is_admin:
-                raise CommandRefused(Result.AUTHORIZATION_ERROR, "only the administrator user creates users")
-            if not USER_ID.match(user_id):
-                raise CommandRefused(Result.PARAMETER_VALUE_SYNTAX,
-                                     f"invalid user id [{user_id}]: 3-32 of a-z 0-9 . _ -")
-            check_password(password)
-            if Permission.MY_REGISTRATIONS not in permissions and permissions:
-                raise CommandRefused(Result.PARAMETER_VALUE_POLICY, "every permission needs MY_REGISTRATIONS access")
-            if await tx[USERS].find_one({"_id": user_id}, {"_id": 1}):
-                raise CommandRefused(Result.OBJECT_EXISTS, f"Object exists: user [{user_id}]")
-            await tx[USERS].insert_one({"_id": user_id, "registrar_id": actor.registrar_id,
-                                        "password_hash": hash_password(password),
-                                        "permissions": sorted(permissions), "created_at": ctx.clock.now()})
-            tx.publish([actor.event(UserCreated(user_id=user_id, permissions=sorted(permissions)), ctx)])
-            return User(user_id, actor.registrar_id, frozenset(permissions), False)
-
+async def _transaction(ctx: ServiceContext, actor: Actor, command: CommandType, user_id: str,
+                       work: Callable[[Tx], Awaitable[T]]) -> T:
+    """The shape of every changing user command: `work` in one transaction, through the command layer (its
+    refusals published), with no permission beyond the checks `work` makes itself."""
+    async def run(_: str) -> T:
         return await unit_of_work(ctx).run(work)
 
-    return await execute(ctx, actor, CommandType.NEW_USER, user_id, run, requires=None)
+    return await execute(ctx, actor, command, user_id, run, requires=None)
+
+
+async def _on_managed_user(ctx: ServiceContext, actor: Actor, command: CommandType, user_id: str,
+                           not_the_administrator: str, change: Callable[[Tx], Awaitable[T]]) -> T:
+    """An administrator's change to one of its users other than itself (2201 / 2303 / 2304 with the reason
+    given), then `change` in the same transaction."""
+    async def work(tx: Tx) -> T:
+        if (await _own_user(tx, actor, user_id)).is_admin:
+            raise CommandRefused(Result.STATUS_PROHIBITS, not_the_administrator)
+        return await change(tx)
+
+    return await _transaction(ctx, actor, command, user_id, work)
+
+
+async def create_user(ctx: ServiceContext, actor: Actor, user_id: str, password: str,
+                      permissions: set[Permission]) -> User:
+    async def work(tx: Tx) -> User:
+        if not (await _acting(tx, actor)).is_admin:
+            raise CommandRefused(Result.AUTHORIZATION_ERROR, "only the administrator user creates users")
+        if not USER_ID.match(user_id):
+            raise CommandRefused(Result.PARAMETER_VALUE_SYNTAX,
+                                 f"invalid user id [{user_id}]: 3-32 of a-z 0-9 . _ -")
+        check_password(password)
+        if Permission.MY_REGISTRATIONS not in permissions and permissions:
+            raise CommandRefused(Result.PARAMETER_VALUE_POLICY, "every permission needs MY_REGISTRATIONS access")
+        if await tx[USERS].find_one({"_id": user_id}, {"_id": 1}):
+            raise CommandRefused(Result.OBJECT_EXISTS, f"Object exists: user [{user_id}]")
+        await tx[USERS].insert_one({"_id": user_id, "registrar_id": actor.registrar_id,
+                                    "password_hash": hash_password(password),
+                                    "permissions": sorted(permissions), "created_at": ctx.clock.now()})
+        tx.publish([actor.event(UserCreated(user_id=user_id, permissions=sorted(permissions)), ctx)])
+        return User(user_id, actor.registrar_id, frozenset(permissions), False)
+
+    return await _transaction(ctx, actor, CommandType.NEW_USER, user_id, work)
 
 
 async def set_permissions(ctx: ServiceContext, actor: Actor, user_id: str, permissions: set[Permission]) -> None:
-    async def run(_: str) -> None:
-        async def work(tx: Tx) -> None:
-            if (await _own_user(tx, actor, user_id)).is_admin:
-                raise CommandRefused(Result.STATUS_PROHIBITS, "the administrator user always has every permission")
-            await tx[USERS].update_one({"_id": user_id}, {"$set": {"permissions": sorted(permissions)}})
-            tx.publish([actor.event(UserUpdated(user_id=user_id, change="permissions",
-                                                permissions=sorted(permissions)), ctx)])
+    async def change(tx: Tx) -> None:
+        await tx[USERS].update_one({"_id": user_id}, {"$set": {"permissions": sorted(permissions)}})
+        tx.publish([actor.event(UserUpdated(user_id=user_id, change="permissions",
+                                            permissions=sorted(permissions)), ctx)])
 
-        await unit_of_work(ctx).run(work)
-
-    await execute(ctx, actor, CommandType.UPD_USER, user_id, run, requires=None)
+    await _on_managed_user(ctx, actor, CommandType.UPD_USER, user_id,
+                           "the administrator user always has every permission", change)
 
 
 async def delete_user(ctx: ServiceContext, actor: Actor, user_id: str) -> None:
-    async def run(_: str) -> None:
-        async def work(tx: Tx) -> None:
-            if (await _own_user(tx, actor, user_id)).is_admin:
-                raise CommandRefused(Result.STATUS_PROHIBITS, "the administrator user cannot be deleted")
-            await tx[USERS].delete_one({"_id": user_id})
-            revoked = await end_sessions(tx, user_id, RevocationReason.USER_DELETED, ctx.clock.now(),
-                                         ctx.settings.access_token_minutes)  # type: ignore[attr-defined]
-            tx.publish([actor.event(UserDeleted(user_id=user_id), ctx), actor.event(revoked, ctx)])
+    async def change(tx: Tx) -> None:
+        await tx[USERS].delete_one({"_id": user_id})
+        revoked = await end_sessions(tx, user_id, RevocationReason.USER_DELETED, ctx.clock.now(),
+                                     ctx.settings.access_token_minutes)  # type: ignore[attr-defined]
+        tx.publish([actor.event(UserDeleted(user_id=user_id), ctx), actor.event(revoked, ctx)])
 
-        await unit_of_work(ctx).run(work)
-
-    await execute(ctx, actor, CommandType.DEL_USER, user_id, run, requires=None)
+    await _on_managed_user(ctx, actor, CommandType.DEL_USER, user_id, "the administrator user cannot be deleted",
+                           change)
 
 
 async def change_password(ctx: ServiceContext, actor: Actor, user_id: str, current: str | None, new: str) -> None:
-    async def run(_: str) -> None:
-        async def work(tx: Tx) -> None:
-            if user_id == actor.user_id:
-                doc = await tx[USERS].find_one({"_id": user_id})
-                if doc is None or current is None or not verify_password(doc["password_hash"], current):
-                    raise CommandRefused(Result.AUTHORIZATION_ERROR, "the current password is wrong")
-            else:
-                await _own_user(tx, actor, user_id)
-            check_password(new)
-            await tx[USERS].update_one({"_id": user_id}, {"$set": {"password_hash": hash_password(new)}})
-            # every session of the user ends (the caller's too)
-            revoked = await end_sessions(tx, user_id, RevocationReason.PASSWORD_CHANGED, ctx.clock.now(),
-                                         ctx.settings.access_token_minutes)  # type: ignore[attr-defined]
-            tx.publish([actor.event(UserUpdated(user_id=user_id, change="password"), ctx), actor.event(revoked, ctx)])
+    async def work(tx: Tx) -> None:
+        if user_id == actor.user_id:
+            doc = await tx[USERS].find_one({"_id": user_id})
+            if doc is None or current is None or not verify_password(doc["password_hash"], current):
+                raise CommandRefused(Result.AUTHORIZATION_ERROR, "the current password is wrong")
+        else:
+            await _own_user(tx, actor, user_id)
+        check_password(new)
+        await tx[USERS].update_one({"_id": user_id}, {"$set": {"password_hash": hash_password(new)}})
+        # every session of the user ends (the caller's too)
+        revoked = await end_sessions(tx, user_id, RevocationReason.PASSWORD_CHANGED, ctx.clock.now(),
+                                     ctx.settings.access_token_minutes)  # type: ignore[attr-defined]
+        tx.publish([actor.event(UserUpdated(user_id=user_id, change="password"), ctx), actor.event(revoked, ctx)])
 
-        await unit_of_work(ctx).run(work)
-
-    await execute(ctx, actor, CommandType.UPD_USER, user_id, run, requires=None)
+    await _transaction(ctx, actor, CommandType.UPD_USER, user_id, work)
 
 
 async def reset_two_step(ctx: ServiceContext, actor: Actor, user_id: str) -> None:
-    async def run(_: str) -> None:
-        async def work(tx: Tx) -> None:
-            if (await _own_user(tx, actor, user_id)).is_admin:
-                raise CommandRefused(Result.STATUS_PROHIBITS, "the administrator's 2-step is reset by the registry")
-            await tx[USERS].update_one({"_id": user_id}, {"$unset": {"totp_secret": ""}})
-            tx.publish([actor.event(UserUpdated(user_id=user_id, change="two_step_reset"), ctx)])
+    async def change(tx: Tx) -> None:
+        await tx[USERS].update_one({"_id": user_id}, {"$unset": {"totp_secret": ""}})
+        tx.publish([actor.event(UserUpdated(user_id=user_id, change="two_step_reset"), ctx)])
 
-        await unit_of_work(ctx).run(work)
-
-    await execute(ctx, actor, CommandType.UPD_USER, user_id, run, requires=None)
+    await _on_managed_user(ctx, actor, CommandType.UPD_USER, user_id,
+                           "the administrator's 2-step is reset by the registry", change)
 
 
 async def temporary_key(ctx: ServiceContext, actor: Actor, user_id: str) -> str:
-    async def run(_: str) -> str:
-        async def work(tx: Tx) -> str:
-            if (await _own_user(tx, actor, user_id)).is_admin:
-                raise CommandRefused(Result.STATUS_PROHIBITS, "no temporary key for the administrator user")
-            key = f"{secrets.randbelow(1_000_000):06d}"
-            expires_at = ctx.clock.now() + timedelta(seconds=TEMPORARY_KEY_SECONDS)
-            await tx[USERS].update_one({"_id": user_id}, {"$set": {"temporary_key": {
-                "digest": digest(key), "expires_at": expires_at}}})
-            tx.publish([actor.event(UserUpdated(user_id=user_id, change="temporary_key"), ctx)])
-            return key
+    async def change(tx: Tx) -> str:
+        key = f"{secrets.randbelow(1_000_000):06d}"
+        expires_at = ctx.clock.now() + timedelta(seconds=TEMPORARY_KEY_SECONDS)
+        await tx[USERS].update_one({"_id": user_id}, {"$set": {"temporary_key": {
+            "digest": digest(key), "expires_at": expires_at}}})
+        tx.publish([actor.event(UserUpdated(user_id=user_id, change="temporary_key"), ctx)])
+        return key
 
-        return await unit_of_work(ctx).run(work)
-
-    return await execute(ctx, actor, CommandType.UPD_USER, user_id, run, requires=None)
+    return await _on_managed_user(ctx, actor, CommandType.UPD_USER, user_id,
+                                  "no temporary key for the administrator user", change)
 
 
 async def login_attempts(ctx: ServiceContext, actor: Actor, user_id: str, limit: int = 100) -> list[dict[str, Any]]:
