@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aio_pika
 import httpx
 import uvicorn
-from pymongo import AsyncMongoClient, InsertOne
+from pymongo import AsyncMongoClient, InsertOne, monitoring
 
 from bench.raw import publish_consume_rate, update_rate
 from bench.report import emit, percentile
@@ -234,9 +235,27 @@ async def rdap_rate(base: str, name: str) -> float:
         return count / (time.perf_counter() - started)
 
 
+class Commands(monitoring.CommandListener):
+    """MongoDB commands sent, by name: the load-independent cost of the publication path."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.counts[event.command_name] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
 async def lag_and_queries() -> dict[str, float]:
     namespace = f"b{uuid.uuid4().hex[:10]}"
     figures: dict[str, float] = {}
+    commands = Commands()
+    monitoring.register(commands)  # before the service makes its client
     with tempfile.TemporaryDirectory() as tmp, knot_server(Path(tmp)) as dns_port:
         http_port, whois_port = free_port(), free_port()
         settings = PublicationSettings(namespace=namespace, dns_port=dns_port, http_port=http_port,
@@ -276,7 +295,9 @@ async def lag_and_queries() -> dict[str, float]:
 
             pub.pusher.push_once = timed  # type: ignore[method-assign]
             load_before = os.getloadavg()[0]
+            commands.counts.clear()
             total, achieved = await load(namespace, lags, pub)
+            sent = dict(commands.counts)
             figures |= {"publication.lag_p50_s": percentile(lags, 0.5), "publication.lag_p99_s": percentile(lags, 0.99)}
             print(f"lag: {total} changes at {achieved:.0f}/s (asked {RATE:.0f}/s): p50 {percentile(lags, 0.5):.3f} s, "
                   f"p99 {percentile(lags, 0.99):.3f} s, max {max(lags):.3f} s, mean {statistics.fmean(lags):.3f} s over "
@@ -287,6 +308,10 @@ async def lag_and_queries() -> dict[str, float]:
             print(f"pusher: {len(rounds)} rounds, {statistics.fmean([n for _, n in rounds]):.1f} domains a round, "
                   f"a round p50 {percentile(durations, 0.5):.3f} s, p99 {percentile(durations, 0.99):.3f} s "
                   f"(find, groups, one UPDATE per zone, settle)", flush=True)
+            print(f"MongoDB commands for {total} events and {len(lags)} domain pushes (the bench's own waiting "
+                  f"included: count, find): {sum(sent.values())} in all, {sum(sent.values()) / total:.2f} an event; "
+                  f"{dict(sorted(sent.items(), key=lambda kv: -kv[1]))}", flush=True)
+            figures["publication.mongo_commands_per_event"] = sum(sent.values()) / total
 
             name = "bench-0.be"
             whois, rdap = await whois_rate(whois_port, name), await rdap_rate(f"http://127.0.0.1:{http_port}", name)
