@@ -284,4 +284,91 @@ TEXTS: list[tuple[str, str, str]] = [
     ("is not in the expected format", "heeft niet het verwachte formaat", "n'a pas le format attendu"),
     ("at most 10 IP addresses", "hoogstens 10 IP-adressen", "10 adresses IP au plus"),
     ("Field required", "Verplicht veld", "Champ obligatoire"),
+    # -- more of the pages' texts ---------------------------------------------------------------------------------
+    ("A registrant may complain that a domain name is locked against transfers without its request. Answer with the "
+     "registrant's request (the evidence you kept), or lift the lock; an operator then decides.",
+     "Een registrant kan klagen dat een domeinnaam zonder zijn verzoek tegen transfers vergrendeld is. Antwoord met het "
+     "verzoek van de registrant (het bewijs dat u bewaarde), of hef de vergrendeling op; daarna beslist een operator.",
+     "Un titulaire peut se plaindre qu'un nom de domaine est verrouillé contre les transferts sans sa demande. "
+     "Répondez avec la demande du titulaire (la preuve que vous avez gardée), ou levez le verrouillage ; un opérateur "
+     "décide ensuite."),
+    ("An overview of all your domain information, generated every day (at most 24 hours ago), to check your database "
+     "against the registry's. XML and CSV hold the same information; CSV imports into a spreadsheet.",
+     "Een overzicht van al uw domeingegevens, elke dag aangemaakt (hoogstens 24 uur geleden), om uw databank te "
+     "vergelijken met die van het register. XML en CSV bevatten dezelfde gegevens; CSV opent in een rekenblad.",
+     "Un aperçu de toutes vos données de domaines, généré chaque jour (il y a 24 heures au plus), pour comparer votre "
+     "base de données à celle du registre. XML et CSV contiennent les mêmes données ; le CSV s'ouvre dans un tableur."),
+    ("Bad EPP commands and invalid web forms score hitpoints. Reaching the maximum blocks the account for 24 hours "
+     "after the last faulty transaction. Counters are cleared and limits recalculated every night at 00:00 CET.",
+     "Foute EPP-opdrachten en ongeldige webformulieren leveren hitpoints op. Wie het maximum bereikt, wordt 24 uur na "
+     "de laatste foute transactie geblokkeerd. Elke nacht om 00:00 CET worden de tellers leeggemaakt en de limieten "
+     "herberekend.",
+     "Les commandes EPP erronées et les formulaires web invalides comptent des hitpoints. Atteindre le maximum bloque "
+     "le compte pendant 24 heures après la dernière transaction fautive. Les compteurs sont remis à zéro et les "
+     "limites recalculées chaque nuit à 00:00 CET."),
+    ("EPP lets your own application register and manage domain names. Enable EPP poll to pick up messages "
+     "asynchronously (without it you receive e-mails, and a poll command gets an \"Authorization error\"), and list "
+     "the public IP addresses you connect from (at most 10).",
+     "Met EPP registreert en beheert uw eigen toepassing domeinnamen. Zet EPP poll aan om berichten asynchroon op te "
+     "halen (zonder poll krijgt u e-mails, en een poll-opdracht krijgt een \"Authorization error\"), en geef de publieke "
+     "IP-adressen op waarvan u verbindt (hoogstens 10).",
+     "EPP permet à votre propre application d'enregistrer et de gérer des noms de domaine. Activez EPP poll pour "
+     "relever les messages de façon asynchrone (sans poll, vous recevez des e-mails, et une commande poll reçoit une "
+     "\"Authorization error\"), et indiquez les adresses IP publiques d'où vous vous connectez (10 au plus)."),
+    ("Scan this QR code with your authenticator app. From your next sign-in on, enter the 6-digit code it shows.",
+     "Scan deze QR-code met uw authenticator-app. Vanaf uw volgende aanmelding geeft u de code van 6 cijfers in die ze "
+     "toont.",
+     "Scannez ce code QR avec votre application d'authentification. Dès votre prochaine connexion, saisissez le code "
+     "à 6 chiffres qu'elle affiche."),
+    ("This is the address on your contract and on every invoice. You can't update it yourself: if it changes, let DNS "
+     "Belgium know by fax or regular mail. It is never shown to end users.",
+     "Dit is het adres op uw contract en op elke factuur. U kunt het niet zelf wijzigen: laat een wijziging aan DNS "
+     "Belgium weten per fax of gewone post. Het wordt nooit aan eindgebruikers getoond.",
+     "C'est l'adresse de votre contrat et de chaque facture. Vous ne pouvez pas la modifier vous-même : signalez tout "
+     "changement à DNS Belgium par fax ou par courrier. Elle n'est jamais montrée aux utilisateurs finaux."),
+    ("With 2-step verification, signing in needs your password and a code from an authenticator app on your phone. "
+     "Setting it up again replaces the key of a previous device.",
+     "Met tweestapsverificatie hebt u om aan te melden uw wachtwoord en een code van een authenticator-app op uw "
+     "telefoon nodig. Opnieuw instellen vervangt de sleutel van een vorig toestel.",
+     "Avec la vérification en 2 étapes, la connexion demande votre mot de passe et un code d'une application "
+     "d'authentification sur votre téléphone. La configurer à nouveau remplace la clé d'un appareil précédent."),
+    ("Address", "Adres", "Adresse"),
+    ("Answer before", "Antwoorden voor", "Répondre avant le"),
+    ("Available on", "Beschikbaar op", "Disponible le"),
+    ("Complaint", "Klacht", "Plainte"),
+    ("Contact", "Contact", "Contact"),
+    ("Daily report files", "Bestanden van de dagelijkse rapporten", "Fichiers des rapports quotidiens"),
+    ("Deletion date", "Verwijderdatum", "Date de suppression"),
+    ("Filed", "Ingediend", "Déposée"),
+    ("Format", "Formaat", "Format"),
+    ("Generated", "Aangemaakt", "Généré"),
+    ("Generated on", "Aangemaakt op", "Généré le"),
+    ("Login attempts, newest first", "Aanmeldpogingen, nieuwste eerst", "Tentatives de connexion, les plus récentes d'abord"),
+    ("No figures yet.", "Nog geen cijfers.", "Pas encore de chiffres."),
+    ("No product URL: you are not listed in 'Find a registrar'.",
+     "Geen product-URL: u staat niet in 'Vind een registrar'.",
+     "Pas d'URL de produit : vous ne figurez pas dans 'Trouver un registrar'."),
+    ("None.", "Geen.", "Aucun."),
+    ("Not generated yet.", "Nog niet aangemaakt.", "Pas encore généré."),
+    ("Object", "Object", "Objet"),
+    ("One address a line, at most five.", "Eén adres per regel, hoogstens vijf.", "Une adresse par ligne, cinq au plus."),
+    ("Or enter this key by hand:", "Of typ deze sleutel zelf in:", "Ou saisissez cette clé à la main :"),
+    ("Paid until", "Betaald tot", "Payé jusqu'au"),
+    ("Quarter", "Kwartaal", "Trimestre"),
+    ("Raw data", "Ruwe gegevens", "Données brutes"),
+    ("Registered on", "Geregistreerd op", "Enregistré le"),
+    ("Report", "Rapport", "Rapport"),
+    ("Set up 2-step verification", "Tweestapsverificatie instellen", "Configurer la vérification en 2 étapes"),
+    ("Signed in as", "Aangemeld als", "Connecté en tant que"),
+    ("Structured message for payments", "Gestructureerde mededeling voor betalingen",
+     "Communication structurée pour les paiements"),
+    ("Temp 2-step", "Tijdelijke 2-staps", "2 étapes temporaire"),
+    ("Temporary key:", "Tijdelijke sleutel:", "Clé temporaire :"),
+    ("Transactions that caused hitpoints", "Transacties die hitpoints opleverden", "Transactions ayant causé des hitpoints"),
+    ("User", "Gebruiker", "Utilisateur"),
+    ("Verification", "Verificatie", "Vérification"),
+    ("What", "Wat", "Quoi"),
+    ("Your evidence", "Uw bewijs", "Votre preuve"),
+    ("Your position:", "Uw positie:", "Votre position :"),
+    ("This domain name is not delegated", "Deze domeinnaam is niet gedelegeerd", "Ce nom de domaine n'est pas délégué"),
 ]

@@ -12,6 +12,7 @@ from playwright.async_api import Page, expect
 
 from tests.browser.conftest import (
     CONTACT,
+    OPERATOR,
     Platform,
     Registrar,
     api_login,
@@ -110,7 +111,11 @@ async def test_a_domain_deleted_now_is_reactivated_and_product_urls_differ_per_l
 
     await sign_in(page, platform, rid, registrar.password)
     await page.goto(f"{platform.console}/domains/{domain}")
-    await page.get_by_role("button", name="Delete").click()  # no date: now, into quarantine
+    await page.get_by_role("button", name="Delete").click()  # no date: now; the lifecycle job quarantines it
+    await expect(page.locator("#flash")).to_contain_text("will be deleted on")
+    async with platform.http("registry") as registry:
+        assert (await registry.post("/api/operator/lifecycle/run", headers=OPERATOR)).status_code == 200
+    await page.reload()
     await expect(page.locator("#domain-status")).to_contain_text("QUARANTINE")
     await axe_check(page)
     await page.get_by_role("button", name="Reactivate").click()

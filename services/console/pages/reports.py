@@ -16,7 +16,7 @@ from services.console.web import SignedIn
 
 _REPORT = re.compile(r"^[a-z0-9_-]{1,40}$")
 _QUARTER = re.compile(r"^\d{4}-Q[1-4]$")
-_MSG_ID = re.compile(r"^[0-9a-f]{24}$")
+_MSG_ID = re.compile(r"^([0-9]{1,18}|[0-9a-f]{24})$")  # as notifications: a number; older messages an ObjectId
 # the quarterly report is the reporting service's self-contained page (inline styles and charts): it runs
 # sandboxed, in an origin of its own, never with the console's cookies or forms
 REPORT_CSP = ("sandbox allow-scripts; default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
