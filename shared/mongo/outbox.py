@@ -163,6 +163,9 @@ class OutboxRelay:
         backoff = self.poll_seconds
         failures = 0
         while not self._stopping:
+            # cleared before the round reads, not when it goes to sleep: a commit that wakes the relay while a
+            # round is under way (after its read) must not be forgotten, or its event waits a whole poll interval
+            self._wake.clear()
             try:
                 relayed = await self.relay_once() if await self.lease.acquire() else 0
             except asyncio.CancelledError:
@@ -195,7 +198,6 @@ class OutboxRelay:
             log.exception("outbox relay round failed; the events stay in the outbox and it retries with back-off")
 
     async def _sleep(self, seconds: float, *, wakeable: bool) -> None:
-        self._wake.clear()
         waits = [asyncio.ensure_future(self._stopped.wait())]
         if wakeable:
             waits.append(asyncio.ensure_future(self._wake.wait()))

@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from faststream.rabbit import RabbitBroker
@@ -146,3 +147,48 @@ async def test_the_relay_backs_off_while_the_broker_is_away_and_relays_once_it_a
             await broker.stop()
             with contextlib.suppress(Exception):
                 await proxy.close()
+
+
+async def test_a_commit_while_a_round_is_under_way_is_relayed_at_once_not_at_the_next_poll(namespace: str) -> None:
+    """A commit wakes the relay; one that lands after a round read the outbox must not be forgotten when that
+    round ends (it would wait a whole poll interval: here 30 s)."""
+    reporting_app = build_reporting(ReportingSettings(namespace=namespace, operator_token=SecretStr("operator-dev-token")))
+    async with running(reporting_app) as reporting:
+        ctx: ServiceContext = reporting_app.state.ctx
+        db = ctx.client[f"{namespace}_publisher"]
+
+        def created(name: str) -> Any:
+            return new_event(DomainCreated(name=name, tld="be", registered_at=datetime.now(UTC)),
+                             registrar_id="a100001", correlation_id=None, clock=SystemClock())
+
+        async def commit(event: Any) -> None:
+            async def write(session: AsyncClientSession) -> None:
+                await Outbox(db).add([event], session)
+
+            await in_transaction(ctx.client, write)
+            relay.wake()  # what the service's commit does
+
+        class CommitsMeanwhile(EventPublisher):
+            committed = False
+
+            async def publish_raw(self, body: bytes, **fields: Any) -> None:
+                if not self.committed:  # during the first round, after its read
+                    self.committed = True
+                    await commit(created("later.be"))
+                await super().publish_raw(body, **fields)
+
+        relay = OutboxRelay(db, CommitsMeanwhile(ctx.broker, ctx.topology.events_exchange, user_id=AMQP_USER),
+                            ServiceMetrics("relay-wake-test"), owner="test", poll_seconds=30)
+        await commit(created("first.be"))
+        task = asyncio.create_task(relay.run())
+        try:
+            async def domains() -> int:
+                r = await reporting.get("/api/portfolios/a100001", headers=OPERATOR)
+                return int(r.json()["domains"]) if r.status_code == 200 else 0
+
+            assert await eventually(domains, lambda n: n >= 2, timeout=10) == 2
+        finally:
+            await relay.stop()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
