@@ -22,7 +22,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from faststream import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
@@ -35,6 +35,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared import openapi
 from shared.auth import KeySource, SessionAuth, key_source
 from shared.clock import Clock, SystemClock
 from shared.events import EventPayload, envelope_model
@@ -49,6 +50,7 @@ from shared.mongo.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
 from shared.observability.logging import configure_logging, correlation
 from shared.observability.metrics import ServiceMetrics
 from shared.observability.tracing import span, tracer_provider
+from shared.probes import AsyncApiDocument, Liveness, Readiness
 from shared.retry import connect_retrying
 from shared.revocation import REVOCATION_INDEXES, RevokedSessions
 from shared.settings import DEFAULT_INTERNAL_SECRET, ProductionRefused, ServiceSettings
@@ -201,12 +203,15 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         response.headers["x-correlation-id"] = cid
         return response
 
-    @app.get("/health/live", tags=["operations"])
+    @app.get("/health/live", tags=["operations"], response_model=Liveness)
     async def live() -> dict[str, str]:
+        """The process answers (the liveness probe): nothing else is checked."""
         return {"status": "alive"}
 
-    @app.get("/health/ready", tags=["operations"])
+    @app.get("/health/ready", tags=["operations"], response_model=Readiness,
+             responses={503: {"model": Readiness, "description": "a check failed: take no traffic"}})
     async def ready() -> JSONResponse:
+        """Whether the service takes traffic (the readiness probe): started, broker and database answering."""
         checks = {"broker": False, "database": False, "started": bool(app.state.ready)}
         if app.state.ready:
             with contextlib.suppress(Exception):
@@ -217,16 +222,19 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         ok = all(checks.values())
         return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
 
-    @app.get("/metrics", tags=["operations"])
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     async def metrics_endpoint() -> Response:
+        """Prometheus metrics in the text exposition format."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/asyncapi.json", tags=["operations"])
+    @app.get("/asyncapi.json", tags=["operations"], response_model=AsyncApiDocument)
     async def asyncapi_json() -> JSONResponse:
+        """The AsyncAPI document of the events this service publishes and consumes."""
         return JSONResponse(asyncapi.to_specification().to_jsonable())
 
     @app.get("/asyncapi", tags=["operations"], response_class=HTMLResponse)
     async def asyncapi_html() -> str:
+        """The AsyncAPI document as a page to read."""
         return get_asyncapi_html(asyncapi.to_specification(), try_it_out_path=None)
 
     # routers need the context, which exists now; their handlers use it only once started
@@ -236,6 +244,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     # route template (never the raw path: verification links carry tokens), into the service's registry
     Instrumentator(should_group_status_codes=False, excluded_handlers=["/metrics"],
                    registry=metrics.registry).instrument(app)
+    openapi.install(app)  # registrar or staff tokens told apart (the registry replaces it with its own)
     return app
 
 

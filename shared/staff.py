@@ -190,6 +190,7 @@ def audit_router(ctx: ServiceContext, guard: StaffDependency | None = None, pref
                     subject: Annotated[str | None, Query(max_length=256, description="a registrar, domain, case ...")] = None,
                     before: Annotated[datetime | None, Query(description="entries older than this (paging)")] = None,
                     limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AuditEntry]:
+        """This service's staff actions, newest first: who did what to which subject, and how it ended."""
         return await AuditTrail(ctx.db).find(actor=actor, subject=subject, before=before, limit=limit)
 
     return api

@@ -71,6 +71,12 @@ class HitpointsScreen(BaseModel):
         )
 
 
+class JobRun(BaseModel):
+    day: str = Field(description="the Brussels day the run counts for, YYYY-MM-DD")
+    limits_recalculated: int | None = Field(description="registrars whose limit was fixed; null: done today already")
+    blocks_expired: int = Field(description="blocks that ended")
+
+
 class RevokedName(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
@@ -124,6 +130,7 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     @api.get("/api/operator/hitpoints/{registrar_id}", response_model=HitpointsScreen, tags=["operator"])
     async def registrar_hitpoints(registrar_id: Registrar, _: AnyStaff) -> HitpointsScreen:
+        """Any registrar's hitpoints screen, as the registrar sees it."""
         return await screen(registrar_id)
 
     @api.post("/api/operator/hitpoints/{registrar_id}/unblock", response_model=HitpointsScreen, tags=["operator"])
@@ -131,12 +138,12 @@ def router(ctx: ServiceContext) -> APIRouter:
         """Unblock whatever the month's self-unblocks; resets the hitpoints to zero."""
         return await unblock(registrar_id, UnblockedBy.OPERATOR, request)
 
-    @api.post("/api/operator/hitpoints/jobs/run", tags=["operator"])
+    @api.post("/api/operator/hitpoints/jobs/run", tags=["operator"], response_model=JobRun)
     async def run_jobs(_: Op) -> dict:
         """What the periodic job does: the nightly recalculation if due today, then end the blocks whose time is up."""
         return await hitpoints_of(ctx).run_due()
 
-    @api.post("/api/operator/hitpoints/nightly/run", tags=["operator"])
+    @api.post("/api/operator/hitpoints/nightly/run", tags=["operator"], response_model=JobRun)
     async def run_nightly(_: Op) -> dict:
         """Run the 00:00 recalculation of the limits now, even if it ran today, and end due blocks."""
         return await hitpoints_of(ctx).run_due(force_nightly=True)
@@ -148,6 +155,7 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     @api.delete("/api/operator/hitpoints/revoked-names/{name}", status_code=204, tags=["operator"])
     async def unmark_revoked(name: str, _: Op) -> None:
+        """The name is no longer one whose transfer scores no hitpoint."""
         await hitpoints_of(ctx).set_revoked(name, False)
 
     api.include_router(audit_router(ctx, operator_guard))

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
-from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from services.notifications.messages import LANGUAGES, Category, as_documentation
 from services.notifications.service import notifications_of
@@ -24,6 +24,61 @@ from shared.runtime import ServiceContext
 
 VIEW_PERMISSION = "MY_REGISTRATIONS"
 _MSG_ID = r"^([0-9]{1,18}|[0-9a-f]{24})$"  # a number; older messages an ObjectId
+
+
+class CatalogueField(BaseModel):
+    cps: str = Field(examples=["DOMAINNAME"])
+    xml: str = Field(examples=["dnsbe:domain"])
+
+
+class CatalogueEntry(BaseModel):
+    """A structured message (poll and CPS; digest 1.4) or a mail; a mail has no TYPE, ACTION or RETURNCODE."""
+
+    model_config = ConfigDict(extra="allow")
+
+    key: str
+    kind: str = Field(description="`structured` or `mail`")
+    type: str | None = Field(default=None, description="TYPE (structured)")
+    action: str | None = Field(default=None, description="ACTION (structured)")
+    returncode: int | None = Field(default=None, description="RETURNCODE (structured)")
+    fields: list[CatalogueField] | None = Field(default=None, description="CPS key and XML element, in order")
+    subject: dict[str, str] = Field(description="per language (nl, fr, en)")
+    msg: dict[str, str] | None = Field(default=None, description="the msgQ <msg> per language (structured)")
+    audience: str | None = Field(default=None, description="who a mail goes to")
+    category: str | None = None
+    multilingual: bool | None = None
+    trigger: str
+    source: str | None = Field(default=None, description="where .be documents it, or why it is inferred")
+
+
+class MailsQueued(BaseModel):
+    broadcast_id: str
+    mails_queued: int
+
+
+class BounceRecorded(BaseModel):
+    status: str = Field(examples=["recorded"])
+
+
+class MailRecord(BaseModel):
+    """A mail's send record; never its body."""
+
+    model_config = ConfigDict(extra="allow")
+
+    key: str
+    to: str | None = None
+    subject: str | None = None
+    kind: str | None = None
+    message: str | None = None
+    language: str | None = None
+    registrar_id: str | None = None
+    audience: str | None = None
+    about: str | None = None
+    status: str | None = Field(default=None, description="pending, sent, failed or bounced")
+    attempts: int | None = None
+    queued_at: datetime | None = None
+    sent_at: datetime | None = None
+    smtp_reply: str | None = None
 
 
 class QueuedMessageView(BaseModel):
@@ -79,7 +134,7 @@ def router(ctx: ServiceContext) -> APIRouter:
     operator_guard = staff_guard(ctx)
     Op = Annotated[StaffActor, Staff(operator_guard)]
 
-    @api.get("/api/notifications/catalogue")
+    @api.get("/api/notifications/catalogue", response_model=list[CatalogueEntry], response_model_exclude_unset=True)
     async def catalogue() -> list[dict[str, Any]]:
         """Every message the platform sends: TYPE, ACTION, RETURNCODE, fields, subjects and texts (nl, fr, en)."""
         return as_documentation()
@@ -101,7 +156,7 @@ def router(ctx: ServiceContext) -> APIRouter:
             raise HTTPException(status.HTTP_404_NOT_FOUND, reply.message)
         return AckResult(msg_id=msg_id, count=reply.count)
 
-    @api.post("/api/operator/notifications/mail", status_code=202, tags=["operator"])
+    @api.post("/api/operator/notifications/mail", status_code=202, tags=["operator"], response_model=MailsQueued)
     async def announce(body: Announcement, _: Op) -> dict[str, Any]:
         """Staff mail of a category: to its addresses (up to 5), else the general address (never for the newsletter)."""
         broadcast = str(uuid.uuid4())
@@ -110,7 +165,7 @@ def router(ctx: ServiceContext) -> APIRouter:
             body.registrar_ids, body.multilingual, broadcast)
         return {"broadcast_id": broadcast, "mails_queued": queued}
 
-    @api.post("/api/operator/notifications/bounces", status_code=202, tags=["operator"])
+    @api.post("/api/operator/notifications/bounces", status_code=202, tags=["operator"], response_model=BounceRecorded)
     async def bounce(body: Bounce, _: Op, request: Request) -> dict[str, str]:
         """A bounce that came back after delivery (a DSN): recorded, and published as email.bounced."""
         done = await notifications_of(ctx).record_bounce(str(body.recipient), body.smtp_code, body.reason,
@@ -120,7 +175,8 @@ def router(ctx: ServiceContext) -> APIRouter:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no mail [{body.mail_key}] to {body.recipient}")
         return {"status": "recorded"}
 
-    @api.get("/api/operator/notifications/mails", tags=["operator"])
+    @api.get("/api/operator/notifications/mails", tags=["operator"], response_model=list[MailRecord],
+             response_model_exclude_unset=True)
     async def mails(to: Annotated[EmailStr, Query()], _: Op) -> list[dict[str, Any]]:
         """The send record of the mails to an address (status, attempts, SMTP reply; no bodies)."""
         return [{k: v for k, v in d.items() if k != "queued_wall"} | {"key": d["_id"]}

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from services.publication import landing, rdap
+from services.publication import landing, rdap, rdap_models
 from services.publication.names import InvalidName, host_name, to_a_label
 from services.publication.service import publication_of
 from shared.runtime import ServiceContext
@@ -20,6 +20,28 @@ CORS = {"Access-Control-Allow-Origin": "*"}
 
 def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=rdap.MEDIA_TYPE, headers=CORS | (headers or {}))
+
+
+class RdapJSON(JSONResponse):
+    media_type = rdap.MEDIA_TYPE
+
+
+def _answers(what: str, *codes: int) -> dict[str, Any]:
+    """The OpenAPI of an RDAP query: its answer's model, and the error objects it may answer instead."""
+    why = {400: "a malformed query", 404: "nothing registered by that name", 429: "too many queries a minute "
+           "from this address (Retry-After)"}
+    return {"response_class": RdapJSON, "response_model": _MODELS[what], "description": _DOCS[what],
+            "responses": {code: {"model": rdap_models.ErrorAnswer, "description": why[code]} for code in codes}}
+
+
+_MODELS: dict[str, type[rdap_models.RdapModel]] = {
+    "domain": rdap_models.DomainAnswer, "entity": rdap_models.EntityAnswer,
+    "nameserver": rdap_models.NameserverAnswer, "help": rdap_models.HelpAnswer}
+_DOCS = {"domain": "A domain name (U-label or A-label): status, events, registrar, the registrant redacted, "
+                   "name servers and DS records.",
+         "entity": "A registrar by its id, or a contact by its alias (its personal data redacted).",
+         "nameserver": "A name server by its name, with the addresses the zone publishes for it.",
+         "help": "What this server answers and its terms of use."}
 
 
 def router(ctx: ServiceContext) -> APIRouter:
@@ -51,7 +73,7 @@ def router(ctx: ServiceContext) -> APIRouter:
         outcome(400)
         return _json(rdap.error(400, "Bad Request", reason), 400)
 
-    @r.get("/rdap/domain/{name}")
+    @r.get("/rdap/domain/{name}", **_answers("domain", 400, 404, 429))
     async def domain(name: str, request: Request) -> Response:
         if (refused := limited(request)) is not None:
             return refused
@@ -66,7 +88,7 @@ def router(ctx: ServiceContext) -> APIRouter:
         outcome(200)
         return _json(rdap.domain(found, base()))
 
-    @r.get("/rdap/entity/{handle}")
+    @r.get("/rdap/entity/{handle}", **_answers("entity", 400, 404, 429))
     async def entity(handle: str, request: Request) -> Response:
         if (refused := limited(request)) is not None:
             return refused
@@ -84,7 +106,7 @@ def router(ctx: ServiceContext) -> APIRouter:
             return _json(rdap.contact_entity(handle, roles, base(), top=True))
         return not_found(f"entity {handle}")
 
-    @r.get("/rdap/nameserver/{name}")
+    @r.get("/rdap/nameserver/{name}", **_answers("nameserver", 400, 404, 429))
     async def nameserver(name: str, request: Request) -> Response:
         if (refused := limited(request)) is not None:
             return refused
@@ -98,14 +120,15 @@ def router(ctx: ServiceContext) -> APIRouter:
         outcome(200)
         return _json(rdap.nameserver(host, addresses, base()))
 
-    @r.get("/rdap/help")
+    @r.get("/rdap/help", **_answers("help", 429))
     async def help_(request: Request) -> Response:
         if (refused := limited(request)) is not None:
             return refused
         outcome(200)
         return _json(rdap.help_(base()))
 
-    @r.get("/rdap/{rest:path}")
+    # any other path under /rdap/ is a query this server does not answer: 400 (RFC 7480), not an operation
+    @r.get("/rdap/{rest:path}", include_in_schema=False)
     async def unknown(rest: str) -> Response:
         return bad(f"not an RDAP query this server answers: {rest[:100]}")
 

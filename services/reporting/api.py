@@ -139,7 +139,10 @@ def router(ctx: ServiceContext) -> APIRouter:
                             generated_at=brussels(generated) if generated and files else None, files=files)
 
     @api.get("/reports/daily/{report}.{fmt}", response_class=FileResponse,
-             responses={404: {"description": "no such report, or not generated yet"}})
+             responses={200: {"description": "the file, named REGISTRAR-REPORT-YYYYMMDDTHHMM.FMT (generation time)",
+                              "content": {"text/csv": {"schema": {"type": "string"}},
+                                          "application/xml": {"schema": {"type": "string"}}}},
+                        404: {"description": "no such report, or not generated yet"}})
     async def daily_report(user: Reader, report: str, fmt: str) -> FileResponse:
         """One daily report file of the user's registrar, streamed."""
         if report not in daily.KINDS or fmt not in daily.FORMATS or not REGISTRAR_ID.match(user.registrar_id):
@@ -200,6 +203,7 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     @api.get("/reports/quarterly", response_model=list[QuarterlyReport])
     async def my_quarterly_reports(user: Reader) -> list[QuarterlyReport]:
+        """The quarters whose .be registrar report is ready for the user's registrar, with their links."""
         return [quarterly_view(d) for d in await reporting().quarters_of(user.registrar_id)]
 
     def quarterly_file(registrar_id: str, name: str) -> FileResponse:
@@ -210,12 +214,15 @@ def router(ctx: ServiceContext) -> APIRouter:
             return FileResponse(path, media_type="application/zip", filename=name)
         return FileResponse(path, media_type="text/html; charset=utf-8")
 
-    @api.get("/reports/quarterly/{quarter}.zip", response_class=FileResponse)
+    @api.get("/reports/quarterly/{quarter}.zip", response_class=FileResponse, responses={200: {
+        "description": "a ZIP archive of CSV files",
+        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}})
     async def quarterly_zip(user: Reader, quarter: Quarter) -> FileResponse:
         """The raw data of the quarter: CSV files of the registrar and its benchmark groups."""
         return quarterly_file(user.registrar_id, zip_name(quarter, user.registrar_id))
 
-    @api.get("/reports/quarterly/{quarter}", response_class=FileResponse)
+    @api.get("/reports/quarterly/{quarter}", response_class=FileResponse, responses={200: {
+        "description": "an HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}})
     async def quarterly_html(user: Reader, quarter: Quarter) -> FileResponse:
         """The .be registrar report of the quarter, as a page with charts."""
         return quarterly_file(user.registrar_id, f"{quarter}.html")

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.verification.eid import InvalidCallback, SimulatedEid
 from services.verification.service import (
@@ -71,6 +71,49 @@ class CaseView(BaseModel):
     failure: str | None = None
     request: str | None = Field(default=None, description="what support last asked for")
     history: list[dict[str, Any]]
+
+
+class DocumentListed(BaseModel):
+    document_id: str
+    filename: str
+    content_type: str
+    size: int = Field(description="bytes")
+    uploaded_at: str = Field(description="ISO 8601")
+
+
+class CaseDetail(BaseModel):
+    case: CaseView
+    documents: list[DocumentListed] = Field(description="what the registrant uploaded (the files: .../documents/{id})")
+
+
+class Notice(BaseModel):
+    """Something support should look at about a contact's verification."""
+
+    model_config = ConfigDict(extra="allow")
+
+    contact: str
+    case_id: str | None = None
+    reason: str
+    at: str = Field(description="ISO 8601")
+    done: bool | None = None
+
+
+class VerificationLink(BaseModel):
+    contact: str
+    case_id: str
+    url: str = Field(description="the registrant's verification page")
+
+
+class LinkResent(BaseModel):
+    contact: str
+    case_id: str
+    status: str = Field(examples=["resent"])
+
+
+class JobsRun(BaseModel):
+    expired: int = Field(description="cases failed past their deadline")
+    abandoned: int = Field(description="eID attempts ended unanswered")
+    documents_deleted: int = Field(description="uploaded documents past their retention")
 
 
 class ContactVerification(BaseModel):
@@ -223,16 +266,17 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     @api.get("/api/verification/contacts/{alias}", response_model=ContactVerification)
     async def contact_status(alias: Alias, user: Viewer) -> ContactVerification:
+        """Your contact's verification status and its current case."""
         contact, case = await guarded(app().own_contact(user.registrar_id, alias))
         return ContactVerification(contact=alias, status=contact["status"], case=_case_view(case) if case else None)
 
-    @api.get("/api/verification/contacts/{alias}/url")
+    @api.get("/api/verification/contacts/{alias}/url", response_model=VerificationLink)
     async def contact_url(alias: Alias, user: Viewer) -> dict[str, str]:
         """The verification URL, for a registrar that informs its registrant itself."""
         case, link = await guarded(app().link_for_registrar(user.registrar_id, alias))
         return {"contact": alias, "case_id": case["_id"], "url": link}
 
-    @api.post("/api/verification/contacts/{alias}/resend", status_code=202)
+    @api.post("/api/verification/contacts/{alias}/resend", status_code=202, response_model=LinkResent)
     async def resend(alias: Alias, user: Viewer, request: Request) -> dict[str, str]:
         """Send the verification mail to the registrant again. Asked for explicitly, so it is sent even when
         the registrar informs its registrants itself (such a registrar shows the URL from .../url instead)."""
@@ -246,17 +290,22 @@ def router(ctx: ServiceContext) -> APIRouter:
         """Cases waiting for support (documents in review, registrants sent to support), oldest first."""
         return [_case_view(c) for c in await app().review_queue()]
 
-    @api.get("/api/support/verification/cases/{case_id}", tags=["support"])
+    @api.get("/api/support/verification/cases/{case_id}", tags=["support"], response_model=CaseDetail)
     async def case(case_id: CaseId, _: Support) -> dict[str, Any]:
+        """A case with the list of its documents."""
         c = await guarded(app().case(case_id))
         docs = await app().documents(case_id)
         return {"case": _case_view(c).model_dump(mode="json"),
                 "documents": [{"document_id": d["_id"], "filename": d["filename"], "content_type": d["content_type"],
                                "size": d["size"], "uploaded_at": d["uploaded_at"].isoformat()} for d in docs]}
 
-    @api.get("/api/support/verification/cases/{case_id}/documents/{document_id}", tags=["support"])
+    @api.get("/api/support/verification/cases/{case_id}/documents/{document_id}", tags=["support"],
+             response_class=Response, responses={200: {
+                 "description": "the file as uploaded, as an attachment",
+                 "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
     async def document(case_id: CaseId, document_id: Annotated[str, Path(pattern=_CASE_ID)],
                        _: DocumentReader) -> Response:
+        """One uploaded document, in the content type it was uploaded with (PDF, JPEG or PNG)."""
         for d in await app().documents(case_id, with_data=True):
             if d["_id"] == document_id:
                 return Response(bytes(d["data"]), media_type=d["content_type"],
@@ -275,8 +324,9 @@ def router(ctx: ServiceContext) -> APIRouter:
         return _case_view(await guarded(app().raise_cap(case_id, body.extra, request.state.correlation_id,
                                                         by=who.actor)))
 
-    @api.get("/api/support/verification/notices", tags=["support"])
+    @api.get("/api/support/verification/notices", tags=["support"], response_model=list[Notice])
     async def notices(_: Support) -> list[dict[str, Any]]:
+        """The latest 500 notices for support, newest first."""
         return [n | {"at": n["at"].isoformat()} for n in await app().notices()]
 
     # -- operators -----------------------------------------------------------------------------------------------
@@ -293,9 +343,10 @@ def router(ctx: ServiceContext) -> APIRouter:
     @api.get("/api/operator/verification/registrars/{registrar_id}", response_model=RegistrarSwitch,
              tags=["operator"])
     async def switch_state(registrar_id: Registrar, _: Op) -> RegistrarSwitch:
+        """Whether the registrar verifies its registrants itself."""
         return RegistrarSwitch(verifies_itself=await app().verifies_itself(registrar_id))
 
-    @api.post("/api/operator/verification/jobs/run", tags=["operator"])
+    @api.post("/api/operator/verification/jobs/run", tags=["operator"], response_model=JobsRun)
     async def run_jobs(_: Op) -> dict[str, int]:
         """What the periodic job does: end abandoned eID attempts, fail the cases past their deadline, refresh
         the gauges."""

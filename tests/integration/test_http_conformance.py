@@ -166,7 +166,7 @@ async def test_a_pending_registrar_becomes_active_only_by_its_activation(registr
 async def test_the_openapi_documents_every_answer(registry: httpx.AsyncClient) -> None:
     spec = (await registry.get("/openapi.json")).json()
     schemes = spec["components"]["securitySchemes"]
-    assert {"registrar", "operator"} <= set(schemes), schemes
+    assert {"registrar", "operator", "staff"} <= set(schemes), schemes
     assert "ErrorBody" in spec["components"]["schemas"]
     for path, operations in spec["paths"].items():
         if not path.startswith("/api/"):
@@ -181,6 +181,9 @@ async def test_the_openapi_documents_every_answer(registry: httpx.AsyncClient) -
                     assert op["responses"][code].get("content", {}).get("application/json", {}).get("schema"), where
             if path.startswith("/api/operator"):
                 assert op.get("security") == [{"operator": []}], where
+                assert "401" in op["responses"], where
+            elif path.startswith("/api/staff/") and op.get("security"):
+                assert op["security"] == [{"staff": []}], where
                 assert "401" in op["responses"], where
             elif op.get("security"):
                 assert op["security"] == [{"registrar": []}], where

@@ -14,6 +14,14 @@ from services.registry.registrars.epp_access import change_epp_password
 from services.registry.registrars.profile import SECTIONS, balance_and_ledger, info_registrar, update_own_section
 from services.registry.users import manage
 from services.registry.users.model import Permission, User
+from services.registry.http.views import (
+    SECTION_SAVED,
+    BalanceAndLedger,
+    LoginAttempt,
+    RegistrarAccount,
+    TemporaryKey,
+    TwoStepSetUp,
+)
 from shared.runtime import ServiceContext
 
 
@@ -48,7 +56,7 @@ def router(ctx: ServiceContext) -> APIRouter:
     actor, _, _ = authentication(ctx)
     Who = Annotated[Actor, Depends(actor)]
 
-    @api.get("")
+    @api.get("", response_model=RegistrarAccount, response_model_exclude_unset=True)
     async def account(who: Who) -> dict[str, Any]:
         return await info_registrar(ctx, who)
 
@@ -56,12 +64,12 @@ def router(ctx: ServiceContext) -> APIRouter:
         async def put(value: model, who: Who) -> dict[str, Any]:  # type: ignore[valid-type]
             return await update_own_section(ctx, who, section, value)
 
-        api.put(f"/{section.replace('_', '-')}", name=f"update_{section}")(put)
+        api.put(f"/{section.replace('_', '-')}", name=f"update_{section}", response_model=SECTION_SAVED[section])(put)
 
     for section, (model, _) in SECTIONS.items():
         section_route(section, model)
 
-    @api.get("/balance")
+    @api.get("/balance", response_model=BalanceAndLedger, response_model_exclude_unset=True)
     async def balance(who: Who) -> dict[str, Any]:
         return await balance_and_ledger(ctx, who)
 
@@ -95,16 +103,16 @@ def router(ctx: ServiceContext) -> APIRouter:
     async def reset_two_step(user_id: str, who: Who) -> None:
         await manage.reset_two_step(ctx, who, user_id)
 
-    @api.post("/users/{user_id}/two-step/temporary-key")
+    @api.post("/users/{user_id}/two-step/temporary-key", response_model=TemporaryKey)
     async def temporary_key(user_id: str, who: Who) -> dict[str, Any]:
         return {"temporary_key": await manage.temporary_key(ctx, who, user_id), "valid_seconds": 90}
 
-    @api.post("/two-step")
+    @api.post("/two-step", response_model=TwoStepSetUp)
     async def enable_two_step(who: Who) -> dict[str, str]:
         """Sets up 2-step verification for the calling user; the secret goes into an authenticator app."""
         return {"totp_secret": await manage.enable_two_step(ctx, who)}
 
-    @api.get("/users/{user_id}/login-attempts")
+    @api.get("/users/{user_id}/login-attempts", response_model=list[LoginAttempt])
     async def login_attempts(user_id: str, who: Who) -> list[dict[str, Any]]:
         return await manage.login_attempts(ctx, who, user_id)
 

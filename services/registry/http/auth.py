@@ -147,10 +147,25 @@ def router(ctx: ServiceContext) -> APIRouter:
     return api
 
 
+class PublicKey(BaseModel):
+    kty: str = Field(examples=["OKP"])
+    crv: str = Field(examples=["Ed25519"])
+    x: str = Field(description="the public key, base64url")
+    kid: str
+    alg: str = Field(examples=["EdDSA"])
+    use: str = Field(examples=["sig"])
+
+
+class KeySet(BaseModel):
+    """A JSON Web Key Set (RFC 7517)."""
+
+    keys: list[PublicKey] = Field(description="newest first")
+
+
 def keys_router(ctx: ServiceContext) -> APIRouter:
     api = APIRouter(tags=["authentication"])
 
-    @api.get("/.well-known/jwks.json")
+    @api.get("/.well-known/jwks.json", response_model=KeySet)
     async def jwks() -> JSONResponse:
         """The public keys that verify the registry's access tokens (newest first; `kid` in each token)."""
         return JSONResponse(session_tokens(ctx).signing.jwks(),  # type: ignore[union-attr]

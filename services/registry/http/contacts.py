@@ -13,6 +13,7 @@ from services.registry.contacts.info import check_contacts, info_contact
 from services.registry.contacts.model import ContactFields, NewContact
 from services.registry.contacts.update import update_contact
 from services.registry.http.auth import authentication
+from services.registry.http.views import ContactView
 from shared.runtime import ServiceContext
 
 
@@ -21,7 +22,7 @@ def router(ctx: ServiceContext) -> APIRouter:
     actor, _, _ = authentication(ctx)
     Who = Annotated[Actor, Depends(actor)]
 
-    @api.post("", status_code=201)
+    @api.post("", status_code=201, response_model=ContactView, response_model_exclude_unset=True)
     async def create(body: NewContact, who: Who) -> dict[str, Any]:
         return await create_contact(ctx, who, body)
 
@@ -29,11 +30,11 @@ def router(ctx: ServiceContext) -> APIRouter:
     async def check(who: Who, alias: Annotated[list[str], Query(max_length=20)]) -> dict[str, bool]:
         return await check_contacts(ctx, who, alias)
 
-    @api.get("/{alias}")
+    @api.get("/{alias}", response_model=ContactView, response_model_exclude_unset=True)
     async def info(alias: str, who: Who) -> dict[str, Any]:
         return await info_contact(ctx, who, alias)
 
-    @api.put("/{alias}")
+    @api.put("/{alias}", response_model=ContactView, response_model_exclude_unset=True)
     async def update(alias: str, body: ContactFields, who: Who) -> dict[str, Any]:
         return await update_contact(ctx, who, alias, body)
 

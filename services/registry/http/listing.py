@@ -5,9 +5,11 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
 
 from services.registry.commands import Actor
 from services.registry.http.auth import authentication
+from services.registry.http.views import ContactPage, DomainPage, KeyGroupPage, NameServerGroupPage
 from services.registry.listing import CONTACTS, DOMAINS, KEYGROUPS, MAX_PAGE, NSGROUPS, Listing, page_of
 from shared.runtime import ServiceContext
 
@@ -20,14 +22,14 @@ def router(ctx: ServiceContext) -> APIRouter:
     After = Annotated[str | None, Query(max_length=253, description="the `next` of the previous page")]
     Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 
-    def route(path: str, listing: Listing) -> None:
+    def route(path: str, listing: Listing, page: type[BaseModel]) -> None:
         async def listed(who: Who, q: Prefix = "", after: After = None, limit: Limit = 50) -> dict[str, Any]:
             return await page_of(ctx, who, listing, q, after, limit)
 
-        api.get(path, name=f"list_{path.strip('/')}")(listed)
+        api.get(path, name=f"list_{path.strip('/')}", response_model=page, response_model_exclude_unset=True)(listed)
 
-    route("/domains", DOMAINS)
-    route("/contacts", CONTACTS)
-    route("/nsgroups", NSGROUPS)
-    route("/keygroups", KEYGROUPS)
+    route("/domains", DOMAINS, DomainPage)
+    route("/contacts", CONTACTS, ContactPage)
+    route("/nsgroups", NSGROUPS, NameServerGroupPage)
+    route("/keygroups", KEYGROUPS, KeyGroupPage)
     return api

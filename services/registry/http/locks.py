@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from services.registry.commands import Actor
 from services.registry.domains.locks import LockRequest, answer_complaint, complaints_of, lock_domain, unlock_domain
 from services.registry.http.auth import authentication
+from services.registry.http.views import ComplaintsOfRegistrar, ComplaintView
 from shared.runtime import ServiceContext
 
 
@@ -32,11 +33,11 @@ def router(ctx: ServiceContext) -> APIRouter:
     async def unlock(name: str, who: Who) -> None:
         await unlock_domain(ctx, who, name)
 
-    @api.post("/domains/{name}/lock-complaint/answer")
+    @api.post("/domains/{name}/lock-complaint/answer", response_model=ComplaintView, response_model_exclude_unset=True)
     async def answer(name: str, body: ComplaintAnswer, who: Who) -> dict[str, Any]:
         return await answer_complaint(ctx, who, name, body.evidence)
 
-    @api.get("/registrar/lock-complaints")
+    @api.get("/registrar/lock-complaints", response_model=ComplaintsOfRegistrar, response_model_exclude_unset=True)
     async def complaints(who: Who) -> dict[str, Any]:
         """How many complaints about your locks the registry received, and each one."""
         return await complaints_of(ctx, who)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from services.registry.http.auth import authentication
+from services.registry.http.views import ApplicationView
 from services.registry.registrars import onboarding
 from services.registry.registrars.onboarding import (
     Activation,
@@ -33,11 +34,11 @@ def router(ctx: ServiceContext) -> APIRouter:
         """Record an application (status APPLIED): the organisation, its products and its prepayment."""
         return await onboarding.record_application(ctx, body, request.state.correlation_id)
 
-    @api.get("/operator/applications")
+    @api.get("/operator/applications", response_model=list[ApplicationView], response_model_exclude_unset=True)
     async def applications(_: Op, status: Annotated[ApplicationStatus | None, Query()] = None) -> list[dict[str, Any]]:
         return await onboarding.list_applications(ctx, status)
 
-    @api.get("/operator/applications/{application_id}")
+    @api.get("/operator/applications/{application_id}", response_model=ApplicationView, response_model_exclude_unset=True)
     async def application(application_id: str, _: Op) -> dict[str, Any]:
         return await onboarding.get_application(ctx, application_id)
 

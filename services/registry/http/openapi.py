@@ -132,6 +132,25 @@ POST /api/activation | Activate your account | Registrar id, the security code o
     web and EPP passwords.
 GET /api/public/registrars | Find a registrar | Active registrars offering a product, with their product
     URLs.
+POST /api/token/refresh | Refresh the access token | A new access token (and refresh token) for a session
+    that is still open; the refresh token sent no longer works.
+GET /api/operator/registrars | List registrars | Every registrar by id (of one status with `status`), for
+    the staff pages.
+GET /api/operator/lock-complaints | List lock complaints | Every lock complaint, newest first (of one
+    status with `status`).
+GET /api/operator/domains/{name} | A domain as the registry holds it | Any registrar's domain, with its
+    override, for the staff pages.
+POST /api/staff/login | Staff sign in | Staff id, password and the 2-step code; 5 failures from one address
+    pause it (429 with Retry-After). Every sign-in is audited.
+POST /api/staff/logout | Staff sign out | Ends the staff session of the token sent.
+GET /api/staff/me | Who am I | The signed-in staff member's account and role.
+GET /api/operator/staff | List staff | Every staff account with its role and whether it is active.
+POST /api/operator/staff | Create a staff account | Its 2-step secret is in the answer, shown once.
+PUT /api/operator/staff/{staff_id}/active | Disable or enable a staff account | Disabling ends its
+    sessions.
+POST /api/operator/staff/{staff_id}/two-step | Reset a staff member's 2-step | A new secret, shown once.
+GET /api/operator/audit | The audit trail | The registry's staff actions, newest first: who did what to
+    which subject, and how it ended.
 """
 
 
@@ -156,21 +175,29 @@ _ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/sche
 _WHY = {401: "No valid token (log in first; the operator token on /api/operator)",
         402: "Not enough prepayment (2104)", 403: "Not allowed for this user or registrar (2201, 2202)",
         404: "No such object of yours (2303)",
-        409: "The object's state or another object prohibits it (2302, 2304, 2305, 2308)",
+        409: "The object's state or another object prohibits it (2302, 2304, 2305, 2308), or hitpoints block "
+             "the registrar (2308, on every command)",
         422: "Invalid input (2003, 2005, 2306): errors name each field", 429: "Paused (2502): retry after Retry-After"}
 _PAID = {("POST", "/api/domains"), ("POST", "/api/domains/{name}/transfer"),
          ("POST", "/api/domains/{name}/reactivate")}
-_PAUSED = {("POST", "/api/login"), ("POST", "/api/activation")}
+_PAUSED = {("POST", "/api/login"), ("POST", "/api/activation"), ("POST", "/api/staff/login")}
+_REFUSED_TOKEN = {("POST", "/api/token/refresh")}  # no bearer token, but a refresh token that may be refused
+
+
+# which token an operation takes, by its path (the first prefix that matches)
+_SECURITY = (("/api/operator", "operator"), ("/api/staff", "staff"), ("/", "registrar"))
 
 
 def _error_codes(method: str, path: str, security: str | None) -> list[int]:
     codes = [422]
-    if security is not None:
-        codes += [401, 404, 409] + ([403] if security == "registrar" else [])
+    if security is not None:  # a staff member whose role may not do it: 403, as a registrar user's permission
+        codes += [401, 403] + ([404, 409] if security != "staff" else [])
     if (method, path) in _PAID:
         codes.append(402)
     if (method, path) in _PAUSED:
         codes += [401, 429]
+    if (method, path) in _REFUSED_TOKEN:
+        codes.append(401)
     return sorted(set(codes))
 
 
@@ -184,7 +211,11 @@ def document(app: FastAPI) -> dict[str, Any]:
     components["securitySchemes"] = {
         "registrar": {"type": "http", "scheme": "bearer",
                       "description": "a registrar user's session token from POST /api/login"},
-        "operator": {"type": "http", "scheme": "bearer", "description": "the registry operator token"},
+        "operator": {"type": "http", "scheme": "bearer",
+                     "description": "the registry operator token (automation), or a staff member's session token "
+                                    "from POST /api/staff/login whose role may do it (audited)"},
+        "staff": {"type": "http", "scheme": "bearer",
+                  "description": "a staff member's session token from POST /api/staff/login"},
     }
     for path, operations in schema["paths"].items():
         for method, op in operations.items():
@@ -192,7 +223,7 @@ def document(app: FastAPI) -> dict[str, Any]:
             op["summary"], op["description"] = summary, op.get("description") or description or summary
             security = None
             if op.pop("security", None) is not None:
-                security = "operator" if path.startswith("/api/operator") else "registrar"
+                security = next(s for prefix, s in _SECURITY if path.startswith(prefix))
                 op["security"] = [{security: []}]
             if not path.startswith("/api/"):
                 continue

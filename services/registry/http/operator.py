@@ -12,6 +12,13 @@ from pydantic import BaseModel, Field
 from services.registry.domains.lifecycle import run_lifecycle
 from services.registry.domains.renewal import run_renewal
 from services.registry.http.auth import authentication
+from services.registry.http.views import (
+    LifecycleRun,
+    PrepaymentBooked,
+    RegistrarAccount,
+    RegistrarCreated,
+    RenewalRun,
+)
 from services.registry.registrars import operator
 from services.registry.registrars.create import NewRegistrar
 from services.registry.registrars.model import OfficialAddress, RegistrarStatus
@@ -37,12 +44,12 @@ def router(ctx: ServiceContext) -> APIRouter:
     _, staff_or_token, _ = authentication(ctx)
     Op = Annotated[str, Staff(staff_or_token)]  # a named staff member (audited) or the operator token
 
-    @api.post("/registrars", status_code=201)
+    @api.post("/registrars", status_code=201, response_model=RegistrarCreated)
     async def create_registrar(body: NewRegistrar, request: Request, _: Op) -> dict[str, Any]:
         """An active registrar at once (operator's shortcut; the onboarding flow goes through applications)."""
         return await operator.create_registrar(ctx, body, request.state.correlation_id)
 
-    @api.get("/registrars/{registrar_id}")
+    @api.get("/registrars/{registrar_id}", response_model=RegistrarAccount, response_model_exclude_unset=True)
     async def show(registrar_id: str, _: Op) -> dict[str, Any]:
         return await operator.show_registrar(ctx, registrar_id)
 
@@ -50,7 +57,7 @@ def router(ctx: ServiceContext) -> APIRouter:
     async def official_address(registrar_id: str, body: OfficialAddress, request: Request, _: Op) -> None:
         await operator.set_official_address(ctx, registrar_id, body, request.state.correlation_id)
 
-    @api.post("/registrars/{registrar_id}/prepayments", status_code=201)
+    @api.post("/registrars/{registrar_id}/prepayments", status_code=201, response_model=PrepaymentBooked)
     async def prepayment(registrar_id: str, body: Prepayment, request: Request, _: Op) -> dict[str, Any]:
         balance = await operator.book_prepayment(ctx, registrar_id, body.amount_cents, body.reference,
                                                  request.state.correlation_id)
@@ -66,12 +73,12 @@ def router(ctx: ServiceContext) -> APIRouter:
         registrar's existing client locks."""
         await operator.set_lock_function(ctx, registrar_id, body.enabled, request.state.correlation_id)
 
-    @api.post("/lifecycle/run")
+    @api.post("/lifecycle/run", response_model=LifecycleRun)
     async def lifecycle(_: Op) -> dict[str, int]:
         """Run the lifecycle job now (it also runs every LIFECYCLE_INTERVAL_SECONDS)."""
         return await run_lifecycle(ctx)
 
-    @api.post("/renewal/run")
+    @api.post("/renewal/run", response_model=RenewalRun)
     async def renewal(_: Op) -> dict[str, int]:
         """Run the month-end renewal now (it also runs every RENEWAL_INTERVAL_SECONDS); renews only what is due."""
         return await run_renewal(ctx)

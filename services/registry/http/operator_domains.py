@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from services.registry.domains.locks import clear_status, decide_complaint, file_complaint, set_server_status
 from services.registry.domains.special import HoldRequest, set_on_hold, set_out_of_service
 from services.registry.http.auth import authentication
+from services.registry.http.views import ComplaintView
 from shared.runtime import ServiceContext
 from shared.staff import Staff
 
@@ -39,7 +40,7 @@ def router(ctx: ServiceContext) -> APIRouter:
         """Clear a server status, or the registrar's clientTransferProhibited (the registry's power)."""
         await clear_status(ctx, name.lower(), status, request.state.correlation_id)
 
-    @api.post("/domains/{name}/lock-complaints", status_code=201)
+    @api.post("/domains/{name}/lock-complaints", status_code=201, response_model=ComplaintView, response_model_exclude_unset=True)
     async def complain(name: str, body: Complaint, request: Request, _: Op) -> dict[str, Any]:
         """The registrar has 48 hours to show the registrant's request, or the registry lifts the lock."""
         return await file_complaint(ctx, name.lower(), body.note, request.state.correlation_id)

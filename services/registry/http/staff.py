@@ -13,6 +13,7 @@ from services.registry.audit_subjects import registry_subject, registry_subject_
 from services.registry.domains.info import staff_view
 from services.registry.domains.locks import list_complaints
 from services.registry.http.errors import http_refusal
+from services.registry.http.views import ComplaintView, DomainRecord, RegistrarAccount
 from services.registry.registrars.operator import list_registrars
 from services.registry.staff import (
     NewStaff,
@@ -141,17 +142,17 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     # -- what the staff pages list -----------------------------------------------------------------------------
 
-    @api.get("/operator/registrars", tags=["operator"])
+    @api.get("/operator/registrars", tags=["operator"], response_model=list[RegistrarAccount], response_model_exclude_unset=True)
     async def registrars(_: AnyStaff, status: Annotated[str | None, Query(max_length=20)] = None,
                          limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
         return await list_registrars(ctx, status, limit)
 
-    @api.get("/operator/lock-complaints", tags=["operator"])
+    @api.get("/operator/lock-complaints", tags=["operator"], response_model=list[ComplaintView], response_model_exclude_unset=True)
     async def complaints(_: AnyStaff, status: Annotated[str | None, Query(max_length=20)] = None,
                          limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
         return await list_complaints(ctx, status, limit)
 
-    @api.get("/operator/domains/{name}", tags=["operator"])
+    @api.get("/operator/domains/{name}", tags=["operator"], response_model=DomainRecord, response_model_exclude_unset=True)
     async def domain(name: str, _: AnyStaff) -> dict[str, Any]:
         doc = await staff_view(ctx, name)
         if doc is None:
