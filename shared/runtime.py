@@ -40,7 +40,7 @@ from shared.auth import KeySource, SessionAuth, key_source
 from shared.clock import Clock, SystemClock
 from shared.events import EventPayload, envelope_model
 from shared.events.sessions import SessionRevoked
-from shared.messaging.consumer import EventConsumer, Handlers, routing_keys
+from shared.messaging.consumer import EventConsumer, Handlers, delivered_to, routing_keys, undecoded
 from shared.messaging.publisher import EventPublisher
 from shared.messaging.topology import Topology, declare_exchanges, declare_queues
 from shared.mongo.client import Document, connect
@@ -295,9 +295,10 @@ async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
         ctx.broker.subscriber(
             ctx.topology.queue,
             ack_policy=AckPolicy.MANUAL,
+            decoder=undecoded,
             title=f"{settings.queue_name}:consume",
             description="handles: " + ", ".join(sorted(routing_keys(handlers))),
-        )(consumer.on_message)
+        )(delivered_to(consumer, ctx.broker))
 
     async for attempt in connect_retrying("RabbitMQ", settings.connect_timeout_seconds):
         with attempt:

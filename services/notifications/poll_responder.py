@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 
-from faststream.rabbit import RabbitMessage, RabbitQueue
+from faststream.rabbit import RabbitQueue
 from pydantic import ValidationError
 
 from services.notifications.service import notifications_of
 from services.notifications.settings import NotificationsSettings
+from shared.messaging.consumer import undecoded
 from shared.poll_rpc import POLL_QUEUE, PollReply, PollRequest
 from shared.runtime import ServiceContext
 
@@ -25,11 +26,13 @@ def poll_queue(settings: NotificationsSettings) -> RabbitQueue:
 def register_poll_responder(ctx: ServiceContext) -> None:
     settings: NotificationsSettings = ctx.settings  # type: ignore[assignment]
 
-    @ctx.broker.subscriber(poll_queue(settings), title=f"{settings._ns(POLL_QUEUE)}:consume",
+    # the body as it came, not an injected RabbitMessage (which FastDepends resolves in a worker thread: a
+    # thread hop per poll command)
+    @ctx.broker.subscriber(poll_queue(settings), decoder=undecoded, title=f"{settings._ns(POLL_QUEUE)}:consume",
                            description="EPP poll req/ack for a registrar's queue (PollRequest -> PollReply)")
-    async def on_poll(message: RabbitMessage) -> PollReply:
+    async def on_poll(body: bytes) -> PollReply:
         try:
-            request = PollRequest.model_validate_json(message.body)
+            request = PollRequest.model_validate_json(body)
         except ValidationError as exc:
             return PollReply(code=2001, message=f"malformed poll request: {exc.error_count()} error(s)")
         try:

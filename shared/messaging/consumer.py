@@ -21,10 +21,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from faststream.rabbit import RabbitMessage
+from faststream.message import StreamMessage
+from faststream.rabbit import RabbitBroker, RabbitMessage
 from opentelemetry import trace as otel_trace
 from opentelemetry.trace import Span, SpanKind
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -46,6 +47,23 @@ _Pending = tuple[EventEnvelope[Any], EventHandler, "asyncio.Future[bool]"]
 
 def routing_keys(handlers: Handlers) -> set[str]:
     return {payload.event_type for payload in handlers}
+
+
+async def undecoded(message: StreamMessage[Any]) -> bytes:
+    """A subscriber's decoder that leaves the body as it came: the consumers decode and validate it themselves
+    (FastStream's default JSON decode of every delivery would be thrown away)."""
+    return message.body
+
+
+def delivered_to(consumer: EventConsumer, broker: RabbitBroker) -> Callable[[bytes], Awaitable[None]]:
+    """The subscriber's handler: it takes the delivery from FastStream's context instead of having it injected,
+    because FastDepends resolves an injected RabbitMessage in a worker thread, a thread hop per delivery."""
+    context = broker.context
+
+    async def on_delivery(body: bytes) -> None:
+        await consumer.on_message(context.get_local("message"))
+
+    return on_delivery
 
 
 def _with_correlation(handler: EventHandler, spans: Mapping[Any, Span]) -> EventHandler:
