@@ -8,6 +8,7 @@ registry documents its own answers (services/registry/http/openapi.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -52,10 +53,11 @@ def document(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, make: Callable[[FastAPI], dict[str, Any]] = document) -> None:
+    """Serve `make`'s document at /openapi.json (made once, on the first request)."""
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document(app)
+            app.openapi_schema = make(app)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from services.registry.http.errors import ErrorBody, FieldError
+from shared import openapi as shared_openapi
 
 # one operation per entry: METHOD PATH | summary | description (continued on indented lines)
 _TABLE = """
@@ -235,9 +236,4 @@ def document(app: FastAPI) -> dict[str, Any]:
 
 
 def install(app: FastAPI) -> None:
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = document(app)
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    shared_openapi.install(app, document)
