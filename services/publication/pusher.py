@@ -28,7 +28,7 @@ from services.publication.metrics import PublicationMetrics
 from services.publication.readmodel import dirty
 from services.publication.settings import PublicationSettings
 from services.publication.store import DOMAINS
-from services.publication.zones import ZONE_FIELDS, load_groups
+from services.publication.zones import ZONE_FIELDS, Groups, load_groups
 from shared.clock import Clock
 from shared.mongo.client import Document
 from shared.mongo.outbox import Lease
@@ -63,7 +63,9 @@ class Pusher:
         if not docs:
             self.metrics.pending.set(0)
             return 0
-        groups = await load_groups(self.db, {d.get("registrar_id") or "" for d in docs})
+        # only the groups the batch's domains use (none: no query)
+        users = {d.get("registrar_id") or "" for d in docs if d.get("nsgroups") or d.get("keygroups")}
+        groups = await load_groups(self.db, users) if users else Groups()
         now = self.clock.now()
         by_zone: dict[str, list[tuple[dict[str, Any], list[delegation.Record]]]] = {}
         for doc in docs:

@@ -249,6 +249,8 @@ async def test_on_hold_stays_delegated_and_out_of_service_leaves_at_the_end_of_i
     await eventually(record, lambda doc: doc.get("on_hold") is True)
     assert (await record())["hold_reason"] == "CEPANI case 2026/44"
     assert "Status:\tON HOLD" in await p.pub.whois(name, "192.0.2.200")
+    refused = await p.registry.delete(f"/api/domains/{name}", headers=p.auth)  # a case is pending: no delete
+    assert refused.status_code == 409 and "on hold" in refused.text, refused.text
     await p.settled()
     assert await p.delegation(name) == own
     assert (await p.registry.delete(f"/api/operator/domains/{name}/on-hold", headers=OPERATOR)).status_code == 204

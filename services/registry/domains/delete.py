@@ -2,8 +2,8 @@
 job (domains/lifecycle.py) quarantines the domain then, and releases it 40 days later.
 
   (a name nobody holds: 2303; another registrar's: 2304, it does not belong to you)
-  delete      the registrar's domain; no serverDeleteProhibited, not in quarantine (2304); not already
-              scheduled unless overwriteDeleteDate (2304).                        Event: domain.deleted
+  delete      the registrar's domain; no serverDeleteProhibited, not in quarantine, not on hold (2304); not
+              already scheduled unless overwriteDeleteDate (2304).                Event: domain.deleted
   undelete    the registrar's domain, not in quarantine (2304), scheduled for deletion (2304).
                                                                                   Event: domain.undeleted
   reactivate  the registrar that deleted it, only in quarantine (2304), paid as a reactivation
@@ -39,6 +39,8 @@ async def delete_domain(ctx: ServiceContext, actor: Actor, name: str, delete_dat
         async def work(tx: Tx) -> None:
             doc = await own_domain(tx, actor, name)
             refuse_if_prohibited(doc, "serverDeleteProhibited")
+            if doc.get("on_hold"):  # a case is pending on it (digest 4.1; domains/special.py)
+                raise CommandRefused(Result.STATUS_PROHIBITS, f"domain [{name}] has invalid status (on hold)")
             if doc.get("delete_date") and not overwrite:
                 raise CommandRefused(Result.STATUS_PROHIBITS,
                                      f"Domain [{name}] is already scheduled for deletion (use overwriteDeleteDate)")

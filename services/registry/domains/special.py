@@ -1,7 +1,7 @@
 """The two special states of a registered domain (digest 4.1), set and lifted by registry operators.
 
-- On hold: an ADR (CEPANI) or court case is pending. The domain cannot be transferred (domains/transfer.py) and
-  keeps working: it stays delegated. Event: domain.hold_changed.
+- On hold: an ADR (CEPANI) or court case is pending. The domain cannot be transferred or deleted (transfer.py,
+  delete.py) and keeps working: it stays delegated. Event: domain.hold_changed.
 - Out of service: its registrar's contract ended. The registrant has two months to move it to another registrar;
   it leaves the zone at the end of its expiry month. A transfer brings it back into service, as does an operator.
   Event: domain.service_changed (with `expires_at`: the publication service decides the month from it).
