@@ -76,6 +76,13 @@ def brussels_month_start(instant: datetime) -> datetime:
     return datetime(local.year, local.month, 1, tzinfo=BRUSSELS).astimezone(UTC)
 
 
+def brussels_month_start_after(instant: datetime, months: int) -> datetime:
+    """00:00 Brussels time on the first day of the month `months` calendar months after `instant`'s, in UTC."""
+    local = brussels(instant)
+    year, month = divmod(local.month - 1 + months, 12)
+    return datetime(local.year + year, month + 1, 1, tzinfo=BRUSSELS).astimezone(UTC)
+
+
 def one_year_after(instant: datetime) -> datetime:
     """The same instant a year on (a registration period); 29 February becomes 28 February."""
     try:

@@ -332,6 +332,8 @@ async def _close(ctx: ServiceContext) -> None:
         await ctx.client.close()
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    """Run one service process (python -m services.<name>)."""
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False)
+def serve(app: FastAPI, settings: ServiceSettings, proxy_headers: bool = True) -> None:
+    """Run one service process (python -m services.<name>). proxy_headers=False: the app sees the TCP peer, not
+    the address uvicorn takes from X-Forwarded-For (from FORWARDED_ALLOW_IPS, 127.0.0.1 unless set)."""
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False,
+                proxy_headers=proxy_headers)

@@ -3,4 +3,5 @@ from services.publication.settings import PublicationSettings
 from shared.runtime import serve
 
 settings = PublicationSettings()
-serve(build(settings), settings)
+# RDAP_TRUSTED_PROXIES alone decides whose X-Forwarded-For the rate limit reads (api.py)
+serve(build(settings), settings, proxy_headers=False)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from services.publication import landing, rdap, rdap_models
 from services.publication.names import InvalidName, host_name, to_a_label
+from services.publication.ratelimit import client_address
 from services.publication.service import publication_of
 from shared.runtime import ServiceContext
 
@@ -52,7 +53,8 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     def limited(request: Request) -> JSONResponse | None:
         pub = publication_of(ctx)
-        address = request.client.host if request.client else "?"
+        peer = request.client.host if request.client else "?"
+        address = client_address(peer, request.headers.getlist("x-forwarded-for"), pub.settings.rdap_trusted_proxies)
         allowed, retry = pub.rdap_limit.allow(address, time.monotonic())
         if allowed:
             return None

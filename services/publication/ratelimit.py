@@ -2,10 +2,16 @@
 keeps an address on one replica, README: publication).
 
 A fixed window per address: the minute starts with the address's first query; past the limit every query is
-refused until the minute is over (DAS: "blocked for the rest of the minute", digest 7.4)."""
+refused until the minute is over (DAS: "blocked for the rest of the minute", digest 7.4).
+
+Behind a reverse proxy every client arrives from the proxy's address: for HTTP (RDAP), `client_address` reads
+X-Forwarded-For, but only from a trusted proxy and only as far back as the proxies are trusted (a client can
+write anything at the header's left end)."""
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 WINDOW = 60.0
@@ -31,3 +37,27 @@ class RateLimit:
     def _forget_old(self, now: float) -> None:
         for address in [a for a, (start, _) in self._windows.items() if now - start >= WINDOW]:
             del self._windows[address]
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _trusted(address: str, proxies: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
+
+
+def client_address(peer: str, forwarded_for: Sequence[str], proxies: Sequence[Network]) -> str:
+    """The address a request is counted under: the peer unless it is a trusted proxy; then, walking
+    X-Forwarded-For (every header line, in order) from the right, the first address that is not a trusted
+    proxy. A header of trusted proxies only gives its left-most address; an empty one, the peer."""
+    if not proxies or not _trusted(peer, proxies):
+        return peer
+    hops = [hop.strip() for line in forwarded_for for hop in line.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, proxies):
+            return hop
+    return hops[0] if hops else peer

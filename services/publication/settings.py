@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, IPvAnyNetwork, SecretStr
 
 from shared.settings import ServiceSettings
 
@@ -39,6 +39,9 @@ class PublicationSettings(ServiceSettings):
     whois_rate_per_minute: int = Field(default=60, ge=1)
     das_rate_per_minute: int = Field(default=50, ge=1)
     rdap_rate_per_minute: int = Field(default=120, ge=1)
+    # the reverse proxies (ingress) in front of RDAP, as CIDRs: only a request from one of them has its
+    # X-Forwarded-For read for the address the rate limit counts (empty: the TCP peer, the header ignored)
+    rdap_trusted_proxies: tuple[IPvAnyNetwork, ...] = ()
     # DAS answers RC -3 to these addresses (digest 7.4: "IP blocked")
     das_blocked_addresses: tuple[str, ...] = ()
     # the TTL of the records pushed to Knot (NS, DS, glue)

@@ -216,3 +216,6 @@ async def test_rate_limits_answer_in_words_per_protocol(public: Public) -> None:
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
     assert limited.headers["access-control-allow-origin"] == "*"
     SCHEMA.validate(limited.json())
+    # no RDAP_TRUSTED_PROXIES: a client's own X-Forwarded-For does not buy it a fresh count (nor does uvicorn's)
+    spoofed = await public.http.get("/rdap/help", headers={"X-Forwarded-For": "198.51.100.7"})
+    assert spoofed.status_code == 429, spoofed.text

@@ -205,3 +205,46 @@ async def test_a_session_on_a_moved_clock_is_not_purged_by_the_wall_clock(regist
             for field in ttl_fields:
                 assert doc[field] > wall, (collection, field, doc[field])
     assert (await registry.get("/api/registrar", headers=headers)).status_code == 200
+
+
+async def test_an_out_of_service_domain_is_not_renewed_and_is_released_two_months_after_its_expiry_month(
+        registry: httpx.AsyncClient, clock: ManualClock, namespace: str) -> None:
+    """Digest 4.1: its registrar's contract ended; out of the zone at the end of its expiry month (publication),
+    two months to move, then released. Not while a case keeps it on hold; back in service, it is renewed."""
+    for name in ("served.be", "unserved.be", "held.be", "back.be"):
+        await create_at(registry, clock, START, name)  # all expire on 10 December 2026
+    for name in ("unserved.be", "held.be", "back.be"):
+        r = await registry.put(f"/api/operator/domains/{name}/out-of-service", headers=OPERATOR)
+        assert r.status_code == 204, r.text
+    r = await registry.put("/api/operator/domains/held.be/on-hold", headers=OPERATOR, json={"reason": "CEPANI 2026/7"})
+    assert r.status_code == 204, r.text
+
+    clock.set(datetime(2026, 12, 31, 23, 30, tzinfo=UTC))  # 1 January 2027 in Brussels
+    assert await renew(registry) == {"renewed": 1}  # served.be only: no one is charged for the others
+    assert [line["object"] for line in renewals((await account(registry))["ledger"])] == ["served.be"]
+    assert await expiry(registry, "unserved.be") == datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
+    assert (await lifecycle(registry))["released"] == 0
+
+    # back into service in February: the next run renews it, charged to its registrar
+    clock.set(datetime(2027, 2, 10, tzinfo=UTC))
+    assert (await registry.delete("/api/operator/domains/back.be/out-of-service", headers=OPERATOR)).status_code == 204
+    assert await renew(registry) == {"renewed": 1}
+    assert await expiry(registry, "back.be") == datetime(2027, 12, 10, 10, 0, tzinfo=UTC)
+
+    clock.set(datetime(2027, 2, 28, 22, 59, tzinfo=UTC))  # 23:59 on 28 February in Brussels: still time to move
+    assert (await lifecycle(registry))["released"] == 0
+    async with EventTap(namespace) as tap:
+        clock.set(datetime(2027, 2, 28, 23, 0, tzinfo=UTC))  # 00:00 on 1 March in Brussels
+        assert await lifecycle(registry) == {"quarantined": 0, "released": 1, "locks_lifted": 0}
+        released = await tap.wait_for("domain.released")
+    assert [(e["payload"]["name"], e["registrar_id"]) for e in released] == [("unserved.be", "a100001")]
+    me = await login(registry)
+    assert (await registry.get("/api/domains/unserved.be", headers=me)).status_code == 404
+    assert (await registry.get("/api/domains/held.be", headers=me)).json()["status"] == "REGISTERED"  # a case pends
+    again = await registry.post("/api/domains", headers=me, json={"name": "unserved.be", "registrant": "a100001-demo"})
+    assert again.status_code == 201, again.text  # available again
+
+    assert (await registry.delete("/api/operator/domains/held.be/on-hold", headers=OPERATOR)).status_code == 204
+    assert (await lifecycle(registry))["released"] == 1
+    assert (await registry.get("/api/domains/held.be", headers=me)).status_code == 404
+    assert sorted(line["object"] for line in renewals((await account(registry))["ledger"])) == ["back.be", "served.be"]

@@ -11,7 +11,7 @@ import pytest
 from services.publication import das, delegation, landing, rdap, whois
 from services.publication.knot import Change, Knot
 from services.publication.names import InvalidName, host_name, to_a_label
-from services.publication.ratelimit import RateLimit
+from services.publication.ratelimit import RateLimit, client_address
 from services.publication.settings import PublicationSettings
 from services.publication.view import public_domain
 
@@ -101,6 +101,28 @@ def test_the_rate_limit_counts_per_address_per_minute() -> None:
     allowed, retry = limit.allow("a", 30.0)
     assert not allowed and retry == pytest.approx(30.0)  # blocked for the rest of its minute
     assert limit.allow("a", 60.0)[0]  # a new minute
+
+
+def test_x_forwarded_for_counts_only_from_a_trusted_proxy_and_only_its_right_most_untrusted_address() -> None:
+    proxies = PublicationSettings(rdap_trusted_proxies=["10.0.0.0/8", "2001:db8:1::/48"]).rdap_trusted_proxies
+    # nothing trusted (the default) or a peer outside the list: the peer, whatever the header says
+    assert client_address("10.1.2.3", ["198.51.100.7"], ()) == "10.1.2.3"
+    assert client_address("192.0.2.9", ["198.51.100.7"], proxies) == "192.0.2.9"
+    # from the ingress: the address it appended; what the client wrote on the left is not believed
+    assert client_address("10.1.2.3", ["203.0.113.66, 198.51.100.7"], proxies) == "198.51.100.7"
+    # proxies chained inside the trusted range are skipped, across header lines and in IPv6
+    assert client_address("10.1.2.3", ["198.51.100.7", "10.9.9.9,10.8.8.8"], proxies) == "198.51.100.7"
+    assert client_address("2001:db8:1::5", ["2001:db8:2::7, 2001:db8:1::9"], proxies) == "2001:db8:2::7"
+    # no header, or only proxies in it
+    assert client_address("10.1.2.3", [], proxies) == "10.1.2.3"
+    assert client_address("10.1.2.3", ["10.4.4.4, 10.5.5.5"], proxies) == "10.4.4.4"
+    # a value that is not an address is not a trusted proxy: counted as given
+    assert client_address("10.1.2.3", ["unknown"], proxies) == "unknown"
+
+
+def test_a_trusted_proxy_setting_that_is_not_a_network_is_refused_in_words() -> None:
+    with pytest.raises(ValueError, match="rdap_trusted_proxies"):
+        PublicationSettings(rdap_trusted_proxies=["10.0.0.0/33"])
 
 
 def test_the_landing_page_speaks_three_languages_and_escapes_what_it_shows() -> None:

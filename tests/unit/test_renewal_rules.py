@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.registry.domains.renewal import is_due
-from shared.clock import brussels_month_start, one_year_after
+from services.registry.domains.special import release_at, release_due
+from shared.clock import brussels_month_start, brussels_month_start_after, one_year_after
 
 
 @pytest.mark.parametrize(
@@ -50,7 +51,29 @@ def domain(expires_at: datetime | None, **extra: object) -> dict:
         (domain(datetime(2026, 12, 15, tzinfo=UTC), delete_date=NEW_YEAR + timedelta(days=3)), True),
         (domain(datetime(2026, 12, 15, tzinfo=UTC), delete_date=NEW_YEAR - timedelta(hours=1)), False),
         (domain(None), False),  # a document from before expiry dates
+        # its registrar's contract ended: no one renews it (digest 4.1)
+        (domain(datetime(2026, 12, 15, tzinfo=UTC), out_of_service_since=datetime(2026, 9, 1, tzinfo=UTC)), False),
     ],
 )
 def test_which_domains_a_run_renews(doc: dict, due: bool) -> None:
     assert is_due(doc, NEW_YEAR) is due
+
+
+def test_months_after_in_brussels_time() -> None:
+    assert brussels_month_start_after(datetime(2026, 12, 15, tzinfo=UTC), 3) == datetime(2027, 2, 28, 23, tzinfo=UTC)
+    assert brussels_month_start_after(datetime(2027, 2, 10, tzinfo=UTC), -2) == datetime(2026, 11, 30, 23, tzinfo=UTC)
+    assert brussels_month_start_after(datetime(2026, 5, 31, 22, 30, tzinfo=UTC), 0) == datetime(2026, 5, 31, 22, tzinfo=UTC)
+
+
+OUT = datetime(2026, 9, 1, tzinfo=UTC)
+
+
+def test_an_out_of_service_domain_is_released_two_months_after_the_end_of_its_expiry_month() -> None:
+    expiring = domain(datetime(2026, 12, 31, 22, 59, tzinfo=UTC), out_of_service_since=OUT)  # December in Brussels
+    assert release_at(expiring["expires_at"]) == datetime(2027, 2, 28, 23, 0, tzinfo=UTC)  # 1 March, Brussels
+    assert not release_due(expiring, datetime(2027, 2, 28, 22, 59, tzinfo=UTC))
+    assert release_due(expiring, datetime(2027, 2, 28, 23, 0, tzinfo=UTC))
+    later = datetime(2027, 6, 1, tzinfo=UTC)
+    assert not release_due(expiring | {"on_hold": True}, later)  # a pending case keeps it
+    assert not release_due(expiring | {"out_of_service_since": None}, later)  # back in service
+    assert not release_due(expiring | {"status": "QUARANTINE"}, later)

@@ -1,9 +1,10 @@
-"""The lifecycle job (digest 4.1-4.2): due deletions into quarantine, ended quarantines released, and client
-locks whose complaint went unanswered for 48 hours lifted.
+"""The lifecycle job (digest 4.1-4.2): due deletions into quarantine, ended quarantines released, out-of-service
+names whose time to move ended released, and client locks whose complaint went unanswered for 48 hours lifted.
 
   REGISTERED --delete (date)--> REGISTERED, deletion scheduled --date reached--> QUARANTINE (40 days)
   QUARANTINE --reactivate (deleting registrar, EUR 10)--> REGISTERED, exactly as before
   QUARANTINE --40 days--> released: the name is available again
+  REGISTERED, out of service --2 months after the end of its expiry month--> released (special.py, digest 4.1)
 
 One transaction per domain, each re-reading what it changes (an undelete may come in between). The job runs
 on the injectable clock, under a lease so that one replica runs it at a time.
@@ -16,9 +17,11 @@ from datetime import datetime, timedelta
 
 from services.registry.domains.locks import due_complaints, lift_unanswered
 from services.registry.domains.model import QUARANTINE, REGISTERED
+from services.registry.domains.special import RELEASE_MONTHS_AFTER_EXPIRY_MONTH, release_due
 from services.registry.settings import RegistrySettings
 from services.registry.store import DOMAINS, unit_of_work
 from services.registry.uow import Tx
+from shared.clock import brussels_month_start_after
 from shared.events import new_event
 from shared.events.domains import DomainQuarantined, DomainReleased
 from shared.periodic import start_periodic, stop_periodic
@@ -61,6 +64,23 @@ async def run_lifecycle(ctx: ServiceContext) -> dict[str, int]:
             return True
 
         counts["released"] += await uow.run(release)
+    # expired before this cutoff: its release time has come (release_due decides exactly, in the transaction)
+    cutoff = brussels_month_start_after(now, 1 - RELEASE_MONTHS_AFTER_EXPIRY_MONTH)
+    unserved = await uow[DOMAINS].find(
+        {"status": REGISTERED, "out_of_service_since": {"$exists": True}, "expires_at": {"$lt": cutoff}},
+        {"_id": 1}).to_list()
+    for doc in unserved:
+        async def release_unserved(tx: Tx, name: str = doc["_id"]) -> bool:
+            current = await tx[DOMAINS].find_one({"_id": name})
+            if not current or not release_due(current, now):
+                return False  # transferred, back in service or put on hold meanwhile
+            await tx[DOMAINS].delete_one({"_id": name})
+            # the event of an ended quarantine: publication and reporting see the name become available
+            tx.publish([new_event(DomainReleased(name=name), registrar_id=current["registrar_id"],
+                                  correlation_id=None, clock=ctx.clock)])
+            return True
+
+        counts["released"] += await uow.run(release_unserved)
     for complaint_id in await due_complaints(ctx, now):
         async def lift(tx: Tx, complaint_id: str = complaint_id) -> bool:
             events = await lift_unanswered(ctx, tx, complaint_id, now)

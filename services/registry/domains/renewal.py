@@ -6,6 +6,9 @@ RENEWAL even when its balance is negative (the debt is booked; a renewal cannot 
 
 - Names in quarantine are not renewed; a name with a delete date is renewed while it is still
   REGISTERED, unless that date has already come (the lifecycle job is about to quarantine it).
+- An out-of-service name is not renewed (digest 4.1: its registrar's contract ended, no one is charged): it
+  leaves the zone at the end of its expiry month and is released two months later (lifecycle.py) unless a
+  transfer or an operator brings it back into service first; a run after that renews it as any other.
 - One transaction per domain. The job is a query, not a schedule: a run finds what is left, so a crash
   mid-run loses nothing and a second run in the month renews nothing twice (`renewed_month` also keeps a
   name that is more than a year behind from being renewed twice in one month).
@@ -50,7 +53,7 @@ def is_due(doc: dict[str, Any], now: datetime) -> bool:
     expires_at, delete_date = doc.get("expires_at"), doc.get("delete_date")
     return (doc.get("status") == REGISTERED and expires_at is not None
             and expires_at < brussels_month_start(now) and doc.get("renewed_month") != brussels_month(now)
-            and (delete_date is None or delete_date > now))
+            and (delete_date is None or delete_date > now) and not doc.get("out_of_service_since"))
 
 
 async def renew_domain(ctx: ServiceContext, tx: Tx, name: str, now: datetime) -> list[EventEnvelope[Any]]:
@@ -61,7 +64,8 @@ async def renew_domain(ctx: ServiceContext, tx: Tx, name: str, now: datetime) ->
     month, expires_at = brussels_month(now), one_year_after(doc["expires_at"])
     # conditional on what was read: a concurrent run (operator endpoint beside the loop) renews once
     updated = await tx[DOMAINS].update_one(
-        {"_id": name, "status": REGISTERED, "expires_at": doc["expires_at"], "renewed_month": {"$ne": month}},
+        {"_id": name, "status": REGISTERED, "expires_at": doc["expires_at"], "renewed_month": {"$ne": month},
+         "out_of_service_since": None},
         {"$set": {"expires_at": expires_at, "renewed_month": month, "renewed_at": now}},
     )
     if updated != 1:
@@ -82,7 +86,7 @@ async def run_renewal(ctx: ServiceContext) -> dict[str, int]:
     month = brussels_month(now)
     due = await uow[DOMAINS].find(
         {"status": REGISTERED, "expires_at": {"$lt": brussels_month_start(now)}, "renewed_month": {"$ne": month},
-         "$or": [{"delete_date": None}, {"delete_date": {"$gt": now}}]},
+         "out_of_service_since": None, "$or": [{"delete_date": None}, {"delete_date": {"$gt": now}}]},
         {"_id": 1, "registrar_id": 1, "tld": 1},
     ).to_list()
     counter = renewal_metrics(ctx)

@@ -2,9 +2,10 @@
 
 - On hold: an ADR (CEPANI) or court case is pending. The domain cannot be transferred or deleted (transfer.py,
   delete.py) and keeps working: it stays delegated. Event: domain.hold_changed.
-- Out of service: its registrar's contract ended. The registrant has two months to move it to another registrar;
-  it leaves the zone at the end of its expiry month. A transfer brings it back into service, as does an operator.
-  Event: domain.service_changed (with `expires_at`: the publication service decides the month from it).
+- Out of service: its registrar's contract ended. It is not renewed at its expiry (renewal.py), leaves the zone at
+  the end of its expiry month, and the registrant has two more months to move it to another registrar; then it is
+  released (lifecycle.py: domain.released), unless it is on hold. A transfer brings it back into service, as does
+  an operator. Event: domain.service_changed (with `expires_at`: the publication service decides the month from it).
 
 Only a REGISTERED domain takes either state (a name in quarantine is not in use: 2304). Setting a state the domain
 already has, or lifting one it does not have, changes nothing and publishes nothing.
@@ -12,6 +13,7 @@ already has, or lifting one it does not have, changes nothing and publishes noth
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,9 +23,27 @@ from services.registry.domains.rules import existing_domain
 from services.registry.results import CommandRefused, Result
 from services.registry.store import DOMAINS, unit_of_work
 from services.registry.uow import Tx
+from shared.clock import brussels_month_start_after
 from shared.events import EventEnvelope, new_event
 from shared.events.domains import DomainHoldChanged, DomainServiceChanged
 from shared.runtime import ServiceContext
+
+
+# digest 4.1: out of the zone at the end of the expiry month, then two months to move
+RELEASE_MONTHS_AFTER_EXPIRY_MONTH = 1 + 2
+
+
+def release_at(expires_at: datetime) -> datetime:
+    """When an out-of-service domain that expired at `expires_at` is released (00:00 Brussels time)."""
+    return brussels_month_start_after(expires_at, RELEASE_MONTHS_AFTER_EXPIRY_MONTH)
+
+
+def release_due(doc: dict[str, Any], now: datetime) -> bool:
+    """Whether the lifecycle run at `now` releases this out-of-service domain. A pending case keeps it (on hold:
+    no deletion either)."""
+    expires_at = doc.get("expires_at")
+    return (doc.get("status") == REGISTERED and bool(doc.get("out_of_service_since")) and not doc.get("on_hold")
+            and expires_at is not None and now >= release_at(expires_at))
 
 
 class HoldRequest(BaseModel):
