@@ -30,10 +30,12 @@ from services.registry.domains.model import HostAttr
 from services.registry.domains.update import update_domain
 from services.registry.settings import RegistrySettings
 from shared.events import Channel
+from shared.runtime import ServiceContext
 from tests.integration.infra import delete_namespace, running
 
 N = int(os.environ.get("BENCH_COMMANDS", "500"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
+SPREAD = 10  # creates of one registrar from SPREAD sessions against the same load over SPREAD registrars
 
 
 async def measure(label: str, call: Callable[[int], Awaitable[object]], concurrency: int) -> float:
@@ -52,6 +54,34 @@ async def measure(label: str, call: Callable[[int], Awaitable[object]], concurre
     q = statistics.quantiles(latencies, n=100)
     print(f"{label:<28} c={concurrency:<3} {N / elapsed:8.0f} /s   p50 {q[49] * 1000:6.1f} ms   p99 {q[98] * 1000:6.1f} ms")
     return N / elapsed
+
+
+async def clone_registrars(ctx: ServiceContext, count: int) -> list[str]:
+    """`count` registrars like the demo one (its document and its contacts), each with enough prepayment."""
+    base = await ctx.db["registrars"].find_one({"_id": "a100001"})
+    assert base is not None
+    contacts = await ctx.db["contacts"].find({"registrar_id": "a100001"}).to_list()
+    ids = [f"s{uuid.uuid4().hex[:6]}" for _ in range(count)]
+    for rid in ids:
+        await ctx.db["registrars"].insert_one({**base, "_id": rid, "balance_cents": 10**9})
+        await ctx.db["contacts"].insert_many([{**c, "_id": c["_id"].replace("a100001", rid), "registrar_id": rid}
+                                              for c in contacts])
+    return ids
+
+
+async def one_vs_spread(ctx: ServiceContext) -> dict[str, float | None]:
+    """Prepayment without a lock across commands: one registrar's creates from SPREAD sessions against the same load
+    over SPREAD registrars, in the same run (goal: the ratio at least 0.8)."""
+    ids = await clone_registrars(ctx, SPREAD)
+    actors = [Actor(rid, rid, Channel.EPP, "bench") for rid in ids]
+    run = uuid.uuid4().hex[:6]
+    spread = await measure(f"create, {SPREAD} registrars", lambda i: create_domain(  # type: ignore[misc]
+        ctx, actors[i % SPREAD], f"s{run}-{i}.be", f"{actors[i % SPREAD].registrar_id}-demo"), SPREAD)
+    one = await measure("create, one registrar", lambda i: create_domain(  # type: ignore[misc]
+        ctx, actors[0], f"o{run}-{i}.be", f"{actors[0].registrar_id}-demo"), SPREAD)
+    print(f"one registrar / {SPREAD} registrars at {SPREAD} sessions: {one / spread:.2f} (goal >= 0.8)")
+    return {f"registry.create.one_registrar.c{SPREAD}": one, f"registry.create.spread.c{SPREAD}": spread,
+            "registry.create.one_vs_spread": one / spread}
 
 
 async def main() -> None:
@@ -77,6 +107,7 @@ async def main() -> None:
                     ctx, actor, f"b{run}-{i}.be", tech=["a100001-tech"], onsite=[], nsgroups=[], keygroups=[],
                     name_servers=[HostAttr(name=f"ns1.b{run}-{i}.be", addresses=["192.0.2.53"]),
                                   HostAttr(name="ns.example.net")]), concurrency)
+            figures.update(await one_vs_spread(ctx))
             emit(figures)
     finally:
         await delete_namespace(namespace)

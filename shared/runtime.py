@@ -96,6 +96,8 @@ class ServiceSpec:
     indexes: Sequence[CollectionIndexes] = ()
     routers: Sequence[Callable[[ServiceContext], APIRouter]] = ()
     on_startup: Sequence[Callable[[ServiceContext], Awaitable[None]]] = ()
+    # run as soon as the database is connected, before the indexes and everything else touch it
+    on_connect: Sequence[Callable[[ServiceContext], Awaitable[None]]] = ()
     # run first at shutdown, before the relay, broker and database close (stop background work here)
     on_shutdown: Sequence[Callable[[ServiceContext], Awaitable[None]]] = ()
     clock: Clock = field(default_factory=SystemClock)
@@ -274,6 +276,8 @@ async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
     ctx.client = await connect(settings)
     ctx.db = ctx.client[settings.database_name]
     ctx.outbox = Outbox(ctx.db)
+    for hook in spec.on_connect:
+        await hook(ctx)
     revocations = REVOCATION_INDEXES if spec.verifies_sessions else ()
     await ensure_indexes(ctx.db, [*OUTBOX_INDEXES, *PROCESSED_INDEXES, *revocations, *spec.indexes])
 

@@ -52,6 +52,7 @@ from shared.events.verification import (
 from shared.messaging.access import HISTORY_STREAM
 from shared.messaging.consumer import Handlers
 from shared.messaging.topology import declare_history_stream
+from shared.mongo.transactions import abort_orphaned_transactions
 from shared.auth import SigningKeys, StaticKeys
 from shared.runtime import ServiceContext, ServiceSpec, create_app
 
@@ -103,6 +104,8 @@ def build(settings: RegistrySettings | None = None, clock: Clock | None = None) 
             routers=(auth.router, auth.keys_router, account.router, listing.router, contacts.router, groups.router,
                      domains.router, transfers.router, locks.router, operator.router, operator_domains.router,
                      onboarding.router, public.router, staff.router),
+            # a registry killed mid-command left its transaction open, holding e.g. the registrar's balance
+            on_connect=(lambda ctx: abort_orphaned_transactions(ctx.client),),
             on_startup=(seed, history, start_lifecycle, start_epp, start_renewal),
             on_shutdown=(stop_epp, stop_lifecycle, stop_renewal),
             clock=clock or SystemClock(),
