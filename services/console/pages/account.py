@@ -71,7 +71,7 @@ def router() -> APIRouter:
             values["inform_registrant_myself"] = forms.checked(form, "inform_registrant_myself")
             return await page.render("registrar/profile_edit.html", status_code=refused.status, title="Profile",
                                      values=values, choices=forms.LANGUAGE_CHOICES, refused=refused)
-        return page.redirect("/registrar/profile", "Your profile has been updated.")
+        return page.redirect("/registrar/profile", page._("Your profile has been updated."))
 
     # -- product URLs ---------------------------------------------------------------------------------------------
 
@@ -98,7 +98,7 @@ def router() -> APIRouter:
                                      account=current, editing=True, refused=refused,
                                      values={k: v for k, v in form.items() if isinstance(v, str)})
         return page.redirect("/registrar/product-urls",
-                             "Your product URLs have been updated; the 'Find a registrar' tool shows them within 30 minutes.")
+                             page._("Your product URLs have been updated; the 'Find a registrar' tool shows them within 30 minutes."))
 
     # -- EPP settings -----------------------------------------------------------------------------------------------
 
@@ -122,7 +122,7 @@ def router() -> APIRouter:
             return await page.render("registrar/epp_settings.html", status_code=refused.status, title="EPP settings",
                                      settings=settings, editing=True, refused=refused,
                                      values={"ip_addresses": forms.text(form, "ip_addresses"), "poll": body["poll"]})
-        return page.redirect("/registrar/epp-settings", "Your EPP settings have been updated.")
+        return page.redirect("/registrar/epp-settings", page._("Your EPP settings have been updated."))
 
     # -- e-mail addresses ----------------------------------------------------------------------------------------------
 
@@ -150,7 +150,7 @@ def router() -> APIRouter:
                                      general=(current.get("profile") or {}).get("email"), editing=True,
                                      kinds=EMAIL_CATEGORIES, refused=refused,
                                      values={k: forms.text(form, k) for k, _, _ in EMAIL_CATEGORIES})
-        return page.redirect("/registrar/email-addresses", "Your e-mail addresses have been updated.")
+        return page.redirect("/registrar/email-addresses", page._("Your e-mail addresses have been updated."))
 
     # -- users --------------------------------------------------------------------------------------------------------------
 
@@ -179,7 +179,7 @@ def router() -> APIRouter:
             return await page.render("registrar/user_new.html", status_code=refused.status, title="Users",
                                      values={"user_id": user_id}, permissions=PERMISSIONS, granted=granted,
                                      refused=refused)
-        return page.redirect(f"/registrar/users/{quote(user_id)}", f"User {user_id} has been created.")
+        return page.redirect(f"/registrar/users/{quote(user_id)}", page._("User {user} has been created.").format(user=user_id))
 
     async def user_screen(page: Page, user_id: str, status_code: int = 200, **extra: Any) -> Response:
         _require_admin(page)
@@ -203,25 +203,25 @@ def router() -> APIRouter:
         try:
             if action == "permissions":
                 await page.api.put("registry", f"{path}/permissions", {"permissions": sorted(form.getlist("permissions"))})
-                done = "The permissions have been updated."
+                done = page._("The permissions have been updated.")
             elif action == "password":
                 new = str(form.get("new_password") or "")
                 if new != str(form.get("new_password_again") or ""):
-                    return await user_screen(page, user_id, 400, password_error="The two new passwords differ.")
+                    return await user_screen(page, user_id, 400, password_error=page._("The two new passwords differ."))
                 await page.api.put("registry", f"{path}/password", {"new_password": new})
-                done = "The password has been changed."
+                done = page._("The password has been changed.")
             elif action == "reset-two-step":
                 await page.api.post("registry", f"{path}/two-step/reset")
-                done = "2-step verification has been reset: the user sets it up again on the new device."
+                done = page._("2-step verification has been reset: the user sets it up again on the new device.")
             elif action == "temporary-key":
                 key = await page.api.post("registry", f"{path}/two-step/temporary-key")
                 return await user_screen(page, user_id, temporary_key=key)
             elif action == "delete":
                 if forms.text(form, "confirm") != user_id:
                     return await user_screen(page, user_id, 400,
-                                             delete_error="Type the user ID to confirm that it is to be deleted.")
+                                             delete_error=page._("Type the user ID to confirm that it is to be deleted."))
                 await page.api.delete("registry", path)
-                return page.redirect("/registrar/users", f"User {user_id} has been deleted.")
+                return page.redirect("/registrar/users", page._("User {user} has been deleted.").format(user=user_id))
             else:
                 raise HTTPException(404, "No such action.")
         except ApiRefused as refused:
@@ -243,7 +243,7 @@ def router() -> APIRouter:
             standing = await page.api.get("hitpoints", "/api/hitpoints")
             return await page.render("registrar/hitpoints.html", status_code=refused.status, title="Hitpoints",
                                      standing=standing, refused=refused)
-        return page.redirect("/registrar/hitpoints", "Your account has been unblocked; your hitpoints are reset to zero.")
+        return page.redirect("/registrar/hitpoints", page._("Your account has been unblocked; your hitpoints are reset to zero."))
 
     # -- top lists ----------------------------------------------------------------------------------------------------------------
 
@@ -270,8 +270,8 @@ def router() -> APIRouter:
         current, new = str(form.get("current_password") or ""), str(form.get(f"{prefix}new_password") or "")
         if (which == "web" and not current) or not new or new != str(form.get(f"{prefix}new_password_again") or ""):
             return await page.render("registrar/password.html", status_code=400, title="Change password", which=which,
-                                     error="Enter the current password and the new one twice, the same both times."
-                                     if which == "web" else "Enter the new EPP password twice, the same both times.")
+                                     error=page._("Enter the current password and the new one twice, the same both times.")
+                                     if which == "web" else page._("Enter the new EPP password twice, the same both times."))
         body = {"current_password": current or None, "new_password": new}
         try:
             if which == "web":
@@ -284,7 +284,7 @@ def router() -> APIRouter:
             return await page.render("registrar/password.html", status_code=refused.status, title="Change password",
                                      which=which, refused=refused)
         if which == "epp":
-            return page.redirect("/registrar/password", "The EPP password has been changed.")
+            return page.redirect("/registrar/password", page._("The EPP password has been changed."))
         # a password change ends every session of the user at every service, this one too: sign in again
         # with the new password; a user with 2-step verification gives the code on the sign-in page
         try:
@@ -292,9 +292,9 @@ def router() -> APIRouter:
                 "registry", "/api/login", {"user_id": page.session.user_id, "password": new})
         except ApiRefused:
             page.request.state.session = page.session = page.session.sign_out()
-            return page.redirect("/login", "Your password has been changed: sign in with the new one.")
+            return page.redirect("/login", page._("Your password has been changed: sign in with the new one."))
         await sign_in_with(page, signed)
-        return page.redirect("/registrar/password", "Your password has been changed.")
+        return page.redirect("/registrar/password", page._("Your password has been changed."))
 
     @api.get("/login-attempts", response_class=HTMLResponse)
     async def login_attempts(page: SignedIn) -> Response:

@@ -4,6 +4,7 @@ page and the 2-step set-up with its QR code."""
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -39,13 +40,16 @@ async def sign_in_with(page: Page, signed: dict[str, Any]) -> None:
     page.request.state.session = page.session = session
 
 
-def login_refusal_in_words(exc: ApiRefused) -> str:
+def login_refusal_in_words(exc: ApiRefused, _: Callable[[str], str]) -> str:
     if exc.status == 429:
         minutes = max(1, -(-(exc.retry_after or 900) // 60))
-        return (f"Too many failed sign-ins for this user from your address: sign-in is paused for {minutes} "
-                f"minute{'s' if minutes != 1 else ''}. Wait, then try again.")
+        if minutes == 1:
+            return _("Too many failed sign-ins for this user from your address: sign-in is paused for 1 minute. "
+                     "Wait, then try again.")
+        return _("Too many failed sign-ins for this user from your address: sign-in is paused for {minutes} minutes. "
+                 "Wait, then try again.").format(minutes=minutes)
     if exc.status == 401:
-        return "Wrong user ID, password or 2-step code."
+        return _("Wrong user ID, password or 2-step code.")
     return exc.message
 
 
@@ -76,13 +80,13 @@ def router() -> APIRouter:
         next_path = _safe_next(str(form.get("next", "/")))
         if not user_id or not password:
             return await page.render("login.html", status_code=400, next=next_path, values={"user_id": user_id},
-                                     error="Enter your user ID and your password.")
+                                     error=page._("Enter your user ID and your password."))
         try:
             signed = await page.api.post("registry", "/api/login",
                                          {"user_id": user_id, "password": password, "code": code})
         except ApiRefused as exc:
             return await page.render("login.html", status_code=exc.status, next=next_path,
-                                     values={"user_id": user_id}, error=login_refusal_in_words(exc))
+                                     values={"user_id": user_id}, error=login_refusal_in_words(exc, page._))
         await sign_in_with(page, signed)
         return RedirectResponse(next_path, status_code=303)
 

@@ -53,7 +53,7 @@ def router() -> APIRouter:
             return await page.render("contacts/form.html", status_code=refused.status, title="Contacts",
                                      values=_typed(form), creating=True, types=CONTACT_TYPES, refused=refused)
         alias = created.get("alias") or forms.text(form, "alias")
-        return page.redirect(f"/contacts/{quote(alias)}", f"Contact {alias} has been created.")
+        return page.redirect(f"/contacts/{quote(alias)}", page._("Contact {alias} has been created.").format(alias=alias))
 
     async def contact_screen(page: Page, alias: str, status_code: int = 200, **extra: Any) -> Response:
         contact = await page.api.get("registry", f"/api/contacts/{quote(alias)}")
@@ -94,7 +94,7 @@ def router() -> APIRouter:
             return await page.render("contacts/form.html", status_code=refused.status, title="Contacts",
                                      values=_typed(form), creating=False, types=CONTACT_TYPES, alias=alias,
                                      refused=refused)
-        return page.redirect(f"/contacts/{quote(alias)}", f"Contact {alias} has been updated.")
+        return page.redirect(f"/contacts/{quote(alias)}", page._("Contact {alias} has been updated.").format(alias=alias))
 
     @api.post("/contacts/{alias}/delete", response_class=HTMLResponse)
     async def delete_contact(page: SignedIn, alias: str) -> Response:
@@ -102,7 +102,7 @@ def router() -> APIRouter:
             await page.api.delete("registry", f"/api/contacts/{quote(alias)}")
         except ApiRefused as refused:
             return await contact_screen(page, alias, refused.status, refused=refused)
-        return page.redirect("/contacts", f"Contact {alias} has been deleted.")
+        return page.redirect("/contacts", page._("Contact {alias} has been deleted.").format(alias=alias))
 
     @api.post("/contacts/{alias}/resend-verification", response_class=HTMLResponse)
     async def resend_verification(page: SignedIn, alias: str) -> Response:
@@ -110,7 +110,7 @@ def router() -> APIRouter:
             await page.api.post("verification", f"/api/verification/contacts/{quote(alias)}/resend")
         except ApiRefused as refused:
             return await contact_screen(page, alias, refused.status, refused=refused)
-        return page.redirect(f"/contacts/{quote(alias)}", "The verification mail has been sent to the registrant again.")
+        return page.redirect(f"/contacts/{quote(alias)}", page._("The verification mail has been sent to the registrant again."))
 
     # -- domains ----------------------------------------------------------------------------------------------------
 
@@ -139,7 +139,7 @@ def router() -> APIRouter:
         except ApiRefused as refused:
             return await page.render("domains/form.html", status_code=refused.status, title="Domains",
                                      values=_typed(form), creating=True, refused=refused)
-        return page.redirect(f"/domains/{quote(created['name'])}", f"{created['name']} has been registered.")
+        return page.redirect(f"/domains/{quote(created['name'])}", page._("{name} has been registered.").format(name=created["name"]))
 
     async def domain_screen(page: Page, name: str, status_code: int = 200, **extra: Any) -> Response:
         domain = await page.api.get("registry", f"/api/domains/{quote(name)}")
@@ -167,7 +167,7 @@ def router() -> APIRouter:
             domain = await page.api.get("registry", f"/api/domains/{quote(name)}")
             return await page.render("domains/form.html", status_code=refused.status, title="Domains",
                                      values=_typed(form), creating=False, domain=domain, refused=refused)
-        return page.redirect(f"/domains/{quote(name)}", f"{name} has been updated.")
+        return page.redirect(f"/domains/{quote(name)}", page._("{name} has been updated.").format(name=name))
 
     @api.post("/domains/{name}/{action}", response_class=HTMLResponse)
     async def domain_action(page: SignedIn, name: str, action: str) -> Response:
@@ -177,13 +177,14 @@ def router() -> APIRouter:
             if action == "lock":
                 await page.api.put("registry", f"{path}/transfer-lock",
                                    {"registrant_request": forms.text(form, "registrant_request")})
-                done = "The transfer lock is set."
+                done = page._("The transfer lock is set.")
             elif action == "unlock":
                 await page.api.delete("registry", f"{path}/transfer-lock")
-                done = "The transfer lock is lifted."
+                done = page._("The transfer lock is lifted.")
             elif action == "transfer-code":
                 sent = await page.api.post("registry", f"{path}/transfer-code", {"url": forms.optional(form, "url")})
-                done = f"A transfer code has been mailed to the registrant; it is valid until {sent['valid_until']}."
+                done = page._("A transfer code has been mailed to the registrant; it is valid until {until}.").format(
+                    until=sent["valid_until"])
             elif action == "delete":
                 date = forms.text(form, "delete_date")
                 try:  # the day starts at midnight in Brussels (CET or CEST)
@@ -191,18 +192,18 @@ def router() -> APIRouter:
                         if date else {}
                 except ValueError:
                     return await domain_screen(page, name, 400, action=action, typed=_typed(form),
-                                               date_error="Give the date as YYYY-MM-DD.")
+                                               date_error=page._("Give the date as YYYY-MM-DD."))
                 result = await page.api.call("registry", "DELETE", path, params=params)
-                done = f"{name} will be deleted on {result['delete_date']}."
+                done = page._("{name} will be deleted on {date}.").format(name=name, date=result["delete_date"])
             elif action == "undelete":
                 await page.api.post("registry", f"{path}/undelete")
-                done = "The deletion has been cancelled."
+                done = page._("The deletion has been cancelled.")
             elif action == "reactivate":
                 await page.api.post("registry", f"{path}/reactivate")
-                done = f"{name} has been reactivated."
+                done = page._("{name} has been reactivated.").format(name=name)
             elif action == "answer-complaint":
                 await page.api.post("registry", f"{path}/lock-complaint/answer", {"evidence": forms.text(form, "evidence")})
-                return page.redirect("/lock-complaints", "Your answer has been sent to the registry.")
+                return page.redirect("/lock-complaints", page._("Your answer has been sent to the registry."))
             else:
                 raise HTTPException(404, "No such action.")
         except ApiRefused as refused:
@@ -227,7 +228,7 @@ def router() -> APIRouter:
         except ApiRefused as refused:
             return await page.render("domains/transfer.html", status_code=refused.status, title="Domains",
                                      values=_typed(form), refused=refused)
-        return page.redirect(f"/domains/{quote(name)}", f"{name} has been transferred to you.")
+        return page.redirect(f"/domains/{quote(name)}", page._("{name} has been transferred to you.").format(name=name))
 
     # -- name-server and key groups --------------------------------------------------------------------------------------
 
@@ -262,7 +263,7 @@ def router() -> APIRouter:
         except ApiRefused as refused:
             return await page.render("groups/form.html", status_code=refused.status, title=title, label=label, kind=kind,
                                      values=_typed(form), creating=True, refused=refused)
-        return page.redirect(f"/groups/{kind}/{quote(name)}", f"The {label} {name} has been created.")
+        return page.redirect(f"/groups/{kind}/{quote(name)}", page._("The {group} {name} has been created.").format(group=page._(label), name=name))
 
     @api.get("/groups/{kind}/{name}", response_class=HTMLResponse)
     async def view_group(page: SignedIn, kind: str, name: str) -> Response:
@@ -281,12 +282,12 @@ def router() -> APIRouter:
         try:
             if forms.text(form, "action") == "delete":
                 await page.api.delete("registry", f"/api/{kind}/{quote(name)}")
-                return page.redirect(f"/groups/{kind}", f"The {label} {name} has been deleted.")
+                return page.redirect(f"/groups/{kind}", page._("The {group} {name} has been deleted.").format(group=page._(label), name=name))
             await page.api.put("registry", f"/api/{kind}/{quote(name)}", group_body(kind, form, name))
         except ApiRefused as refused:
             return await page.render("groups/form.html", status_code=refused.status, title=title, label=label, kind=kind,
                                      values=_typed(form) | {"name": name}, creating=False, refused=refused)
-        return page.redirect(f"/groups/{kind}/{quote(name)}", f"The {label} {name} has been updated.")
+        return page.redirect(f"/groups/{kind}/{quote(name)}", page._("The {group} {name} has been updated.").format(group=page._(label), name=name))
 
     # -- lock complaints ----------------------------------------------------------------------------------------------------
 

@@ -80,6 +80,6 @@ def router() -> APIRouter:
             queue = await page.api.get("notifications", "/api/poll/messages", limit=100)
             return await page.render("messages.html", status_code=refused.status, title="Messages", queue=queue,
                                      refused=refused)
-        return page.redirect("/messages", "The message has been acknowledged.")
+        return page.redirect("/messages", page._("The message has been acknowledged."))
 
     return api

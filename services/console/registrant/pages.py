@@ -114,7 +114,7 @@ def router() -> APIRouter:
         files = [f for f in form.getlist("documents") if isinstance(f, UploadFile) and f.filename]
         try:
             if not files:
-                raise ApiRefused(400, page._("Documents") + ": " + "choose at least one file")
+                raise ApiRefused(400, page._("Documents: choose at least one file."))
             parts = [("documents", (f.filename or "document", await f.read(), f.content_type or "")) for f in files]
             await page.api.raw("verification", "POST", f"/verify/{token}/documents", files=parts)
         except ApiRefused as exc:

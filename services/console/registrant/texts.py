@@ -29,10 +29,9 @@ _NL: dict[str, str] = {
     "identiteitsdocument op (identiteitskaart, paspoort, of voor een onderneming een uittreksel uit het "
     "ondernemingsregister). Ons supportteam controleert het binnen 5 werkdagen.",
     "Documents": "Documenten",
+    "Documents: choose at least one file.": "Documenten: kies minstens één bestand.",
     "Accepted": "Toegelaten",
-    "at most": "maximaal",
-    "files of": "bestanden van",
-    "each": "elk",
+    "at most {count} files of {size} MB each": "maximaal {count} bestanden van elk {size} MB",
     "Upload": "Opladen",
     "Attempts left": "Resterende pogingen",
     "What happens next": "Wat gebeurt er nu",
@@ -88,10 +87,9 @@ _FR: dict[str, str] = {
     "document d'identité (carte d'identité, passeport ou, pour une entreprise, un extrait du registre des "
     "entreprises). Notre équipe support la vérifie dans les 5 jours ouvrables.",
     "Documents": "Documents",
+    "Documents: choose at least one file.": "Documents : choisissez au moins un fichier.",
     "Accepted": "Acceptés",
-    "at most": "au maximum",
-    "files of": "fichiers de",
-    "each": "chacun",
+    "at most {count} files of {size} MB each": "au maximum {count} fichiers de {size} MB chacun",
     "Upload": "Télécharger",
     "Attempts left": "Tentatives restantes",
     "What happens next": "La suite",
@@ -126,12 +124,12 @@ _FR: dict[str, str] = {
     "Your documents were received.": "Vos documents ont été reçus.",
     "The upload was refused": "Le téléchargement a été refusé",
 }
-_CATALOGUES = {"en": {}, "nl": _NL, "fr": _FR}
+CATALOGUES = {"en": {}, "nl": _NL, "fr": _FR}
 
 
 def translator(language: str) -> Callable[[str], str]:
     """The registrant's words, then the console's (the layout's), then English."""
-    own, console = _CATALOGUES.get(language, {}), console_translator(language)
+    own, console = CATALOGUES.get(language, {}), console_translator(language)
 
     def _(text: str) -> str:
         return own.get(text) or console(text)

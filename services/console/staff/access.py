@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from services.console.client import ApiRefused, Service, SignedOut
 from services.console.session import Session
 from services.console.templating import add_templates
+from services.console.staff.texts import translator as staff_translator
 from services.console.web import Page
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,10 @@ class StaffSignIn(Exception):
 
 class StaffPage(Page):
     """A staff page: the session is a staff member's, the calls carry their token."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request)
+        self._ = staff_translator(self.language)  # the staff pages' own words, then the console's
 
     @property
     def role(self) -> str:
@@ -59,7 +64,7 @@ class StaffPage(Page):
             return None
 
     async def show(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        return await self.render(f"staff/{template}", status_code=status_code, role=self.role, brand="Registry staff",
+        return await self.render(f"staff/{template}", status_code=status_code, role=self.role, brand=self._("Registry staff"),
                                  logout_path="/staff/logout", **context)
 
 
@@ -102,18 +107,19 @@ def router() -> APIRouter:
         code, next_path = str(form.get("code", "")).strip(), _safe_next(str(form.get("next", "")))
         if not staff_id or not password or not code:
             return await page.show("login.html", status_code=400, next=next_path, values={"staff_id": staff_id},
-                                   error="Enter your staff ID, your password and the 2-step code of your app.")
+                                   error=page._("Enter your staff ID, your password and the 2-step code of your app."))
         try:
             signed = await page.api.post("registry", "/api/staff/login",
                                          {"staff_id": staff_id, "password": password, "code": code})
         except ApiRefused as exc:
             if exc.status == 429:
                 minutes = max(1, -(-(exc.retry_after or 900) // 60))
-                error = f"Too many failed sign-ins from your address: sign-in is paused for {minutes} minutes."
+                error = page._("Too many failed sign-ins from your address: sign-in is paused for {minutes} minutes.").format(
+                    minutes=minutes)
             elif exc.status == 401:
-                error = "Wrong staff ID, password or 2-step code (or the account is disabled)."
+                error = page._("Wrong staff ID, password or 2-step code (or the account is disabled).")
             else:
-                error = "The 2-step code is 6 digits." if exc.status == 422 else exc.message
+                error = page._("The 2-step code is 6 digits.") if exc.status == 422 else exc.message
             return await page.show("login.html", status_code=exc.status, next=next_path,
                                    values={"staff_id": staff_id}, error=error)
         # a fresh session (new CSRF token) at sign-in

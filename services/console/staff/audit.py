@@ -78,13 +78,13 @@ def router() -> APIRouter:
             rows = await page.api.get("registry", "/api/operator/staff")
             return await page.show("accounts.html", status_code=exc.status, rows=rows, made=None, qr=None,
                                    refused=exc, values=values)
-        return await with_secret(page, made, f"Account {made['staff_id']} created.")
+        return await with_secret(page, made, page._("Account {staff} created.").format(staff=made["staff_id"]))
 
     @api.post("/accounts/{staff_id}/active")
     async def active(staff_id: STAFF_ID, page: Staff) -> Response:
         page.require_operator()
         on = (await page.form()).get("active") == "true"
-        return await act(page, "/staff/accounts", f"{staff_id} {'enabled' if on else 'disabled'}.",
+        return await act(page, "/staff/accounts", (page._("{staff} enabled.") if on else page._("{staff} disabled.")).format(staff=staff_id),
                          page.api.put("registry", f"/api/operator/staff/{staff_id}/active", {"active": on}))
 
     @api.post("/accounts/{staff_id}/two-step", response_class=HTMLResponse)
@@ -94,6 +94,6 @@ def router() -> APIRouter:
             made = await page.api.post("registry", f"/api/operator/staff/{staff_id}/two-step")
         except ApiRefused as exc:
             return page.redirect("/staff/accounts", exc.message, "error")
-        return await with_secret(page, made, f"New 2-step secret for {staff_id}: the old one no longer works.")
+        return await with_secret(page, made, page._("New 2-step secret for {staff}: the old one no longer works.").format(staff=staff_id))
 
     return api

@@ -69,7 +69,7 @@ def router() -> APIRouter:
             rows = await page.api.get("registry", "/api/operator/applications")
             return await page.show("applications.html", status_code=exc.status, rows=rows, values=values,
                                    products=PRODUCTS, chosen=chosen, refused=exc)
-        return page.redirect(f"/staff/applications/{done['application_id']}", "Application recorded.")
+        return page.redirect(f"/staff/applications/{done['application_id']}", page._("Application recorded."))
 
     @api.get("/{application_id}", response_class=HTMLResponse)
     async def application(application_id: APPLICATION_ID, page: Staff) -> Response:
@@ -81,7 +81,7 @@ def router() -> APIRouter:
         try:
             result = await page.api.post("registry", f"/api/operator/applications/{application_id}/{name}", body)
         except ApiRefused as exc:
-            return page.redirect(f"/staff/applications/{application_id}", said(exc), "error")
+            return page.redirect(f"/staff/applications/{application_id}", said(exc, page._), "error")
         if result.get("security_code"):  # shown this once, for the letter: never kept by the console
             a = await page.api.get("registry", f"/api/operator/applications/{application_id}")
             return await page.show("application.html", a=a, code=result["security_code"], done=done)
@@ -92,7 +92,7 @@ def router() -> APIRouter:
         page.require_operator()
         form = await page.form()
         body = {k: str(form.get(k, "")).strip() or None for k in ("registrar_id", "reference")}
-        return await step(page, application_id, "contract", body, "Contract signed: the account is created.")
+        return await step(page, application_id, "contract", body, page._("Contract signed: the account is created."))
 
     @api.post("/{application_id}/prepayment", response_class=HTMLResponse)
     async def prepayment(application_id: APPLICATION_ID, page: Staff) -> Response:
@@ -101,11 +101,11 @@ def router() -> APIRouter:
         body: dict[str, Any] = {"amount_cents": _cents(str(form.get("amount_euro", "")))}
         if str(form.get("reference", "")).strip():
             body["reference"] = str(form.get("reference")).strip()
-        return await step(page, application_id, "prepayment", body, "Prepayment booked.")
+        return await step(page, application_id, "prepayment", body, page._("Prepayment booked."))
 
     @api.post("/{application_id}/security-code", response_class=HTMLResponse)
     async def security_code(application_id: APPLICATION_ID, page: Staff) -> Response:
         page.require_operator()
-        return await step(page, application_id, "security-code", None, "A new security code was issued.")
+        return await step(page, application_id, "security-code", None, page._("A new security code was issued."))
 
     return api

@@ -4,6 +4,7 @@ lock complaint, and the lock complaints with their decisions."""
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
@@ -18,13 +19,14 @@ SERVER_STATUSES = ("serverTransferProhibited", "serverUpdateProhibited", "server
 STATUSES = ("PENDING_ACTIVATION", "ACTIVE", "SUSPENDED")
 
 
-def said(exc: ApiRefused) -> str:
-    """A refusal in one line: the message, the result code and the reference, and the fields' errors."""
+def said(exc: ApiRefused, _: Callable[[str], str]) -> str:
+    """A refusal in one line: the message, the result code and the reference, and the fields' errors (the
+    service's own words stay as it said them)."""
     parts = [exc.message]
     if exc.result_code:
-        parts.append(f"result code {exc.result_code}")
+        parts.append(_("result code {code}").format(code=exc.result_code))
     if exc.reference:
-        parts.append(f"reference {exc.reference}")
+        parts.append(_("reference {reference}").format(reference=exc.reference))
     text = " · ".join(parts)
     if exc.errors:
         text += ": " + "; ".join(f"{e.field or 'request'} {e.message}" for e in exc.errors)
@@ -36,7 +38,7 @@ async def act(page: StaffPage, back: str, done: str, call: Any) -> Response:
     try:
         await call
     except ApiRefused as exc:
-        return page.redirect(back, said(exc), "error")
+        return page.redirect(back, said(exc, page._), "error")
     return page.redirect(back, done)
 
 
@@ -59,7 +61,7 @@ def router() -> APIRouter:
             listed = await page.api.get("registry", "/api/operator/registrars")
             account = next((r for r in listed if r["registrar_id"] == registrar_id), None)
         if account is None:
-            return await page.show("missing.html", status_code=404, what=f"registrar {registrar_id}")
+            return await page.show("missing.html", status_code=404, what=page._("registrar {id}").format(id=registrar_id))
         hitpoints = await page.api.get("hitpoints", f"/api/operator/hitpoints/{registrar_id}")
         verifies = None
         if page.is_operator:
@@ -72,7 +74,7 @@ def router() -> APIRouter:
     async def set_status(registrar_id: REGISTRAR_ID, page: Staff) -> Response:
         page.require_operator()
         status = str((await page.form()).get("status", ""))
-        return await act(page, f"/staff/registrars/{registrar_id}", f"Status set to {status}.",
+        return await act(page, f"/staff/registrars/{registrar_id}", page._("Status set to {status}.").format(status=status),
                          page.api.put("registry", f"/api/operator/registrars/{registrar_id}/status", {"status": status}))
 
     @api.post("/registrars/{registrar_id}/official-address")
@@ -87,21 +89,22 @@ def router() -> APIRouter:
                             "postal_code": text["postal_code"], "city": text["city"],
                             "province": text["province"] or None, "country": text["country"]},
                 "phone": text["phone"] or None, "fax": text["fax"] or None, "email": text["email"] or None}
-        return await act(page, f"/staff/registrars/{registrar_id}", "Official address saved.",
+        return await act(page, f"/staff/registrars/{registrar_id}", page._("Official address saved."),
                          page.api.put("registry", f"/api/operator/registrars/{registrar_id}/official-address", body))
 
     @api.post("/registrars/{registrar_id}/lock-function")
     async def lock_function(registrar_id: REGISTRAR_ID, page: Staff) -> Response:
         page.require_operator()
         enabled = (await page.form()).get("enabled") == "true"
-        done = "Lock function given back." if enabled else "Lock function withdrawn: its client locks are lifted."
+        done = page._("Lock function given back.") if enabled else \
+            page._("Lock function withdrawn: its client locks are lifted.")
         return await act(page, f"/staff/registrars/{registrar_id}", done,
                          page.api.put("registry", f"/api/operator/registrars/{registrar_id}/lock-function",
                                       {"enabled": enabled}))
 
     @api.post("/registrars/{registrar_id}/unblock")
     async def unblock(registrar_id: REGISTRAR_ID, page: Staff) -> Response:
-        return await act(page, f"/staff/registrars/{registrar_id}", "Unblocked: the hitpoints are back to zero.",
+        return await act(page, f"/staff/registrars/{registrar_id}", page._("Unblocked: the hitpoints are back to zero."),
                          page.api.post("hitpoints", f"/api/operator/hitpoints/{registrar_id}/unblock"))
 
     @api.post("/registrars/{registrar_id}/verification")
@@ -109,7 +112,8 @@ def router() -> APIRouter:
         page.require_operator()
         on = (await page.form()).get("verifies_itself") == "true"
         return await act(page, f"/staff/registrars/{registrar_id}",
-                         "The registrar verifies its registrants itself." if on else "Registrant verification by the registry.",
+                         page._("The registrar verifies its registrants itself.") if on
+                         else page._("Registrant verification by the registry."),
                          page.api.put("verification", f"/api/operator/verification/registrars/{registrar_id}",
                                       {"verifies_itself": on}))
 
@@ -125,7 +129,7 @@ def router() -> APIRouter:
     async def domain(name: DOMAIN, page: Staff) -> Response:
         d = await page.found("registry", f"/api/operator/domains/{name}")
         if d is None:
-            return await page.show("missing.html", status_code=404, what=f"domain {name}")
+            return await page.show("missing.html", status_code=404, what=page._("domain {name}").format(name=name))
         return await page.show("domain.html", d=d, server_statuses=SERVER_STATUSES)
 
     @api.post("/domains/{name}/statuses")
@@ -134,17 +138,17 @@ def router() -> APIRouter:
         form = await page.form()
         status, on = str(form.get("status", "")), form.get("set") == "true"
         if status not in SERVER_STATUSES:
-            return page.redirect(f"/staff/domains/{name}", "Choose one of the server statuses.", "error")
+            return page.redirect(f"/staff/domains/{name}", page._("Choose one of the server statuses."), "error")
         path = f"/api/operator/domains/{name}/statuses/{status}"
         call = page.api.put("registry", path) if on else page.api.delete("registry", path)
-        return await act(page, f"/staff/domains/{name}", f"{status} {'set' if on else 'removed'}.", call)
+        return await act(page, f"/staff/domains/{name}", (page._("{status} set.") if on else page._("{status} removed.")).format(status=status), call)
 
     @api.post("/domains/{name}/lock-complaint")
     async def file_complaint(name: DOMAIN, page: Staff) -> Response:
         page.require_operator()
         note = str((await page.form()).get("note", "")).strip()
         return await act(page, f"/staff/domains/{name}",
-                         "Lock complaint filed: the registrar has 48 hours to answer.",
+                         page._("Lock complaint filed: the registrar has 48 hours to answer."),
                          page.api.post("registry", f"/api/operator/domains/{name}/lock-complaints", {"note": note}))
 
     # -- lock complaints ------------------------------------------------------------------------------------------
@@ -160,7 +164,7 @@ def router() -> APIRouter:
                      page: Staff) -> Response:
         page.require_operator()
         upheld = (await page.form()).get("upheld") == "true"
-        done = "Upheld: the lock stays." if upheld else "Rejected: the client lock is lifted."
+        done = page._("Upheld: the lock stays.") if upheld else page._("Rejected: the client lock is lifted.")
         return await act(page, "/staff/lock-complaints", done,
                          page.api.post("registry", f"/api/operator/lock-complaints/{complaint_id}/decision",
                                        {"upheld": upheld}))

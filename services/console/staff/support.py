@@ -31,7 +31,7 @@ def router() -> APIRouter:
     async def case(case_id: CASE_ID, page: Staff) -> Response:
         found = await page.found("verification", f"/api/support/verification/cases/{case_id}")
         if found is None:
-            return await page.show("missing.html", status_code=404, what=f"verification case {case_id}")
+            return await page.show("missing.html", status_code=404, what=page._("verification case {id}").format(id=case_id))
         return await page.show("case.html", c=found["case"], documents=found["documents"])
 
     @api.get("/verification/{case_id}/documents/{document_id}")
@@ -53,21 +53,21 @@ def router() -> APIRouter:
         note = str(form.get("note", "")).strip() or None
         subject = str(form.get("subject", "")).strip() or None
         if decision not in DECISIONS:
-            return page.redirect(f"/staff/verification/{case_id}", "Choose a decision.", "error")
+            return page.redirect(f"/staff/verification/{case_id}", page._("Choose a decision."), "error")
         if decision in ("reject", "ask_more") and not note:
             return page.redirect(f"/staff/verification/{case_id}",
-                                 "Write a note for the registrant: it says why, and what to do.", "error")
+                                 page._("Write a note for the registrant: it says why, and what to do."), "error")
         try:
             await page.api.post("verification", f"/api/support/verification/cases/{case_id}/review",
                                 {"decision": decision, "note": note, "subject": subject})
         except ApiRefused as exc:
-            return page.redirect(f"/staff/verification/{case_id}", said(exc), "error")
-        return page.redirect("/staff/verification", DECISIONS[decision])
+            return page.redirect(f"/staff/verification/{case_id}", said(exc, page._), "error")
+        return page.redirect("/staff/verification", page._(DECISIONS[decision]))
 
     @api.post("/verification/{case_id}/raise-cap")
     async def raise_cap(case_id: CASE_ID, page: Staff) -> Response:
         extra = str((await page.form()).get("extra", "1")).strip()
-        return await act(page, f"/staff/verification/{case_id}", "The cap is raised and the case approved.",
+        return await act(page, f"/staff/verification/{case_id}", page._("The cap is raised and the case approved."),
                          page.api.post("verification", f"/api/support/verification/cases/{case_id}/raise-cap",
                                        {"extra": int(extra) if extra.isdigit() else 0}))
 
