@@ -474,4 +474,46 @@ TEXTS: list[tuple[str, str, str]] = [
      "Identifiant, mot de passe ou code en 2 étapes erroné."),
     ("Enter your user ID and your password.", "Geef uw gebruikers-ID en uw wachtwoord in.",
      "Saisissez votre identifiant et votre mot de passe."),
+    ("Balance:", "Saldo:", "Solde :"),
+    ("The registrant's request the lock rests on", "Het verzoek van de houder waarop de vergrendeling steunt",
+     "La demande du titulaire sur laquelle repose le verrouillage"),
+    ("(not delegated)", "(niet gedelegeerd)", "(non délégué)"),
+    ("{reason}. It publishes the registry's name servers until the reason is resolved; its own name servers come "
+     "back then.",
+     "{reason}. Ze publiceert de naamservers van het register tot de reden opgelost is; daarna komen haar eigen "
+     "naamservers terug.",
+     "{reason}. Il publie les serveurs de noms du registre jusqu'à ce que la raison soit résolue ; ses propres "
+     "serveurs de noms reviennent ensuite."),
+    ("See the registrant", "Zie de houder", "Voir le titulaire"),
+    ("(the registry's)", "(van het register)", "(ceux du registre)"),
+    ("Keys", "Sleutels", "Clés"),
+    ("First page", "Eerste pagina", "Première page"), ("Next page", "Volgende pagina", "Page suivante"),
+    ("Addresses entered here overrule your general e-mail address ({general}) for their category; up to five per "
+     "category. Your general e-mail address is updated in your profile.",
+     "De adressen die u hier ingeeft, gaan voor hun categorie voor op uw algemeen e-mailadres ({general}); maximaal "
+     "vijf per categorie. Uw algemeen e-mailadres wijzigt u in uw profiel.",
+     "Les adresses saisies ici remplacent votre adresse e-mail générale ({general}) pour leur catégorie ; cinq au "
+     "maximum par catégorie. Votre adresse e-mail générale se modifie dans votre profil."),
+    ("none", "geen", "aucune"), ("the general address", "het algemene adres", "l'adresse générale"),
+    ("UNBLOCK", "DEBLOKKEREN", "DÉBLOQUER"),
+    ("I inform my registrants myself", "Ik breng mijn houders zelf op de hoogte", "J'informe moi-même mes titulaires"),
+    ("The registry mails the verification link", "Het register mailt de verificatielink",
+     "Le registre envoie le lien de vérification par e-mail"),
+    ("Your position among the registrars by the number of domain names in their portfolio, and each one's share of "
+     "all {total} .be domain names.",
+     "Uw positie onder de registrars volgens het aantal domeinnamen in hun portefeuille, en het aandeel van elk in "
+     "alle {total} .be-domeinnamen.",
+     "Votre position parmi les registrars selon le nombre de noms de domaine de leur portefeuille, et la part de "
+     "chacun dans l'ensemble des {total} noms de domaine .be."),
+    ("Your position among the registrars by the paying transactions (new registrations, transfers ...) of {period}, "
+     "and each one's position the month before.",
+     "Uw positie onder de registrars volgens de betalende transacties (nieuwe registraties, transfers ...) van "
+     "{period}, en de positie van elk de maand ervoor.",
+     "Votre position parmi les registrars selon les transactions payantes (nouveaux enregistrements, transferts ...) "
+     "de {period}, et la position de chacun le mois précédent."),
+    ("Domain names", "Domeinnamen", "Noms de domaine"), ("Transactions", "Transacties", "Transactions"),
+    ("Share", "Aandeel", "Part"), ("Position last month", "Positie vorige maand", "Position le mois dernier"),
+    ("set up", "ingesteld", "configurée"), ("not set up", "niet ingesteld", "non configurée"),
+    ("2-step", "2-staps", "2 étapes"), ("(administrator)", "(beheerder)", "(administrateur)"),
+    ("all", "alle", "toutes"), ("success", "gelukt", "réussie"), ("failure", "mislukt", "échouée"),
 ]

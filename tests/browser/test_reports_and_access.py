@@ -90,6 +90,14 @@ async def test_the_console_speaks_the_registrars_first_language_and_the_users_ch
     await page.get_by_role("button", name="OK").click()
     await expect(page.get_by_role("navigation", name="Menu")).to_contain_text("Domeinnamen")
     await axe_check(page)
+    # sentences with values, and a confirmation with the object's name, are in the chosen language too
+    await page.goto(platform.console + "/messages")
+    await expect(page.locator("#queue-count")).to_contain_text("in de wachtrij.")
+    await page.goto(platform.console + "/groups/nsgroups/new")
+    await page.get_by_label("Naam", exact=True).fill(f"{registrar.registrar_id}-nl")
+    await page.get_by_label("Naamservers").fill("ns1.example.net\nns2.example.net")
+    await page.get_by_role("button", name="Aanmaken").click()
+    await expect(page.locator("#flash")).to_have_text(f"De naamservergroep {registrar.registrar_id}-nl is aangemaakt.")
 
 
 async def test_every_control_is_reachable_by_keyboard(page: Page, platform: Platform, registrar: Registrar) -> None:

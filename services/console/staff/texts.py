@@ -66,7 +66,7 @@ TEXTS: list[tuple[str, str, str]] = [
     ("{count} of {limit}", "{count} van {limit}", "{count} sur {limit}"),
     ("{count} registrars", "{count} registrars", "{count} registrars"),
     ("{moment} by {who}", "{moment} door {who}", "{moment} par {who}"),
-    ("yes", "ja", "oui"), ("no", "nee", "non"), ("all", "alle", "tous"), ("not yet", "nog niet", "pas encore"),
+    ("none", "geen", "aucun"), ("yes", "ja", "oui"), ("no", "nee", "non"), ("all", "alle", "tous"), ("not yet", "nog niet", "pas encore"),
     ("withdrawn", "ingetrokken", "retirée"), ("yes, until {moment}", "ja, tot {moment}", "oui, jusqu'au {moment}"),
     ("operator", "operator", "opérateur"), ("support", "support", "support"),
     ("Name servers overridden: {reason}", "Naamservers vervangen: {reason}", "Serveurs de noms remplacés : {reason}"),
