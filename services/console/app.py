@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from services.console import registrant, staff
 from services.console.client import ApiRefused, Services, SignedOut
+from services.console.i18n import translator
 from services.console.pages import account, auth, registrations, reports
 from services.console.session import COOKIE
 from services.console.settings import ConsoleSettings
@@ -60,14 +61,15 @@ def build(settings: ConsoleSettings | None = None, transport: httpx.AsyncBaseTra
     @app.exception_handler(SignedOut)
     async def signed_out(request: Request, exc: SignedOut) -> Response:
         session = request.state.session.sign_out()
-        request.state.session = session.model_copy(update={"flash": ("error", "Your session has ended: sign in again.")})
+        ended = translator(session.language or "en")("Your session has ended: sign in again.")
+        request.state.session = session.model_copy(update={"flash": ("error", ended)})
         return RedirectResponse(sign_in_path(request.url.path), status_code=303)
 
     @app.exception_handler(ApiRefused)
     async def refused(request: Request, exc: ApiRefused) -> Response:
         """A read the API refused (blocked registrar, missing permission, no such object): said in words."""
         page = Page(request)
-        return await page.render("error.html", status_code=exc.status, title="Refused", message=exc.message,
+        return await page.render("error.html", status_code=exc.status, title=page._("Refused"), message=exc.message,
                                  refused=exc)
 
     @app.exception_handler(HTTPException)
@@ -75,7 +77,8 @@ def build(settings: ConsoleSettings | None = None, transport: httpx.AsyncBaseTra
         if request.url.path.startswith("/static/"):
             return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
         page = Page(request)
-        return await page.render("error.html", status_code=exc.status_code, message=str(exc.detail))
+        # the console's own refusals are catalogue texts (tests/unit/test_console_catalogue.py)
+        return await page.render("error.html", status_code=exc.status_code, message=page._(str(exc.detail)))
 
     @app.get("/health/ready", include_in_schema=False)
     async def ready() -> PlainTextResponse:

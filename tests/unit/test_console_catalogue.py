@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import string
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ TEMPLATES = CONSOLE / "templates"  # the registrar pages (staff and registrant p
 STAFF, REGISTRANT = CONSOLE / "staff", CONSOLE / "registrant"
 # where a message goes to the user: call -> position of the message; keywords that carry one
 MESSAGE_ARGUMENTS = {"redirect": 1, "act": 2, "step": 4, "with_secret": 2}
+JOINED_ONLY = {"HTTPException"}  # texts looked up as given: a constant is fine (and checked), an f-string is not
 MESSAGE_KEYWORDS = {"error", "what", "password_error", "delete_error", "date_error"}
 MACROS = {"field": (1, "hint"), "checkbox": (1, None)}  # macro: (position of the label, keyword of the help)
 
@@ -66,17 +68,23 @@ def _is_translate(call: ast.Call) -> bool:
         (isinstance(call.func, ast.Attribute) and call.func.attr == "_")
 
 
+def _is_refusal(call: ast.Call) -> bool:
+    """HTTPException(status, "text"): the error page translates the text."""
+    return isinstance(call.func, ast.Name) and call.func.id == "HTTPException" and len(call.args) == 2
+
+
 def _python_files(folder: Path, *, recursive: bool) -> list[Path]:
     return sorted(folder.rglob("*.py") if recursive else folder.glob("*.py"))
 
 
-def code_texts(files: list[Path]) -> dict[str, set[str]]:
-    """Text -> the modules that mark it in Python: _("...") or page._("..."), with .format(...) or not."""
+def code_texts(files: list[Path], wanted: Callable[[ast.Call], bool] = _is_translate) -> dict[str, set[str]]:
+    """Text -> the modules that mark it in Python: _("...") or page._("..."), with .format(...) or not (or with
+    `wanted=_is_refusal`, the texts of HTTPException(status, "...") that the error page translates)."""
     found: dict[str, set[str]] = {}
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and _is_translate(node) and node.args:
-                first = node.args[0]
+            if isinstance(node, ast.Call) and node.args and wanted(node):
+                first = node.args[-1]
                 if isinstance(first, ast.Constant) and isinstance(first.value, str):
                     found.setdefault(first.value, set()).add(str(path.relative_to(CONSOLE)))
     return found
@@ -99,6 +107,8 @@ def unmarked_messages(files: list[Path]) -> list[str]:
                 position = MESSAGE_ARGUMENTS.get(name)
                 if position is not None and len(node.args) > position and plain(node.args[position]):
                     found.append(f"{where} {name}()")
+                if name in JOINED_ONLY and any(isinstance(a, ast.JoinedStr) for a in node.args):
+                    found.append(f"{where} {name}()")
                 found += [f"{where} {k.arg}=" for k in node.keywords if k.arg in MESSAGE_KEYWORDS and plain(k.value)]
             elif isinstance(node, ast.Assign) and plain(node.value) and \
                     any(isinstance(t, ast.Name) and t.id in {"done", "error"} for t in node.targets):
@@ -120,6 +130,9 @@ def test_every_text_of_the_registrar_pages_has_dutch_and_french() -> None:
     texts |= {t: {"pages/account.py"} for _key, label, help_ in EMAIL_CATEGORIES + PERMISSIONS for t in (label, help_)}
     texts |= {label: {"pages/registrations.py"} for _title, label in GROUPS.values()}  # page._(label)
     texts |= code_texts(_python_files(CONSOLE, recursive=False) + _python_files(CONSOLE / "pages", recursive=True))
+    # the error page says every refusal of the console with the console's words, the staff pages' too
+    texts |= code_texts(_python_files(CONSOLE, recursive=True), wanted=_is_refusal)
+    assert "No such quarter." in texts
     assert "{name} has been registered." in texts  # the test reads the Python code: it sees its texts
     assert len(texts) > 150  # the test reads the templates: it sees their texts
     for language in ("nl", "fr"):

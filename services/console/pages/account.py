@@ -186,7 +186,7 @@ def router() -> APIRouter:
         everyone = await page.api.get("registry", "/api/registrar/users")
         user = next((u for u in everyone if u["user_id"] == user_id), None)
         if user is None:
-            raise HTTPException(404, f"There is no user {user_id}.")
+            raise HTTPException(404, page._("There is no user {user}.").format(user=user_id))
         attempts = await page.api.get("registry", f"/api/registrar/users/{quote(user_id)}/login-attempts")
         return await page.render("registrar/user.html", status_code=status_code, title="Users", user=user,
                                  permissions=PERMISSIONS, attempts=attempts, **extra)
