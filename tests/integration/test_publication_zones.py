@@ -26,7 +26,7 @@ from services.publication.delegation import end_of_month
 from services.publication.knot import Change
 from services.publication.service import Publication, publication_of
 from services.publication.settings import PublicationSettings
-from services.publication.store import DOMAINS
+from services.publication.store import CHANGES, DOMAINS, PUBLISHED
 from services.publication.zones import write_zones, zone_records
 from services.registry.app import build as build_registry
 from services.registry.settings import RegistrySettings
@@ -89,7 +89,7 @@ class Platform:
 
     async def settled(self) -> None:
         """Nothing awaits the pusher."""
-        await eventually(lambda: self.pub.db[DOMAINS].count_documents({"dirty": True}), lambda n: n == 0)
+        await eventually(lambda: self.pub.db[CHANGES].count_documents({}), lambda n: n == 0)
 
 
 @pytest.fixture
@@ -291,11 +291,13 @@ async def test_a_domain_knot_refuses_is_parked_and_does_not_hold_up_the_others(p
     p, good = platform, f"good-{datetime.now(UTC):%H%M%S%f}.be"
     now = datetime.now(UTC)
     base = {"tld": "be", "registrar_id": "a100001", "status": "REGISTERED", "nsgroups": [], "keygroups": [],
-            "hosts": [{"name": "ns.hoster.example", "addresses": []}], "dirty": True, "dirty_since": now, "version": 1}
+            "hosts": [{"name": "ns.hoster.example", "addresses": []}]}
     await p.pub.db[DOMAINS].insert_many([{"_id": "misfiled.vlaanderen"} | base, {"_id": good} | base])
+    await p.pub.db[CHANGES].insert_many([{"name": "misfiled.vlaanderen", "at": now}, {"name": good, "at": now}])
     p.pub.pusher.wake()
     await eventually(lambda: p.delegation(good), lambda ns: ns == ["ns.hoster.example."])
-    parked = await eventually(lambda: p.pub.db[DOMAINS].find_one({"_id": "misfiled.vlaanderen"}),
+    parked = await eventually(lambda: p.pub.db[PUBLISHED].find_one({"_id": "misfiled.vlaanderen"}),
                               lambda doc: doc is not None and "refused" in doc)
-    assert parked is not None and "NOTZONE" in parked["refused"] and "dirty" not in parked
+    assert parked is not None and "NOTZONE" in parked["refused"]
+    await p.settled()  # its change records are gone: parked until its next change
     assert 'publication_push_failures_total 1.0' in (await p.publication.get("/metrics")).text
