@@ -97,7 +97,7 @@ class Pusher:
             await self._push_names(since)
             await self.db[CHANGES].delete_many({"_id": {"$in": [r["_id"] for r in records if "name" in r]}})
         # a batch short of full took every record there was: no count needed (one round trip less a round)
-        self.metrics.pending.set(await self.db[CHANGES].estimated_document_count()
+        self.metrics.pending.set(await self.db[CHANGES].count_documents({})
                                  if len(records) == self.settings.push_batch else 0)
         return len(records)
 
@@ -191,13 +191,34 @@ class Pusher:
             if pushed < self.settings.push_batch:
                 return total
 
+    async def adopt_marks(self) -> int:
+        """Move what a read model from before the change records kept on its domains (dirty, published) to
+        `changes` and `published`; returns how many domains had any. Idempotent: a crash halfway repeats it."""
+        moved = 0
+        old = {"$or": [{"dirty": {"$exists": True}}, {"published": {"$exists": True}}]}
+        async for doc in self.db[DOMAINS].find(old, {"dirty": 1, "dirty_since": 1, "published": 1}):
+            if doc.get("published"):
+                await self.db[PUBLISHED].update_one({"_id": doc["_id"]},
+                                                    {"$setOnInsert": {"owners": doc["published"]}}, upsert=True)
+            if doc.get("dirty"):
+                await self.db[CHANGES].insert_one(change(doc["_id"], doc.get("dirty_since") or self.clock.now()))
+            await self.db[DOMAINS].update_one({"_id": doc["_id"]}, {"$unset": {
+                "dirty": "", "dirty_since": "", "published": "", "version": "", "refused": ""}})
+            moved += 1
+        return moved
+
     async def run(self, owner: str) -> None:
         lease = Lease(self.db, "publication-pusher", owner,
                       timedelta(seconds=max(10.0, self.settings.push_interval_seconds * 3)))
         swept = float("-inf")
+        adopted = False
         while True:
             try:
                 if await lease.acquire():
+                    if not adopted:  # once a process: a scan of the domains
+                        if moved := await self.adopt_marks():
+                            log.info("moved the pusher's marks of %d domains to changes and published", moved)
+                        adopted = True
                     if time.monotonic() - swept >= SWEEP_SECONDS:
                         swept = time.monotonic()
                         await self.leave_due()
