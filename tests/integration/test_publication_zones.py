@@ -185,6 +185,11 @@ async def test_the_zone_follows_the_registry_from_creation_to_deletion(platform:
     assert (await p.registry.post("/api/domains", headers=p.auth, json={
         "name": other, "registrant": REGISTRANT, "nsgroups": ["hosting-1"]})).status_code == 201
     await eventually(lambda: p.delegation(other), lambda ns: ns == ["a.dns.example.", "b.dns.example."])
+    # a change of the group re-publishes every domain using it
+    assert (await p.registry.put("/api/nsgroups/hosting-1", headers=p.auth,
+                                 json={"name": "hosting-1", "name_servers": ["a.dns.example", "c.dns.example"]})
+            ).status_code == 200
+    await eventually(lambda: p.delegation(other), lambda ns: ns == ["a.dns.example.", "c.dns.example."])
 
     # deletion: into quarantine, out of the zone (NXDOMAIN), glue and DS with it
     assert (await p.registry.delete(f"/api/domains/{name}", headers=p.auth)).status_code == 200
@@ -209,7 +214,7 @@ async def test_the_zone_follows_the_registry_from_creation_to_deletion(platform:
     assert lines[0] == "$ORIGIN be." and counts["be"] == len(lines) - 1
     written = {(owner, kind, rdata) for owner, _, _, kind, rdata in (line.split(" ", 4) for line in lines[1:])}
     assert written == {r async for r in zone_records(p.pub.db, "be", p.pub.settings, datetime.now(UTC))}
-    assert (f"{other}.", "NS", "a.dns.example.") in written
+    assert (f"{other}.", "NS", "c.dns.example.") in written
     planted = ("planted.be.", "NS", "ns.intruder.example.")
     await p.pub.knot.push("be", [Change([], [planted])])
     found = await p.pub.check()
