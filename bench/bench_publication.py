@@ -52,7 +52,7 @@ from services.publication.app import build as build_publication
 from services.publication.knot import Change, Knot
 from services.publication.service import publication_of
 from services.publication.settings import PublicationSettings
-from services.publication.store import DOMAINS, GROUPS
+from services.publication.store import CHANGES, DOMAINS, GROUPS
 from shared.clock import SystemClock
 from shared.events import EventPayload, new_event
 from shared.events.domains import DomainCreated, DomainOverrideChanged, DomainUpdated, NameServerHost
@@ -136,7 +136,7 @@ async def load(namespace: str, lags: list[float], pub: Any) -> tuple[int, float]
                    if sample.name == "events_consumed_total" and sample.labels.get("outcome") == "processed")
 
     async def settled() -> bool:
-        return consumed() >= total and await pub.db[DOMAINS].count_documents({"dirty": True}) == 0
+        return consumed() >= total and await pub.db[CHANGES].count_documents({}) == 0
 
     await eventually(settled, bool, timeout=900)
     return total, achieved

@@ -17,7 +17,7 @@ class PublicationMetrics:
                               ["zone"], registry=r)
         self.push_failures = Counter("publication_push_failures", "Pushes to Knot that failed (tried again)",
                                      registry=r)
-        self.pending = Gauge("publication_pending_domains", "Domains whose change awaits the pusher", registry=r)
+        self.pending = Gauge("publication_pending_domains", "Change records awaiting the pusher (about one per changed domain)", registry=r)
         self.zone_records = Gauge("publication_zone_records",
                                   "Records in the live zone outside Knot's own (SOA, DNSSEC), at the last check",
                                   ["zone"], registry=r)

@@ -3,10 +3,11 @@ database (pure: it only says what to write); a run of events is written in one b
 the consumer's transaction (applied exactly once, shared/mongo/idempotency.py). Under 100 changes a second this
 is a handful of round trips per batch instead of one per event.
 
-A change that alters what the zone says marks the domain dirty (dirty, dirty_since, version): the pusher
-(pusher.py), woken when the transaction has committed, sends it to Knot and clears the mark. Handlers never
-touch `published` (the pusher's), and write with $set rather than replacing documents, so a push and an event
-on the same domain never undo each other.
+A change that alters what the zone says inserts a change record (the name and the event's occurred_at) into
+`changes`, in the same transaction: the pusher (pusher.py), woken when the transaction has committed, sends the
+domain's current records to Knot and deletes the change records it took. The pusher never writes the documents
+the consumer writes (it keeps what it put in Knot in `published`), so the consumer's transactions never conflict
+with a push (a conflict aborts the whole batch, which is retried bigger, and the lag grows).
 
 Events may arrive out of order (requeues, replicas): the domain's state, its delegation and its override each
 keep the occurred_at they are from, and an older event for that part changes nothing."""
@@ -18,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pymongo import DeleteOne, UpdateMany, UpdateOne
+from pymongo import DeleteOne, InsertOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.publication.store import CONTACTS, DOMAINS, GROUPS, REGISTRARS, group_id
+from services.publication.store import CHANGES, CONTACTS, DOMAINS, GROUPS, REGISTRARS, group_id
 from shared.clock import one_year_after
 from shared.events import EventEnvelope, EventPayload
 from shared.events.contacts import ContactCreated, ContactDeleted
@@ -54,7 +55,7 @@ from shared.mongo.client import Document
 from shared.mongo.idempotency import BatchHandler
 
 Handler = Callable[[EventEnvelope[Any], AsyncClientSession], Awaitable[None]]
-Write = UpdateOne | UpdateMany | DeleteOne
+Write = InsertOne[Document] | UpdateOne | DeleteOne
 DOMAIN_EVENTS = (DomainCreated, DomainUpdated, DomainDeleted, DomainUndeleted, DomainQuarantined, DomainReactivated,
                  DomainReleased, DomainTransferred, DomainRenewed, DomainLocked, DomainUnlocked, DomainOverrideChanged,
                  DomainHoldChanged, DomainServiceChanged)
@@ -73,10 +74,12 @@ class Writes:
     def add(self, collection: str, op: Write) -> None:
         self.ops.setdefault(collection, []).append(op)
 
-    def domain(self, name: str, update: dict[str, Any], guard: tuple[str, datetime] | None = None) -> bool:
+    def domain(self, name: str, update: dict[str, Any], guard: tuple[str, datetime] | None = None,
+               zone_at: datetime | None = None) -> bool:
         """Apply `update` to the domain unless the guarded part is from a later event; True when it applies.
         A domain not known yet gets a record (an event may overtake its domain.created: its effect waits there,
-        invisible, as the record has no status until the registration arrives)."""
+        invisible, as the record has no status until the registration arrives). `zone_at`: the update may change
+        what the zone says, recorded as a change for the pusher (its occurred_at)."""
         state = self.known.setdefault(name, {})
         if guard is not None:
             part, at = guard
@@ -85,12 +88,20 @@ class Writes:
             state[part] = at
         state.update({k: v for k, v in update.get("$set", {}).items() if k == "status"})
         self.add(DOMAINS, UpdateOne({"_id": name}, update, upsert=True))
+        if zone_at is not None:
+            self.add(CHANGES, InsertOne(change(name, zone_at)))
         return True
 
 
-def dirty(at: datetime) -> dict[str, Any]:
-    """The update operators that mark a domain's zone records as waiting for the pusher."""
-    return {"$set": {"dirty": True}, "$min": {"dirty_since": at}, "$inc": {"version": 1}}
+def change(name: str, at: datetime) -> Document:
+    """A change record: the domain's zone records await the pusher since `at` (the publication lag)."""
+    return {"name": name, "at": at}
+
+
+def group_change(kind: str, registrar_id: str, name: str, at: datetime) -> Document:
+    """A change record for every domain of the registrar using the group: the pusher expands it into one per
+    domain once committed (so domains this same batch adds to the group are among them)."""
+    return {"group": {"kind": kind, "registrar_id": registrar_id, "name": name}, "at": at}
 
 
 def merge(*updates: dict[str, Any]) -> dict[str, Any]:
@@ -154,19 +165,19 @@ class ReadModel:
                  "registered_at": p.registered_at, "expires_at": one_year_after(p.registered_at),
                  "changed_at": at, "status": "REGISTERED", "hosts": hosts_of(p.hosts, p.name_servers),
                  "nsgroups": list(p.nsgroups), "keygroups": list(p.keygroups), "state_at": at, "delegation_at": at}
-        update = merge({"$set": fresh}, dirty(at))
+        update: dict[str, Any] = {"$set": fresh}
         if previous == "RELEASED":  # a new registration of a released name starts clean
             update = merge(update, {"$set": {"statuses": []}, "$unset": {
                 "delete_date": "", "available_on": "", "on_hold": "", "hold_reason": "", "out_of_service_since": "",
                 "override": ""}})
         # otherwise what overtook this event (a lock, an override) stays
-        w.domain(p.name, update, ("state_at", at))
+        w.domain(p.name, update, ("state_at", at), zone_at=at)
 
     def domain_updated(self, event: EventEnvelope[DomainUpdated], w: Writes) -> None:
         p, at = event.payload, event.occurred_at
         values = {"hosts": hosts_of(p.hosts, p.name_servers), "nsgroups": list(p.nsgroups),
                   "keygroups": list(p.keygroups), "delegation_at": at, "changed_at": at}
-        w.domain(p.name, merge({"$set": values}, dirty(at)), ("delegation_at", at))
+        w.domain(p.name, {"$set": values}, ("delegation_at", at), zone_at=at)
 
     def domain_deleted(self, event: EventEnvelope[DomainDeleted], w: Writes) -> None:
         at = event.occurred_at
@@ -178,20 +189,20 @@ class ReadModel:
     def domain_quarantined(self, event: EventEnvelope[DomainQuarantined], w: Writes) -> None:
         p, at = event.payload, event.occurred_at
         values = {"status": "QUARANTINE", "available_on": p.available_on, "state_at": at, "changed_at": at}
-        w.domain(p.name, merge({"$set": values}, dirty(at)), ("state_at", at))
+        w.domain(p.name, {"$set": values}, ("state_at", at), zone_at=at)
 
     def domain_reactivated(self, event: EventEnvelope[DomainReactivated], w: Writes) -> None:
         at = event.occurred_at
         update = {"$set": {"status": "REGISTERED", "state_at": at, "changed_at": at},
                   "$unset": {"delete_date": "", "available_on": ""}}
-        w.domain(event.payload.name, merge(update, dirty(at)), ("state_at", at))
+        w.domain(event.payload.name, update, ("state_at", at), zone_at=at)
 
     def domain_released(self, event: EventEnvelope[DomainReleased], w: Writes) -> None:
         # kept until the pusher has taken it out of the zone; it then deletes the record (pusher.py)
         at = event.occurred_at
         update = {"$set": {"status": "RELEASED", "state_at": at, "changed_at": at, "statuses": []},
                   "$unset": {"override": "", "delete_date": ""}}
-        w.domain(event.payload.name, merge(update, dirty(at)), ("state_at", at))
+        w.domain(event.payload.name, update, ("state_at", at), zone_at=at)
 
     def domain_transferred(self, event: EventEnvelope[DomainTransferred], w: Writes) -> None:
         p, at = event.payload, event.occurred_at
@@ -202,7 +213,7 @@ class ReadModel:
             values |= {"status": "REGISTERED", "state_at": at}
             update["$unset"] = {"delete_date": "", "available_on": ""}
         # the groups are the sponsor's: another sponsor's groups of the same name may differ
-        w.domain(p.name, merge(update, dirty(at)))
+        w.domain(p.name, update, zone_at=at)
 
     def domain_renewed(self, event: EventEnvelope[DomainRenewed], w: Writes) -> None:
         w.domain(event.payload.name, {"$max": {"expires_at": event.payload.expires_at},
@@ -223,7 +234,7 @@ class ReadModel:
                                                             list(p.published_name_servers)}, "override_at": at}}
         else:
             update = {"$unset": {"override": ""}, "$set": {"override_at": at}}
-        w.domain(p.name, merge(update, dirty(at)), ("override_at", at))
+        w.domain(p.name, update, ("override_at", at), zone_at=at)
 
     def hold_changed(self, event: EventEnvelope[DomainHoldChanged], w: Writes) -> None:
         # on hold stays delegated (digest 4.1): WHOIS and RDAP say so, the zone does not change
@@ -246,7 +257,7 @@ class ReadModel:
             update = {"$unset": {"out_of_service_since": ""}, "$set": {"service_at": at, "changed_at": at}}
         if p.expires_at is not None:
             update["$max"] = {"expires_at": p.expires_at}
-        w.domain(p.name, merge(update, dirty(at)), ("service_at", at))
+        w.domain(p.name, update, ("service_at", at), zone_at=at)
 
     # -- groups: a change re-publishes every domain of the registrar that uses the group --------------------
 
@@ -255,7 +266,7 @@ class ReadModel:
         registrar, name = event.registrar_id or "", event.payload.name
         w.add(GROUPS, UpdateOne({"_id": group_id(kind, registrar, name)},
                                 {"$set": {"kind": kind, "registrar_id": registrar, "name": name, **values}}, upsert=True))
-        w.add(DOMAINS, UpdateMany({"registrar_id": registrar, f"{kind}s": name}, dirty(event.occurred_at)))
+        w.add(CHANGES, InsertOne(group_change(kind, registrar, name, event.occurred_at)))
 
     def nsgroup_changed(self, event: EventEnvelope[NameServerGroupChanged], w: Writes) -> None:
         self._group_changed(event, "nsgroup", {"name_servers": list(event.payload.name_servers)}, w)

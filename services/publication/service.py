@@ -14,11 +14,11 @@ from services.publication import das, delegation, whois
 from services.publication.knot import Knot
 from services.publication.metrics import PublicationMetrics
 from services.publication.names import InvalidName, host_name, to_a_label
-from services.publication.pusher import Pusher
+from services.publication.pusher import Pusher, expand
 from services.publication.ratelimit import RateLimit
 from services.publication.readmodel import ReadModel
 from services.publication.settings import PublicationSettings
-from services.publication.store import CONTACTS, DOMAINS, GROUPS, REGISTRARS
+from services.publication.store import CHANGES, CONTACTS, DOMAINS, GROUPS, PUBLISHED, REGISTRARS
 from services.publication.view import PublicDomain, public_domain
 from services.publication.zones import Difference, compare, load_groups
 from shared.mongo.client import Document
@@ -140,14 +140,20 @@ class Publication:
         return out
 
     async def _in_flight(self) -> set[str]:
-        names: set[str] = set()
-        groups = None
-        async for doc in self.db[DOMAINS].find({"dirty": True}):
-            names.update(doc.get("published", []))
-            groups = groups or await load_groups(self.db)
-            names.update(delegation.owners(groups.records(doc, self.settings.landing_name_servers,
-                                                          self.ctx.clock.now())))
-        return names
+        """The owner names of every domain a change record names: what Knot holds for it and what it will."""
+        records = await self.db[CHANGES].find({}).to_list()
+        names = {r["name"] for r in records if "name" in r}
+        names.update(r["name"] for r in await expand(self.db, [r for r in records if "group" in r]))
+        if not names:
+            return set()
+        owners: set[str] = set()
+        async for doc in self.db[PUBLISHED].find({"_id": {"$in": sorted(names)}}, {"owners": 1}):
+            owners.update(doc.get("owners", []))
+        groups = await load_groups(self.db)
+        async for doc in self.db[DOMAINS].find({"_id": {"$in": sorted(names)}}):
+            owners.update(delegation.owners(groups.records(doc, self.settings.landing_name_servers,
+                                                           self.ctx.clock.now())))
+        return owners
 
 
 def publication_of(ctx: ServiceContext) -> Publication:

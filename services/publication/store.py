@@ -5,10 +5,14 @@
               [{name, addresses}], nsgroups, keygroups, override {reason, name_servers} (absent: none),
               statuses (EPP lock statuses), delete_date, available_on, on_hold, hold_reason, out_of_service_since;
               state_at / delegation_at / override_at / hold_at / service_at: the occurred_at each part is from
-              (a late event loses);
-              and the zone's side: dirty (a change awaits the pusher), dirty_since (the occurred_at of the
-              oldest change not yet in Knot: the publication lag), version (bumped by every change: the pusher
-              clears dirty only when nothing changed meanwhile), published (the owner names it last wrote)
+              (a late event loses). Written by the consumer only (the pusher deletes a released one it has
+              taken out of the zone)
+  changes     what awaits the pusher, insert-only for the consumer: {name, at} (a domain whose zone records
+              may have changed; at: the event's occurred_at, the start of the publication lag) or {group: {kind,
+              registrar_id, name}, at} (every domain using the group); the pusher deletes the ones it pushed
+  published   the pusher's own: _id the A-label, owners (the owner names it last wrote to Knot: the next push
+              deletes them first), refused (Knot's answer when it would not take the domain; parked until its
+              next change)
   groups      name-server and key groups: _id "<kind>:<registrar>:<name>", kind, registrar_id, name,
               name_servers | keys
   registrars  _id the registrar id, name, website, organisation (the public profile)
@@ -22,14 +26,14 @@ from pymongo import ASCENDING, IndexModel
 from shared.mongo.indexes import CollectionIndexes
 
 DOMAINS = "domains"
+CHANGES = "changes"
+PUBLISHED = "published"
 GROUPS = "groups"
 REGISTRARS = "registrars"
 CONTACTS = "contacts"
 
 PUBLICATION_INDEXES = (
     CollectionIndexes(DOMAINS, (
-        # dirty exists only while a change awaits the pusher (unset once pushed)
-        IndexModel([("dirty", ASCENDING), ("dirty_since", ASCENDING)]),
         IndexModel([("registrar_id", ASCENDING), ("nsgroups", ASCENDING)]),
         IndexModel([("registrar_id", ASCENDING), ("keygroups", ASCENDING)]),
         IndexModel([("tld", ASCENDING), ("_id", ASCENDING)]),
@@ -37,6 +41,9 @@ PUBLICATION_INDEXES = (
         # the few out-of-service domains, swept for the end of their expiry month (pusher.py)
         IndexModel([("out_of_service_since", ASCENDING)], sparse=True),
     )),
+    # read in _id order (insertion order) and deleted by _id: no index of their own
+    CollectionIndexes(CHANGES, ()),
+    CollectionIndexes(PUBLISHED, ()),
     CollectionIndexes(GROUPS, ()),
     CollectionIndexes(REGISTRARS, ()),
     CollectionIndexes(CONTACTS, ()),

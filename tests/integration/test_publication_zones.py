@@ -26,7 +26,7 @@ from services.publication.delegation import end_of_month
 from services.publication.knot import Change
 from services.publication.service import Publication, publication_of
 from services.publication.settings import PublicationSettings
-from services.publication.store import DOMAINS
+from services.publication.store import CHANGES, DOMAINS, PUBLISHED
 from services.publication.zones import write_zones, zone_records
 from services.registry.app import build as build_registry
 from services.registry.settings import RegistrySettings
@@ -89,7 +89,7 @@ class Platform:
 
     async def settled(self) -> None:
         """Nothing awaits the pusher."""
-        await eventually(lambda: self.pub.db[DOMAINS].count_documents({"dirty": True}), lambda n: n == 0)
+        await eventually(lambda: self.pub.db[CHANGES].count_documents({}), lambda n: n == 0)
 
 
 @pytest.fixture
@@ -185,6 +185,11 @@ async def test_the_zone_follows_the_registry_from_creation_to_deletion(platform:
     assert (await p.registry.post("/api/domains", headers=p.auth, json={
         "name": other, "registrant": REGISTRANT, "nsgroups": ["hosting-1"]})).status_code == 201
     await eventually(lambda: p.delegation(other), lambda ns: ns == ["a.dns.example.", "b.dns.example."])
+    # a change of the group re-publishes every domain using it
+    assert (await p.registry.put("/api/nsgroups/hosting-1", headers=p.auth,
+                                 json={"name": "hosting-1", "name_servers": ["a.dns.example", "c.dns.example"]})
+            ).status_code == 200
+    await eventually(lambda: p.delegation(other), lambda ns: ns == ["a.dns.example.", "c.dns.example."])
 
     # deletion: into quarantine, out of the zone (NXDOMAIN), glue and DS with it
     assert (await p.registry.delete(f"/api/domains/{name}", headers=p.auth)).status_code == 200
@@ -209,7 +214,7 @@ async def test_the_zone_follows_the_registry_from_creation_to_deletion(platform:
     assert lines[0] == "$ORIGIN be." and counts["be"] == len(lines) - 1
     written = {(owner, kind, rdata) for owner, _, _, kind, rdata in (line.split(" ", 4) for line in lines[1:])}
     assert written == {r async for r in zone_records(p.pub.db, "be", p.pub.settings, datetime.now(UTC))}
-    assert (f"{other}.", "NS", "a.dns.example.") in written
+    assert (f"{other}.", "NS", "c.dns.example.") in written
     planted = ("planted.be.", "NS", "ns.intruder.example.")
     await p.pub.knot.push("be", [Change([], [planted])])
     found = await p.pub.check()
@@ -291,11 +296,70 @@ async def test_a_domain_knot_refuses_is_parked_and_does_not_hold_up_the_others(p
     p, good = platform, f"good-{datetime.now(UTC):%H%M%S%f}.be"
     now = datetime.now(UTC)
     base = {"tld": "be", "registrar_id": "a100001", "status": "REGISTERED", "nsgroups": [], "keygroups": [],
-            "hosts": [{"name": "ns.hoster.example", "addresses": []}], "dirty": True, "dirty_since": now, "version": 1}
+            "hosts": [{"name": "ns.hoster.example", "addresses": []}]}
     await p.pub.db[DOMAINS].insert_many([{"_id": "misfiled.vlaanderen"} | base, {"_id": good} | base])
+    await p.pub.db[CHANGES].insert_many([{"name": "misfiled.vlaanderen", "at": now}, {"name": good, "at": now}])
     p.pub.pusher.wake()
     await eventually(lambda: p.delegation(good), lambda ns: ns == ["ns.hoster.example."])
-    parked = await eventually(lambda: p.pub.db[DOMAINS].find_one({"_id": "misfiled.vlaanderen"}),
+    parked = await eventually(lambda: p.pub.db[PUBLISHED].find_one({"_id": "misfiled.vlaanderen"}),
                               lambda doc: doc is not None and "refused" in doc)
-    assert parked is not None and "NOTZONE" in parked["refused"] and "dirty" not in parked
+    assert parked is not None and "NOTZONE" in parked["refused"]
+    await p.settled()  # its change records are gone: parked until its next change
     assert 'publication_push_failures_total 1.0' in (await p.publication.get("/metrics")).text
+
+
+async def test_a_change_recorded_while_the_pusher_is_down_reaches_knot_after_a_restart_and_a_repeat_is_harmless(
+        platform: Platform) -> None:
+    """The consumer records each change beside its effect; the pusher deletes a change record only once Knot has
+    the change, and never writes the consumer's documents. So a change the pusher had not sent when it stopped
+    is sent when it starts again, and sending the same again (a push whose records were not deleted) changes
+    nothing in the zone."""
+    p, name = platform, f"restart-{datetime.now(UTC):%H%M%S%f}.be"
+    first = [{"name": "ns.hoster.example"}]
+    assert (await p.registry.post("/api/domains", headers=p.auth, json={
+        "name": name, "registrant": REGISTRANT, "name_servers": first})).status_code == 201
+    await eventually(lambda: p.delegation(name), lambda ns: ns == ["ns.hoster.example."])
+    await p.settled()
+    record = await p.pub.db[DOMAINS].find_one({"_id": name})
+    assert record is not None and set(record) & {"dirty", "published", "version"} == set()  # the pusher's are apart
+
+    await p.pub.pusher.stop()
+    try:
+        updated = await p.registry.put(f"/api/domains/{name}", headers=p.auth, json={
+            "name_servers": [{"name": "ns.other.example"}], "tech": [], "onsite": []})
+        assert updated.status_code == 200, updated.text
+        await eventually(lambda: p.pub.db[CHANGES].count_documents({"name": name}), lambda n: n >= 1)
+        await asyncio.sleep(0.5)
+        assert await p.delegation(name) == ["ns.hoster.example."]  # recorded, not pushed
+    finally:
+        p.pub.pusher.start("restarted")
+    await eventually(lambda: p.delegation(name), lambda ns: ns == ["ns.other.example."])
+    await p.settled()
+
+    # the same change again, as after a crash between Knot's answer and the deletion: the zone stays as it is
+    serial = await p.serial()
+    await p.pub.db[CHANGES].insert_many([{"name": name, "at": datetime.now(UTC)} for _ in range(2)])
+    p.pub.pusher.wake()
+    await p.settled()
+    assert await p.delegation(name) == ["ns.other.example."] and await p.serial() >= serial
+    assert [r for d in await p.pub.check() for r in d.missing + d.extra if r[0] == f"{name}."] == []
+
+
+async def test_marks_a_read_model_kept_on_its_domains_before_the_change_records_are_adopted(
+        platform: Platform) -> None:
+    """A read model from before the change records (dirty and published on the domain): the pusher moves them to
+    `changes` and `published`, pushes the change, and the old glue owner is deleted from the zone."""
+    p, name = platform, f"adopted-{datetime.now(UTC):%H%M%S%f}.be"
+    await p.pub.knot.push("be", [Change([], [(f"{name}.", "NS", f"ns1.{name}."), (f"ns1.{name}.", "A", "192.0.2.7")])])
+    await p.pub.db[DOMAINS].insert_one({
+        "_id": name, "tld": "be", "registrar_id": "a100001", "status": "REGISTERED", "nsgroups": [], "keygroups": [],
+        "hosts": [{"name": "ns.hoster.example", "addresses": []}], "dirty": True, "dirty_since": datetime.now(UTC),
+        "version": 3, "published": [f"{name}.", f"ns1.{name}."]})
+    assert await p.pub.pusher.adopt_marks() == 1
+    p.pub.pusher.wake()
+    await eventually(lambda: p.delegation(name), lambda ns: ns == ["ns.hoster.example."])
+    await p.settled()
+    assert [r for r in await p.pub.knot.records("be") if r[0] == f"ns1.{name}."] == []  # the old glue went
+    record = await p.pub.db[DOMAINS].find_one({"_id": name})
+    assert record is not None and set(record) & {"dirty", "dirty_since", "published", "version"} == set()
+    assert await p.pub.db[PUBLISHED].find_one({"_id": name}) == {"_id": name, "owners": [f"{name}."]}
