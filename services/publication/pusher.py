@@ -33,13 +33,14 @@ from services.publication.knot import Change, Knot, UpdateRefused
 from services.publication.metrics import PublicationMetrics
 from services.publication.readmodel import change
 from services.publication.settings import PublicationSettings
-from services.publication.store import CHANGES, DOMAINS, PUBLISHED
+from services.publication.store import CHANGES, DOMAINS, MIGRATIONS, PUBLISHED
 from services.publication.zones import ZONE_FIELDS, Groups, load_groups
 from shared.clock import Clock
 from shared.mongo.client import Document
 from shared.mongo.outbox import Lease
 
 log = logging.getLogger(__name__)
+ADOPTED_MARKS = "pusher-marks-adopted"  # its MIGRATIONS document
 PUSH_FIELDS = ZONE_FIELDS | {"state_at": 1}
 SWEEP_SECONDS = 60.0
 Item = tuple[dict[str, Any], list[delegation.Record]]
@@ -209,6 +210,14 @@ class Pusher:
             moved += 1
         return moved
 
+    async def adopt_marks_once(self) -> None:
+        """adopt_marks once a database, not at every start: it scans every domain (1.7 M for .be)."""
+        if await self.db[MIGRATIONS].find_one({"_id": ADOPTED_MARKS}) is not None:
+            return
+        if moved := await self.adopt_marks():
+            log.info("moved the pusher's marks of %d domains to changes and published", moved)
+        await self.db[MIGRATIONS].update_one({"_id": ADOPTED_MARKS}, {"$set": {"at": self.clock.now()}}, upsert=True)
+
     async def run(self, owner: str) -> None:
         lease = Lease(self.db, "publication-pusher", owner,
                       timedelta(seconds=max(10.0, self.settings.push_interval_seconds * 3)))
@@ -217,9 +226,8 @@ class Pusher:
         while True:
             try:
                 if await lease.acquire():
-                    if not adopted:  # once a process: a scan of the domains
-                        if moved := await self.adopt_marks():
-                            log.info("moved the pusher's marks of %d domains to changes and published", moved)
+                    if not adopted:
+                        await self.adopt_marks_once()
                         adopted = True
                     if time.monotonic() - swept >= SWEEP_SECONDS:
                         swept = time.monotonic()

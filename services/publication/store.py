@@ -31,6 +31,8 @@ PUBLISHED = "published"
 GROUPS = "groups"
 REGISTRARS = "registrars"
 CONTACTS = "contacts"
+# one document per one-off move of old data done on this database (pusher.py: the marks before change records)
+MIGRATIONS = "migrations"
 
 PUBLICATION_INDEXES = (
     CollectionIndexes(DOMAINS, (
@@ -47,6 +49,7 @@ PUBLICATION_INDEXES = (
     CollectionIndexes(GROUPS, ()),
     CollectionIndexes(REGISTRARS, ()),
     CollectionIndexes(CONTACTS, ()),
+    CollectionIndexes(MIGRATIONS, ()),
 )
 
 

@@ -26,7 +26,8 @@ from services.publication.delegation import end_of_month
 from services.publication.knot import Change
 from services.publication.service import Publication, publication_of
 from services.publication.settings import PublicationSettings
-from services.publication.store import CHANGES, DOMAINS, PUBLISHED
+from services.publication.pusher import ADOPTED_MARKS
+from services.publication.store import CHANGES, DOMAINS, MIGRATIONS, PUBLISHED
 from services.publication.zones import write_zones, zone_records
 from services.registry.app import build as build_registry
 from services.registry.settings import RegistrySettings
@@ -350,11 +351,15 @@ async def test_marks_a_read_model_kept_on_its_domains_before_the_change_records_
     """A read model from before the change records (dirty and published on the domain): the pusher moves them to
     `changes` and `published`, pushes the change, and the old glue owner is deleted from the zone."""
     p, name = platform, f"adopted-{datetime.now(UTC):%H%M%S%f}.be"
+    # the running pusher adopted once when it started (one scan of the domains a database), not again
+    await eventually(lambda: p.pub.db[MIGRATIONS].find_one({"_id": ADOPTED_MARKS}), lambda done: done is not None)
     await p.pub.knot.push("be", [Change([], [(f"{name}.", "NS", f"ns1.{name}."), (f"ns1.{name}.", "A", "192.0.2.7")])])
     await p.pub.db[DOMAINS].insert_one({
         "_id": name, "tld": "be", "registrar_id": "a100001", "status": "REGISTERED", "nsgroups": [], "keygroups": [],
         "hosts": [{"name": "ns.hoster.example", "addresses": []}], "dirty": True, "dirty_since": datetime.now(UTC),
         "version": 3, "published": [f"{name}.", f"ns1.{name}."]})
+    await p.pub.pusher.adopt_marks_once()
+    assert (await p.pub.db[DOMAINS].find_one({"_id": name}) or {}).get("dirty") is True
     assert await p.pub.pusher.adopt_marks() == 1
     p.pub.pusher.wake()
     await eventually(lambda: p.delegation(name), lambda ns: ns == ["ns.hoster.example."])
