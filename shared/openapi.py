@@ -2,7 +2,8 @@
 notifications, reporting): which token each operation takes, and the refusals a token check answers.
 
 FastAPI names every bearer check `HTTPBearer`; here an operation under /api/operator or /api/support takes a
-staff member's token (or the operator token), any other one a registrar user's. A token check refuses with
+staff member's token (or the operator token), any other one a registrar user's, unless the route says it takes
+either (`openapi_extra=EITHER_TOKEN`: a registrar reads its own, staff any). A token check refuses with
 401 (no valid token) or 403 (a permission or role that does not allow it), in FastAPI's error body. The
 registry documents its own answers (services/registry/http/openapi.py)."""
 
@@ -31,6 +32,9 @@ class Refusal(BaseModel):
     detail: Any = Field(description="the reason (a text, or an object with a message)")
 
 
+# marks a route that takes a registrar user's token or a staff token; `document` turns it into both schemes
+EITHER_TOKEN = {"x-either-token": True}
+
 _WHY = {401: "No valid token (log in at the registry first)",
         403: "The token's permission or role does not allow it"}
 
@@ -47,7 +51,10 @@ def document(app: FastAPI) -> dict[str, Any]:
         for op in operations.values():
             if op.pop("security", None) is None:
                 continue
-            op["security"] = [{"staff" if path.startswith(STAFF_PREFIXES) else "registrar": []}]
+            if op.pop("x-either-token", False):
+                op["security"] = [{"registrar": []}, {"staff": []}]  # either one (OpenAPI: alternatives)
+            else:
+                op["security"] = [{"staff" if path.startswith(STAFF_PREFIXES) else "registrar": []}]
             for code, why in _WHY.items():
                 op["responses"].setdefault(str(code), {"description": why, **body})
     return schema

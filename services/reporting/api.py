@@ -28,6 +28,7 @@ from services.reporting.toplists import position_of, rank
 from shared.auth import SessionClaims, operator_guard
 from shared.staff import Staff, StaffActor, audit_router, staff_guard
 from shared.clock import brussels
+from shared.openapi import EITHER_TOKEN
 from shared.runtime import ServiceContext
 
 # the registry's permission names (services/registry/users/model.py Permission): there is no separate reports
@@ -111,13 +112,13 @@ def router(ctx: ServiceContext) -> APIRouter:
 
     # -- portfolios (issue 2) ---------------------------------------------------------------------------------
 
-    @api.get("/portfolios", response_model=list[PortfolioView])
+    @api.get("/portfolios", response_model=list[PortfolioView], openapi_extra=EITHER_TOKEN)
     async def all_portfolios(_: ReaderOrOp) -> list[PortfolioView]:
         """Every registrar's active registrations (outside quarantine), largest first."""
         ranked = rank(await reporting().portfolios())
         return [PortfolioView(registrar_id=r.registrar_id, domains=r.count) for r in ranked]
 
-    @api.get("/portfolios/{registrar_id}", response_model=PortfolioView)
+    @api.get("/portfolios/{registrar_id}", response_model=PortfolioView, openapi_extra=EITHER_TOKEN)
     async def portfolio(registrar_id: str, reader_id: ReaderOrOp) -> PortfolioView:
         """One registrar's count: a registrar reads its own (the list is where it sees the others'), the
         operator any."""
