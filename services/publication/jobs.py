@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 
-from services.publication import das, whois
 from services.publication.service import publication_of
 from services.publication.tcp import start_server
 from shared.periodic import start_periodic, stop_periodic
@@ -31,10 +30,11 @@ async def start_jobs(ctx: ServiceContext) -> None:
     host = ctx.settings.http_host
     proxies = pub.settings.whois_trusted_proxies  # the balancers' PROXY protocol header (tcp.py)
     if pub.settings.whois_port:
-        servers.append(await start_server(host, pub.settings.whois_port, pub.whois, whois.error, proxies))
+        servers.append(await start_server(host, pub.settings.whois_port, pub.whois,
+                                          lambda why: pub.refusal("whois", why), proxies))
     if pub.settings.das_port:
         servers.append(await start_server(host, pub.settings.das_port, pub.das,
-                                          lambda why: das.refusal(das.INTERNAL_ERROR, why), proxies))
+                                          lambda why: pub.refusal("das", why), proxies))
     ctx.extras["publication:servers"] = servers
     if pub.settings.check_interval_seconds:
         start_periodic(ctx, CHECK, pub.settings.check_interval_seconds, leader=pub.check, wait_first=True)

@@ -92,6 +92,8 @@ async def _header(incoming: Incoming, kind: str) -> proxyproto.Source:
 async def client_and_query(incoming: Incoming, peer: str, proxies: Sequence[Network]) -> tuple[str, bytes]:
     """The address the query counts under, and the query line as received."""
     kind = await _header_kind(incoming)
+    if not incoming.buf:
+        return peer, b""  # closed without a byte (a balancer's TCP health check): nothing to answer or refuse
     from_proxy = bool(proxies) and trusted(peer, proxies)
     address = peer
     if kind is not None:

@@ -304,6 +304,10 @@ async def test_behind_a_trusted_balancer_each_client_named_by_proxy_protocol_has
         assert answer.startswith("% Error: ") and reason in answer, (data[:40], answer)
     assert "RC: -1\r\nError: a connection from a trusted proxy must start" in await ask(
         balanced.das_port, b"free-name.be\r\n")
-    # and the server goes on answering
+    # and the server goes on answering; the refusals are counted for the operator
     assert "Status:\tAVAILABLE" in await whois_via(proxy_v1("203.0.113.6"))
+    async with httpx.AsyncClient(base_url=balanced.process.url) as http:
+        metrics = (await http.get("/metrics")).text
+    assert 'publication_queries_total{outcome="refused",protocol="whois"} 9.0' in metrics, metrics
+    assert 'publication_queries_total{outcome="refused",protocol="das"} 1.0' in metrics
     assert await asyncio.wait_for(stalled, 30) == ""

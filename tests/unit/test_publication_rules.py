@@ -260,6 +260,7 @@ def test_the_header_is_believed_and_required_only_from_a_trusted_proxy() -> None
     assert read(b"PROXYS.be\r\n", "10.1.1.1", ()) == ("10.1.1.1", b"PROXYS.be\r\n")
     assert read(b"\r\n", "192.0.2.9", ()) == ("192.0.2.9", b"\r\n")
     assert read(b"", "192.0.2.9", ()) == ("192.0.2.9", b"")
+    assert read(b"", "10.1.1.1", trusted) == ("10.1.1.1", b"")  # the balancer's TCP health check: no error
     for data, peer, proxies, reason in (
         (line, "192.0.2.9", trusted, "accepted only from a trusted proxy"),
         (line, "10.1.1.1", (), "accepted only from a trusted proxy"),
