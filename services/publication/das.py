@@ -19,5 +19,6 @@ def answer(name: str, status: str) -> str:
     return f"{HEADER}RC: {OK}\nDomain: {name}\nStatus: {status}\n"
 
 
-def refusal(code: int) -> str:
-    return f"{HEADER}RC: {code}\nError: {MESSAGES[code]}\n"
+def refusal(code: int, detail: str | None = None) -> str:
+    """detail: what went wrong, in words, when it is more than the code's message (a refused PROXY header)."""
+    return f"{HEADER}RC: {code}\nError: {detail or MESSAGES[code]}\n"

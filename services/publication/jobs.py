@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 
-from services.publication import das, whois
 from services.publication.service import publication_of
 from services.publication.tcp import start_server
 from shared.periodic import start_periodic, stop_periodic
@@ -29,11 +28,13 @@ async def start_jobs(ctx: ServiceContext) -> None:
     pub.pusher.start(f"{ctx.settings.instance_id}:{os.getpid()}:{id(ctx)}")
     servers: list[asyncio.Server] = []
     host = ctx.settings.http_host
+    proxies = pub.settings.whois_trusted_proxies  # the balancers' PROXY protocol header (tcp.py)
     if pub.settings.whois_port:
-        servers.append(await start_server(host, pub.settings.whois_port, pub.whois, whois.error))
+        servers.append(await start_server(host, pub.settings.whois_port, pub.whois,
+                                          lambda why: pub.refusal("whois", why), proxies))
     if pub.settings.das_port:
         servers.append(await start_server(host, pub.settings.das_port, pub.das,
-                                          lambda _: das.refusal(das.INTERNAL_ERROR)))
+                                          lambda why: pub.refusal("das", why), proxies))
     ctx.extras["publication:servers"] = servers
     if pub.settings.check_interval_seconds:
         start_periodic(ctx, CHECK, pub.settings.check_interval_seconds, leader=pub.check, wait_first=True)

@@ -6,7 +6,8 @@ refused until the minute is over (DAS: "blocked for the rest of the minute", dig
 
 Behind a reverse proxy every client arrives from the proxy's address: for HTTP (RDAP), `client_address` reads
 X-Forwarded-For, but only from a trusted proxy and only as far back as the proxies are trusted (a client can
-write anything at the header's left end)."""
+write anything at the header's left end). WHOIS and DAS behind a TCP load balancer: the PROXY protocol header
+(tcp.py, proxyproto.py), believed from WHOIS_TRUSTED_PROXIES only."""
 
 from __future__ import annotations
 
@@ -42,11 +43,13 @@ class RateLimit:
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def _trusted(address: str, proxies: Sequence[Network]) -> bool:
+def trusted(address: str, proxies: Sequence[Network]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:  # a dual-stack socket's IPv4 peer
+        ip = ip.ipv4_mapped
     return any(ip in network for network in proxies)
 
 
@@ -54,10 +57,10 @@ def client_address(peer: str, forwarded_for: Sequence[str], proxies: Sequence[Ne
     """The address a request is counted under: the peer unless it is a trusted proxy; then, walking
     X-Forwarded-For (every header line, in order) from the right, the first address that is not a trusted
     proxy. A header of trusted proxies only gives its left-most address; an empty one, the peer."""
-    if not proxies or not _trusted(peer, proxies):
+    if not proxies or not trusted(peer, proxies):
         return peer
     hops = [hop.strip() for line in forwarded_for for hop in line.split(",") if hop.strip()]
     for hop in reversed(hops):
-        if not _trusted(hop, proxies):
+        if not trusted(hop, proxies):
             return hop
     return hops[0] if hops else peer

@@ -115,6 +115,13 @@ class Publication:
         self.metrics.queries.labels("das", "answered").inc()
         return das.answer(name, "NOT AVAILABLE" if taken else "AVAILABLE")
 
+    def refusal(self, protocol: str, reason: str) -> str:
+        """The error line of a connection refused before its query was read or answered: an overlong, binary or
+        control-character query, a PROXY header refused (tcp.py). Counted: a balancer sending no header, or one
+        from an address missing in WHOIS_TRUSTED_PROXIES, shows as a jump in these."""
+        self.metrics.queries.labels(protocol, "refused").inc()
+        return whois.error(reason) if protocol == "whois" else das.refusal(das.INTERNAL_ERROR, reason)
+
     def host(self, raw: str) -> str:
         return host_name(raw)
 

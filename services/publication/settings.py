@@ -42,6 +42,10 @@ class PublicationSettings(ServiceSettings):
     # the reverse proxies (ingress) in front of RDAP, as CIDRs: only a request from one of them has its
     # X-Forwarded-For read for the address the rate limit counts (empty: the TCP peer, the header ignored)
     rdap_trusted_proxies: tuple[IPvAnyNetwork, ...] = ()
+    # the TCP load balancers in front of WHOIS and DAS, as CIDRs: only a connection from one of them may (and
+    # must) start with a PROXY protocol header (v1 or v2) naming the client the rate limit counts (empty: no
+    # header is ever believed, every connection counts under its peer; tcp.py)
+    whois_trusted_proxies: tuple[IPvAnyNetwork, ...] = ()
     # DAS answers RC -3 to these addresses (digest 7.4: "IP blocked")
     das_blocked_addresses: tuple[str, ...] = ()
     # the TTL of the records pushed to Knot (NS, DS, glue)

@@ -15,6 +15,12 @@ the record to store:
 - domain.released leaves a tombstone (status RELEASED, no sponsor: no report or portfolio shows it) for
   TOMBSTONE_DAYS, so that an older event arriving after it does not bring the name back. domain.created
   newer than the record's state is a new registration of the name: it replaces the old record.
+- Out of service (domain.service_changed, digest 4.1) is not a state of its own: the name stays REGISTERED in
+  its sponsor's portfolio; `out_of_service_since` follows the newest such event (by `service_at`, apart from
+  state_at: it says nothing about a scheduled deletion). Its release comes straight from REGISTERED, with no
+  quarantine: that release is the name's delete (`release_is_delete`), counted once. A quarantined name's
+  delete was counted at its quarantine; a release that overtook its quarantine finds a name that is not out
+  of service, and counts none.
 
 The portfolio is counted from the records (`active_sponsor`), so it follows whatever the record says.
 """
@@ -31,6 +37,7 @@ from shared.events.domains import (
     DomainDeleted,
     DomainQuarantined,
     DomainRenewed,
+    DomainServiceChanged,
     DomainTransferred,
 )
 
@@ -128,7 +135,45 @@ def renewed(record: Record | None, p: DomainRenewed) -> Record:
     return new
 
 
+def service_changed(record: Record | None, sponsor: str | None, p: DomainServiceChanged, at: datetime) -> Record:
+    # no state_at, as a renewal: only a registered name goes out of service or back, whatever else it has
+    new: Record = dict(record) if record is not None else {"registrar_id": sponsor, "status": REGISTERED}
+    if _released(new) or (new.get("service_at") is not None and at < new["service_at"]):
+        return new
+    new["service_at"] = at
+    if p.expires_at is not None:  # the registry's own: the anniversary an out-of-service release decides
+        new["expires_at"] = _later(new.get("expires_at"), p.expires_at)
+    if p.out_of_service:
+        new["out_of_service_since"] = p.since or at
+    else:
+        new.pop("out_of_service_since", None)
+    return new
+
+
+def release_is_delete(record: Record | None, at: datetime) -> bool:
+    """Whether a release at `at` of the name as `record` holds it is the name's delete: an out-of-service name
+    released from REGISTERED (no quarantine counted it)."""
+    return (record is not None and _newer(record, at) and record.get("status", REGISTERED) == REGISTERED
+            and bool(record.get("out_of_service_since")))
+
+
+def delete_counted_by_release(record: Record | None, at: datetime) -> bool:
+    """Whether a quarantine at `at` arrives after the release of the same registration that already counted
+    the delete (an out-of-service name its registrar also deleted, the release applied first)."""
+    return _released(record) and bool((record or {}).get("release_deleted")) and not _newer(record, at)
+
+
 def released(record: Record | None, at: datetime) -> Record:
     if not _newer(record, at):
         return dict(record or {})  # the name was registered again after this release
-    return {"status": RELEASED, "state_at": at, "purge_at": at + TOMBSTONE_DAYS}
+    tombstone: Record = {"status": RELEASED, "state_at": at, "purge_at": at + TOMBSTONE_DAYS}
+    if release_is_delete(record, at):
+        tombstone["release_deleted"] = True
+    return tombstone
+
+
+def deleted_anniversary_month(record: Record | None, released_at: datetime) -> str:
+    """The month whose anniversary an out-of-service release decides: the expiry month it was not renewed in
+    (released two months after that month ended), else the release's own month."""
+    expires_at = (record or {}).get("expires_at")
+    return month_of(expires_at) if expires_at is not None else month_of(released_at)

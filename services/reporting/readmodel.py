@@ -43,6 +43,7 @@ from shared.events.domains import (
     DomainReactivated,
     DomainReleased,
     DomainRenewed,
+    DomainServiceChanged,
     DomainTransferred,
     DomainUndeleted,
 )
@@ -70,7 +71,7 @@ DomainRule = Callable[[lifecycle.Record | None], lifecycle.Record]
 
 # the events whose handlers go through _domain(payload.name): their records are read for a batch at once
 _NAMED_DOMAIN_EVENTS = (DomainCreated, DomainDeleted, DomainUndeleted, DomainQuarantined, DomainReactivated,
-                        DomainReleased, DomainTransferred, DomainRenewed)
+                        DomainReleased, DomainTransferred, DomainRenewed, DomainServiceChanged)
 
 # the report's contact types (the registry says TECH)
 CONTACT_TYPES = {"TECH": "TECHNICAL", "TECHNICAL": "TECHNICAL", "BILLING": "BILLING", "ONSITE": "ONSITE",
@@ -102,6 +103,7 @@ class ReadModel:
             DomainUndeleted: self.domain_undeleted, DomainQuarantined: self.domain_quarantined,
             DomainReactivated: self.domain_reactivated, DomainReleased: self.domain_released,
             DomainTransferred: self.domain_transferred, DomainRenewed: self.domain_renewed,
+            DomainServiceChanged: self.domain_service_changed,
             ContactCreated: self.contact_changed, ContactUpdated: self.contact_changed,
             ContactDeleted: self.contact_deleted,
             NameServerGroupChanged: self.group_changed, KeyGroupChanged: self.group_changed,
@@ -217,6 +219,8 @@ class ReadModel:
         p = event.payload
         before = await self._domain(
             p.name, event, lambda r: lifecycle.quarantined(r, event.registrar_id, p, event.occurred_at), session)
+        if lifecycle.delete_counted_by_release(before, event.occurred_at):
+            return
         # the deletion took effect: a delete in the renewal rate, keyed by the anniversary it decides
         sponsor = event.registrar_id or (before or {}).get("registrar_id")
         month = month_of(p.quarantined_at)
@@ -232,8 +236,21 @@ class ReadModel:
     async def domain_released(self, event: EventEnvelope[DomainReleased], session: AsyncClientSession) -> None:
         before = await self._domain(event.payload.name, event, lambda r: lifecycle.released(r, event.occurred_at),
                                     session)
-        await self._fact(event.registrar_id or (before or {}).get("registrar_id"), month_of(event.occurred_at),
-                         Metric.RELEASE, "", session)
+        sponsor = event.registrar_id or (before or {}).get("registrar_id")
+        month = month_of(event.occurred_at)
+        await self._fact(sponsor, month, Metric.RELEASE, "", session)
+        if lifecycle.release_is_delete(before, event.occurred_at):
+            # an out-of-service name, released with no quarantine (digest 4.1): its delete takes effect now, as
+            # a quarantine's does, and decides the anniversary it was not renewed at
+            anniversary = lifecycle.deleted_anniversary_month(before, event.occurred_at)
+            await self._fact(sponsor, month, Metric.DELETE,
+                             ages.anniversary(lifecycle.registered_month(before), anniversary), session)
+
+    async def domain_service_changed(self, event: EventEnvelope[DomainServiceChanged],
+                                     session: AsyncClientSession) -> None:
+        p = event.payload
+        await self._domain(p.name, event,
+                           lambda r: lifecycle.service_changed(r, event.registrar_id, p, event.occurred_at), session)
 
     async def domain_transferred(self, event: EventEnvelope[DomainTransferred], session: AsyncClientSession) -> None:
         p = event.payload

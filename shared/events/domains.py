@@ -92,7 +92,9 @@ class DomainReactivated(EventPayload):
 
 
 class DomainReleased(EventPayload):
-    """Quarantine ended: the name is available for registration again. registrar_id: the last sponsor."""
+    """The name left the registry and is available for registration again: its quarantine ended, or it was out of
+    service and its two months to move to another registrar ended (digest 4.1) without going through quarantine.
+    registrar_id: the last sponsor."""
 
     event_type = "domain.released"
     producer = "registry"

@@ -5,8 +5,10 @@ written from RFC 9083 (rdap_schema.json)."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
-from collections.abc import AsyncIterator, Iterator
+import struct
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -16,6 +18,7 @@ import httpx
 import jsonschema
 import pytest
 
+from services.publication.proxyproto import V2_SIGNATURE
 from shared.clock import ManualClock
 from shared.events import EventPayload, new_event
 from shared.events.contacts import ContactCreated
@@ -60,14 +63,30 @@ async def publish(namespace: str, events: list[tuple[EventPayload, str | None]])
                                    routing_key=event.event_type)
 
 
-async def ask(port: int, data: bytes) -> str:
-    """One TCP exchange: send, read until the server closes."""
+async def ask(port: int, data: bytes, timeout: float = 10, eof: bool = False) -> str:
+    """One TCP exchange: send (then close the sending side when eof), read until the server closes."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(data)
     await writer.drain()
-    answer = await asyncio.wait_for(reader.read(), 10)
+    if eof:
+        writer.write_eof()
+    answer = await asyncio.wait_for(reader.read(), timeout)
     writer.close()
     return answer.decode()
+
+
+def proxy_v1(client: str, port: int = 50000) -> bytes:
+    family = "TCP4" if ipaddress.ip_address(client).version == 4 else "TCP6"
+    server = "192.0.2.1" if family == "TCP4" else "2001:db8::1"
+    return f"PROXY {family} {client} {server} {port} 43\r\n".encode()
+
+
+def proxy_v2(client: str, port: int = 50000, tlvs: bytes = b"") -> bytes:
+    ip = ipaddress.ip_address(client)
+    family, server = (0x11, ipaddress.ip_address("192.0.2.1")) if ip.version == 4 else \
+        (0x21, ipaddress.ip_address("2001:db8::1"))
+    body = ip.packed + server.packed + struct.pack("!HH", port, 43) + tlvs
+    return V2_SIGNATURE + bytes([0x21, family]) + struct.pack("!H", len(body)) + body
 
 
 class Public:
@@ -156,6 +175,11 @@ async def test_whois_das_and_rdap_over_real_sockets(public: Public) -> None:
     assert (await ask(public.whois_port, b"\xff\xfe\x00\x01\r\n")).startswith("% Error:")
     assert (await ask(public.whois_port, b"caf\x00.be\r\n")).startswith("% Error:")
     assert "Status:\tNOT AVAILABLE" in await public.whois(IDN_A)
+    # no WHOIS_TRUSTED_PROXIES (the default): a client cannot name the address it is counted under
+    refused = "a PROXY protocol header is accepted only from a trusted proxy"
+    assert (await ask(public.whois_port, proxy_v1("198.51.100.7") + b"free-name.be\r\n")) == f"% Error: {refused}\r\n"
+    assert (await ask(public.whois_port, proxy_v2("198.51.100.7") + b"free-name.be\r\n")) == f"% Error: {refused}\r\n"
+    assert f"RC: -1\r\nError: {refused}" in await ask(public.das_port, proxy_v2("198.51.100.7") + b"free-name.be\r\n")
 
     # DAS (digest 7.4)
     assert "RC: 0\r\nDomain: xn--caf-dma.be\r\nStatus: NOT AVAILABLE" in await public.das(IDN)
@@ -219,3 +243,71 @@ async def test_rate_limits_answer_in_words_per_protocol(public: Public) -> None:
     # no RDAP_TRUSTED_PROXIES: a client's own X-Forwarded-For does not buy it a fresh count (nor does uvicorn's)
     spoofed = await public.http.get("/rdap/help", headers={"X-Forwarded-For": "198.51.100.7"})
     assert spoofed.status_code == 429, spoofed.text
+
+
+@pytest.fixture
+async def balanced(namespace: str, knot_port: int, tmp_path: Path) -> AsyncIterator[Public]:
+    """The service behind a TCP load balancer: the tests' own address (127.0.0.1) is the trusted proxy."""
+    whois_port, das_port = free_port(), free_port()
+    process = ServiceProcess("publication", namespace, tmp_path, DNS_PORT=str(knot_port), WHOIS_PORT=str(whois_port),
+                             DAS_PORT=str(das_port), WHOIS_RATE_PER_MINUTE="3", DAS_RATE_PER_MINUTE="3",
+                             WHOIS_TRUSTED_PROXIES='["127.0.0.0/8", "::1/128"]', CHECK_INTERVAL_SECONDS="0")
+    await process.start()
+    try:
+        yield Public(process, whois_port, das_port)
+    finally:
+        process.stop()
+
+
+async def test_behind_a_trusted_balancer_each_client_named_by_proxy_protocol_has_its_own_limit(
+        balanced: Public) -> None:
+    # the balancer dies in the middle of a header: the connection is dropped at the deadline, nothing answered
+    stalled = asyncio.create_task(ask(balanced.whois_port, b"PROXY TCP4 198.51.100.", timeout=30))
+
+    def whois_via(header: bytes) -> Awaitable[str]:
+        return ask(balanced.whois_port, header + b"free-name.be\r\n")
+
+    # client A through v1 and v2 alike: one count of 3 a minute
+    a = [await whois_via(proxy_v1("198.51.100.7")), await whois_via(proxy_v2("198.51.100.7")),
+         await whois_via(proxy_v1("198.51.100.7", port=50001))]
+    assert all("Status:\tAVAILABLE" in answer for answer in a), a
+    assert "% Error: query limit exceeded: at most 3 queries a minute" in await whois_via(proxy_v2("198.51.100.7"))
+    # client B (IPv6, v2 with a TLV after the addresses, as cloud balancers add) and C (v1) have counts of their own
+    b = [await whois_via(proxy_v2("2001:db8::7", tlvs=b"\x04\x00\x02ab")) for _ in range(3)]
+    assert all("Status:\tAVAILABLE" in answer for answer in b), b
+    assert "query limit exceeded" in await whois_via(proxy_v1("2001:db8::7"))
+    assert "Status:\tAVAILABLE" in await whois_via(proxy_v1("203.0.113.5"))
+    # the balancer's own health check (v2 LOCAL) counts under the balancer's address, not a client's
+    local = bytearray(proxy_v2("198.51.100.7"))
+    local[12] = 0x20
+    assert "Status:\tAVAILABLE" in await whois_via(bytes(local))
+
+    # DAS behind the same balancer: per client too, RC -2 for the rest of the minute
+    das_a = [await ask(balanced.das_port, proxy_v2("198.51.100.7") + b"free-name.be\r\n") for _ in range(4)]
+    assert all("RC: 0" in answer for answer in das_a[:3]) and "RC: -2" in das_a[3], das_a
+    assert "RC: 0\r\nDomain: free-name.be\r\nStatus: AVAILABLE" in await ask(
+        balanced.das_port, proxy_v1("198.51.100.8") + b"free-name.be\r\n")
+
+    # from the trusted balancer, the header is required, and a malformed one is refused in words
+    for data, reason in (
+        (b"free-name.be\r\n", "a connection from a trusted proxy must start with a PROXY protocol header"),
+        (b"PROXY TCP4 198.51.100.7 192.0.2.1 50000\r\nfree-name.be\r\n", "PROXY header: expected PROXY"),
+        (b"PROXY TCP4 not-an-address 192.0.2.1 1 43\r\n", "is not an IP address"),
+        (b"PROXY TCP4 " + b"9" * 5000 + b"\r\n", "PROXY header longer than 107 bytes"),
+        (b"PROXY TCP4 \xff\xfe\x00\x01 192.0.2.1 1 43\r\n", "not ASCII text"),
+        (V2_SIGNATURE + b"\x21\x11\xff\xff" + b"\x00" * 5000, "65535 bytes of addresses and TLVs"),
+        (V2_SIGNATURE + b"\x21\x31\x00\x0c" + b"\x00" * 12, "is not TCP over IPv4 or IPv6"),
+        (V2_SIGNATURE + b"\x31\x11\x00\x0c" + b"\x00" * 12, "version 3"),
+        (V2_SIGNATURE + b"\x21\x11\x00\x0c\x00\x00", "closed inside the PROXY header"),  # and the balancer closes
+    ):
+        answer = await ask(balanced.whois_port, data, eof=True)
+        assert answer.startswith("% Error: ") and reason in answer, (data[:40], answer)
+    assert "RC: -1\r\nError: a connection from a trusted proxy must start" in await ask(
+        balanced.das_port, b"free-name.be\r\n")
+    # and the server goes on answering; the refusals are counted for the operator
+    assert "Status:\tAVAILABLE" in await whois_via(proxy_v1("203.0.113.6"))
+    async with httpx.AsyncClient(base_url=balanced.process.url) as http:
+        metrics = (await http.get("/metrics")).text
+    assert 'publication_queries_total{outcome="refused",protocol="whois"} 9.0' in metrics, metrics
+    assert 'publication_queries_total{outcome="refused",protocol="das"} 1.0' in metrics
+    assert await asyncio.wait_for(stalled, 30) == ""

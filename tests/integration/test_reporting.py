@@ -39,6 +39,7 @@ from shared.events.domains import (
     DomainReactivated,
     DomainReleased,
     DomainRenewed,
+    DomainServiceChanged,
     DomainTransferred,
 )
 from shared.events.feeds import DomainRevoked, InfectionReported, SupportCaseOpened, SupportTopic
@@ -255,6 +256,60 @@ async def test_daily_reports_list_what_the_events_said(reporting: Reporting) -> 
     for headers, code in (({}, 401), (r.user(R1, ()), 403), (beta, 403), (alpha, 200), (OPERATOR, 200)):
         assert (await r.http.get(f"/api/portfolios/{R1}", headers=headers)).status_code == code
     assert (await r.http.get(f"/api/portfolios/{R1}", headers=OPERATOR)).json() == {"registrar_id": R1, "domains": 3}
+
+
+async def test_an_out_of_service_release_counts_as_one_delete_like_a_quarantine(reporting: Reporting) -> None:
+    r = reporting
+    await r.publish(RegistrarCreated(name="Alpha", products=["be"], languages=["nl"], email="a@x.be"), R1,
+                    at("2024-01-01"))
+    # out of service in March (its registrar's contract ended), not renewed at its June expiry, released two
+    # months after the end of June (digest 4.1): no quarantine, the release is its delete
+    await r.publish(created("unserved.be", "h", "2024-06-10"), R1, at("2024-06-10"))
+    await r.publish(DomainServiceChanged(name="unserved.be", out_of_service=True, since=at("2026-03-01"),
+                                         expires_at=at("2026-06-10")), R1, at("2026-03-01"))
+    await r.publish(DomainReleased(name="unserved.be"), R1, at("2026-09-01", 0))
+    # deleted: counted when quarantined (July), not again at its release
+    await r.publish(created("quarantined.be", "h", "2024-07-05"), R1, at("2024-07-05"))
+    await r.publish(DomainDeleted(name="quarantined.be", delete_date=at("2026-07-20", 0)), R1, at("2026-07-01"))
+    await r.publish(DomainQuarantined(name="quarantined.be", quarantined_at=at("2026-07-20", 0),
+                                      available_on=at("2026-08-29", 0)), R1, at("2026-07-20", 0))
+    await r.publish(DomainReleased(name="quarantined.be"), R1, at("2026-08-29", 0))
+    # its release applied before its quarantine (a redelivery): still one delete, in August
+    await r.publish(created("overtaken.be", "h", "2024-08-01"), R1, at("2024-08-01"))
+    await r.publish(DomainDeleted(name="overtaken.be", delete_date=at("2026-08-02", 0)), R1, at("2026-07-25"))
+    await r.publish(DomainReleased(name="overtaken.be"), R1, at("2026-09-11", 0))
+    await r.publish(DomainQuarantined(name="overtaken.be", quarantined_at=at("2026-08-02", 0),
+                                      available_on=at("2026-09-11", 0)), R1, at("2026-08-02", 0))
+    # out of service, then moved to a registrar with a contract: back in service, still registered
+    await r.publish(created("served.be", "h", "2024-09-01"), R1, at("2024-09-01"))
+    await r.publish(DomainServiceChanged(name="served.be", out_of_service=True, since=at("2026-04-01"),
+                                         expires_at=at("2026-09-01")), R1, at("2026-04-01"))
+    await r.publish(DomainServiceChanged(name="served.be", out_of_service=False, expires_at=at("2026-09-01")), R1,
+                    at("2026-05-01"))
+    await r.settled()
+
+    run = await r.http.post("/api/operator/reports/quarterly/2026-Q3", headers=OPERATOR)
+    assert run.status_code == 200, run.text
+    archive = await r.http.get("/api/reports/quarterly/2026-Q3.zip", headers=r.user(R1))
+    files = zipfile.ZipFile(io.BytesIO(archive.content))
+
+    def table(name: str) -> list[list[str]]:
+        return list(csv.reader(io.StringIO(files.read(name).decode("utf-8"))))
+
+    # one delete a month: quarantined.be (July), overtaken.be (August), unserved.be at its release (September)
+    assert [row[:2] for row in table("2026Q3-delete-r100001.csv")[1:]] == [["2026-07", "1"], ["2026-08", "1"],
+                                                                          ["2026-09", "1"]]
+    # unserved.be was not renewed at its second anniversary (June 2026: the expiry its events gave), and
+    # quarantined.be was deleted at its second; overtaken.be's quarantine found only its release's tombstone,
+    # which no longer knows the registration month (lifecycle.py)
+    assert table("2026Q3-delete-age-r100001.csv") == [["anniversary", "deletes"], ["2", "2"], ["unknown", "1"]]
+    # the portfolio: a quarantine leaves it (overtaken.be's release, applied first, took it out in September),
+    # the out-of-service name leaves at its release; served.be stays
+    assert table("2026Q3-total-domains-r100001.csv")[1:] == [["2026-07", "3"], ["2026-08", "3"], ["2026-09", "1"]]
+    daily = await r.http.post("/api/operator/reports/daily", headers=OPERATOR)
+    assert daily.status_code == 200, daily.text
+    table_rows, _ = await get_report(r, r.user(R1), "registrations")
+    assert [row[0] for row in table_rows[1:]] == ["served.be"]
 
 
 async def test_top_30_counts_last_months_paying_transactions(reporting: Reporting) -> None:

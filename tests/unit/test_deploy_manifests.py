@@ -382,10 +382,13 @@ def test_deployment_takes_connections_from_the_secret_and_settings_from_the_conf
     assert refs["AMQP_URL"] == {"name": CONNECTION_SECRET, "key": f"amqp-url-{service}"}
     assert refs["MONGODB_URL"] == {"name": CONNECTION_SECRET, "key": "mongodb-url"}
     assert {"configMapRef": {"name": "registry-platform-config"}} in container["envFrom"]
-    # every variable the pod gets is a setting of this service (unknown names would be ignored silently)
+    # every variable the pod gets is a setting of this service (unknown names would be ignored silently), from
+    # the shared ConfigMap and any of its own
     fields = settings_class(service).model_fields
-    config = base_objects("ConfigMap")["registry-platform-config"]["data"]
-    names = [e["name"] for e in container["env"]] + list(config)
+    config_maps = base_objects("ConfigMap")
+    names = [e["name"] for e in container["env"]]
+    for source in container["envFrom"]:
+        names += list(config_maps[source["configMapRef"]["name"]]["data"])
     assert [n for n in names if n.lower() not in fields] == []
 
 
@@ -486,6 +489,28 @@ def test_kubernetes_runs_knot_as_a_statefulset_and_exposes_whois_and_das() -> No
     ports = {p["name"]: p for p in base_objects("Service")["publication"]["spec"]["ports"]}
     assert (ports["whois"]["port"], ports["das"]["port"]) == (43, 4343)
     assert "dns-tsig-secret=" in (ROOT / "deploy/k8s/README.md").read_text()
+
+
+def test_the_public_services_trusted_proxies_are_set_and_explained_in_compose_and_kubernetes(monkeypatch) -> None:
+    cls = settings_class("publication")
+    compose_text = (ROOT / "docker-compose.yml").read_text()
+    environment = compose_services()["publication"]["environment"]
+    config = base_objects("ConfigMap")["publication-config"]["data"]
+    for values in (environment, config):
+        for name in ("RDAP_TRUSTED_PROXIES", "WHOIS_TRUSTED_PROXIES"):
+            monkeypatch.setenv(name, values[name])
+        cls()  # valid networks
+    assert "send-proxy-v2" in compose_text and "X-Forwarded-For" in compose_text
+    # the ingress's pod network is trusted for RDAP; no PROXY header is believed until the balancer sends one
+    assert config["RDAP_TRUSTED_PROXIES"] != "[]" and config["WHOIS_TRUSTED_PROXIES"] == "[]"
+    deployment = container_of(base_objects("Deployment")["publication"])
+    assert {"configMapRef": {"name": "publication-config"}} in deployment["envFrom"]
+    public = base_objects("Service")["publication-public"]
+    assert public["spec"]["type"] == "LoadBalancer" and public["spec"]["externalTrafficPolicy"] == "Local"
+    # only the TCP protocols: a balancer sending the PROXY protocol must not stand in front of HTTP
+    assert {p["name"]: p["port"] for p in public["spec"]["ports"]} == {"whois": 43, "das": 4343}
+    manifest = (ROOT / "deploy/k8s/base/publication.yaml").read_text()
+    assert "aws-load-balancer-proxy-protocol" in manifest and "WHOIS_TRUSTED_PROXIES" in manifest
 
 
 def test_publication_has_its_panels_and_lag_alert() -> None:

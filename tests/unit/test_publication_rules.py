@@ -8,11 +8,17 @@ from datetime import UTC, datetime, timedelta
 import dns.rdatatype
 import pytest
 
-from services.publication import das, delegation, landing, rdap, whois
+import asyncio
+import ipaddress
+import struct
+
+from services.publication import das, delegation, landing, proxyproto, rdap, whois
 from services.publication.knot import Change, Knot
 from services.publication.names import InvalidName, host_name, to_a_label
 from services.publication.ratelimit import RateLimit, client_address
+from services.publication.proxyproto import ProxyHeaderError, Source, parse_v1, parse_v2, v2_body_length
 from services.publication.settings import PublicationSettings
+from services.publication.tcp import Incoming, Refused, client_and_query
 from services.publication.view import public_domain
 
 NOW = datetime(2026, 6, 15, 12, tzinfo=UTC)
@@ -154,6 +160,121 @@ def test_whois_shows_what_the_public_may_know() -> None:
 def test_das_answers_and_refusals() -> None:
     assert das.answer("free.be", "AVAILABLE").endswith("RC: 0\nDomain: free.be\nStatus: AVAILABLE\n")
     assert "RC: -2" in das.refusal(das.EXCESSIVE) and "RC: -3" in das.refusal(das.BLOCKED)
+    assert das.refusal(das.INTERNAL_ERROR, "a PROXY protocol header is accepted only from a trusted proxy").endswith(
+        "RC: -1\nError: a PROXY protocol header is accepted only from a trusted proxy\n")
+
+
+def v2(source: str, port: int, command: int = 1, tlvs: bytes = b"") -> bytes:
+    """A PROXY v2 header as a balancer writes it (TCP over IPv4 or IPv6, to 192.0.2.1 / 2001:db8::1 port 43)."""
+    ip = ipaddress.ip_address(source)
+    family, destination = (0x11, ipaddress.ip_address("192.0.2.1")) if ip.version == 4 else \
+        (0x21, ipaddress.ip_address("2001:db8::1"))
+    body = ip.packed + destination.packed + struct.pack("!HH", port, 43) + tlvs
+    return proxyproto.V2_SIGNATURE + bytes([0x20 | command, family]) + struct.pack("!H", len(body)) + body
+
+
+def test_proxy_v1_names_the_client() -> None:
+    assert parse_v1(b"PROXY TCP4 198.51.100.7 192.0.2.1 56324 43\r\n") == Source("198.51.100.7", 56324)
+    assert parse_v1(b"PROXY TCP6 2001:db8::7 2001:db8::1 56324 43\r\n") == Source("2001:db8::7", 56324)
+    # an IPv4 client through a dual-stack balancer is the same client as over IPv4
+    assert parse_v1(b"PROXY TCP6 ::ffff:198.51.100.7 2001:db8::1 1 43\r\n").address == "198.51.100.7"
+    # UNKNOWN (whatever follows): no client named, the connection's peer counts
+    assert parse_v1(b"PROXY UNKNOWN\r\n") == Source(None)
+    assert parse_v1(b"PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n") == Source(None)
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    (b"PROXY TCP4 198.51.100.7 192.0.2.1 56324 43\n", "CRLF"),
+    (b"PROXY TCP4 198.51.100.7 192.0.2.1 56324\r\n", "two ports"),
+    (b"PROXY TCP4  198.51.100.7 192.0.2.1 1 43\r\n", "two ports"),
+    (b"PROXY UDP4 198.51.100.7 192.0.2.1 1 43\r\n", "unknown protocol"),
+    (b"PROXY TCP4 2001:db8::7 192.0.2.1 1 43\r\n", "not an IPv4 address"),
+    (b"PROXY TCP6 198.51.100.7 2001:db8::1 1 43\r\n", "not an IPv6 address"),
+    (b"PROXY TCP4 example.be 192.0.2.1 1 43\r\n", "not an IP address"),
+    (b"PROXY TCP4 198.51.100.7 192.0.2.1 65536 43\r\n", "not a port"),
+    (b"PROXY TCP4 198.51.100.7 192.0.2.1 0443 43\r\n", "not a port"),
+    (b"PROXY TCP4 198.51.100.7 192.0.2.1 -1 43\r\n", "not a port"),
+    (b"PROXY TCP4 198.51.100.\xff 192.0.2.1 1 43\r\n", "not ASCII"),
+    (b"PROXY TCP4 198.51.100.7\t192.0.2.1 1 43\r\n", "control characters"),
+    (b"PROXY TCP4 " + b"1" * 100 + b"\r\n", "longer than 107"),
+])
+def test_a_malformed_proxy_v1_line_is_refused_in_words(line: bytes, reason: str) -> None:
+    with pytest.raises(ProxyHeaderError, match=reason):
+        parse_v1(line)
+
+
+def test_proxy_v2_names_the_client_and_skips_tlvs() -> None:
+    header = v2("198.51.100.7", 56324, tlvs=b"\x04\x00\x03abc")  # a TLV (NOOP) after the addresses
+    assert v2_body_length(header[:16]) == len(header) - 16
+    assert parse_v2(header[:16], header[16:]) == Source("198.51.100.7", 56324)
+    six = v2("2001:db8::7", 1)
+    assert parse_v2(six[:16], six[16:]) == Source("2001:db8::7", 1)
+    # LOCAL (the balancer's health check) and UNSPEC name no client
+    local = v2("198.51.100.7", 1, command=0)
+    assert parse_v2(local[:16], local[16:]) == Source(None)
+    unspec = proxyproto.V2_SIGNATURE + b"\x21\x00\x00\x00"
+    assert parse_v2(unspec, b"") == Source(None)
+
+
+@pytest.mark.parametrize(("fixed", "body", "reason"), [
+    (b"\r\n\r\n\x00\r\nQUIT\n\x11\x11\x00\x0c", b"\x00" * 12, "version 1"),
+    (b"\r\n\r\n\x00\r\nQUIT\n\x22\x11\x00\x0c", b"\x00" * 12, "unknown command 2"),
+    (b"\r\n\r\n\x00\r\nQUIT\n\x21\x12\x00\x0c", b"\x00" * 12, "not TCP"),  # UDP
+    (b"\r\n\r\n\x00\r\nQUIT\n\x21\x31\x00\xd8", b"\x00" * 216, "not TCP"),  # AF_UNIX
+    (b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x08", b"\x00" * 8, "too short for its addresses"),
+    (b"\r\n\r\n\x00\r\nQUIT\n\x21\x21\x00\x0c", b"\x00" * 12, "too short for its addresses"),
+    (b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\xff\xff", b"", "65535 bytes"),
+    (b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c", b"\x00" * 4, "shorter than its length"),
+    (b"\r\n\r\n\x00\r\nQUIx\n\x21\x11\x00\x0c", b"\x00" * 12, "not a version 2 header"),
+])
+def test_a_malformed_proxy_v2_header_is_refused_in_words(fixed: bytes, body: bytes, reason: str) -> None:
+    with pytest.raises(ProxyHeaderError, match=reason):
+        parse_v2(fixed, body)
+
+
+def test_what_a_connection_starts_with() -> None:
+    assert proxyproto.kind(b"PROXY TCP4") == "v1" and proxyproto.kind(v2("192.0.2.7", 1)) == "v2"
+    assert proxyproto.kind(b"PROX") == "more" and proxyproto.kind(b"\r\n\r") == "more"
+    assert proxyproto.kind(b"proximus.be") is None and proxyproto.kind(b"PROXYX") is None
+
+
+def read(data: bytes, peer: str, proxies: tuple[str, ...]) -> tuple[str, bytes]:
+    """What tcp.py makes of a connection's bytes (a real StreamReader, fed and closed)."""
+    async def run() -> tuple[str, bytes]:
+        reader = asyncio.StreamReader()
+        reader.feed_data(data)
+        reader.feed_eof()
+        networks = PublicationSettings(whois_trusted_proxies=list(proxies)).whois_trusted_proxies
+        return await client_and_query(Incoming(reader), peer, networks)
+
+    return asyncio.run(run())
+
+
+def test_the_header_is_believed_and_required_only_from_a_trusted_proxy() -> None:
+    trusted = ("10.0.0.0/8",)
+    line = b"PROXY TCP4 198.51.100.7 192.0.2.1 1 43\r\nexample.be\r\n"
+    assert read(line, "10.1.1.1", trusted) == ("198.51.100.7", b"example.be\r\n")
+    assert read(v2("2001:db8::7", 1) + b"example.be\r\n", "10.1.1.1", trusted) == ("2001:db8::7", b"example.be\r\n")
+    assert read(b"PROXY UNKNOWN\r\nexample.be\n", "10.1.1.1", trusted) == ("10.1.1.1", b"example.be\n")
+    # no proxy trusted (the default): queries as ever, even one that looks like the start of a header
+    assert read(b"PROXYS.be\r\n", "10.1.1.1", ()) == ("10.1.1.1", b"PROXYS.be\r\n")
+    assert read(b"\r\n", "192.0.2.9", ()) == ("192.0.2.9", b"\r\n")
+    assert read(b"", "192.0.2.9", ()) == ("192.0.2.9", b"")
+    assert read(b"", "10.1.1.1", trusted) == ("10.1.1.1", b"")  # the balancer's TCP health check: no error
+    for data, peer, proxies, reason in (
+        (line, "192.0.2.9", trusted, "accepted only from a trusted proxy"),
+        (line, "10.1.1.1", (), "accepted only from a trusted proxy"),
+        (v2("198.51.100.7", 1), "192.0.2.9", trusted, "accepted only from a trusted proxy"),
+        (b"example.be\r\n", "10.1.1.1", trusted, "must start with a PROXY protocol header"),
+        (b"PROXY TCP4 198.51.100.7 192.0.2.1 1 43" + b" " * 200, "10.1.1.1", trusted, "longer than 107"),
+        (b"PROXY TCP4 198.51.100.7", "10.1.1.1", trusted, "closed inside the PROXY header"),
+        (v2("198.51.100.7", 1)[:20], "10.1.1.1", trusted, "closed inside the PROXY header"),
+        (b"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n" + b"a" * 600, "10.1.1.1", trusted, "query longer than 512"),
+    ):
+        with pytest.raises(Refused, match=reason):
+            read(data, peer, proxies)
+    # a dual-stack socket's IPv4 peer is the trusted IPv4 proxy it is
+    assert read(line, "::ffff:10.1.1.1", trusted)[0] == "198.51.100.7"
 
 
 def test_rdap_maps_epp_statuses_per_rfc_8056() -> None:

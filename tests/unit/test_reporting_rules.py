@@ -35,6 +35,7 @@ from shared.events.domains import (
     DomainDeleted,
     DomainQuarantined,
     DomainRenewed,
+    DomainServiceChanged,
     DomainTransferred,
 )
 from shared.events.notifications import EmailBounced
@@ -253,6 +254,55 @@ def test_a_released_name_stays_gone_and_a_new_registration_replaces_it() -> None
     assert reborn["registrar_id"] == "r3" and reborn["registered_at"] == _t("2025-07-12") and "purge_at" not in reborn
     for order in itertools.permutations([create, delete, quarantine, release, again]):
         assert _apply(list(order)) == reborn, [rule.__name__ for rule, *_ in order]
+
+
+def out_of_service(out: bool, day: str) -> tuple[Any, ...]:
+    return (lifecycle.service_changed, "r1",
+            DomainServiceChanged(name="a.be", out_of_service=out, since=_t(day) if out else None,
+                                 expires_at=_t("2026-01-10")), _t(day))
+
+
+def test_an_out_of_service_release_is_the_delete_no_quarantine_counted() -> None:
+    create, renew, delete, quarantine, _, _ = ONE_LIFE
+    unserved = _apply([create, renew, out_of_service(True, "2025-11-01")])
+    # still a registration of its sponsor's portfolio until released
+    assert lifecycle.active_sponsor(unserved) == "r1" and unserved["out_of_service_since"] == _t("2025-11-01")
+    assert unserved == _apply([out_of_service(True, "2025-11-01"), renew, create])  # in any order
+    release_at = _t("2026-04-01")
+    assert lifecycle.release_is_delete(unserved, release_at)
+    tombstone = lifecycle.released(unserved, release_at)
+    assert tombstone["status"] == "RELEASED" and tombstone["release_deleted"] is True
+    # it decides the anniversary of the expiry it was not renewed at (the events' newest expiry)
+    assert lifecycle.deleted_anniversary_month(unserved, release_at) == "2026-01"
+    assert ages.anniversary(lifecycle.registered_month(unserved), "2026-01") == "2"
+    # back in service (a transfer to a registrar with a contract): a later release is not this rule's; an older
+    # service event applied late changes nothing
+    back = _apply([create, out_of_service(True, "2025-11-01"), out_of_service(False, "2025-12-01")])
+    assert "out_of_service_since" not in back
+    assert _apply([create, out_of_service(False, "2025-12-01"), out_of_service(True, "2025-11-01")]) == back
+    assert not lifecycle.release_is_delete(back, release_at)
+
+
+def test_a_quarantined_names_release_is_no_second_delete_in_any_order() -> None:
+    create, _, delete, quarantine, _, _ = ONE_LIFE
+    release_at = _t("2025-07-11")
+    assert not lifecycle.release_is_delete(_apply([create, delete, quarantine]), release_at)
+    # the release applied before its quarantine: the name is not out of service, the quarantine counts it
+    assert not lifecycle.release_is_delete(_apply([create, delete]), release_at)
+    assert not lifecycle.delete_counted_by_release(lifecycle.released(_apply([create, delete]), release_at),
+                                                   _t("2025-06-01"))
+    # an out-of-service name its registrar deleted: counted at its quarantine, not at its release ...
+    unserved = _apply([create, out_of_service(True, "2025-05-15"), delete])
+    assert not lifecycle.release_is_delete(lifecycle.quarantined(unserved, "r1", quarantine[2], quarantine[3]),
+                                           release_at)
+    # ... and when its release is applied first, the release counts it and the late quarantine does not
+    assert lifecycle.release_is_delete(unserved, release_at)
+    tombstone = lifecycle.released(unserved, release_at)
+    assert lifecycle.delete_counted_by_release(tombstone, quarantine[3])
+    # a service event after the release changes nothing; a release older than a new registration counts nothing
+    assert lifecycle.service_changed(tombstone, "r1", out_of_service(True, "2025-08-01")[2], _t("2025-08-01")) \
+        == tombstone
+    assert not lifecycle.release_is_delete(unserved, _t("2025-01-01"))
 
 
 def test_a_renewal_counts_for_its_anniversary_month() -> None:

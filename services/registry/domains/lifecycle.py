@@ -75,7 +75,8 @@ async def run_lifecycle(ctx: ServiceContext) -> dict[str, int]:
             if not current or not release_due(current, now):
                 return False  # transferred, back in service or put on hold meanwhile
             await tx[DOMAINS].delete_one({"_id": name})
-            # the event of an ended quarantine: publication and reporting see the name become available
+            # domain.released, as for an ended quarantine: publication sees the name become available, reporting
+            # counts it as a delete (it went through no quarantine)
             tx.publish([new_event(DomainReleased(name=name), registrar_id=current["registrar_id"],
                                   correlation_id=None, clock=ctx.clock)])
             return True
