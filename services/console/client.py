@@ -42,6 +42,12 @@ class ApiRefused(Exception):
     reference: str | None = None
     errors: list[FieldError] = field(default_factory=list)
     retry_after: int | None = None
+    # a refused sign-in step (the registry's LoginRefused): the password was right and the code step follows
+    # with `pending`; or the code step's pending token is gone and the password is asked again
+    two_step_required: bool = False
+    pending: str | None = None
+    pending_expires_in: int | None = None
+    sign_in_again: bool = False
 
     def __str__(self) -> str:
         return self.message
@@ -95,6 +101,11 @@ def refusal_of(response: httpx.Response) -> ApiRefused:
         refused.message = str(body.get("message") or refused.message)
         refused.result_code = body.get("result_code")
         refused.reference = body.get("reference")
+        refused.two_step_required = body.get("two_step_required") is True
+        refused.pending = body.get("pending") if isinstance(body.get("pending"), str) else None
+        expires_in = body.get("pending_expires_in")
+        refused.pending_expires_in = expires_in if isinstance(expires_in, int) else None
+        refused.sign_in_again = body.get("sign_in_again") is True
         # the platform's shape: the registry says each field's error in words (field_errors.py); a message that
         # still shows a regular expression (another service's) is put in words here
         refused.errors = [FieldError(str(e.get("field", "")), _in_words(str(e.get("field", "")), e)
@@ -134,7 +145,7 @@ class Api:
 
     async def raw(self, service: Service, method: str, path: str, **kwargs: Any) -> httpx.Response:
         response = await self.services.clients[service].request(method, path, headers=self.headers, **kwargs)
-        if response.status_code == 401 and self.headers.get("Authorization") and not path.endswith("/login"):
+        if response.status_code == 401 and self.headers.get("Authorization") and not path.endswith(("/login", "/login/code")):
             raise SignedOut(path)
         if response.status_code >= 400:
             raise refusal_of(response)
