@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import httpx
 
-from services.console.refusals import Phrase, fastapi_kind, field_phrase, headline
+from services.console.refusals import KIND_WORDS, Phrase, fastapi_kind, field_phrase, headline
 from services.console.settings import ConsoleSettings
 
 Service = Literal["registry", "hitpoints", "verification", "notifications", "reporting"]
@@ -49,7 +49,8 @@ class ApiRefused(Exception):
 
     def in_language(self, language: str, _: Callable[[str], str]) -> tuple[str, str | None]:
         """The headline in the page's language, and the service's own words beside it where they say more."""
-        placed = bool(self.errors) and all(e.field for e in self.errors)
+        # the summary adds nothing when every error is said in words next to its field (a kind, not free text)
+        placed = bool(self.errors) and all(e.field and e.message.key in KIND_WORDS.values() for e in self.errors)
         return headline(self.message, self.result_code, placed, language, _)
 
 
