@@ -179,8 +179,8 @@ class StaffAccounts:
         doc = await self.staff.find_one({"_id": staff_id})
         ok = await asyncio.to_thread(verify_password, doc["password_hash"] if doc else _ABSENT, password)
         ok = ok and doc is not None and doc["active"]
-        if ok and not code:
-            raise StaffTwoStepRequired(await PendingSignIns(self.db).start(Door.STAFF, staff_id, now))
+        if ok and doc is not None and not code:
+            raise StaffTwoStepRequired(await PendingSignIns(self.db).start(Door.STAFF, doc, now))
         ok = ok and doc is not None and totp.verify(doc["totp_secret"], code or "", now)
         await self.attempts.insert_one({"staff_id": staff_id, "ip": ip, "at": now, "success": bool(ok)})
         if not ok or doc is None:
@@ -201,7 +201,9 @@ class StaffAccounts:
             exc.staff_id = staff_id
             raise
         doc = await self.staff.find_one({"_id": staff_id})
-        ok = doc is not None and doc["active"] and totp.verify(doc["totp_secret"], code, now)
+        if doc is None or not await pendings.still_valid(Door.STAFF, pending, doc):
+            raise StaffSignInExpired()
+        ok = doc["active"] and totp.verify(doc["totp_secret"], code, now)
         if ok and not await pendings.use(Door.STAFF, pending, staff_id):
             raise StaffSignInExpired()
         await self.attempts.insert_one({"staff_id": staff_id, "ip": ip, "at": now, "success": bool(ok)})

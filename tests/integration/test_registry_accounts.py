@@ -321,6 +321,13 @@ async def test_sign_in_in_two_steps_password_then_code(registry: httpx.AsyncClie
     # a used token is gone
     assert await ctx_of(registry).db["pending_sign_ins"].count_documents({}) == 0
 
+    # the 2-step reset (a lost phone) between the steps voids the pending sign-in, even with the old code
+    pending = (await registry.post("/api/login", json={"user_id": "clerk", "password": "Clerk-1234"})).json()["pending"]
+    reset = await registry.post("/api/registrar/users/clerk/two-step/reset", headers=await login(registry))
+    assert reset.status_code == 204, reset.text
+    void = await registry.post("/api/login/code", json={"pending": pending, "code": totp.code_at(secret, datetime.now(UTC))})
+    assert void.status_code == 401 and void.json()["sign_in_again"] is True
+
 
 async def test_wrong_codes_count_toward_the_login_pause_and_a_pending_sign_in_expires(namespace: str) -> None:
     clock = ManualClock(datetime.now(UTC))

@@ -121,6 +121,13 @@ async def test_staff_sign_in_in_two_steps_is_audited_and_wrong_codes_pause(platf
     assert ("POST /api/staff/login/code", "done") in steps and ("POST /api/staff/login/code", "refused") in steps
     assert steps.count(("POST /api/staff/login", "refused")) == 2  # the disabled account's and the password step
 
+    # disabled between the steps: the pending sign-in is void
+    pending = (await password_step("bob")).json()["pending"]
+    await registry.put("/api/operator/staff/bob/active", headers=alice, json={"active": False})
+    void = await registry.post("/api/staff/login/code", json={"pending": pending, "code": code})
+    assert void.status_code == 401 and void.json()["sign_in_again"] is True
+    await registry.put("/api/operator/staff/bob/active", headers=alice, json={"active": True})
+
     # wrong codes pause the address like wrong passwords
     pending = (await password_step("bob")).json()["pending"]
     for _ in range(5):

@@ -128,7 +128,7 @@ class Users:
             and doc is not None
         if ok and doc is not None and doc.get("totp_secret"):
             if not code:
-                raise TwoStepRequired(await PendingSignIns(self.db).start(Door.USER, user_id, now))
+                raise TwoStepRequired(await PendingSignIns(self.db).start(Door.USER, doc, now))
             ok = await self._second_step(doc, code, now)
         await self._record(user_id, doc, ip, now, ok)
         if not ok or doc is None:
@@ -145,7 +145,9 @@ class Users:
             raise SignInExpired()
         await self._refuse_if_paused(user_id, ip, now)
         doc = await self.users.find_one({"_id": user_id})
-        ok = doc is not None and bool(doc.get("totp_secret")) and await self._second_step(doc, code, now)
+        if doc is None or not await pendings.still_valid(Door.USER, pending, doc):
+            raise SignInExpired()
+        ok = bool(doc.get("totp_secret")) and await self._second_step(doc, code, now)
         # claimed before the session opens: of two code steps racing with one token, one signs in
         if ok and not await pendings.use(Door.USER, pending, user_id):
             raise SignInExpired()

@@ -5,7 +5,8 @@ The token is random, stored as its SHA-256 digest only (a database read gives no
 one account of one kind (a registrar user, or a staff member), lives PENDING_MINUTES and opens one session:
 the right code uses it up. A wrong code leaves it until it expires, but counts as a failed login, so the
 login pause (5 failures, 15 minutes) caps the guesses as it caps passwords. It is no access token and no
-refresh token: no other call accepts it.
+refresh token: no other call accepts it. A change of the account's password or 2-step secret (or disabling
+it) in between makes it void.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from services.registry.store import PENDING_SIGN_INS
 from services.registry.uow import Reader
@@ -43,15 +45,22 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def credentials_of(account: dict[str, Any]) -> str:
+    """A fingerprint of what the password step checked (the password hash, the 2-step secret, for staff whether
+    the account is active): the code step refuses a pending sign-in when it changed since."""
+    held = f"{account.get('password_hash')}|{account.get('totp_secret')}|{account.get('active', True)}"
+    return hashlib.sha256(held.encode()).hexdigest()
+
+
 class PendingSignIns:
     def __init__(self, db: Reader) -> None:
         self.pending = db[PENDING_SIGN_INS]
 
-    async def start(self, door: Door, account_id: str, now: datetime) -> Pending:
+    async def start(self, door: Door, account: dict[str, Any], now: datetime) -> Pending:
         token, lifetime = secrets.token_urlsafe(32), timedelta(minutes=PENDING_MINUTES)
-        await self.pending.insert_one({"_id": _digest(token), "door": door.value, "account_id": account_id,
-                                       "created_at": now, "expires_at": now + lifetime,
-                                       "purge_at": purge_after(now + lifetime, lifetime)})
+        await self.pending.insert_one({"_id": _digest(token), "door": door.value, "account_id": account["_id"],
+                                       "credentials": credentials_of(account), "created_at": now,
+                                       "expires_at": now + lifetime, "purge_at": purge_after(now + lifetime, lifetime)})
         return Pending(token, now + lifetime)
 
     async def account_of(self, door: Door, token: str, now: datetime) -> str | None:
@@ -59,6 +68,12 @@ class PendingSignIns:
         entry = await self.pending.find_one({"_id": _digest(token), "door": door.value, "expires_at": {"$gt": now}},
                                             {"account_id": 1})
         return str(entry["account_id"]) if entry else None
+
+    async def still_valid(self, door: Door, token: str, account: dict[str, Any]) -> bool:
+        """False when the account's password or 2-step secret changed since the password step (or it was
+        disabled): the password that was right then is not any more."""
+        entry = await self.pending.find_one({"_id": _digest(token), "door": door.value}, {"credentials": 1})
+        return entry is not None and secrets.compare_digest(str(entry.get("credentials", "")), credentials_of(account))
 
     async def use(self, door: Door, token: str, account_id: str) -> bool:
         """Uses the token up; of two code steps racing with one token, only one gets True."""
