@@ -9,29 +9,21 @@ validation `{"detail": [{"loc", "msg", "type"}]}` and a rule's `{"detail": {"res
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import httpx
 
+from services.console.refusals import KIND_WORDS, Phrase, fastapi_kind, field_phrase, headline
 from services.console.settings import ConsoleSettings
 
 Service = Literal["registry", "hitpoints", "verification", "notifications", "reporting"]
 
-# pydantic's messages name regular expressions; a person gets the format in words
-FORMAT_IN_WORDS = {
-    "phone": "+CC.NUMBER, for example +32.16284971",
-    "fax": "+CC.NUMBER, for example +32.16284971",
-    "country": "two capital letters, for example BE",
-    "vat": "two letters and the number, for example BE0123456789",
-    "ip_addresses": "an IPv4 or IPv6 address, for example 192.0.2.10",
-}
-
-
 @dataclass
 class FieldError:
     field: str
-    message: str
+    message: Phrase  # English, with what the page's `_` says it with in Dutch or French (refusals.py)
 
 
 @dataclass
@@ -42,12 +34,24 @@ class ApiRefused(Exception):
     reference: str | None = None
     errors: list[FieldError] = field(default_factory=list)
     retry_after: int | None = None
+    # a refused sign-in step (the registry's LoginRefused): the password was right and the code step follows
+    # with `pending`; or the code step's pending token is gone and the password is asked again
+    two_step_required: bool = False
+    pending: str | None = None
+    pending_expires_in: int | None = None
+    sign_in_again: bool = False
 
     def __str__(self) -> str:
         return self.message
 
-    def for_field(self, name: str) -> list[str]:
+    def for_field(self, name: str) -> list[Phrase]:
         return [e.message for e in self.errors if e.field == name or e.field.startswith(name + ".")]
+
+    def in_language(self, language: str, _: Callable[[str], str]) -> tuple[str, str | None]:
+        """The headline in the page's language, and the service's own words beside it where they say more."""
+        # the summary adds nothing when every error is said in words next to its field (a kind, not free text)
+        placed = bool(self.errors) and all(e.field and e.message.key in KIND_WORDS.values() for e in self.errors)
+        return headline(self.message, self.result_code, placed, language, _)
 
 
 class SignedOut(Exception):
@@ -59,18 +63,21 @@ def _field_name(loc: list[Any]) -> str:
     return ".".join(parts)
 
 
-def _in_words(name: str, error: dict[str, Any]) -> str:
-    last = next((p for p in reversed(name.split(".")) if not p.isdigit()), name)
-    if error.get("type") == "string_pattern_mismatch" and last in FORMAT_IN_WORDS:
-        return f"use the format {FORMAT_IN_WORDS[last]}"
-    if error.get("type") == "string_pattern_mismatch":
-        return "is not in the expected format"
-    if error.get("type") == "too_long" and last == "ip_addresses":
-        return "at most 10 IP addresses"
-    message = str(error.get("msg") or error.get("message") or "is not valid")
-    if last in FORMAT_IN_WORDS and any(w in message.lower() for w in ("pattern", "match", "^", "regex", "ip address")):
-        return f"use the format {FORMAT_IN_WORDS[last]}"
-    return message.removeprefix("Value error, ")
+def _fastapi_error(error: dict[str, Any]) -> FieldError:
+    name = _field_name(error.get("loc", []))
+    kind, params = fastapi_kind(name, error)
+    message = str(error.get("msg") or "is not valid").removeprefix("Value error, ")
+    return FieldError(name, field_phrase(kind, params, name, message))
+
+
+def _platform_error(error: dict[str, Any]) -> FieldError:
+    """The registry says each field's error with a kind and values (field_errors.py); a message without one that
+    still shows a regular expression (another service's) is put in words here."""
+    name, message = str(error.get("field", "")), str(error.get("message") or "is not valid")
+    kind, params = error.get("kind"), error.get("params") or {}
+    if not kind and _looks_like_a_pattern(message):
+        kind, params = fastapi_kind(name, {"msg": message, "type": "string_pattern_mismatch"})
+    return FieldError(name, field_phrase(str(kind) if kind else None, params, name, message))
 
 
 def _looks_like_a_pattern(message: str) -> bool:
@@ -89,17 +96,17 @@ def refusal_of(response: httpx.Response) -> ApiRefused:
         body = body["detail"]
     if isinstance(body, list):  # FastAPI's validation errors
         refused.message = "Some fields are not valid"
-        refused.errors = [FieldError(_field_name(e.get("loc", [])), _in_words(_field_name(e.get("loc", [])), e))
-                          for e in body if isinstance(e, dict)]
+        refused.errors = [_fastapi_error(e) for e in body if isinstance(e, dict)]
     elif isinstance(body, dict):
         refused.message = str(body.get("message") or refused.message)
         refused.result_code = body.get("result_code")
         refused.reference = body.get("reference")
-        # the platform's shape: the registry says each field's error in words (field_errors.py); a message that
-        # still shows a regular expression (another service's) is put in words here
-        refused.errors = [FieldError(str(e.get("field", "")), _in_words(str(e.get("field", "")), e)
-                                     if _looks_like_a_pattern(str(e.get("message", ""))) else str(e.get("message")))
-                          for e in body.get("errors") or [] if isinstance(e, dict)]
+        refused.two_step_required = body.get("two_step_required") is True
+        refused.pending = body.get("pending") if isinstance(body.get("pending"), str) else None
+        expires_in = body.get("pending_expires_in")
+        refused.pending_expires_in = expires_in if isinstance(expires_in, int) else None
+        refused.sign_in_again = body.get("sign_in_again") is True
+        refused.errors = [_platform_error(e) for e in body.get("errors") or [] if isinstance(e, dict)]
     elif isinstance(body, str):
         refused.message = body
     return refused
@@ -134,7 +141,7 @@ class Api:
 
     async def raw(self, service: Service, method: str, path: str, **kwargs: Any) -> httpx.Response:
         response = await self.services.clients[service].request(method, path, headers=self.headers, **kwargs)
-        if response.status_code == 401 and self.headers.get("Authorization") and not path.endswith("/login"):
+        if response.status_code == 401 and self.headers.get("Authorization") and not path.endswith(("/login", "/login/code")):
             raise SignedOut(path)
         if response.status_code >= 400:
             raise refusal_of(response)

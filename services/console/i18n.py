@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from services.console.catalogue import TEXTS
+from services.console.refusals import Phrase
 
 LANGUAGE_NAMES = {"en": "English", "nl": "Nederlands", "fr": "Français"}
 
@@ -52,6 +53,8 @@ def translator(language: str) -> Callable[[str], str]:
     catalogue = CATALOGUES.get(language, {})
 
     def _(text: str) -> str:
+        if isinstance(text, Phrase):  # a service's refusal in words: its key and values (refusals.py)
+            return text.say(_)
         return catalogue.get(text, text)
 
     return _

@@ -21,6 +21,17 @@ COOKIE = "console_session"
 LANGUAGES = ("en", "nl", "fr")
 
 
+class PendingSignIn(BaseModel):
+    """A right password waiting for its 2-step code: the registry's pending token (5 minutes, one session),
+    the account it is for, and where to go once signed in. `door` is "user" or "staff"."""
+
+    door: str
+    token: str
+    account_id: str
+    next_path: str = "/"
+    expires_at: datetime
+
+
 class Session(BaseModel):
     csrf: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
     language: str | None = None  # chosen by the user; None: the registrar's first language, else English
@@ -36,6 +47,8 @@ class Session(BaseModel):
     token_expires_at: datetime | None = None
     # one message for the next page (after a redirect): "ok" or "error" and the text
     flash: tuple[str, str] | None = None
+    # between the two pages of a sign-in (password, then the 2-step code)
+    pending: PendingSignIn | None = None
 
     @property
     def signed_in(self) -> bool:
@@ -47,6 +60,11 @@ class Session(BaseModel):
 
     def has(self, permission: str) -> bool:
         return permission in self.permissions
+
+    def pending_for(self, door: str, now: datetime) -> PendingSignIn | None:
+        """The sign-in of this door waiting for its code, unless it has expired."""
+        pending = self.pending
+        return pending if pending is not None and pending.door == door and pending.expires_at > now else None
 
     def sign_out(self) -> Session:
         """A fresh anonymous session (new CSRF token) that keeps only the language choice."""

@@ -9,6 +9,17 @@ from typing import Any
 from services.registry.groups.model import GROUP_NAME
 from services.registry.registrars.model import PHONE, REGISTRAR_ID
 
+# each pattern a model declares, by the key a client translates it with (FieldError.params["format"])
+PATTERN_KEYS: dict[str, str] = {
+    PHONE: "phone",
+    r"^[A-Z]{2}$": "country",
+    r"^[A-Z]{2}[0-9A-Z]{2,13}$": "vat",
+    r"^\d{3}-\d{3}-\d{3}-\d{3}-\d{3}$": "transfer_code",
+    REGISTRAR_ID.pattern: "registrar_id",
+    GROUP_NAME: "group_name",
+    r"^[a-z]{2,63}$": "tld",
+    "^(nl|fr|en)$": "language",
+}
 # each pattern a model declares, in words; an unlisted one is described only as "not in the expected format"
 PATTERN_WORDS: dict[str, str] = {
     PHONE: "+CC.NUMBER, for example +32.16284971",
@@ -34,6 +45,35 @@ def field_name(loc: Sequence[int | str]) -> str:
     """A field's path as the form names it (tech.5, name_servers.0.addresses), without FastAPI's 'body'."""
     parts = [str(p) for p in loc if p not in ("body", "query", "path")]
     return ".".join(parts) or "request"
+
+
+def kind_of(error: Any) -> tuple[str, dict[str, str | int]]:
+    """What is wrong with one field as a key and its values, for a client to say it in its own language
+    (FieldError.kind and .params): required, format (params: format), not_a_field, too_many / too_few (a list:
+    max or min, items, given), too_long / too_short (characters: max or min), or invalid (the message says)."""
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "missing":
+        return "required", {}
+    if kind == "string_pattern_mismatch":
+        key = PATTERN_KEYS.get(str(ctx.get("pattern", "")))
+        return "format", ({"format": key} if key else {})
+    if kind == "extra_forbidden":
+        return "not_a_field", {}
+    if kind in ("too_long", "too_short"):  # a list
+        loc = [p for p in error.get("loc", ()) if isinstance(p, str)]
+        params: dict[str, str | int] = {"items": loc[-1] if loc and loc[-1] in LIST_NOUNS else "entries"}
+        if kind == "too_long":
+            params["max"] = int(ctx.get("max_length", 0))
+        else:
+            params["min"] = int(ctx.get("min_length", 0))
+        if ctx.get("actual_length") is not None:
+            params["given"] = int(ctx["actual_length"])
+        return ("too_many" if kind == "too_long" else "too_few"), params
+    if kind == "string_too_long":
+        return "too_long", {"max": int(ctx.get("max_length", 0))}
+    if kind == "string_too_short":
+        return "too_short", {"min": int(ctx.get("min_length", 0))}
+    return "invalid", {}
 
 
 def in_words(error: Any) -> str:

@@ -1,7 +1,8 @@
 """Registry staff accounts: registry operators and support sign in under their own names.
 
 A staff member has an id, a name, a role (operator or support: shared/staff.py), an Argon2id password and a
-TOTP secret: the 2-step code is always required, there is no staff login without one. Sign-in gives a
+TOTP secret: the 2-step code is always required, there is no staff login without one (given with the
+password, or in the code step that follows a right password: users/pending.py). Sign-in gives a
 platform session token (shared/auth.py) whose claims carry the role; the registry keeps the session record so
 that sign-out or disabling the account ends it here at once (the other services accept the token until it
 expires: STAFF_SESSION_HOURS). Failed sign-ins pause an address for a staff id like users' logins do.
@@ -36,6 +37,7 @@ from services.registry.store import STAFF, STAFF_ATTEMPTS, STAFF_SESSIONS
 from services.registry.uow import Reader
 from services.registry.users import totp
 from services.registry.users.passwords import WeakPassword, check_policy, hash_password, verify_password
+from services.registry.users.pending import Door, Pending, PendingSignIns
 from shared.auth import SessionTokens, SigningKeys
 from shared.clock import purge_after
 from shared.staff import STAFF_REGISTRAR, StaffRole, role_permission
@@ -51,10 +53,26 @@ _ABSENT = hash_password(secrets.token_urlsafe(16))  # a wrong id costs an Argon2
 class StaffRefused(ValueError):
     """A staff command refused, with the reason in words; `status` is the HTTP status to answer."""
 
-    def __init__(self, message: str, status: int = 400, retry_after_seconds: int | None = None) -> None:
+    def __init__(self, message: str, status: int = 400, retry_after_seconds: int | None = None,
+                 staff_id: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.retry_after_seconds = retry_after_seconds
+        self.staff_id = staff_id  # whom a code step's refusal is about (the request names no staff id)
+
+
+class StaffTwoStepRequired(StaffRefused):
+    """A right password: the sign-in goes on with the code step and this pending token (users/pending.py)."""
+
+    def __init__(self, pending: Pending) -> None:
+        super().__init__("enter the 2-step code of your authenticator app "
+                         "(POST /api/staff/login/code with the pending token)", 401)
+        self.pending = pending
+
+
+class StaffSignInExpired(StaffRefused):
+    def __init__(self) -> None:
+        super().__init__("the sign-in has expired or was completed: enter the staff id and password again", 401)
 
 
 class NewStaff(BaseModel):
@@ -104,6 +122,7 @@ def _digest(token: str) -> str:
 
 class StaffAccounts:
     def __init__(self, db: Reader, tokens: SessionTokens) -> None:
+        self.db = db
         self.staff = db[STAFF]
         self.sessions = db[STAFF_SESSIONS]
         self.attempts = db[STAFF_ATTEMPTS]
@@ -153,14 +172,47 @@ class StaffAccounts:
 
     # -- sign-in ------------------------------------------------------------------------------------------------
 
-    async def sign_in(self, staff_id: str, password: str, code: str, ip: str, now: datetime) -> SignedIn:
+    async def sign_in(self, staff_id: str, password: str, code: str | None, ip: str, now: datetime) -> SignedIn:
+        """Password and code at once; without a code, a right password of an active account raises
+        StaffTwoStepRequired with the pending token of the code step (sign_in_with_code), recording nothing."""
         await self._refuse_if_paused(staff_id, ip, now)
         doc = await self.staff.find_one({"_id": staff_id})
         ok = await asyncio.to_thread(verify_password, doc["password_hash"] if doc else _ABSENT, password)
-        ok = ok and doc is not None and doc["active"] and totp.verify(doc["totp_secret"], code, now)
+        ok = ok and doc is not None and doc["active"]
+        if ok and doc is not None and not code:
+            raise StaffTwoStepRequired(await PendingSignIns(self.db).start(Door.STAFF, doc, now))
+        ok = ok and doc is not None and totp.verify(doc["totp_secret"], code or "", now)
         await self.attempts.insert_one({"staff_id": staff_id, "ip": ip, "at": now, "success": bool(ok)})
         if not ok or doc is None:
             raise StaffRefused("wrong staff id, password or 2-step code (or the account is disabled)", 401)
+        return await self._open_session(doc, ip, now)
+
+    async def sign_in_with_code(self, pending: str, code: str, ip: str, now: datetime) -> tuple[str, SignedIn]:
+        """The code step: the pending token of a right password and the 2-step code. A wrong code is a failed
+        sign-in (it counts toward the pause) and leaves the token; the right one uses it up. Returns the staff
+        id with the session (the audit names who tried, also when refused: StaffRefused.staff_id)."""
+        pendings = PendingSignIns(self.db)
+        staff_id = await pendings.account_of(Door.STAFF, pending, now)
+        if staff_id is None:
+            raise StaffSignInExpired()
+        try:
+            await self._refuse_if_paused(staff_id, ip, now)
+        except StaffRefused as exc:
+            exc.staff_id = staff_id
+            raise
+        doc = await self.staff.find_one({"_id": staff_id})
+        if doc is None or not await pendings.still_valid(Door.STAFF, pending, doc):
+            raise StaffSignInExpired()
+        ok = doc["active"] and totp.verify(doc["totp_secret"], code, now)
+        if ok and not await pendings.use(Door.STAFF, pending, staff_id):
+            raise StaffSignInExpired()
+        await self.attempts.insert_one({"staff_id": staff_id, "ip": ip, "at": now, "success": bool(ok)})
+        if not ok or doc is None:
+            raise StaffRefused("wrong 2-step code (or the account is disabled)", 401, staff_id=staff_id)
+        return staff_id, await self._open_session(doc, ip, now)
+
+    async def _open_session(self, doc: dict[str, Any], ip: str, now: datetime) -> SignedIn:
+        staff_id = doc["_id"]
         session_id, expires_at = secrets.token_urlsafe(16), now + timedelta(hours=STAFF_SESSION_HOURS)
         token = self.tokens.issue(user_id=staff_id, registrar_id=STAFF_REGISTRAR,
                                   permissions=[role_permission(StaffRole(doc["role"]))],

@@ -17,6 +17,7 @@ REGISTRARS = "registrars"
 USERS = "users"
 LOGIN_ATTEMPTS = "login_attempts"  # web and EPP logins, kept a year
 SESSIONS = "sessions"  # web bearer tokens
+PENDING_SIGN_INS = "pending_sign_ins"  # a right password waiting for its 2-step code (users/pending.py)
 APPLICATIONS = "registrar_applications"
 LEDGER = "ledger"  # prepayments and paying transactions
 CONTACTS = "contacts"
@@ -39,6 +40,7 @@ INDEXES = (
         IndexModel("at", expireAfterSeconds=366 * 24 * 3600),
     )),
     CollectionIndexes(SESSIONS, (IndexModel("purge_at", expireAfterSeconds=0),)),  # shared/clock.py purge_after
+    CollectionIndexes(PENDING_SIGN_INS, (IndexModel("purge_at", expireAfterSeconds=0),)),
     CollectionIndexes(APPLICATIONS, (
         IndexModel([("registrar_id", ASCENDING)]),  # the activation finds its application by registrar id
         IndexModel([("status", ASCENDING), ("created_at", DESCENDING)]),  # the operator's work list

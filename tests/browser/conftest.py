@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.integration.smtp_server import SmtpCatcher
 from tests.integration.infra import (
@@ -161,11 +161,20 @@ async def api_login(registry: httpx.AsyncClient, user_id: str, password: str) ->
 
 
 async def sign_in(page: Page, platform: Platform, user_id: str, password: str, code: str | None = None) -> None:
+    """Page 1, user id and password; with `code`, page 2 (the 2-step code) follows."""
     await page.goto(platform.console + "/login")
     await page.get_by_label("User ID").fill(user_id)
     await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_load_state()
     if code:
-        await page.get_by_label("2-step code").fill(code)
+        await enter_code(page, code)
+
+
+async def enter_code(page: Page, code: str) -> None:
+    """Page 2 of a sign-in: the 2-step code."""
+    await expect(page.get_by_role("heading", name=re.compile("2-step verification"))).to_be_visible()
+    await page.get_by_label("2-step code").fill(code)
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_load_state()
 

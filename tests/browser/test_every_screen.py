@@ -76,4 +76,4 @@ async def test_a_user_signs_in_once_with_the_temporary_key(page: Page, platform:
     await expect(page.locator(".who")).to_contain_text(f"{rid}-u")
     await page.get_by_role("button", name="Sign out").click()
     await sign_in(page, platform, f"{rid}-u", "User-Pass-1", key)  # once only
-    await expect(page.locator("#login-error")).to_contain_text("Wrong user ID, password or 2-step code")
+    await expect(page.locator("#login-error")).to_contain_text("Wrong 2-step code")

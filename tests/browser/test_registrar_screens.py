@@ -167,3 +167,35 @@ async def test_top_100_highlights_the_registrars_own_row_and_the_password_screen
     await open_menu(page, "Login attempts")
     await expect(page.locator("main table")).to_contain_text("success")
     await axe_check(page)
+
+
+async def test_a_services_refusal_is_said_in_dutch_and_french_with_its_code_and_reference(
+        page: Page, platform: Platform, registrar: Registrar) -> None:
+    """The registry answers in English; the console says its field errors and the result code's meaning in the
+    page's language, and keeps the result code, the reference and the registry's own words."""
+    await sign_in(page, platform, registrar.registrar_id, registrar.password)
+    await page.get_by_label("Language").select_option("nl")
+    await page.get_by_role("button", name="OK").click()
+    await open_menu(page, "Profiel")
+    await page.get_by_role("link", name="Bijwerken").click()
+    await page.get_by_label("Telefoon", exact=True).fill("016 28 49 70")
+    await page.get_by_role("button", name="Bijwerken").click()
+    await expect(page.locator("#f-phone-error")).to_have_text("gebruik het formaat +LL.NUMMER, bijvoorbeeld +32.16284971")
+    refusal = page.locator("#refusal")
+    await expect(refusal).to_contain_text("Sommige velden hebben niet het verwachte formaat.")
+    await expect(refusal).to_contain_text("Resultaatcode: 2005")
+    await expect(refusal).to_contain_text("Referentie: web-")
+    await axe_check(page)
+
+    # in French, a rule's refusal: the meaning of 2303, the registry's words beside it, and the reference
+    await page.locator("#language-switch").select_option("fr")
+    await page.get_by_role("button", name="OK").click()
+    await page.goto(platform.console + "/domains/new")
+    await page.get_by_label("Nom de domaine").fill(f"{registrar.registrar_id}-fr.be")
+    await page.get_by_label("Titulaire (alias du contact)").fill(f"{registrar.registrar_id}-nobody")
+    await page.get_by_role("button", name="Créer").click()
+    await expect(refusal).to_contain_text("Cet objet n'existe pas.")
+    await expect(refusal).to_contain_text("Code de résultat: 2303")
+    await expect(page.locator("#refusal-detail")).to_contain_text(f"{registrar.registrar_id}-nobody")
+    await expect(page.locator("#refusal-detail")).to_have_attribute("lang", "en")
+    await axe_check(page)

@@ -18,7 +18,16 @@ import httpx
 from playwright.async_api import Browser, FilePayload, Page, expect
 
 from services.registry.users.totp import code_at
-from tests.browser.conftest import OPERATOR, SCREENSHOTS, Platform, Registrar, api_login, axe_check, sign_in
+from tests.browser.conftest import (
+    OPERATOR,
+    SCREENSHOTS,
+    Platform,
+    Registrar,
+    api_login,
+    axe_check,
+    enter_code,
+    sign_in,
+)
 from tests.integration.infra import MONGODB_URL, ROOT, eventually
 from tests.integration.smtp_server import body_of
 
@@ -41,13 +50,15 @@ def create_staff(platform: Platform, role: str) -> tuple[str, str]:
     return staff_id, secret.group(1)
 
 
-async def staff_sign_in(page: Page, platform: Platform, staff_id: str, code: str) -> None:
+async def staff_sign_in(page: Page, platform: Platform, staff_id: str, code: str | None) -> None:
+    """Page 1, staff id and password; page 2, the 2-step code (with `code`)."""
     await page.goto(platform.console + "/staff/login")
     await page.get_by_label("Staff ID").fill(staff_id)
     await page.get_by_label("Password").fill(STAFF_PASSWORD)
-    await page.get_by_label("2-step code").fill(code)
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_load_state()
+    if code:
+        await enter_code(page, code)
 
 
 async def staff_menu(page: Page, name: str) -> None:
@@ -108,9 +119,14 @@ async def test_staff_sign_in_with_two_step_act_and_find_it_in_the_audit_trail(
     await page.goto(platform.console + "/staff")
     await expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
     await axe_check(page)
-    await staff_sign_in(page, platform, operator_id, "000000")
-    await expect(page.locator("#login-error")).to_contain_text("Wrong staff ID, password or 2-step code")
-    await staff_sign_in(page, platform, operator_id, code_at(secret, datetime.now(UTC)))
+    await staff_sign_in(page, platform, operator_id, None)
+    await expect(page).to_have_url(f"{platform.console}/staff/login/code")
+    await expect(page.locator("#code-step-who")).to_contain_text(operator_id)
+    await axe_check(page)
+    await enter_code(page, "000000")
+    await expect(page.locator("#login-error")).to_contain_text("Wrong 2-step code")
+    await axe_check(page)
+    await enter_code(page, code_at(secret, datetime.now(UTC)))  # page 2 again, the right code
     await expect(page.locator("#staff-who")).to_have_text(operator_id)
     await axe_check(page)
 
@@ -384,3 +400,16 @@ async def test_operators_onboard_a_registrar_decide_a_lock_complaint_and_manage_
     await expect(trail).to_contain_text("PUT /api/operator/staff/{staff_id}/active")
     text = await trail.inner_text()
     assert code not in text and new_secret not in text and STAFF_PASSWORD not in text
+
+
+async def test_staff_wrong_codes_pause_the_sign_in_in_words(page: Page, platform: Platform) -> None:
+    support_id, secret = create_staff(platform, "support")
+    await staff_sign_in(page, platform, support_id, None)
+    for _ in range(5):
+        await enter_code(page, "000000")
+        await expect(page.locator("#login-error")).to_contain_text("Wrong 2-step code")
+    await enter_code(page, code_at(secret, datetime.now(UTC)))
+    await expect(page.locator("#login-error")).to_contain_text("sign-in is paused for 15 minutes")
+    await axe_check(page)
+    await staff_sign_in(page, platform, support_id, None)  # page 1 says it too
+    await expect(page.locator("#login-error")).to_contain_text("sign-in is paused for 15 minutes")

@@ -40,7 +40,7 @@ def ctx_of(client: httpx.AsyncClient) -> ServiceContext:
 
 def shape(body: dict[str, Any]) -> None:
     assert set(body) == {"result_code", "message", "reference", "errors"}, body
-    assert all(set(e) == {"field", "message"} for e in body["errors"]), body
+    assert all(set(e) == {"field", "message", "kind", "params"} for e in body["errors"]), body
 
 
 async def test_invalid_forms_are_refused_in_one_shape_and_scored(registry: httpx.AsyncClient, namespace: str) -> None:
@@ -57,6 +57,7 @@ async def test_invalid_forms_are_refused_in_one_shape_and_scored(registry: httpx
          registry.put("/api/registrar/epp-settings", headers=me,
                       json={"poll": True, "ip_addresses": [f"192.0.2.{i}" for i in range(1, 12)]})),
     ]
+    kinds: dict[str, tuple[str, dict[str, Any]]] = {}
     async with EventTap(namespace) as tap:
         answers = []
         for command, field, words, request in forms:
@@ -68,9 +69,14 @@ async def test_invalid_forms_are_refused_in_one_shape_and_scored(registry: httpx
             assert body["errors"][0]["field"] == field and words in body["errors"][0]["message"], body
             assert "^" not in r.text and "[0-9]" not in r.text  # formats in words, never a regular expression
             answers.append((command, body["reference"]))
+            kinds[field] = (body["errors"][0]["kind"], body["errors"][0]["params"])
         failed = await tap.wait_for("command.failed", count=len(forms))
     assert sorted((e["payload"]["command"], e["payload"]["reference"]) for e in failed) == sorted(answers)
     assert all(e["payload"]["channel"] == "WEB" and e["registrar_id"] == "a100001" for e in failed)
+    # and as a key with values, for a client to say in its own language (the console's Dutch and French)
+    assert kinds["phone"] == ("format", {"format": "phone"})
+    assert kinds["tech"] == ("too_many", {"items": "tech", "max": 5, "given": 6})
+    assert kinds["ip_addresses"] == ("too_many", {"items": "ip_addresses", "max": 10, "given": 11})
 
     # a rule's refusal has the same shape, and its reference is the one published
     async with EventTap(namespace) as tap:
@@ -191,7 +197,9 @@ async def test_the_openapi_documents_every_answer(registry: httpx.AsyncClient) -
             for code in op["responses"]:
                 if code.startswith(("4", "5")) and code != "422":
                     schema = op["responses"][code]["content"]["application/json"]["schema"]
-                    assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (where, code)
+                    # the sign-in steps' 401 is ErrorBody with the two-step fields (LoginRefused)
+                    body = "LoginRefused" if code == "401" and path.endswith(("/login", "/login/code")) else "ErrorBody"
+                    assert schema == {"$ref": f"#/components/schemas/{body}"}, (where, code)
     domains = spec["paths"]["/api/domains"]["post"]["responses"]
     assert {"401", "402", "403", "404", "409", "422"} <= set(domains), domains
     assert "429" in spec["paths"]["/api/login"]["post"]["responses"]

@@ -82,6 +82,7 @@ async def test_two_step_login_and_the_temporary_key_that_works_once(registry: ht
     clerk = await login(registry, "clerk", "Clerk-1234")
     secret = (await registry.post("/api/registrar/two-step", headers=clerk)).json()["totp_secret"]
 
+    # the password alone does not do: the code step follows (test below); password and code at once still do
     assert (await registry.post("/api/login", json={"user_id": "clerk", "password": "Clerk-1234"})).status_code == 401
     await login(registry, "clerk", "Clerk-1234", code=totp.code_at(secret, datetime.now(UTC)))
 
@@ -95,7 +96,8 @@ async def test_two_step_login_and_the_temporary_key_that_works_once(registry: ht
     assert r.status_code == 409  # never for the administrator
 
     attempts = (await registry.get("/api/registrar/users/clerk/login-attempts", headers=admin)).json()
-    assert [a["success"] for a in attempts][:4] == [False, True, True, False]
+    # newest first: the key again, the key, the code, the sign-in before 2-step (a password step is no attempt)
+    assert [a["success"] for a in attempts][:4] == [False, True, True, True]
     assert all(a["ip"] for a in attempts)
 
 
@@ -261,3 +263,98 @@ async def test_repeated_failed_logins_pause_that_address_for_that_user(namespace
         # the pause counted no attempt: only the five failures and the two successes are on record
         attempts = await ctx_of(registry).db["login_attempts"].count_documents({"user_id": "a100001"})
         assert attempts == 7
+
+
+async def clerk_with_two_step(registry: httpx.AsyncClient) -> str:
+    admin = await login(registry)
+    made = await registry.post("/api/registrar/users", headers=admin, json={
+        "user_id": "clerk", "password": "Clerk-1234", "permissions": ["MY_REGISTRATIONS", "TRANSACTIONS"]})
+    assert made.status_code == 201, made.text
+    clerk = await login(registry, "clerk", "Clerk-1234")
+    return str((await registry.post("/api/registrar/two-step", headers=clerk)).json()["totp_secret"])
+
+
+async def test_sign_in_in_two_steps_password_then_code(registry: httpx.AsyncClient) -> None:
+    secret = await clerk_with_two_step(registry)
+
+    first = await registry.post("/api/login", json={"user_id": "clerk", "password": "Clerk-1234"})
+    assert first.status_code == 401 and first.json()["result_code"] == 2200
+    assert first.json()["two_step_required"] is True and 0 < first.json()["pending_expires_in"] <= 300
+    pending = first.json()["pending"]
+    stored = await ctx_of(registry).db["pending_sign_ins"].find({}).to_list()  # as a digest only
+    assert [len(d["_id"]) for d in stored] == [64] and pending not in str(stored)
+    # a wrong password reads exactly as an unknown user: no flag, no token, the same words
+    wrong = await registry.post("/api/login", json={"user_id": "clerk", "password": "Wrong-Pass-1"})
+    unknown = await registry.post("/api/login", json={"user_id": "nobody-here", "password": "Wrong-Pass-1"})
+    assert wrong.status_code == unknown.status_code == 401 and wrong.json() == unknown.json()
+    assert not wrong.json().get("two_step_required") and "pending" not in wrong.text.replace('"pending":null', "")
+
+    # the pending token is no access token and no refresh token, and no staff sign-in
+    assert (await registry.get("/api/registrar", headers={"Authorization": f"Bearer {pending}"})).status_code == 401
+    assert (await registry.post("/api/token/refresh", json={"refresh_token": pending})).status_code == 401
+    staff = await registry.post("/api/staff/login/code", json={"pending": pending, "code": "123456"})
+    assert staff.status_code == 401 and staff.json()["sign_in_again"] is True
+
+    # a wrong code is refused and leaves the token; the right one signs in and uses it up
+    bad = await registry.post("/api/login/code", json={"pending": pending, "code": "000000"})
+    assert bad.status_code == 401 and not bad.json().get("sign_in_again") and "2-step code" in bad.json()["message"]
+    code = totp.code_at(secret, datetime.now(UTC))
+    signed = await registry.post("/api/login/code", json={"pending": pending, "code": code})
+    assert signed.status_code == 200, signed.text
+    assert (signed.json()["user_id"], signed.json()["registrar_id"]) == ("clerk", "a100001")
+    me = {"Authorization": f"Bearer {signed.json()['token']}"}
+    assert (await registry.get("/api/registrar", headers=me)).status_code == 200
+    again = await registry.post("/api/login/code", json={"pending": pending, "code": code})
+    assert again.status_code == 401 and again.json()["sign_in_again"] is True
+    assert (await registry.post("/api/login/code", json={"pending": "made-up", "code": code})).json()["sign_in_again"]
+
+    # a temporary key works in the code step too; a user without 2-step gets its session from the password
+    key = (await registry.post("/api/registrar/users/clerk/two-step/temporary-key",
+                               headers=await login(registry))).json()["temporary_key"]
+    pending = (await registry.post("/api/login", json={"user_id": "clerk", "password": "Clerk-1234"})).json()["pending"]
+    assert (await registry.post("/api/login/code", json={"pending": pending, "code": key})).status_code == 200
+    assert (await registry.post("/api/login", json={"user_id": "a100001", "password": "Demo-Web-2026"})).status_code == 200
+
+    # the attempts list the code steps (newest first), not the password steps
+    attempts = (await registry.get("/api/registrar/users/clerk/login-attempts", headers=await login(registry))).json()
+    assert [a["success"] for a in attempts][:4] == [True, True, False, False]
+    # a used token is gone
+    assert await ctx_of(registry).db["pending_sign_ins"].count_documents({}) == 0
+
+    # the 2-step reset (a lost phone) between the steps voids the pending sign-in, even with the old code
+    pending = (await registry.post("/api/login", json={"user_id": "clerk", "password": "Clerk-1234"})).json()["pending"]
+    reset = await registry.post("/api/registrar/users/clerk/two-step/reset", headers=await login(registry))
+    assert reset.status_code == 204, reset.text
+    void = await registry.post("/api/login/code", json={"pending": pending, "code": totp.code_at(secret, datetime.now(UTC))})
+    assert void.status_code == 401 and void.json()["sign_in_again"] is True
+
+
+async def test_wrong_codes_count_toward_the_login_pause_and_a_pending_sign_in_expires(namespace: str) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, outbox_poll_seconds=0.05)
+    async with running(build(settings, clock=clock)) as registry:
+        secret = await clerk_with_two_step(registry)
+
+        async def password_step() -> str:
+            r = await registry.post("/api/login", json={"user_id": "clerk", "password": "Clerk-1234"})
+            assert r.status_code == 401 and r.json()["two_step_required"], r.text
+            return str(r.json()["pending"])
+
+        pending = await password_step()
+        for _ in range(5):
+            assert (await registry.post("/api/login/code", json={"pending": pending, "code": "000000"})).status_code == 401
+        right = totp.code_at(secret, clock.now())
+        paused = await registry.post("/api/login/code", json={"pending": pending, "code": right})
+        assert paused.status_code == 429 and paused.json()["result_code"] == 2502
+        assert 0 < int(paused.headers["Retry-After"]) <= 15 * 60
+        # the password step is paused as well: five wrong codes pause like five wrong passwords
+        again = await registry.post("/api/login", json={"user_id": "clerk", "password": "Clerk-1234"})
+        assert again.status_code == 429
+
+        clock.advance(timedelta(minutes=15, seconds=1))
+        expired = await registry.post("/api/login/code", json={"pending": pending, "code": totp.code_at(secret, clock.now())})
+        assert expired.status_code == 401 and expired.json()["sign_in_again"] is True  # 5 minutes, long gone
+        fresh = await password_step()
+        clock.advance(timedelta(minutes=4))
+        signed = await registry.post("/api/login/code", json={"pending": fresh, "code": totp.code_at(secret, clock.now())})
+        assert signed.status_code == 200, signed.text

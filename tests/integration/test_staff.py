@@ -65,7 +65,7 @@ async def platform(namespace: str) -> AsyncIterator[Platform]:
 async def test_staff_sign_in_needs_the_password_and_the_two_step_code(platform: Platform) -> None:
     registry = platform.registry
     no_code = await registry.post("/api/staff/login", json={"staff_id": "alice", "password": PASSWORD})
-    assert no_code.status_code == 422
+    assert no_code.status_code == 401 and no_code.json()["two_step_required"] is True  # the code step follows
     wrong = await registry.post("/api/staff/login", json={"staff_id": "alice", "password": PASSWORD, "code": "000000"})
     assert wrong.status_code == 401 and "2-step" in wrong.json()["message"]
     right_code = totp.code_at(platform.secrets["alice"], platform.ctx.clock.now())
@@ -79,11 +79,63 @@ async def test_staff_sign_in_needs_the_password_and_the_two_step_code(platform: 
     # sign-ins are in the trail, the failed ones too
     trail = (await registry.get("/api/operator/audit", headers=alice, params={"actor": "alice"})).json()
     sign_ins = [e["outcome"] for e in trail if e["action"] == "POST /api/staff/login"]
-    assert sign_ins.count("done") == 1 and sign_ins.count("refused") == 2
+    assert sign_ins.count("done") == 1 and sign_ins.count("refused") == 3  # the password step is one
 
     # signed out: the registry refuses the token at once
     assert (await registry.post("/api/staff/logout", headers=alice)).status_code == 204
     assert (await registry.get("/api/operator/staff", headers=alice)).status_code == 401
+
+
+async def test_staff_sign_in_in_two_steps_is_audited_and_wrong_codes_pause(platform: Platform) -> None:
+    registry = platform.registry
+
+    async def password_step(staff_id: str, password: str = PASSWORD) -> httpx.Response:
+        return await registry.post("/api/staff/login", json={"staff_id": staff_id, "password": password})
+
+    # a wrong password, an unknown id and a disabled account read the same: no flag, no token
+    alice = await platform.sign_in("alice")
+    await registry.put("/api/operator/staff/bob/active", headers=alice, json={"active": False})
+    refusals = [await password_step("alice", "Wrong-Password-1"), await password_step("nobody"), await password_step("bob")]
+    assert {r.status_code for r in refusals} == {401} and not any(r.json().get("two_step_required") for r in refusals)
+    assert len({r.json()["message"] for r in refusals}) == 1
+    await registry.put("/api/operator/staff/bob/active", headers=alice, json={"active": True})
+
+    first = await password_step("bob")
+    assert first.status_code == 401 and first.json()["two_step_required"] is True
+    pending = first.json()["pending"]
+    # a staff pending token is no registrar sign-in, and no session
+    assert (await registry.post("/api/login/code", json={"pending": pending, "code": "123456"})).json()["sign_in_again"]
+    assert (await registry.get("/api/staff/me", headers={"Authorization": f"Bearer {pending}"})).status_code == 401
+    wrong = await registry.post("/api/staff/login/code", json={"pending": pending, "code": "000000"})
+    assert wrong.status_code == 401 and not wrong.json().get("sign_in_again")
+    code = totp.code_at(platform.secrets["bob"], platform.ctx.clock.now())
+    signed = await registry.post("/api/staff/login/code", json={"pending": pending, "code": code})
+    assert signed.status_code == 200 and signed.json()["role"] == "support", signed.text
+    bob = {"Authorization": f"Bearer {signed.json()['token']}"}
+    assert (await registry.get("/api/staff/me", headers=bob)).json()["staff_id"] == "bob"
+    used = await registry.post("/api/staff/login/code", json={"pending": pending, "code": code})
+    assert used.status_code == 401 and used.json()["sign_in_again"] is True
+
+    trail = (await registry.get("/api/operator/audit", headers=alice, params={"actor": "bob"})).json()
+    steps = [(e["action"], e["outcome"]) for e in trail if e["action"].startswith("POST /api/staff/login")]
+    assert ("POST /api/staff/login/code", "done") in steps and ("POST /api/staff/login/code", "refused") in steps
+    assert steps.count(("POST /api/staff/login", "refused")) == 2  # the disabled account's and the password step
+
+    # disabled between the steps: the pending sign-in is void
+    pending = (await password_step("bob")).json()["pending"]
+    await registry.put("/api/operator/staff/bob/active", headers=alice, json={"active": False})
+    void = await registry.post("/api/staff/login/code", json={"pending": pending, "code": code})
+    assert void.status_code == 401 and void.json()["sign_in_again"] is True
+    await registry.put("/api/operator/staff/bob/active", headers=alice, json={"active": True})
+
+    # wrong codes pause the address like wrong passwords
+    pending = (await password_step("bob")).json()["pending"]
+    for _ in range(5):
+        assert (await registry.post("/api/staff/login/code", json={"pending": pending, "code": "000000"})).status_code == 401
+    paused = await registry.post("/api/staff/login/code", json={
+        "pending": pending, "code": totp.code_at(platform.secrets["bob"], platform.ctx.clock.now())})
+    assert paused.status_code == 429 and int(paused.headers["Retry-After"]) > 0
+    assert (await password_step("bob")).status_code == 429
 
 
 async def test_five_failed_sign_ins_pause_the_address(platform: Platform) -> None:

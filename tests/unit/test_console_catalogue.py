@@ -186,3 +186,29 @@ def test_the_staff_catalogue_has_one_entry_per_text() -> None:
     english = [en for en, _nl, _fr in staff_texts.TEXTS]
     assert len(english) == len(set(english)), "a text is in the staff catalogue twice"
     assert all(nl and fr for _en, nl, fr in staff_texts.TEXTS)
+
+
+def test_every_key_of_a_services_refusal_has_dutch_french_and_english() -> None:
+    """The words the console says a service's refusal with (services/console/refusals.py): each field-error kind,
+    format and list noun the registry names (services/registry/field_errors.py), and each EPP result code."""
+    from services.console import refusals
+    from services.registry import field_errors
+    from services.registry.results import Result
+
+    assert set(field_errors.PATTERN_KEYS.values()) <= set(refusals.FORMAT_WORDS)
+    assert set(field_errors.PATTERN_KEYS) == set(field_errors.PATTERN_WORDS)
+    assert set(field_errors.LIST_NOUNS) | {"entries"} <= set(refusals.ITEM_WORDS)
+    registry_kinds = {field_errors.kind_of({"type": t, "loc": ("body", "x"), "ctx": {"max_length": 1, "min_length": 1}})[0]
+                      for t in ("missing", "string_pattern_mismatch", "extra_forbidden", "too_long", "too_short",
+                                "string_too_long", "string_too_short", "value_error")}
+    assert registry_kinds - {"invalid"} <= {k.split("-")[0] for k in refusals.KIND_WORDS}
+    assert {int(r) for r in Result if r >= 2000} <= set(refusals.RESULT_WORDS)
+    keys = [*refusals.KIND_WORDS.values(), *refusals.FORMAT_WORDS.values(), *refusals.ITEM_WORDS.values(),
+            *refusals.RESULT_WORDS.values(), "Some fields are not valid"]
+    english = {en for en, _nl, _fr in TEXTS}
+    for language in ("nl", "fr"):
+        missing = [k for k in keys if k not in CATALOGUES[language]]
+        assert not missing, f"refusal keys without a {language} entry: {missing}"
+    assert not [k for k in keys if k not in english], "every key is an English entry of the catalogue"
+    for key in refusals.KIND_WORDS.values():  # the values go in where the English has them
+        assert placeholders(key) == placeholders(translator("nl")(key)) == placeholders(translator("fr")(key))

@@ -577,3 +577,15 @@ def test_the_console_deployment_reaches_every_service_and_nothing_else(default_p
     assert base_objects("PodDisruptionBudget")["console"]["spec"]["minAvailable"] == 1
     assert base_objects("HorizontalPodAutoscaler")["console"]["spec"]["minReplicas"] >= 2
     assert "replicas" not in deployment["spec"]
+
+
+def test_the_mailed_links_open_in_the_console_in_the_cluster_too() -> None:
+    """The quarterly report's link (reporting's PUBLIC_URL) and the verification link (REGISTRANT_PAGES_URL) both
+    open the console, which serves them with the browser's session: one public address, never reporting's own."""
+    def env(service: str) -> dict[str, str]:
+        return {e["name"]: e.get("value") for e in container_of(base_objects("Deployment")[service])["env"]}
+
+    console = env("verification")["REGISTRANT_PAGES_URL"]
+    assert console.startswith("https://") and env("reporting")["PUBLIC_URL"] == console
+    assert compose_services()["reporting"]["environment"]["PUBLIC_URL"] == \
+        f"http://localhost:{compose_services()['console']['environment']['HTTP_PORT']}"

@@ -1,4 +1,4 @@
-"""Sign in (user id, password, and the 2-step code once set up), sign out, the language switch, the home
+"""Sign in in two steps (page 1: user id and password; page 2: the 2-step code, once set up), sign out, the language switch, the home
 page and the 2-step set-up with its QR code."""
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependencies in the signatures
@@ -16,11 +16,13 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.console.client import Api, ApiRefused, SignedOut
-from services.console.session import LANGUAGES, Session
+from services.console.session import LANGUAGES, PendingSignIn, Session
 from services.console.web import Anyone, Page, SignedIn, now
 
 log = logging.getLogger(__name__)
 SESSION_HOURS = 8  # the registry's API token lasts this long (services/registry/users/accounts.py)
+PENDING_SECONDS = 300  # a pending sign-in's life when the registry does not say (services/registry/users/pending.py)
+USER = "user"
 
 
 def _safe_next(path: str | None) -> str:
@@ -49,8 +51,17 @@ def login_refusal_in_words(exc: ApiRefused, _: Callable[[str], str]) -> str:
         return _("Too many failed sign-ins for this user from your address: sign-in is paused for {minutes} minutes. "
                  "Wait, then try again.").format(minutes=minutes)
     if exc.status == 401:
-        return _("Wrong user ID, password or 2-step code.")
+        return _("Wrong user ID or password.")
     return exc.message
+
+
+def code_refusal_in_words(exc: ApiRefused, _: Callable[[str], str]) -> str:
+    """Page 2's refusal: a wrong code (it counts toward the pause), or the pause itself."""
+    if exc.status == 401:
+        return _("Wrong 2-step code. Enter the code your authenticator app shows now.")
+    if exc.status == 422:
+        return _("The 2-step code is the 6 digits of your authenticator app, or a temporary key.")
+    return login_refusal_in_words(exc, _)
 
 
 def qr_svg(data: str) -> str:
@@ -74,21 +85,58 @@ def router() -> APIRouter:
 
     @api.post("/login", response_class=HTMLResponse)
     async def login(page: Anyone) -> Response:
+        """Page 1: user id and password. A user with 2-step goes on to page 2 (the code)."""
         form = await page.form()
         user_id, password = str(form.get("user_id", "")).strip(), str(form.get("password", ""))
-        code = str(form.get("code", "")).strip() or None
         next_path = _safe_next(str(form.get("next", "/")))
         if not user_id or not password:
             return await page.render("login.html", status_code=400, next=next_path, values={"user_id": user_id},
                                      error=page._("Enter your user ID and your password."))
         try:
-            signed = await page.api.post("registry", "/api/login",
-                                         {"user_id": user_id, "password": password, "code": code})
+            signed = await page.api.post("registry", "/api/login", {"user_id": user_id, "password": password})
         except ApiRefused as exc:
+            if exc.two_step_required and exc.pending:
+                page.request.state.session = page.session.model_copy(update={"pending": PendingSignIn(
+                    door=USER, token=exc.pending, account_id=user_id, next_path=next_path,
+                    expires_at=now() + timedelta(seconds=exc.pending_expires_in or PENDING_SECONDS))})
+                return RedirectResponse("/login/code", status_code=303)
             return await page.render("login.html", status_code=exc.status, next=next_path,
                                      values={"user_id": user_id}, error=login_refusal_in_words(exc, page._))
         await sign_in_with(page, signed)
         return RedirectResponse(next_path, status_code=303)
+
+    @api.get("/login/code", response_class=HTMLResponse)
+    async def code_form(page: Anyone) -> Response:
+        if page.session.signed_in:
+            return page.redirect("/")
+        pending = page.session.pending_for(USER, now())
+        if pending is None:
+            return page.redirect("/login", page._("Your sign-in has expired: enter your user ID and password again."),
+                                 "error")
+        return await page.render("login_code.html", who=pending.account_id, error=None)
+
+    @api.post("/login/code", response_class=HTMLResponse)
+    async def login_code(page: Anyone) -> Response:
+        """Page 2: the 2-step code (or a temporary key) for the password of page 1."""
+        pending = page.session.pending_for(USER, now())
+        if pending is None:
+            return page.redirect("/login", page._("Your sign-in has expired: enter your user ID and password again."),
+                                 "error")
+        code = "".join(str((await page.form()).get("code", "")).split())
+        if not code:
+            return await page.render("login_code.html", status_code=400, who=pending.account_id,
+                                     error=page._("Enter the 2-step code of your authenticator app."))
+        try:
+            signed = await page.api.post("registry", "/api/login/code", {"pending": pending.token, "code": code})
+        except ApiRefused as exc:
+            if exc.sign_in_again:
+                page.session = page.session.model_copy(update={"pending": None})
+                return page.redirect("/login", page._("Your sign-in has expired: enter your user ID and password "
+                                                      "again."), "error")
+            return await page.render("login_code.html", status_code=exc.status, who=pending.account_id,
+                                     error=code_refusal_in_words(exc, page._))
+        await sign_in_with(page, signed)
+        return RedirectResponse(pending.next_path, status_code=303)
 
     @api.post("/logout")
     async def logout(page: Anyone) -> Response:

@@ -29,7 +29,7 @@ def said(exc: ApiRefused, _: Callable[[str], str]) -> str:
         parts.append(_("reference {reference}").format(reference=exc.reference))
     text = " · ".join(parts)
     if exc.errors:
-        text += ": " + "; ".join(f"{e.field or 'request'} {e.message}" for e in exc.errors)
+        text += ": " + "; ".join(f"{e.field or 'request'} {_(e.message)}" for e in exc.errors)
     return text
 
 

@@ -36,12 +36,12 @@ TEXTS: list[tuple[str, str, str]] = [
     ("Everything you do here is written to the audit trail under your name.",
      "Alles wat u hier doet, wordt onder uw naam in de audittrail opgenomen.",
      "Tout ce que vous faites ici est inscrit à votre nom dans la piste d'audit."),
-    ("Registry operators and support sign in with their own account. The 2-step code of your authenticator app is "
-     "always required.",
-     "Operatoren van het register en support melden zich aan met hun eigen account. De 2-stapscode van uw "
-     "authenticator-app is altijd vereist.",
-     "Les opérateurs du registre et le support se connectent avec leur propre compte. Le code en 2 étapes de votre "
-     "application d'authentification est toujours requis."),
+    ("Registry operators and support sign in with their own account: the password here, then the 2-step code of "
+     "your authenticator app on the next page (always required).",
+     "Operatoren van het register en support melden zich aan met hun eigen account: hier het wachtwoord, dan op de "
+     "volgende pagina de 2-stapscode van uw authenticator-app (altijd vereist).",
+     "Les opérateurs du registre et le support se connectent avec leur propre compte : ici le mot de passe, puis "
+     "sur la page suivante le code en 2 étapes de votre application d'authentification (toujours requis)."),
     # -- table headings and facts --------------------------------------------------------------------------------
     ("Account status", "Accountstatus", "Statut du compte"), ("Actions", "Acties", "Actions"),
     ("Active", "Actief", "Actif"), ("Attempts", "Pogingen", "Tentatives"), ("By", "Door", "Par"),
@@ -185,15 +185,17 @@ TEXTS: list[tuple[str, str, str]] = [
     ("The 6 digits your authenticator app shows now.", "De 6 cijfers die uw authenticator-app nu toont.",
      "Les 6 chiffres que votre application d'authentification affiche maintenant."),
     # -- what an action did, or why it was refused ----------------------------------------------------------------
-    ("Enter your staff ID, your password and the 2-step code of your app.",
-     "Geef uw personeels-ID, uw wachtwoord en de 2-stapscode van uw app in.",
-     "Saisissez votre identifiant, votre mot de passe et le code en 2 étapes de votre application."),
+    ("Enter your staff ID and your password.", "Geef uw personeels-ID en uw wachtwoord in.",
+     "Saisissez votre identifiant et votre mot de passe."),
+    ("Your sign-in has expired: enter your staff ID and password again.",
+     "Uw aanmelding is verlopen: geef uw personeels-ID en wachtwoord opnieuw in.",
+     "Votre connexion a expiré : saisissez à nouveau votre identifiant et votre mot de passe."),
     ("Too many failed sign-ins from your address: sign-in is paused for {minutes} minutes.",
      "Te veel mislukte aanmeldingen vanaf uw adres: aanmelden is {minutes} minuten gepauzeerd.",
      "Trop de connexions échouées depuis votre adresse : la connexion est suspendue pendant {minutes} minutes."),
-    ("Wrong staff ID, password or 2-step code (or the account is disabled).",
-     "Verkeerde personeels-ID, wachtwoord of 2-stapscode (of het account is uitgeschakeld).",
-     "Identifiant, mot de passe ou code en 2 étapes erroné (ou le compte est désactivé)."),
+    ("Wrong staff ID or password (or the account is disabled).",
+     "Verkeerde personeels-ID of wachtwoord (of het account is uitgeschakeld).",
+     "Identifiant ou mot de passe erroné (ou le compte est désactivé)."),
     ("The 2-step code is 6 digits.", "De 2-stapscode telt 6 cijfers.", "Le code en 2 étapes compte 6 chiffres."),
     ("result code {code}", "resultaatcode {code}", "code de résultat {code}"),
     ("reference {reference}", "referentie {reference}", "référence {reference}"),

@@ -7,7 +7,7 @@ operator token). Every login attempt is recorded. The registry alone signs acces
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import JSONResponse
@@ -20,7 +20,8 @@ from services.registry.results import CommandRefused
 from services.registry.settings import RegistrySettings
 from services.registry.store import unit_of_work
 from services.registry.uow import Tx
-from services.registry.users.accounts import IssuedTokens, Users
+from services.registry.http.login_steps import sign_in_again, two_step_required
+from services.registry.users.accounts import IssuedTokens, SignInExpired, TwoStepRequired, Users
 from services.registry.users.model import User
 from shared.auth import SessionTokens, SigningKeys
 from shared.events import Channel
@@ -33,6 +34,11 @@ class LoginRequest(BaseModel):
     user_id: str = Field(max_length=64)
     password: str = Field(max_length=128)
     code: str | None = Field(default=None, max_length=8, description="2-step code or temporary key")
+
+
+class CodeStep(BaseModel):
+    pending: str = Field(max_length=64, description="the pending token the password step answered")
+    code: str = Field(min_length=1, max_length=8, description="2-step code or temporary key")
 
 
 class RefreshRequest(BaseModel):
@@ -113,9 +119,21 @@ def router(ctx: ServiceContext) -> APIRouter:
     actor, _, users = authentication(ctx)
 
     @api.post("/login", response_model=LoginResponse)
-    async def login(body: LoginRequest, request: Request) -> LoginResponse:
+    async def login(body: LoginRequest, request: Request) -> Any:
         now = ctx.clock.now()
-        user, issued = await users().login(body.user_id, body.password, body.code, client_ip(request), now)
+        try:
+            user, issued = await users().login(body.user_id, body.password, body.code, client_ip(request), now)
+        except TwoStepRequired as exc:
+            return two_step_required(exc.message, exc.pending, now)
+        return LoginResponse.of(user, issued, now)
+
+    @api.post("/login/code", response_model=LoginResponse)
+    async def login_code(body: CodeStep, request: Request) -> Any:
+        now = ctx.clock.now()
+        try:
+            user, issued = await users().login_with_code(body.pending, body.code, client_ip(request), now)
+        except SignInExpired as exc:
+            return sign_in_again(exc.message)
         return LoginResponse.of(user, issued, now)
 
     @api.post("/token/refresh", response_model=LoginResponse)

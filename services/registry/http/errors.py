@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.registry.commands import Actor, new_reference, report_refusal
-from services.registry.field_errors import field_name, in_words
+from services.registry.field_errors import field_name, in_words, kind_of
 from services.registry.results import CommandRefused, Result
 from shared.events import Channel, CommandType
 from shared.runtime import ServiceContext
@@ -99,6 +99,13 @@ class FieldError(BaseModel):
     field: str = Field(description="the form field, dotted for nested ones (tech.5, name_servers.0.addresses)",
                        examples=["phone"])
     message: str = Field(examples=["must be +CC.NUMBER, for example +32.16284971"])
+    kind: str | None = Field(default=None, description=(
+        "what is wrong, as a key to say it in another language: required, format (params.format: phone, country, "
+        "vat, transfer_code, registrar_id, group_name, tld, language), not_a_field, too_many / too_few (a list: "
+        "params max or min, items, given), too_long / too_short (characters: params max or min), invalid (the "
+        "message says); none for a rule's refusal about the field"), examples=["format"])
+    params: dict[str, str | int] = Field(default_factory=dict, description="the values the kind's words need",
+                                         examples=[{"format": "phone"}])
 
 
 class ErrorBody(BaseModel):
@@ -155,7 +162,8 @@ def install(app: FastAPI, ctx: ServiceContext, registrar_of: RegistrarOf) -> Non
 
     async def on_invalid(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [FieldError(field=field_name(e.get("loc", ())), message=in_words(e)) for e in exc.errors()]
+        errors = [FieldError(field=field_name(e.get("loc", ())), message=in_words(e), kind=kind, params=params)
+                  for e in exc.errors() for kind, params in [kind_of(e)]]
         missing = all(e.get("type") == "missing" for e in exc.errors())
         message = "; ".join(f"{e.field} {e.message}" for e in errors[:5]) or "invalid request"
         if len(errors) > 5:

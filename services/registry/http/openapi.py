@@ -11,13 +11,20 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from services.registry.http.errors import ErrorBody, FieldError
+from services.registry.http.views import LoginRefused
 from shared import openapi as shared_openapi
 
 # one operation per entry: METHOD PATH | summary | description (continued on indented lines)
 _TABLE = """
-POST /api/login | Log in | A bearer token for a user of a registrar (password, and the 2-step code once
-    set up). 5 failures of one user id from one address in 15 minutes pause that address (429 with
-    Retry-After).
+POST /api/login | Log in | A bearer token for a user of a registrar: the password, and the 2-step code once
+    set up, in one call; or in two steps: without `code`, a right password of a user with 2-step answers 401
+    with `two_step_required`, and a `pending` token (5 minutes) for POST /api/login/code. A wrong password
+    and an unknown user id answer the same 401. 5 failures of one user id from one address in 15 minutes
+    pause that address (429 with Retry-After); wrong codes count too.
+POST /api/login/code | Log in: the 2-step code | The second step: the `pending` token of the password step
+    and the 2-step code (or a temporary key). A wrong code answers 401, counts toward the pause and may be
+    tried again while the token lives; the right one opens the session and uses the token up. An unknown,
+    used or expired token answers 401 with `sign_in_again`.
 POST /api/logout | Log out | Ends the session of the token sent: it no longer authenticates.
 GET /api/registrar | Your registrar account | Profile, product URLs, EPP settings, e-mail categories,
     official address; balance and finance only with a financial permission.
@@ -141,8 +148,12 @@ GET /api/operator/lock-complaints | List lock complaints | Every lock complaint,
     status with `status`).
 GET /api/operator/domains/{name} | A domain as the registry holds it | Any registrar's domain, with its
     override, for the staff pages.
-POST /api/staff/login | Staff sign in | Staff id, password and the 2-step code; 5 failures from one address
-    pause it (429 with Retry-After). Every sign-in is audited.
+POST /api/staff/login | Staff sign in | Staff id, password and the 2-step code (always required) in one
+    call; or in two steps: without `code`, a right password of an active account answers 401 with
+    `two_step_required` and a `pending` token (5 minutes) for POST /api/staff/login/code. 5 failures from one
+    address pause it (429 with Retry-After); wrong codes count too. Every sign-in is audited.
+POST /api/staff/login/code | Staff sign in: the 2-step code | The second step: the `pending` token and the
+    2-step code; as POST /api/login/code, and audited.
 POST /api/staff/logout | Staff sign out | Ends the staff session of the token sent.
 GET /api/staff/me | Who am I | The signed-in staff member's account and role.
 GET /api/operator/staff | List staff | Every staff account with its role and whether it is active.
@@ -181,7 +192,15 @@ _WHY = {401: "No valid token (log in first; the operator token on /api/operator)
         422: "Invalid input (2003, 2005, 2306): errors name each field", 429: "Paused (2502): retry after Retry-After"}
 _PAID = {("POST", "/api/domains"), ("POST", "/api/domains/{name}/transfer"),
          ("POST", "/api/domains/{name}/reactivate")}
-_PAUSED = {("POST", "/api/login"), ("POST", "/api/activation"), ("POST", "/api/staff/login")}
+_PAUSED = {("POST", "/api/login"), ("POST", "/api/activation"), ("POST", "/api/staff/login"),
+           ("POST", "/api/login/code"), ("POST", "/api/staff/login/code")}
+# the sign-in steps answer their 401 with LoginRefused (two_step_required, sign_in_again)
+_SIGN_IN_STEPS = {("POST", "/api/login"), ("POST", "/api/staff/login"), ("POST", "/api/login/code"),
+                  ("POST", "/api/staff/login/code")}
+_LOGIN_REFUSED = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/LoginRefused"}}}}
+_WHY_LOGIN = ("Refused (2200): a wrong or unknown user id or password, or a wrong 2-step code; with "
+              "`two_step_required` the password was right and the code step follows with `pending`; with "
+              "`sign_in_again` the pending token is unknown, used or expired")
 _REFUSED_TOKEN = {("POST", "/api/token/refresh")}  # no bearer token, but a refresh token that may be refused
 
 
@@ -209,6 +228,8 @@ def document(app: FastAPI) -> dict[str, Any]:
     schemas["ErrorBody"] = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas["ErrorBody"].pop("$defs", None)
     schemas["FieldError"] = FieldError.model_json_schema()
+    schemas["LoginRefused"] = LoginRefused.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas["LoginRefused"].pop("$defs", None)
     components["securitySchemes"] = {
         "registrar": {"type": "http", "scheme": "bearer",
                       "description": "a registrar user's session token from POST /api/login"},
@@ -230,6 +251,8 @@ def document(app: FastAPI) -> dict[str, Any]:
                 continue
             for code in _error_codes(method.upper(), path, security):
                 op["responses"][str(code)] = {"description": _WHY[code], **_ERROR}
+            if (method.upper(), path) in _SIGN_IN_STEPS:
+                op["responses"]["401"] = {"description": _WHY_LOGIN, **_LOGIN_REFUSED}
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     return schema

@@ -13,6 +13,7 @@ from services.registry.audit_subjects import registry_subject, registry_subject_
 from services.registry.domains.info import staff_view
 from services.registry.domains.locks import list_complaints
 from services.registry.http.errors import http_refusal
+from services.registry.http.login_steps import sign_in_again, two_step_required
 from services.registry.http.views import ComplaintView, DomainRecord, RegistrarAccount
 from services.registry.registrars.operator import list_registrars
 from services.registry.staff import (
@@ -21,6 +22,8 @@ from services.registry.staff import (
     StaffAccounts,
     StaffMember,
     StaffRefused,
+    StaffSignInExpired,
+    StaffTwoStepRequired,
     TwoStepSecret,
     view,
 )
@@ -36,7 +39,14 @@ _bearer = HTTPBearer(auto_error=False)
 class StaffLogin(BaseModel):
     staff_id: str = Field(max_length=64)
     password: str = Field(max_length=128)
-    code: str = Field(min_length=6, max_length=8, description="the 2-step code: always required for staff")
+    code: str | None = Field(default=None, min_length=6, max_length=8, description=(
+        "the 2-step code, always required for staff: here, or in the code step (POST /api/staff/login/code) "
+        "after a right password"))
+
+
+class StaffCodeStep(BaseModel):
+    pending: str = Field(max_length=64, description="the pending token the password step answered")
+    code: str = Field(min_length=6, max_length=8, description="the 2-step code of the authenticator app")
 
 
 class Activity(BaseModel):
@@ -82,16 +92,41 @@ def router(ctx: ServiceContext) -> APIRouter:
                           ip=request.client.host if request.client else None)
 
     @api.post("/staff/login", response_model=SignedIn)
-    async def sign_in(body: StaffLogin, request: Request) -> SignedIn:
-        """Staff sign in with id, password and the 2-step code (required); 429 with Retry-After after 5 failures
-        from one address. Sign-ins are written to the audit trail, failed ones too."""
-        ip = request.client.host if request.client else "unknown"
+    async def sign_in(body: StaffLogin, request: Request) -> Any:
+        """Staff sign in with id, password and the 2-step code (required: with the password, or in the code
+        step); 429 with Retry-After after 5 failures from one address. Sign-ins are written to the audit
+        trail, failed ones and password steps too."""
+        ip, now = request.client.host if request.client else "unknown", ctx.clock.now()
         try:
-            signed = await accounts_of(ctx).sign_in(body.staff_id, body.password, body.code, ip, ctx.clock.now())
+            signed = await accounts_of(ctx).sign_in(body.staff_id, body.password, body.code, ip, now)
+        except StaffTwoStepRequired as exc:
+            await trail().record(entry(request, body.staff_id, "POST /api/staff/login", "refused", exc.status,
+                                       "password right: the 2-step code is asked (code step)"))
+            return two_step_required(str(exc), exc.pending, now)
         except StaffRefused as exc:
             await trail().record(entry(request, body.staff_id, "POST /api/staff/login", "refused", exc.status, str(exc)))
             raise _refused(exc) from exc
-        done = entry(request, signed.staff_id, "POST /api/staff/login", "done", 200, None)
+        return await signed_in(request, signed, "POST /api/staff/login")
+
+    @api.post("/staff/login/code", response_model=SignedIn)
+    async def sign_in_code(body: StaffCodeStep, request: Request) -> Any:
+        """The code step of a staff sign-in in two steps: the pending token of the password step and the
+        2-step code. A wrong code counts toward the pause and may be tried again while the token lives; the
+        right one uses the token up."""
+        action = "POST /api/staff/login/code"
+        try:
+            _, signed = await accounts_of(ctx).sign_in_with_code(
+                body.pending, body.code, request.client.host if request.client else "unknown", ctx.clock.now())
+        except StaffSignInExpired as exc:
+            await trail().record(entry(request, "-", action, "refused", exc.status, str(exc)))
+            return sign_in_again(str(exc))
+        except StaffRefused as exc:
+            await trail().record(entry(request, exc.staff_id or "-", action, "refused", exc.status, str(exc)))
+            raise _refused(exc) from exc
+        return await signed_in(request, signed, action)
+
+    async def signed_in(request: Request, signed: SignedIn, action: str) -> SignedIn:
+        done = entry(request, signed.staff_id, action, "done", 200, None)
         done.role = signed.role.value
         await trail().record(done)
         return signed

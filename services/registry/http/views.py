@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.registry.http.errors import ErrorBody
+
 
 class Record(BaseModel):
     """A stored record: the fields described, and any other it carries, passed through as stored."""
@@ -335,3 +337,21 @@ class PublicRegistrar(BaseModel):
     registrar_id: str
     name: str
     url: str = Field(description="the registrar's page for the product, in the language asked (or its default)")
+
+
+# -- sign-in in two steps (users/pending.py) ----------------------------------------------------------------------
+
+class LoginRefused(ErrorBody):
+    """A refused login (401). `two_step_required` tells a right password of an account with 2-step from any
+    other refusal, and hands the pending token for the code step; a wrong password reads exactly like an
+    unknown user id."""
+
+    two_step_required: bool = Field(default=False, description=(
+        "true: the password was right and the account has 2-step: send the code with `pending` to the code step "
+        "(POST /api/login/code, or /api/staff/login/code)"))
+    pending: str | None = Field(default=None, description=(
+        "with two_step_required: the pending sign-in token, for the code step only; it opens one session"))
+    pending_expires_in: int | None = Field(default=None, description="with two_step_required: seconds it stays valid",
+                                           examples=[300])
+    sign_in_again: bool = Field(default=False, description=(
+        "the code step only: the pending token is unknown, used or expired; start again with the password"))

@@ -23,6 +23,7 @@ from services.registry.uow import Collection, Reader
 from services.registry.users import totp
 from services.registry.users.model import User
 from services.registry.users.passwords import hash_password, verify_password
+from services.registry.users.pending import Door, Pending, PendingSignIns
 from shared.auth import InvalidToken, SessionTokens
 from shared.clock import purge_after
 from shared.events.sessions import RevocationReason, SessionRevoked
@@ -43,6 +44,24 @@ class LoginPaused(CommandRefused):
     def __init__(self, retry_after: timedelta) -> None:
         super().__init__(Result.SESSION_LIMIT, "too many failed logins from this address: try again later")
         self.retry_after_seconds = max(1, int(retry_after.total_seconds()))
+
+
+class TwoStepRequired(CommandRefused):
+    """A right password of a user with 2-step, and no code: the sign-in goes on with the code step and this
+    pending token (users/pending.py). Answered 401 with `two_step_required` over HTTP."""
+
+    def __init__(self, pending: Pending) -> None:
+        super().__init__(Result.AUTHENTICATION_ERROR, "enter the 2-step code of your authenticator app "
+                                                      "(POST /api/login/code with the pending token)")
+        self.pending = pending
+
+
+class SignInExpired(CommandRefused):
+    """The code step's pending token is unknown, used or expired: sign in again from the password."""
+
+    def __init__(self) -> None:
+        super().__init__(Result.AUTHENTICATION_ERROR, "the sign-in has expired or was completed: "
+                                                      "enter the user id and password again")
 
 
 def digest(secret: str) -> str:
@@ -85,6 +104,7 @@ class Users:
         self.access_minutes = access_token_minutes
         self.access_lifetime = timedelta(minutes=access_token_minutes)
         self.session_lifetime = timedelta(hours=session_hours)
+        self.db = db
         self.users = db[USERS]
         self.attempts = db[LOGIN_ATTEMPTS]
         self.sessions = db[SESSIONS]
@@ -98,25 +118,59 @@ class Users:
     async def login(
         self, user_id: str, password: str, code: str | None, ip: str, now: datetime
     ) -> tuple[User, IssuedTokens]:
-        """Check password (and second step); record the attempt; return the user and its session's tokens."""
+        """Check password (and second step); record the attempt; return the user and its session's tokens.
+        A right password without a code for a user with 2-step raises TwoStepRequired (the code step follows:
+        login_with_code); nothing is recorded then, the attempt is the code step's."""
         await self._refuse_if_paused(user_id, ip, now)
         doc = await self.users.find_one({"_id": user_id})
         # Argon2 takes tens of milliseconds: off the event loop, so other requests keep moving
         ok = await asyncio.to_thread(verify_password, doc["password_hash"] if doc else _ABSENT, password) \
             and doc is not None
         if ok and doc is not None and doc.get("totp_secret"):
-            ok = bool(code) and (totp.verify(doc["totp_secret"], code or "", now) or await self._use_temporary_key(doc, code or "", now))
+            if not code:
+                raise TwoStepRequired(await PendingSignIns(self.db).start(Door.USER, doc, now))
+            ok = await self._second_step(doc, code, now)
+        await self._record(user_id, doc, ip, now, ok)
+        if not ok or doc is None:
+            raise CommandRefused(Result.AUTHENTICATION_ERROR, "wrong user id, password or 2-step code")
+        return await self._open_session(doc, ip, now)
+
+    async def login_with_code(self, pending: str, code: str, ip: str, now: datetime) -> tuple[User, IssuedTokens]:
+        """The code step of a sign-in in two steps: the pending token of a right password, and the 2-step code
+        (or a temporary key). A wrong code is a failed login (it counts toward the pause) and leaves the token;
+        the right one uses it up."""
+        pendings = PendingSignIns(self.db)
+        user_id = await pendings.account_of(Door.USER, pending, now)
+        if user_id is None:
+            raise SignInExpired()
+        await self._refuse_if_paused(user_id, ip, now)
+        doc = await self.users.find_one({"_id": user_id})
+        if doc is None or not await pendings.still_valid(Door.USER, pending, doc):
+            raise SignInExpired()
+        ok = bool(doc.get("totp_secret")) and await self._second_step(doc, code, now)
+        # claimed before the session opens: of two code steps racing with one token, one signs in
+        if ok and not await pendings.use(Door.USER, pending, user_id):
+            raise SignInExpired()
+        await self._record(user_id, doc, ip, now, ok)
+        if not ok or doc is None:
+            raise CommandRefused(Result.AUTHENTICATION_ERROR, "wrong 2-step code")
+        return await self._open_session(doc, ip, now)
+
+    async def _second_step(self, doc: dict[str, Any], code: str, now: datetime) -> bool:
+        return totp.verify(doc["totp_secret"], code, now) or await self._use_temporary_key(doc, code, now)
+
+    async def _record(self, user_id: str, doc: dict[str, Any] | None, ip: str, now: datetime, ok: bool) -> None:
         await self.attempts.insert_one(
             {"user_id": user_id, "registrar_id": doc["registrar_id"] if doc else None, "ip": ip, "at": now, "success": ok}
         )
-        if not ok or doc is None:
-            raise CommandRefused(Result.AUTHENTICATION_ERROR, "wrong user id, password or 2-step code")
+
+    async def _open_session(self, doc: dict[str, Any], ip: str, now: datetime) -> tuple[User, IssuedTokens]:
         user = User.from_document(doc)
         session_id, refresh_secret = secrets.token_urlsafe(16), secrets.token_urlsafe(32)
         # the record stays the registry's authority: logout ends the session here at once, and a refresh
         # needs it; the other services learn of an early end from session.revoked
         await self.sessions.insert_one(
-            {"_id": session_id, "user_id": user_id, "registrar_id": user.registrar_id, "ip": ip,
+            {"_id": session_id, "user_id": user.user_id, "registrar_id": user.registrar_id, "ip": ip,
              "refresh_digest": digest(refresh_secret), "created_at": now, "expires_at": now + self.session_lifetime,
              "purge_at": purge_after(now + self.session_lifetime, self.session_lifetime)}
         )
