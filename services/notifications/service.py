@@ -10,6 +10,7 @@ redelivered event queues nothing twice; mails are sent afterwards by delivery.py
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,7 +32,7 @@ from services.notifications.routing import (
     structured_route,
 )
 from services.notifications.settings import NotificationsSettings
-from services.notifications.poll_heads import PollHeads, open_messages
+from services.notifications.poll_heads import Head, PollHeads, open_messages
 from services.notifications.store import CONTACTS, POLL, REGISTRARS, next_poll_ids
 from services.notifications.store import MAILS as MAIL_COLLECTION
 from services.notifications.triggers import (
@@ -57,6 +58,8 @@ log = logging.getLogger(__name__)
 # registrar.updated sections and the profile fields notifications keeps
 PROFILE_FIELDS = ("email", "automated_email", "languages", "inform_registrant_myself")
 CATEGORY_NAMES = tuple(c.value for c in Category if c is not Category.GENERAL)
+# registrars whose poll head a process remembers (a few KB each; the least recently polled are forgotten)
+REMEMBERED_HEADS = 2_000
 
 
 def utcnow() -> datetime:
@@ -105,6 +108,15 @@ class Notifications:
         self.poll_retention = timedelta(days=self.settings.poll_retention_days)
         self.acked_retention = timedelta(days=self.settings.acked_retention_days)
         self.mail_retention = timedelta(days=self.settings.sent_mail_retention_days)
+        # the poll head this process last read or wrote per registrar: an ack writes the next one on condition it
+        # is unchanged instead of reading it first (poll_heads.py); never trusted for what a req answers
+        self._heads: OrderedDict[str, Head] = OrderedDict()
+
+    def _remember(self, head: Head) -> None:
+        self._heads[head.registrar_id] = head
+        self._heads.move_to_end(head.registrar_id)
+        while len(self._heads) > REMEMBERED_HEADS:
+            self._heads.popitem(last=False)
 
     @property
     def heads(self) -> PollHeads:
@@ -337,6 +349,7 @@ class Notifications:
         head = await self.heads.find(registrar_id, now)
         if head is None:
             head = await in_transaction(self.ctx.client, lambda session: self.heads.rebuild(registrar_id, now, session))
+        self._remember(head)
         if not head.next:
             return PollReply(code=1300, count=0)
         m = head.next[0]
@@ -348,39 +361,48 @@ class Notifications:
         """Acknowledge once, whichever channel: the first ack wins; any later one finds no message."""
         now = self.ctx.clock.now()
         key = _stored_id(msg_id)
+        opened = {"_id": key} | self._open(registrar_id)
 
-        async def work(session: AsyncClientSession) -> int | None:
-            # the message from the registrar's head when it is there (the usual case: the one poll req showed),
-            # else found by _id; then a conditional update_one, not find_one_and_update (the local stand-in scans
-            # the whole collection for the latter); a concurrent ack of the same message conflicts and is retried
-            head = await self.heads.read(registrar_id, now, session)
-            doc = next((d for d in head.next if d["_id"] == key), None)
-            if doc is None and not head.complete:
-                doc = await self.db[POLL].find_one({"_id": key} | self._open(registrar_id), session=session)
+        async def work(session: AsyncClientSession) -> Head | None:
+            # the message as the remembered head shows it (the usual case: the one the poll req just showed), else
+            # found by _id; acknowledged by a conditional update_one (the record decides, whatever was remembered:
+            # a concurrent ack of the same message conflicts and is retried), not find_one_and_update (the local
+            # stand-in scans the whole collection for the latter)
+            remembered = self._heads.get(registrar_id)
+            if remembered is not None and remembered.stale(now):
+                remembered = None
+            doc = remembered.message(key) if remembered is not None else None
             if doc is None:
-                return None
+                remembered = None
+                doc = await self.db[POLL].find_one(opened, session=session)
+                if doc is None:
+                    return None
             done = await self.db[POLL].update_one(
-                {"_id": key, "acked_at": None},
-                {"$set": {"acked_at": now, "acked_via": channel, "expires_at": now + self.acked_retention}},
-                session=session,
-            )
+                opened, {"$set": {"acked_at": now, "acked_via": channel, "expires_at": now + self.acked_retention}},
+                session=session)
             if done.modified_count != 1:
                 return None
-            head = await self.heads.acked(head, key, now, session)
+            # the next head: from the remembered one if nobody wrote it since, else from the stored one (which, as
+            # of this transaction's snapshot, still counts the message), else rebuilt (after this ack)
+            head = await self.heads.acked_if_unchanged(remembered, key, now, session) if remembered else None
+            if head is None:
+                stored = await self.heads.find(registrar_id, now, session)
+                head = await self.heads.acked(stored, key, now, session) if stored \
+                    else await self.heads.rebuild(registrar_id, now, session)
             await self.ctx.outbox.add([new_event(
                 PollMessageAcknowledged(msg_id=msg_id, message_type=doc["message"], channel=channel,
                                         queued_at=doc["queued_at"]),
                 registrar_id=registrar_id, correlation_id=doc.get("event_id"), clock=self.ctx.clock,
             )], session)
-            return head.count
+            return head
 
-        remaining = await in_transaction(self.ctx.client, work)
-        if remaining is None:
+        head = await in_transaction(self.ctx.client, work)
+        if head is None:
             return PollReply(code=2303, message=f"Object does not exist: message [{msg_id}] is not in your queue "
                                                 "(unknown, or acknowledged already)")
+        self._remember(head)
         self.ctx.committed()
-        return PollReply(code=1000, message="Command completed successfully", count=remaining, acked_id=msg_id)
-
+        return PollReply(code=1000, message="Command completed successfully", count=head.count, acked_id=msg_id)
     # -- bounces reported after delivery, and staff mail ---------------------------------------------------------
 
     async def record_bounce(self, recipient: str, smtp_code: int | None, reason: str, detailed_code: str | None,
