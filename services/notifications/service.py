@@ -361,24 +361,28 @@ class Notifications:
         """Acknowledge once, whichever channel: the first ack wins; any later one finds no message."""
         now = self.ctx.clock.now()
         key = _stored_id(msg_id)
-        opened = {"_id": key} | self._open(registrar_id)
 
         async def work(session: AsyncClientSession) -> Head | None:
             # the message as the remembered head shows it (the usual case: the one the poll req just showed), else
-            # found by _id; acknowledged by a conditional update_one (the record decides, whatever was remembered:
-            # a concurrent ack of the same message conflicts and is retried), not find_one_and_update (the local
-            # stand-in scans the whole collection for the latter)
+            # found by _id; either way the registrar's, unexpired (a head goes stale before any message in it
+            # expires) and open when last seen. Then acknowledged by a conditional update_one (the record decides,
+            # whatever was remembered: a concurrent ack of the same message conflicts and is retried), not
+            # find_one_and_update (the local stand-in scans the whole collection for the latter). Both by _id and
+            # acked_at only: the local stand-in walks the registrar's whole queue on the compound index for a
+            # filter that names registrar_id too.
             remembered = self._heads.get(registrar_id)
             if remembered is not None and remembered.stale(now):
                 remembered = None
             doc = remembered.message(key) if remembered is not None else None
             if doc is None:
                 remembered = None
-                doc = await self.db[POLL].find_one(opened, session=session)
-                if doc is None:
+                doc = await self.db[POLL].find_one({"_id": key}, session=session)
+                if doc is None or doc.get("registrar_id") != registrar_id or doc.get("acked_at") is not None \
+                        or doc["expires_at"] <= now:
                     return None
             done = await self.db[POLL].update_one(
-                opened, {"$set": {"acked_at": now, "acked_via": channel, "expires_at": now + self.acked_retention}},
+                {"_id": key, "acked_at": None},
+                {"$set": {"acked_at": now, "acked_via": channel, "expires_at": now + self.acked_retention}},
                 session=session)
             if done.modified_count != 1:
                 return None
@@ -401,7 +405,9 @@ class Notifications:
             return PollReply(code=2303, message=f"Object does not exist: message [{msg_id}] is not in your queue "
                                                 "(unknown, or acknowledged already)")
         self._remember(head)
-        self.ctx.committed()
+        # the relay is not woken: notification.acknowledged goes out with its next round (OUTBOX_POLL_SECONDS),
+        # together with the other acks of that interval, instead of costing a relay round (a read, a publish and a
+        # delete) per ack while a registrar drains its queue
         return PollReply(code=1000, message="Command completed successfully", count=head.count, acked_id=msg_id)
     # -- bounces reported after delivery, and staff mail ---------------------------------------------------------
 
