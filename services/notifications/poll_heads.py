@@ -138,29 +138,22 @@ class PollHeads:
         if writes:
             await self.db[POLL_HEADS].bulk_write(writes, ordered=False, session=session)
 
-    async def _after_ack(self, head: Head, msg_id: int | str, now: datetime, session: AsyncClientSession) -> Head:
-        """The head after the message (open in `head`, acknowledged earlier in this transaction) left it; the window
-        is read again from the queue when it empties while messages remain. `head` is not changed."""
+    async def after_ack(self, head: Head, msg_id: int | str, now: datetime, session: AsyncClientSession) -> Head:
+        """The head after the message (open in `head`; acknowledged in this transaction, before or after this read)
+        left it; the window is read again from the queue when it empties while messages remain. `head` is not
+        changed, nothing is written."""
         after = replace(head, next=[d for d in head.next if d["_id"] != msg_id], count=max(0, head.count - 1))
         if not after.next and after.count:
-            after.next = await self.db[POLL].find(open_messages(head.registrar_id, now), session=session).sort(
-                [("queued_at", ASCENDING), ("_id", ASCENDING)]).limit(WINDOW).to_list()
+            following = await self.db[POLL].find(open_messages(head.registrar_id, now), session=session).sort(
+                [("queued_at", ASCENDING), ("_id", ASCENDING)]).limit(WINDOW + 1).to_list()
+            after.next = [d for d in following if d["_id"] != msg_id][:WINDOW]
         if not after.count:
             after.expires_min = None
         return after
 
     async def acked(self, head: Head, msg_id: int | str, now: datetime, session: AsyncClientSession) -> Head:
         """The head (as stored in this transaction's snapshot) after the ack, written."""
-        after = await self._after_ack(head, msg_id, now, session)
+        after = await self.after_ack(head, msg_id, now, session)
         await self.db[POLL_HEADS].replace_one({"_id": head.registrar_id}, after.document(), upsert=True,
                                               session=session)
         return after
-
-    async def acked_if_unchanged(self, head: Head, msg_id: int | str, now: datetime,
-                                 session: AsyncClientSession) -> Head | None:
-        """The head after the ack, written only if the stored head is still `head` (its rev, one conditional
-        write, no read); None when another writer changed it since (nothing written)."""
-        after = await self._after_ack(head, msg_id, now, session)
-        done = await self.db[POLL_HEADS].replace_one({"_id": head.registrar_id, "rev": head.rev}, after.document(),
-                                                     session=session)
-        return after if done.matched_count == 1 else None
