@@ -126,7 +126,7 @@ async def main() -> None:
             pairs: list[float] = []
             listener.seen.clear()
             listener.on = True
-            print("pairs start", flush=True)
+            print("pairs start (attach py-spy now)", flush=True)
             started, cpu, standin_cpu = time.perf_counter(), time.process_time(), cpu_seconds(STANDIN_PID)
             for _ in range(N):
                 began = time.perf_counter()
@@ -149,6 +149,8 @@ async def main() -> None:
           f" {standin_cpu / N * 1000:.2f} ms in the stand-in" + ("" if STANDIN_PID else " (pid unknown)"))
     ms = [("the EPP server waits for the broker reply (PollClient.ask)", asks),
           ("the notifications service works (Notifications.poll)", served)]
+    print(f"  broker request/replies per pair: {len(asks) / N:.2f} (each: a publish to the poll queue, a delivery to"
+          " notifications, its reply to the long-lived direct reply-to consumer)")
     for label, values in ms:
         per_pair = sum(values) / N * 1000
         print(f"  {per_pair:6.2f} ms per pair  {label} (p50 per call {percentile(values, 0.5) * 1000:.2f} ms)")
