@@ -32,8 +32,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.notifications.store import POLL, POLL_HEADS
 from shared.mongo.client import Document
 
-# messages kept in the head: an ack reads the queue again only once every WINDOW acks (when it empties)
-WINDOW = 10
+# messages kept in the head: an ack reads the queue again only once every WINDOW acks (when it empties). That
+# sorted read costs the local stand-in the registrar's whole open queue (about 18 ms of its CPU for 300 messages),
+# a head of 20 about 0.2 ms more per read than one of 10
+WINDOW = 20
 
 
 def open_messages(registrar_id: str, now: datetime) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from services.notifications.app import build as build_notifications
 from services.notifications.cps import cps, stamp
 from services.notifications.messages import STRUCTURED
+from services.notifications.poll_heads import WINDOW
 from services.notifications.service import notifications_of
 from services.notifications.settings import NotificationsSettings
 from services.registry.app import build as build_registry
@@ -354,7 +355,9 @@ async def test_a_long_queue_is_served_in_order_whatever_is_acknowledged_where(pl
     ids = [m["msg_id"] for m in queue["messages"]]  # the queue's order, as its own query gives it
     order = [m["fields"]["hitpoints"] for m in queue["messages"]]
     await platform.ctx.db["poll_heads"].delete_many({})  # as if queued before heads existed: rebuilt on demand
-    r = await platform.notifications.post(f"/api/poll/messages/{ids[15]}/ack", headers=me)  # beyond the head
+    beyond = WINDOW + 2  # past the head's window
+    assert beyond < 25
+    r = await platform.notifications.post(f"/api/poll/messages/{ids[beyond]}/ack", headers=me)
     assert r.status_code == 200 and r.json()["count"] == 24
     served, counts = [], []
     while True:
@@ -370,8 +373,8 @@ async def test_a_long_queue_is_served_in_order_whatever_is_acknowledged_where(pl
         if len(served) == 5:
             await platform.publish(warning(25), warning(26))
             order += [m["fields"]["hitpoints"] for m in (await platform.queue(me, 21))["messages"][-2:]]
-    assert served == [h for h in order if h != order[15]]
-    assert sorted(served, key=int) == [str(i) for i in range(27) if str(i) != order[15]]
+    assert served == [h for h in order if h != order[beyond]]
+    assert sorted(served, key=int) == [str(i) for i in range(27) if str(i) != order[beyond]]
     assert counts == [24, 23, 22, 21, 20, *range(21, 0, -1)]
     assert (await platform.queue(me, 0))["count"] == 0
 
