@@ -61,8 +61,9 @@ log = logging.getLogger(__name__)
 # registrar.updated sections and the profile fields notifications keeps
 PROFILE_FIELDS = ("email", "automated_email", "languages", "inform_registrant_myself")
 CATEGORY_NAMES = tuple(c.value for c in Category if c is not Category.GENERAL)
-# registrars whose poll head a process remembers (a few KB each; the least recently polled are forgotten)
-REMEMBERED_HEADS = 2_000
+# registrars whose poll head a process remembers (up to WINDOW whole messages each, some 50 KB at worst; the least
+# recently polled are forgotten, and their next ack reads the head)
+REMEMBERED_HEADS = 256
 
 
 def utcnow() -> datetime:
