@@ -389,7 +389,10 @@ class Notifications:
                 return _not_in_queue(msg_id)
             except _Moved:
                 head = None  # the stored head changed since: read it
-            except InvalidOperation as exc:  # a MongoDB before 8.0: no client-level bulkWrite
+            except InvalidOperation as exc:
+                if "8.0" not in str(exc):
+                    raise
+                # a MongoDB before 8.0: no client-level bulkWrite
                 log.warning("poll acks write one command at a time: %s", exc)
                 self._one_command_acks = False
         if head is None:
