@@ -78,19 +78,21 @@ class PollClient:
 
     async def ask(self, request: PollRequest, timeout: float) -> PollReply:
         """Send one request and wait for its reply; TimeoutError when none came within `timeout` seconds."""
-        channel = await asyncio.wait_for(self._open(), timeout)
-        correlation_id = uuid.uuid4().hex
-        reply: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._waiting[correlation_id] = reply
-        try:
-            await channel.default_exchange.publish(
-                aio_pika.Message(request.model_dump_json().encode(), content_type="application/json",
-                                 correlation_id=correlation_id, reply_to=self.REPLY_TO, expiration=timeout,
-                                 delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT),
-                routing_key=self.queue, mandatory=False)
-            return PollReply.model_validate_json(await asyncio.wait_for(reply, timeout))
-        finally:
-            self._waiting.pop(correlation_id, None)
+        # asyncio.timeout, not wait_for: no task made per await (the channel is open but for the first request)
+        async with asyncio.timeout(timeout):
+            channel = self._channel or await self._open()
+            correlation_id = uuid.uuid4().hex
+            reply: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+            self._waiting[correlation_id] = reply
+            try:
+                await channel.default_exchange.publish(
+                    aio_pika.Message(request.model_dump_json().encode(), content_type="application/json",
+                                     correlation_id=correlation_id, reply_to=self.REPLY_TO, expiration=timeout,
+                                     delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT),
+                    routing_key=self.queue, mandatory=False)
+                return PollReply.model_validate_json(await reply)
+            finally:
+                self._waiting.pop(correlation_id, None)
 
     async def close(self) -> None:
         if self._connection is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from faststream import AckPolicy
 from faststream.rabbit import RabbitQueue
 from pydantic import ValidationError
 
@@ -27,8 +28,11 @@ def register_poll_responder(ctx: ServiceContext) -> None:
     settings: NotificationsSettings = ctx.settings  # type: ignore[assignment]
 
     # the body as it came, not an injected RabbitMessage (which FastDepends resolves in a worker thread: a
-    # thread hop per poll command)
-    @ctx.broker.subscriber(poll_queue(settings), decoder=undecoded, title=f"{settings._ns(POLL_QUEUE)}:consume",
+    # thread hop per poll command). Acknowledged on delivery (no ack frame per command): a request is transient
+    # and unconfirmed anyway, and one lost with this process is a timeout the EPP server answers with 2400, as
+    # one lost with the broker is; redelivered, it could apply an ack whose answer nobody reads any more.
+    @ctx.broker.subscriber(poll_queue(settings), decoder=undecoded, ack_policy=AckPolicy.ACK_FIRST,
+                           title=f"{settings._ns(POLL_QUEUE)}:consume",
                            description="EPP poll req/ack for a registrar's queue (PollRequest -> PollReply)")
     async def on_poll(body: bytes) -> PollReply:
         try:

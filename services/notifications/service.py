@@ -10,13 +10,15 @@ redelivered event queues nothing twice; mails are sent afterwards by delivery.py
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from string import Template
 from typing import Any, cast
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING, InsertOne, ReplaceOne, UpdateOne
+from pymongo.errors import ClientBulkWriteException, InvalidOperation
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -31,8 +33,8 @@ from services.notifications.routing import (
     structured_route,
 )
 from services.notifications.settings import NotificationsSettings
-from services.notifications.poll_heads import PollHeads, open_messages
-from services.notifications.store import CONTACTS, POLL, REGISTRARS, next_poll_ids
+from services.notifications.poll_heads import Head, PollHeads, open_messages
+from services.notifications.store import CONTACTS, POLL, POLL_HEADS, REGISTRARS, next_poll_ids
 from services.notifications.store import MAILS as MAIL_COLLECTION
 from services.notifications.triggers import (
     Notice,
@@ -48,7 +50,9 @@ from shared.events.contacts import ContactDeleted
 from shared.events.notifications import EmailBounced, PollMessageAcknowledged
 from shared.events.registrars import RegistrarCreated, RegistrarUpdated
 from shared.mongo.client import Document
+from shared.mongo.outbox import OUTBOX
 from shared.mongo.transactions import in_transaction
+from shared.retry import database_retrying
 from shared.poll_rpc import PollMessage, PollReply, PollRequest
 from shared.runtime import ServiceContext
 
@@ -57,6 +61,9 @@ log = logging.getLogger(__name__)
 # registrar.updated sections and the profile fields notifications keeps
 PROFILE_FIELDS = ("email", "automated_email", "languages", "inform_registrant_myself")
 CATEGORY_NAMES = tuple(c.value for c in Category if c is not Category.GENERAL)
+# registrars whose poll head a process remembers (up to WINDOW whole messages each, some 50 KB at worst; the least
+# recently polled are forgotten, and their next ack reads the head)
+REMEMBERED_HEADS = 256
 
 
 def utcnow() -> datetime:
@@ -92,6 +99,19 @@ class QueuedMessage:
     language: str = "en"
 
 
+class _Gone(Exception):
+    """The message is no longer open: the ack's transaction aborts."""
+
+
+class _Moved(Exception):
+    """The stored poll head is not the remembered one: the ack's transaction aborts and the head is read."""
+
+
+def _not_in_queue(msg_id: str) -> PollReply:
+    return PollReply(code=2303, message=f"Object does not exist: message [{msg_id}] is not in your queue "
+                                        "(unknown, or acknowledged already)")
+
+
 def _stored_id(msg_id: str) -> int | str:
     """A poll message id as stored: numbers are integers (older messages keep their ObjectId strings)."""
     return int(msg_id) if msg_id.isdigit() and len(msg_id) <= 18 else msg_id
@@ -105,6 +125,16 @@ class Notifications:
         self.poll_retention = timedelta(days=self.settings.poll_retention_days)
         self.acked_retention = timedelta(days=self.settings.acked_retention_days)
         self.mail_retention = timedelta(days=self.settings.sent_mail_retention_days)
+        # the poll head this process last read or wrote per registrar: an ack writes the next one on condition it
+        # is unchanged instead of reading it first (poll_heads.py); never trusted for what a req answers
+        self._heads: OrderedDict[str, Head] = OrderedDict()
+        self._one_command_acks = True  # until the server says it has no client-level bulkWrite (MongoDB < 8.0)
+
+    def _remember(self, head: Head) -> None:
+        self._heads[head.registrar_id] = head
+        self._heads.move_to_end(head.registrar_id)
+        while len(self._heads) > REMEMBERED_HEADS:
+            self._heads.popitem(last=False)
 
     @property
     def heads(self) -> PollHeads:
@@ -337,6 +367,7 @@ class Notifications:
         head = await self.heads.find(registrar_id, now)
         if head is None:
             head = await in_transaction(self.ctx.client, lambda session: self.heads.rebuild(registrar_id, now, session))
+        self._remember(head)
         if not head.next:
             return PollReply(code=1300, count=0)
         m = head.next[0]
@@ -348,38 +379,102 @@ class Notifications:
         """Acknowledge once, whichever channel: the first ack wins; any later one finds no message."""
         now = self.ctx.clock.now()
         key = _stored_id(msg_id)
+        head: Head | None = None
+        remembered = self._heads.get(registrar_id)
+        doc = remembered.message(key) if remembered is not None and not remembered.stale(now) else None
+        if remembered is not None and doc is not None and self._one_command_acks:
+            try:
+                head = await self._ack_remembered(remembered, doc, key, msg_id, channel, now)
+            except _Gone:
+                return _not_in_queue(msg_id)
+            except _Moved:
+                head = None  # the stored head changed since: read it
+            except InvalidOperation as exc:
+                if "8.0" not in str(exc):
+                    raise
+                # a MongoDB before 8.0: no client-level bulkWrite
+                log.warning("poll acks write one command at a time: %s", exc)
+                self._one_command_acks = False
+        if head is None:
+            head = await self._ack_reading(registrar_id, key, msg_id, channel, now)
+        if head is None:
+            return _not_in_queue(msg_id)
+        self._remember(head)
+        # the relay is not woken: notification.acknowledged goes out with its next round (OUTBOX_POLL_SECONDS),
+        # together with the other acks of that interval, instead of costing a relay round (a read, a publish and a
+        # delete) per ack while a registrar drains its queue
+        return PollReply(code=1000, message="Command completed successfully", count=head.count, acked_id=msg_id)
 
-        async def work(session: AsyncClientSession) -> int | None:
-            # the message from the registrar's head when it is there (the usual case: the one poll req showed),
-            # else found by _id; then a conditional update_one, not find_one_and_update (the local stand-in scans
-            # the whole collection for the latter); a concurrent ack of the same message conflicts and is retried
-            head = await self.heads.read(registrar_id, now, session)
-            doc = next((d for d in head.next if d["_id"] == key), None)
-            if doc is None and not head.complete:
-                doc = await self.db[POLL].find_one({"_id": key} | self._open(registrar_id), session=session)
-            if doc is None:
+    def _acked(self, doc: Document, msg_id: str, channel: str, now: datetime) -> tuple[Document, EventEnvelope[Any]]:
+        """The update that acknowledges a message, and its notification.acknowledged event."""
+        event = new_event(
+            PollMessageAcknowledged(msg_id=msg_id, message_type=doc["message"], channel=channel,
+                                    queued_at=doc["queued_at"]),
+            registrar_id=doc["registrar_id"], correlation_id=doc.get("event_id"), clock=self.ctx.clock)
+        return {"$set": {"acked_at": now, "acked_via": channel, "expires_at": now + self.acked_retention}}, event
+
+    async def _ack_remembered(self, head: Head, doc: Document, key: int | str, msg_id: str, channel: str,
+                              now: datetime) -> Head:
+        """The usual ack (the message is in the head this process remembers): the message's conditional update,
+        the next head on condition that the stored one is still `head` (its rev) and the event, in one client-level
+        bulkWrite (MongoDB 8.0) and the commit, no read. Raises _Gone when the message is no longer open, _Moved
+        when the stored head changed; then nothing is written."""
+        update, event = self._acked(doc, msg_id, channel, now)
+        db = self.db.name
+
+        async def work(session: AsyncClientSession) -> Head:
+            after = await self.heads.after_ack(head, key, now, session)
+            try:
+                done = await self.ctx.client.bulk_write([
+                    UpdateOne({"_id": key, "acked_at": None}, update, namespace=f"{db}.{POLL}"),
+                    ReplaceOne({"_id": head.registrar_id, "rev": head.rev}, after.document(),
+                               namespace=f"{db}.{POLL_HEADS}"),
+                    *(InsertOne(record, namespace=f"{db}.{OUTBOX}") for record in self.ctx.outbox.records([event])),
+                ], ordered=True, verbose_results=True, session=session)
+            except ClientBulkWriteException as exc:  # a write conflict with a concurrent writer, say
+                raise _Moved from exc
+            if done.update_results[0].modified_count != 1:
+                raise _Gone  # acknowledged meanwhile (or expired): the transaction aborts
+            if done.update_results[1].matched_count != 1:
+                raise _Moved
+            return after
+
+        async for attempt in database_retrying():
+            with attempt:
+                # not causally consistent: the transaction reads its own snapshot anyway, and a bulkWrite that
+                # opens a transaction must not carry the afterClusterTime a causal session adds (the local stand-in
+                # refuses it)
+                async with self.ctx.client.start_session(causal_consistency=False) as session:
+                    return await session.with_transaction(work)
+        raise AssertionError("unreachable: database_retrying reraises")
+
+    async def _ack_reading(self, registrar_id: str, key: int | str, msg_id: str, channel: str,
+                           now: datetime) -> Head | None:
+        """The ack that reads what it needs: the message by _id, the stored head (or rebuilds it); None when the
+        message is not open in the registrar's queue."""
+
+        async def work(session: AsyncClientSession) -> Head | None:
+            # by _id (and acked_at) only, its registrar and expiry checked on the document: the local stand-in walks
+            # the registrar's whole queue on the compound index for a filter that names registrar_id too
+            doc = await self.db[POLL].find_one({"_id": key}, session=session)
+            if doc is None or doc.get("registrar_id") != registrar_id or doc.get("acked_at") is not None \
+                    or doc["expires_at"] <= now:
                 return None
-            done = await self.db[POLL].update_one(
-                {"_id": key, "acked_at": None},
-                {"$set": {"acked_at": now, "acked_via": channel, "expires_at": now + self.acked_retention}},
-                session=session,
-            )
+            update, event = self._acked(doc, msg_id, channel, now)
+            # a conditional update_one, not find_one_and_update (the local stand-in scans the whole collection for
+            # the latter); a concurrent ack of the same message conflicts and is retried
+            done = await self.db[POLL].update_one({"_id": key, "acked_at": None}, update, session=session)
             if done.modified_count != 1:
                 return None
-            head = await self.heads.acked(head, key, now, session)
-            await self.ctx.outbox.add([new_event(
-                PollMessageAcknowledged(msg_id=msg_id, message_type=doc["message"], channel=channel,
-                                        queued_at=doc["queued_at"]),
-                registrar_id=registrar_id, correlation_id=doc.get("event_id"), clock=self.ctx.clock,
-            )], session)
-            return head.count
+            # the stored head (as of this transaction's snapshot it still counts the message), else rebuilt (after
+            # this ack)
+            stored = await self.heads.find(registrar_id, now, session)
+            head = await self.heads.acked(stored, key, now, session) if stored \
+                else await self.heads.rebuild(registrar_id, now, session)
+            await self.ctx.outbox.add([event], session)
+            return head
 
-        remaining = await in_transaction(self.ctx.client, work)
-        if remaining is None:
-            return PollReply(code=2303, message=f"Object does not exist: message [{msg_id}] is not in your queue "
-                                                "(unknown, or acknowledged already)")
-        self.ctx.committed()
-        return PollReply(code=1000, message="Command completed successfully", count=remaining, acked_id=msg_id)
+        return await in_transaction(self.ctx.client, work)
 
     # -- bounces reported after delivery, and staff mail ---------------------------------------------------------
 

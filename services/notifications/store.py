@@ -10,7 +10,8 @@
                   acked_at / acked_via once acknowledged, expires_at (TTL: a year after queueing; after an
                   ack, ACKED_RETENTION_DAYS)
   poll_heads      each registrar's queue head, written with the messages (poll_heads.py): _id registrar id,
-                  count of open messages, next (the first few open messages, whole), expires_min
+                  count of open messages, next (the first few open messages, whole), expires_min, rev (new at
+                  every write)
   mails           every mail to send and its record: _id the idempotency key "<event id>:<message>:<object>:
                   <recipient>:<language>", to, subject, body (sealed values stay sealed: [[name]] placeholders
                   with `sealed`), status pending | sent | bounced | failed, attempts, next_attempt_at,

@@ -73,26 +73,27 @@ class Outbox:
         """Write events in the caller's transaction; they are published only if it commits."""
         if not events:
             return
+        await self.collection.insert_many(self.records(events), ordered=True, session=session)
+
+    def records(self, events: Sequence[EventEnvelope[Any]]) -> list[Document]:
+        """The outbox documents of events, for a caller that inserts them in its transaction with other writes
+        in one command (add is the usual way)."""
         now = _now()
         trace = current_carrier()  # the command's or handler's trace continues at the relay
-        await self.collection.insert_many(
-            [
-                {
-                    "_id": ObjectId(),  # client-made ObjectIds keep the order the events were written in
-                    "event_id": str(e.event_id),
-                    "event_type": e.event_type,
-                    "event_version": e.event_version,
-                    "correlation_id": e.correlation_id,
-                    "occurred_at": e.occurred_at,
-                    "body": e.to_json().decode(),
-                    "created_at": now,
-                    **({"trace": trace} if trace else {}),
-                }
-                for e in events
-            ],
-            ordered=True,
-            session=session,
-        )
+        return [
+            {
+                "_id": ObjectId(),  # client-made ObjectIds keep the order the events were written in
+                "event_id": str(e.event_id),
+                "event_type": e.event_type,
+                "event_version": e.event_version,
+                "correlation_id": e.correlation_id,
+                "occurred_at": e.occurred_at,
+                "body": e.to_json().decode(),
+                "created_at": now,
+                **({"trace": trace} if trace else {}),
+            }
+            for e in events
+        ]
 
 
 class Lease:

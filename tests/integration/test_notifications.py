@@ -16,9 +16,11 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from services.notifications.app import build as build_notifications
 from services.notifications.cps import cps, stamp
 from services.notifications.messages import STRUCTURED
+from services.notifications.poll_heads import WINDOW
 from services.notifications.service import notifications_of
 from services.notifications.settings import NotificationsSettings
 from services.registry.app import build as build_registry
+from services.registry.epp.poll_commands import POLL_SWITCH_SECONDS
 from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from shared.clock import BRUSSELS, ManualClock
@@ -109,11 +111,12 @@ class Platform:
 
 
 @pytest.fixture
-async def platform(namespace: str) -> AsyncIterator[Platform]:
+async def platform(namespace: str, request: pytest.FixtureRequest) -> AsyncIterator[Platform]:
     clock = ManualClock(START)
     async with SmtpCatcher() as smtp:
         registry_settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, outbox_poll_seconds=0.05,
-                                             operator_token="operator-dev-token", epp_port=0)
+                                             operator_token="operator-dev-token", epp_port=0,
+                                             **getattr(request, "param", {}))
         notifications = build_notifications(notifications_settings(namespace, smtp.port), clock=clock)
         async with running(notifications) as notes, running(build_registry(registry_settings, clock=clock)) as reg:
             platform = Platform(reg, notes, smtp, clock, namespace)
@@ -352,7 +355,9 @@ async def test_a_long_queue_is_served_in_order_whatever_is_acknowledged_where(pl
     ids = [m["msg_id"] for m in queue["messages"]]  # the queue's order, as its own query gives it
     order = [m["fields"]["hitpoints"] for m in queue["messages"]]
     await platform.ctx.db["poll_heads"].delete_many({})  # as if queued before heads existed: rebuilt on demand
-    r = await platform.notifications.post(f"/api/poll/messages/{ids[15]}/ack", headers=me)  # beyond the head
+    beyond = WINDOW + 2  # past the head's window
+    assert beyond < 25
+    r = await platform.notifications.post(f"/api/poll/messages/{ids[beyond]}/ack", headers=me)
     assert r.status_code == 200 and r.json()["count"] == 24
     served, counts = [], []
     while True:
@@ -368,10 +373,124 @@ async def test_a_long_queue_is_served_in_order_whatever_is_acknowledged_where(pl
         if len(served) == 5:
             await platform.publish(warning(25), warning(26))
             order += [m["fields"]["hitpoints"] for m in (await platform.queue(me, 21))["messages"][-2:]]
-    assert served == [h for h in order if h != order[15]]
-    assert sorted(served, key=int) == [str(i) for i in range(27) if str(i) != order[15]]
+    assert served == [h for h in order if h != order[beyond]]
+    assert sorted(served, key=int) == [str(i) for i in range(27) if str(i) != order[beyond]]
     assert counts == [24, 23, 22, 21, 20, *range(21, 0, -1)]
     assert (await platform.queue(me, 0))["count"] == 0
+
+
+def answered(ctx: ServiceContext) -> float:
+    """Poll requests this replica answered (EPP and web)."""
+    return sum(ctx.metrics.registry.get_sample_value("notifications_poll_requests_total", {"op": op, "code": code})
+               or 0.0 for op, code in (("req", "1301"), ("req", "1300"), ("ack", "1000"), ("ack", "2303")))
+
+
+async def test_two_replicas_serve_one_queue_exactly_whatever_the_other_wrote(platform: Platform) -> None:
+    """Each replica remembers the poll head it last read or wrote and writes the next one only if nobody changed it
+    since (service.py): with two replicas taking the EPP poll requests in turn, acks on the web site in between and
+    messages queued while the queue drains, every req shows the oldest open message with the exact count, and an
+    acknowledged message is never shown again."""
+    me = await login(platform.registry)
+
+    def warning(hitpoints: int) -> EventEnvelope[Any]:
+        return platform.event(HitpointsThresholdReached(percent=80, hitpoints=hitpoints, limit=1000, reached_at=START))
+
+    await platform.publish(*(warning(i) for i in range(8)))
+    expected = 8
+    second = build_notifications(notifications_settings(platform.namespace, platform.smtp.port,
+                                                        instance_id="replica-2"), clock=platform.clock)
+    async with running(second) as replica:
+        replica_ctx: ServiceContext = replica._transport.app.state.ctx  # type: ignore[attr-defined]
+        client = await platform.epp()
+        acked: set[str] = set()
+        for step in range(12):
+            queue = await platform.queue(me, expected)  # the queue as its own query gives it
+            req = await client.command('<poll op="req"/>')
+            if expected == 0:
+                assert req.code == 1300
+                break
+            msgq = req.find("epp:response/epp:msgQ")
+            assert req.code == 1301 and msgq is not None
+            msg_id = msgq.get("id")
+            assert (msg_id, msgq.get("count")) == (queue["messages"][0]["msg_id"], str(expected))
+            assert msg_id not in acked
+            if step % 3 == 2:  # acknowledged on the web first: the replica's remembered head is stale
+                r = await platform.notifications.post(f"/api/poll/messages/{msg_id}/ack", headers=me)
+                assert r.status_code == 200 and r.json()["count"] == expected - 1
+                assert (await client.command(f'<poll op="ack" msgID="{msg_id}"/>')).code == 2303
+            else:
+                ack = await client.command(f'<poll op="ack" msgID="{msg_id}"/>')
+                assert ack.code == 1000 and ack.find("epp:response/epp:msgQ").get("count") == str(expected - 1)  # type: ignore[union-attr]
+            acked.add(str(msg_id))
+            expected -= 1
+            if step in (1, 4):  # queued while it drains: both replicas' remembered heads are stale
+                await platform.publish(warning(100 + step))
+                expected += 1
+        else:
+            raise AssertionError("the queue did not drain")
+        assert len(acked) == 10
+        # both replicas answered (the broker hands the queue's requests out in turn: one may get every req and
+        # the other every ack, which then never read the head the req showed)
+        assert answered(platform.ctx) >= 3 and answered(replica_ctx) >= 3
+        await client.close()
+
+
+@pytest.mark.parametrize("platform", [{"epp_rate_limits": {}}], indirect=True)  # more than 60 polls a minute
+async def test_sessions_of_one_registrar_polling_at_once_acknowledge_each_message_once(platform: Platform) -> None:
+    """Four EPP sessions of one registrar drain its queue at once through two replicas: each message is
+    acknowledged exactly once (a session that loses the race for a message gets 2303), a req never shows a
+    message whose ack was answered before it was sent, one notification.acknowledged per message, and the
+    queue's head ends empty."""
+    me = await login(platform.registry)
+    await platform.publish(*(platform.event(HitpointsThresholdReached(
+        percent=80, hitpoints=i, limit=1000, reached_at=START)) for i in range(16)))
+    ids = [m["msg_id"] for m in (await platform.queue(me, 16))["messages"]]
+    second = build_notifications(notifications_settings(platform.namespace, platform.smtp.port,
+                                                        instance_id="replica-2"), clock=platform.clock)
+    async with running(second), EventTap(platform.namespace, "notification.acknowledged") as tap:
+        clients = [await platform.epp() for _ in range(4)]
+        done: list[str] = []
+
+        async def drain(client: EppClient) -> None:
+            while True:
+                before = set(done)
+                req = await client.command('<poll op="req"/>')
+                if req.code == 1300:
+                    return
+                msgq = req.find("epp:response/epp:msgQ")
+                assert req.code == 1301 and msgq is not None, req.xml
+                msg_id = str(msgq.get("id"))
+                assert msg_id not in before, f"{msg_id} was shown after its ack was answered"
+                ack = await client.command(f'<poll op="ack" msgID="{msg_id}"/>')
+                assert ack.code in (1000, 2303), ack.xml
+                if ack.code == 1000:
+                    done.append(msg_id)
+
+        await asyncio.wait_for(asyncio.gather(*(drain(c) for c in clients)), 60)
+        assert sorted(done, key=int) == sorted(ids, key=int)  # each once
+        assert (await platform.queue(me, 0))["count"] == 0
+        head = await platform.ctx.db["poll_heads"].find_one({"_id": DEMO})
+        assert head is not None and (head["count"], head["next"]) == (0, [])
+        await tap.wait_for("notification.acknowledged", 16)
+        await asyncio.sleep(0.5)  # anything more would be a second one
+        assert sorted(e["payload"]["msg_id"] for e in tap.of("notification.acknowledged")) == sorted(ids)
+        for client in clients:
+            await client.close()
+
+
+async def test_a_poll_switch_turned_off_is_seen_within_a_second_by_a_session_that_polled(platform: Platform) -> None:
+    """The EPP server trusts a registrar's poll switch for POLL_SWITCH_SECONDS (no read per command); after that
+    a session that polled before is refused like a new one."""
+    client = await platform.epp()
+    assert (await client.command('<poll op="req"/>')).code == 1300
+    me = await login(platform.registry)
+    r = await platform.registry.put("/api/registrar/epp-settings", headers=me,
+                                    json={"poll": False, "ip_addresses": ["127.0.0.1", "::1"]})
+    assert r.status_code == 200, r.text
+    await asyncio.sleep(POLL_SWITCH_SECONDS + 0.1)
+    answer = await client.command('<poll op="req"/>')
+    assert answer.code == 2201 and "switched off" in answer.message
+    await client.close()
 
 
 async def test_unacknowledged_messages_expire_after_a_year(platform: Platform) -> None:

@@ -4,6 +4,7 @@ asks over the broker (shared/poll_rpc.py) once the registrar's poll switch allow
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from services.registry.commands import Actor
@@ -16,6 +17,9 @@ from shared.poll_rpc import POLL_QUEUE, PollClient, PollRequest
 from shared.runtime import ServiceContext
 
 TIMEOUT_SECONDS = 5.0
+# how long a replica trusts that a registrar's poll switch is on without reading it again (a round trip saved on
+# nearly every poll command): switched off, poll is refused by every replica at most this much later
+POLL_SWITCH_SECONDS = 1.0
 
 
 def poll_client(ctx: ServiceContext) -> PollClient:
@@ -26,8 +30,17 @@ def poll_client(ctx: ServiceContext) -> PollClient:
     return client
 
 
-async def poll(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+async def require_poll_on(ctx: ServiceContext, actor: Actor) -> None:
+    """require_poll, read at most once per POLL_SWITCH_SECONDS per registrar and process (only "on" is kept)."""
+    checked: dict[str, float] = ctx.extras.setdefault("poll_switch_on", {})
+    if checked.get(actor.registrar_id, 0.0) > time.monotonic():
+        return
     await require_poll(ctx, actor)
+    checked[actor.registrar_id] = time.monotonic() + POLL_SWITCH_SECONDS
+
+
+async def poll(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
+    await require_poll_on(ctx, actor)
     command = cmd.element
     request = PollRequest(registrar_id=actor.registrar_id, op=command.get("op", "req"), msg_id=command.get("msgID"))
     if request.op == "ack" and not request.msg_id:

@@ -1,0 +1,163 @@
+"""Where one EPP poll req+ack pair spends its time: MongoDB round trips per pair (a pymongo CommandListener, by
+command and collection, as in profile_domain_create.py), broker messages per pair, and the time of each stage
+(the client's pair, the EPP server's wait for the broker's reply, the notifications service's work).
+Prints figures; asserts nothing.
+
+Run: .venv/bin/python bench/profile_poll.py   (PROFILE_PAIRS sets how many pairs are averaged)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pymongo import monitoring
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.bench_notifications import DEMO, event, publish
+from bench.report import percentile
+from services.notifications.app import build
+from services.notifications.service import Notifications
+from services.notifications.settings import NotificationsSettings
+from services.registry.app import build as build_registry
+from services.registry.settings import RegistrySettings
+from shared.events.hitpoints import HitpointsThresholdReached
+from shared.poll_rpc import PollClient
+from tests.integration.epp_client import EppClient
+from tests.integration.infra import delete_namespace, eventually, running
+
+N = int(os.environ.get("PROFILE_PAIRS", "200"))
+# the stand-in's process id (deploy/local/ensure-mongodb.sh writes it to .data/mongo.pid): its CPU time is shown
+STANDIN_PID = os.environ.get("PROFILE_STANDIN_PID") or next(
+    (p.read_text().strip() for p in [Path(__file__).resolve().parents[1] / ".data" / "mongo.pid"] if p.exists()), "")
+
+
+def cpu_seconds(pid: str) -> float:
+    """User + system CPU time of a process, from /proc (0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class RoundTrips(monitoring.CommandListener):
+    """Counts commands sent while `on` (background loops run too: their commands show under their names)."""
+
+    def __init__(self) -> None:
+        self.on, self.seen, self.micros = False, Counter[str](), Counter[str]()
+        self.names: dict[int, str] = {}
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if not self.on:
+            return
+        target = event.command.get(event.command_name)
+        where = target if isinstance(target, str) else ""
+        name = self.names[event.request_id] = f"{event.command_name} {where}".strip()
+        self.seen[name] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        name = self.names.pop(event.request_id, None)
+        if name is not None:
+            self.micros[name] += event.duration_micros
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def timed(owner: Any, name: str, into: list[float]) -> None:
+    """Wrap owner.name (a coroutine function) so that each call's duration is appended to `into`."""
+    original: Callable[..., Awaitable[Any]] = getattr(owner, name)
+
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return await original(*args, **kwargs)
+        finally:
+            into.append(time.perf_counter() - began)
+
+    setattr(owner, name, wrapper)
+
+
+async def main() -> None:
+    listener = RoundTrips()
+    monitoring.register(listener)
+    namespace = f"p{uuid.uuid4().hex[:10]}"
+    settings = NotificationsSettings(namespace=namespace, log_level="WARNING", gauges_interval_seconds=3600)
+    registry_settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, log_level="WARNING",
+                                         epp_port=0, epp_rate_limits={})
+    asks: list[float] = []
+    served: list[float] = []
+    timed(PollClient, "ask", asks)
+    timed(Notifications, "poll", served)
+    try:
+        app = build(settings)
+        async with running(app), running(build_registry(registry_settings)) as registry:
+            ctx, reg = app.state.ctx, registry._transport.app.state.ctx  # type: ignore[attr-defined]
+
+            async def knows_demo() -> bool:
+                return bool((await ctx.db["registrars"].find_one({"_id": DEMO}) or {}).get("poll"))
+
+            await eventually(knows_demo, bool, timeout=120)
+            await publish(namespace, [event(HitpointsThresholdReached(
+                percent=80, hitpoints=i, limit=1000, reached_at=datetime.now(UTC)), DEMO) for i in range(N + 10)])
+
+            async def queued() -> int:
+                return await ctx.db["poll_messages"].count_documents({"registrar_id": DEMO})
+
+            await eventually(queued, lambda n: n >= N + 10, timeout=600)
+            client = EppClient(reg.extras["epp_port"])
+            await client.connect()
+            assert (await client.login()).code == 1000
+            for _ in range(5):  # warm up: the reply consumer, connections
+                req = await client.command('<poll op="req"/>')
+                await client.command(f'<poll op="ack" msgID="{req.find("epp:response/epp:msgQ").get("id")}"/>')  # type: ignore[union-attr]
+            asks.clear()
+            served.clear()
+            pairs: list[float] = []
+            listener.seen.clear()
+            listener.on = True
+            print("pairs start (attach py-spy now)", flush=True)
+            started, cpu, standin_cpu = time.perf_counter(), time.process_time(), cpu_seconds(STANDIN_PID)
+            for _ in range(N):
+                began = time.perf_counter()
+                req = await client.command('<poll op="req"/>')
+                msgq = req.find("epp:response/epp:msgQ")
+                assert req.code == 1301 and msgq is not None, req.xml
+                ack = await client.command(f'<poll op="ack" msgID="{msgq.get("id")}"/>')
+                assert ack.code == 1000, ack.xml
+                pairs.append(time.perf_counter() - began)
+            elapsed = time.perf_counter() - started
+            cpu, standin_cpu = time.process_time() - cpu, cpu_seconds(STANDIN_PID) - standin_cpu
+            listener.on = False
+            await client.logout()
+            await client.close()
+    finally:
+        await delete_namespace(namespace)
+    print(f"{N} pairs from one EPP session: {N / elapsed:.1f} pairs/s, pair p50 {percentile(pairs, 0.5) * 1000:.1f} ms;"
+          f" load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"  CPU per pair: {cpu / N * 1000:.2f} ms in this process (client, EPP server, notifications),"
+          f" {standin_cpu / N * 1000:.2f} ms in the stand-in" + ("" if STANDIN_PID else " (pid unknown)"))
+    ms = [("the EPP server waits for the broker reply (PollClient.ask)", asks),
+          ("the notifications service works (Notifications.poll)", served)]
+    print(f"  broker request/replies per pair: {len(asks) / N:.2f} (each: a publish to the poll queue, a delivery to"
+          " notifications, its reply to the long-lived direct reply-to consumer)")
+    for label, values in ms:
+        per_pair = sum(values) / N * 1000
+        print(f"  {per_pair:6.2f} ms per pair  {label} (p50 per call {percentile(values, 0.5) * 1000:.2f} ms)")
+    print(f"MongoDB round trips per pair (every client in this process): {sum(listener.seen.values()) / N:.2f}")
+    for name, count in sorted(listener.seen.items(), key=lambda kv: -kv[1]):
+        print(f"  {count / N:5.2f}  {name:28} {listener.micros[name] / max(count, 1) / 1000:6.2f} ms each (sent to answered)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
