@@ -337,7 +337,8 @@ async def _close(ctx: ServiceContext) -> None:
 
 
 def serve(app: FastAPI, settings: ServiceSettings, proxy_headers: bool = True) -> None:
-    """Run one service process (python -m services.<name>). proxy_headers=False: the app sees the TCP peer, not
-    the address uvicorn takes from X-Forwarded-For (from FORWARDED_ALLOW_IPS, 127.0.0.1 unless set)."""
+    """Run one service process (python -m services.<name>). The app sees the client that X-Forwarded-For names
+    when the peer is in FORWARDED_ALLOW_IPS; proxy_headers=False: always the TCP peer (a service that reads the
+    header itself)."""
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False,
-                proxy_headers=proxy_headers)
+                proxy_headers=proxy_headers, forwarded_allow_ips=settings.forwarded_allow_ips)

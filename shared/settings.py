@@ -92,6 +92,9 @@ class ServiceSettings(FailClosedSettings):
 
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    # the peers whose X-Forwarded-For names the client (uvicorn's forwarded_allow_ips: addresses or networks,
+    # comma-separated): the reverse proxy and the console, whose sign-ins the login pause counts per browser
+    forwarded_allow_ips: str = "127.0.0.1"
 
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")

@@ -126,18 +126,26 @@ class Services:
         for client in self.clients.values():
             await client.aclose()
 
-    def as_user(self, token: str | None, correlation_id: str | None = None) -> Api:
-        return Api(self, token, correlation_id)
+    def as_user(self, token: str | None, correlation_id: str | None = None, client_address: str | None = None) -> Api:
+        return Api(self, token, correlation_id, client_address)
 
 
 class Api:
-    """The services as one signed-in user calls them."""
+    """The services as one signed-in user calls them.
 
-    def __init__(self, services: Services, token: str | None, correlation_id: str | None) -> None:
+    `client_address` is the browser's address as the console sees it. It goes on as X-Forwarded-For so that the
+    registry's login pause and the *Login attempts* list count the person, not the console: without it, wrong
+    passwords typed at the console by anyone would pause a user's console sign-in for everyone. The services
+    take the header only from addresses they trust (uvicorn's FORWARDED_ALLOW_IPS, README)."""
+
+    def __init__(self, services: Services, token: str | None, correlation_id: str | None,
+                 client_address: str | None = None) -> None:
         self.services = services
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         if correlation_id:
             self.headers["X-Correlation-ID"] = correlation_id
+        if client_address:
+            self.headers["X-Forwarded-For"] = client_address
 
     async def raw(self, service: Service, method: str, path: str, **kwargs: Any) -> httpx.Response:
         response = await self.services.clients[service].request(method, path, headers=self.headers, **kwargs)

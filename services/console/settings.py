@@ -14,6 +14,9 @@ class ConsoleSettings(FailClosedSettings):
 
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    # the reverse proxy whose X-Forwarded-For names the browser (uvicorn's forwarded_allow_ips); the console
+    # passes that address on to the services
+    forwarded_allow_ips: str = "127.0.0.1"
 
     registry_url: str = "http://127.0.0.1:8001"
     hitpoints_url: str = "http://127.0.0.1:8002"

@@ -81,7 +81,8 @@ class Page:
         self.console = console_of(request)
         self.session = session_of(request)
         self.correlation_id = uuid.uuid4().hex
-        self.api: Api = self.console.services.as_user(self.session.token, self.correlation_id)
+        self.client_address = request.client.host if request.client else None
+        self.api: Api = self.console.services.as_user(self.session.token, self.correlation_id, self.client_address)
         self.language = self.session.language or "en"
         self._ = translator(self.language)
         # the block banner's call runs beside the page's own calls, not after them

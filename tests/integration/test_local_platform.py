@@ -1,6 +1,8 @@
 """`make run`'s supervisor brings all six services up healthy against the real broker and database,
 and Ctrl-C stops every one of them."""
 
+import contextlib
+import http.cookiejar
 import json
 import os
 import re
@@ -8,6 +10,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +24,41 @@ PROCESSES = [*SERVICES, "console"]
 
 
 def test_the_platform_starts_healthy_and_stops_cleanly_on_ctrl_c(namespace: str) -> None:
-    run_platform(namespace, os.environ.copy(), "guest:***@")
+    ports = {name: free_port() for name in PROCESSES}
+    run_platform(namespace, os.environ.copy(), "guest:***@", lambda: console_sign_in_counts_the_browser(ports),
+                 ports)
+
+
+def console_sign_in_counts_the_browser(ports: dict[str, int]) -> None:
+    """A wrong password typed at the console is recorded (and paused) under the browser's address, not the
+    console's: the console passes it on as X-Forwarded-For and the registry, a real uvicorn process, takes it
+    from the console's trusted address. The browser's address here comes from a proxy in front of the console
+    (an X-Forwarded-For the console's own uvicorn takes from 127.0.0.1)."""
+    console = f"http://127.0.0.1:{ports['console']}"
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with browser.open(f"{console}/login", timeout=10) as r:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', r.read().decode())
+    assert csrf is not None
+    wrong = urllib.request.Request(
+        f"{console}/login", headers={"X-Forwarded-For": "203.0.113.7"},
+        data=urllib.parse.urlencode({"csrf": csrf.group(1), "user_id": "a100001", "password": "not-it"}).encode())
+    with contextlib.suppress(urllib.error.HTTPError):  # the page says 401 in words
+        browser.open(wrong, timeout=10)
+    token = api_login(ports["registry"])
+    attempts = urllib.request.Request(f"http://127.0.0.1:{ports['registry']}/api/registrar/users/a100001/login-attempts",
+                                      headers={"authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(attempts, timeout=10) as r:
+        failed = [a for a in json.load(r) if not a["success"]]
+    assert [a["ip"] for a in failed] == ["203.0.113.7"], failed
+
+
+def api_login(registry_port: int) -> str:
+    login = urllib.request.Request(
+        f"http://127.0.0.1:{registry_port}/api/login", headers={"content-type": "application/json"},
+        data=json.dumps({"user_id": "a100001", "password": "Demo-Web-2026"}).encode())
+    with urllib.request.urlopen(login, timeout=10) as r:
+        token: str = json.load(r)["token"]
+    return token
 
 
 def test_make_run_gives_each_service_its_own_broker_user(namespace: str, tmp_path: Path) -> None:
@@ -50,8 +88,8 @@ def test_make_run_gives_each_service_its_own_broker_user(namespace: str, tmp_pat
 
 
 def run_platform(namespace: str, base_env: dict[str, str], expected_in_banner: str,
-                 while_up: Callable[[], None] | None = None) -> None:
-    ports = {name: free_port() for name in PROCESSES}
+                 while_up: Callable[[], None] | None = None, ports: dict[str, int] | None = None) -> None:
+    ports = ports or {name: free_port() for name in PROCESSES}
     env = base_env | {f"{n.upper()}_HTTP_PORT": str(p) for n, p in ports.items()} | {
         "NAMESPACE": namespace, "AMQP_URL": AMQP_URL, "MONGODB_URL": MONGODB_URL, "SEED_DEMO_REGISTRAR": "true",
         # publication's public TCP servers on free ports too (no Knot here: it has nothing to push)
@@ -78,11 +116,7 @@ def run_platform(namespace: str, base_env: dict[str, str], expected_in_banner: s
         # the banner's example create works as printed (it once lacked the required registrant: 422)
         create = re.search(r"-d '(\{\"name\".*?\})' (http://\S+/api/domains)", banner)
         assert create is not None, banner
-        login = urllib.request.Request(
-            f"http://127.0.0.1:{ports['registry']}/api/login", headers={"content-type": "application/json"},
-            data=json.dumps({"user_id": "a100001", "password": "Demo-Web-2026"}).encode())
-        with urllib.request.urlopen(login, timeout=10) as r:
-            token = json.load(r)["token"]
+        token = api_login(ports["registry"])
         example = urllib.request.Request(create.group(2), data=create.group(1).encode(), headers={
             "content-type": "application/json", "authorization": f"Bearer {token}"})
         with urllib.request.urlopen(example, timeout=10) as r:

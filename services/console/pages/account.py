@@ -288,7 +288,7 @@ def router() -> APIRouter:
         # a password change ends every session of the user at every service, this one too: sign in again
         # with the new password; a user with 2-step verification gives the code on the sign-in page
         try:
-            signed = await page.console.services.as_user(None).post(
+            signed = await page.console.services.as_user(None, client_address=page.client_address).post(
                 "registry", "/api/login", {"user_id": page.session.user_id, "password": new})
         except ApiRefused:
             page.request.state.session = page.session = page.session.sign_out()
