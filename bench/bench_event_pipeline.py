@@ -44,7 +44,7 @@ async def raw_broker_rate() -> float:
     return await publish_consume_rate(N, prefetch=PREFETCH, batch=BATCH)
 
 
-async def pipeline_rates(namespace: str) -> tuple[float, float]:
+async def pipeline_rates(namespace: str) -> tuple[float, float, float]:
     app = build_reporting(ReportingSettings(namespace=namespace, log_level="WARNING", prefetch_count=PREFETCH,
                                             operator_token="operator-dev-token"))
     async with running(app) as reporting:
@@ -70,7 +70,7 @@ async def pipeline_rates(namespace: str) -> tuple[float, float]:
 
         # phase 2: relay and consume everything that is waiting
         relay = OutboxRelay(db, ctx.publisher, ctx.metrics, owner="bench", batch_size=BATCH, poll_seconds=0.05)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         task = asyncio.create_task(relay.run())
 
         async def counted() -> int:
@@ -78,17 +78,18 @@ async def pipeline_rates(namespace: str) -> tuple[float, float]:
 
         await eventually(counted, lambda n: n >= N, timeout=1800)
         pipeline_rate = N / (time.perf_counter() - started)
+        cpu_ms = (time.process_time() - cpu) * 1000 / N
         await relay.stop()
         task.cancel()
         assert await counted() == N, "every event applied exactly once"
-        return outbox_rate, pipeline_rate
+        return outbox_rate, pipeline_rate, cpu_ms
 
 
 async def main() -> None:
     namespace = f"b{uuid.uuid4().hex[:10]}"
     try:
         raw = await raw_broker_rate()
-        outbox_rate, pipeline = await pipeline_rates(namespace)
+        outbox_rate, pipeline, cpu_ms = await pipeline_rates(namespace)
     finally:
         await delete_namespace(namespace)
     print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
@@ -96,6 +97,7 @@ async def main() -> None:
     print(f"raw broker publish+consume   {raw:10.0f} msg/s")
     print(f"pipeline outbox->broker->db  {pipeline:10.0f} events/s")
     print(f"ratio pipeline / raw         {pipeline / raw:10.3f}")
+    print(f"process CPU per event        {cpu_ms:10.2f} ms      (relay and consumer, one process)")
     print(f"outbox commits (1 tx each)   {outbox_rate:10.0f} tx/s")
     emit({"pipeline.events": pipeline, "pipeline.raw_publish_consume": raw, "pipeline.outbox_commits": outbox_rate})
 

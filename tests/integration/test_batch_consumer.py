@@ -1,0 +1,111 @@
+"""The batch consumer (shared/messaging/consumer.py) on the real broker and database: events waiting in a
+service's queue are applied several to a transaction; a poison message among them is dead-lettered alone; a
+service stopped in the middle of a batch's transaction applies that batch after restart, none of it twice."""
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import aio_pika
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from shared.clock import SystemClock
+from shared.events import DomainCreated, EventEnvelope, new_event
+from shared.mongo.idempotency import BatchHandler
+from shared.runtime import ServiceContext, ServiceSpec, create_app
+from shared.settings import ServiceSettings
+from tests.integration.infra import AMQP_URL, AMQP_USER, eventually, queue_depth, running
+
+
+def created(i: int) -> EventEnvelope[DomainCreated]:
+    return new_event(DomainCreated(name=f"batch-{i}.be", tld="be", registered_at=datetime.now(UTC)),
+                     registrar_id="a100001", correlation_id=None, clock=SystemClock())
+
+
+async def publish(namespace: str, bodies: Sequence[bytes]) -> None:
+    """Straight onto the events exchange, as the relay would (persistent, confirmed, our AMQP user)."""
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(f"{namespace}.registry.events")
+        for body in bodies:
+            await exchange.publish(aio_pika.Message(body, type="domain.created", user_id=AMQP_USER,
+                                                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                                   routing_key="domain.created")
+
+
+class Counting:
+    """A batch handler that counts each event's applications in the service's database (a $inc: applied twice
+    shows as 2) and the sizes of the runs it was given; `hold` makes it stop inside the transaction."""
+
+    def __init__(self, hold: asyncio.Event | None = None) -> None:
+        self.runs: list[int] = []
+        self.hold = hold
+        self.holding = asyncio.Event()
+
+    def handlers(self, ctx: ServiceContext) -> dict[type, BatchHandler]:
+        async def apply(events: Sequence[EventEnvelope[Any]], session: AsyncClientSession) -> None:
+            self.runs.append(len(events))
+            for event in events:
+                await ctx.db["applied"].update_one({"_id": event.payload.name}, {"$inc": {"n": 1}}, upsert=True,
+                                                   session=session)
+            if self.hold is not None and len(events) > 1:
+                self.holding.set()
+                await self.hold.wait()  # the "crash" comes while the batch's writes are uncommitted
+
+        return {DomainCreated: BatchHandler(apply)}
+
+
+def service(namespace: str, counting: Counting) -> Any:
+    settings = ServiceSettings(service_name="batches", namespace=namespace, prefetch_count=50, consume_batch_size=20)
+    return create_app(ServiceSpec(name="batches", settings=settings, description="test", handlers=counting.handlers))
+
+
+async def applied_counts(ctx: ServiceContext) -> dict[str, int]:
+    return {d["_id"]: d["n"] for d in await ctx.db["applied"].find({}).to_list()}
+
+
+async def test_a_poison_message_among_waiting_events_is_dead_lettered_alone(namespace: str) -> None:
+    async with running(service(namespace, Counting())):
+        pass  # declares the queue; nothing consumes it now
+    events = [created(i) for i in range(30)]
+    bodies = [e.to_json() for e in events]
+    await publish(namespace, [*bodies[:10], b"{not an event", *bodies[10:]])
+    counting = Counting()
+    app = service(namespace, counting)
+    async with running(app):
+        ctx: ServiceContext = app.state.ctx
+        await eventually(lambda: applied_counts(ctx), lambda c: len(c) == 30)
+        await eventually(lambda: queue_depth(f"{namespace}.batches.events.dlq"), lambda n: n == 1)
+        assert set((await applied_counts(ctx)).values()) == {1}
+        assert await queue_depth(f"{namespace}.batches.events") == 0
+        assert sum(counting.runs) == 30 and max(counting.runs) > 1  # several events to a transaction
+        assert max(counting.runs) <= 20  # CONSUME_BATCH_SIZE
+        assert await ctx.db["processed_events"].count_documents({}) == 30
+
+
+async def test_a_service_stopped_inside_a_batch_applies_it_after_restart_and_none_twice(namespace: str) -> None:
+    async with running(service(namespace, Counting())):
+        pass
+    events = [created(i) for i in range(40)]
+    await publish(namespace, [e.to_json() for e in events])
+    stuck = Counting(hold=asyncio.Event())  # never set: the service stops while a batch is being applied
+    app = service(namespace, stuck)
+    async with running(app):
+        ctx: ServiceContext = app.state.ctx
+        await asyncio.wait_for(stuck.holding.wait(), 20)
+        first_run = stuck.runs[-1]
+        assert first_run > 1
+        before_stop = await applied_counts(ctx)
+    # the open batch's writes were never committed, and its deliveries never acked
+    counting = Counting()
+    app = service(namespace, counting)
+    async with running(app):
+        ctx = app.state.ctx
+        counts = await eventually(lambda: applied_counts(ctx), lambda c: len(c) == 40)
+        assert set(counts.values()) == {1}, "no event applied twice"
+        assert sum(before_stop.values()) <= 40 - first_run  # only batches committed before the stop
+        assert await ctx.db["processed_events"].count_documents({}) == 40
+        await eventually(lambda: queue_depth(f"{namespace}.batches.events"), lambda n: n == 0)
+        assert await queue_depth(f"{namespace}.batches.events.dlq") == 0
