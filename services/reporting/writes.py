@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pymongo import UpdateOne
+from pymongo import InsertOne, ReplaceOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -63,7 +63,7 @@ class BatchWrites:
 
     async def flush(self, db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
         if self.dirty:
-            await db[DOMAINS].bulk_write([_replacing(name, record, self.stored.get(name)) for name in sorted(self.dirty)
+            await db[DOMAINS].bulk_write([_replacing(name, record, self.stored.get(name, ABSENT)) for name in sorted(self.dirty)
                                           if (record := self.domains[name]) is not None], ordered=False, session=session)
         if self.portfolio_inc:
             await db[PORTFOLIOS].bulk_write([
@@ -76,11 +76,17 @@ class BatchWrites:
                 for fact, (count, on_insert) in self.facts.items()], ordered=False, session=session)
 
 
-def _replacing(name: str, record: Document, stored: Document | None) -> UpdateOne:
-    """The record as the whole document: $set of its fields and $unset of those it dropped, the same result as a
-    replacement (an update by _id is the cheaper write on the local stand-in, and as cheap on MongoDB)."""
+def _replacing(name: str, record: Document, stored: Any) -> InsertOne[Document] | UpdateOne | ReplaceOne[Document]:
+    """The record as the whole document, written as cheaply as the store allows: an insert when the batch found
+    none (a replica that inserts the name meanwhile makes the transaction conflict, and the batch is retried),
+    else $set of its fields and $unset of those it dropped (on the local stand-in an update by _id costs a
+    fraction of a replacement or an upsert; on MongoDB they cost the same)."""
+    if stored is ABSENT:  # not read by this batch: what is stored is unknown
+        return ReplaceOne({"_id": name}, record, upsert=True)
+    if stored is None:
+        return InsertOne({**record, "_id": name})
     update: Document = {"$set": {k: v for k, v in record.items() if k != "_id"}}
-    dropped = {k: "" for k in (stored or {}) if k != "_id" and k not in record}
+    dropped = {k: "" for k in stored if k != "_id" and k not in record}
     if dropped:
         update["$unset"] = dropped
     return UpdateOne({"_id": name}, update, upsert=True)
