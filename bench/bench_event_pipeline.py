@@ -36,7 +36,8 @@ from tests.integration.infra import OPERATOR, delete_namespace, running
 
 N = int(os.environ.get("BENCH_EVENTS", "3000"))
 BATCH = int(os.environ.get("OUTBOX_BATCH_SIZE", "200"))
-PREFETCH = int(os.environ.get("PREFETCH_COUNT", "200"))
+CONSUMER = ReportingSettings()  # PREFETCH_COUNT and CONSUME_BATCH_SIZE from the environment, else the defaults
+PREFETCH = CONSUMER.prefetch_count
 
 
 async def raw_broker_rate() -> float:
@@ -45,7 +46,7 @@ async def raw_broker_rate() -> float:
 
 
 async def pipeline_rates(namespace: str) -> tuple[float, float, float]:
-    app = build_reporting(ReportingSettings(namespace=namespace, log_level="WARNING", prefetch_count=PREFETCH,
+    app = build_reporting(ReportingSettings(namespace=namespace, log_level="WARNING",
                                             operator_token="operator-dev-token"))
     async with running(app) as reporting:
         ctx = app.state.ctx
@@ -99,7 +100,7 @@ async def main() -> None:
     finally:
         await delete_namespace(namespace)
     print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"events: {N}, relay batch {BATCH}, prefetch {PREFETCH}, MONGODB_URL={os.environ.get('MONGODB_URL', '-')}")
+    print(f"events: {N}, relay batch {BATCH}, prefetch {PREFETCH}, batch {CONSUMER.consume_batch_size}, MONGODB_URL={os.environ.get('MONGODB_URL', '-')}")
     print(f"raw broker publish+consume   {raw:10.0f} msg/s")
     print(f"pipeline outbox->broker->db  {pipeline:10.0f} events/s")
     print(f"ratio pipeline / raw         {pipeline / raw:10.3f}")
