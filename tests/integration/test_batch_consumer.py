@@ -109,3 +109,36 @@ async def test_a_service_stopped_inside_a_batch_applies_it_after_restart_and_non
         assert await ctx.db["processed_events"].count_documents({}) == 40
         await eventually(lambda: queue_depth(f"{namespace}.batches.events"), lambda n: n == 0)
         assert await queue_depth(f"{namespace}.batches.events.dlq") == 0
+
+
+async def test_a_batch_mixing_new_and_applied_events_applies_only_the_new_ones_once(namespace: str) -> None:
+    """ProcessedEvents inserts a batch's records without reading first; a record that exists (a redelivery) makes
+    that transaction give up with nothing written, and a second one applies only the new events."""
+    from datetime import timedelta
+
+    from pymongo import AsyncMongoClient
+
+    from shared.mongo.idempotency import ProcessedEvents
+    from tests.integration.infra import MONGODB_URL
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URL, tz_aware=True)
+    db = client[f"{namespace}_processed"]
+    processed = ProcessedEvents(client, db, timedelta(days=1))
+    applied: list[str] = []
+
+    async def handler(event: EventEnvelope[Any], session: AsyncClientSession) -> None:
+        applied.append(event.payload.name)
+        await db["effects"].update_one({"_id": event.payload.name}, {"$inc": {"n": 1}}, upsert=True, session=session)
+
+    try:
+        old, new1, new2 = created(1), created(2), created(3)
+        assert await processed.apply_batch("c", [(old, handler)]) == [True]
+        flags = await processed.apply_batch("c", [(new1, handler), (old, handler), (new2, handler), (new1, handler)])
+        assert flags == [True, False, True, False]
+        assert applied == ["batch-1.be", "batch-2.be", "batch-3.be"]  # the abandoned attempt ran none (old first)
+        assert {d["_id"]: d["n"] for d in await db["effects"].find({}).to_list()} == {
+            "batch-1.be": 1, "batch-2.be": 1, "batch-3.be": 1}
+        assert await db["processed_events"].count_documents({}) == 3
+    finally:
+        await client.drop_database(f"{namespace}_processed")
+        await client.close()
