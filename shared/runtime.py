@@ -326,6 +326,14 @@ async def _consume(ctx: ServiceContext, consumer: EventConsumer) -> None:
     channel = await ctx.broker.config.channel_manager.get_channel(
         Channel(prefetch_count=ctx.settings.prefetch_count, publisher_confirms=False))
     await consumer.start(await channel.declare_queue(ctx.topology.queue.name, passive=True))
+    # the subscription in the service's AsyncAPI document: registered on the broker after it started, so FastStream
+    # documents it but never consumes with it
+    ctx.broker.subscriber(ctx.topology.queue, title=f"{ctx.settings.queue_name}:consume",
+                          description="handles: " + ", ".join(sorted(routing_keys(consumer.handlers))))(_documented)
+
+
+async def _documented(body: bytes) -> None:
+    """The AsyncAPI entry of the events queue (shared/messaging/consumer.py consumes it)."""
 
 
 async def _close(ctx: ServiceContext) -> None:
