@@ -35,6 +35,13 @@ async def publish(namespace: str, bodies: Sequence[bytes]) -> None:
                                    routing_key="domain.created")
 
 
+async def consumers_of(queue: str) -> int:
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        declared = await (await connection.channel()).declare_queue(queue, passive=True)
+        return int(declared.declaration_result.consumer_count or 0)
+
+
 class Counting:
     """A batch handler that counts each event's applications in the service's database (a $inc: applied twice
     shows as 2) and the sizes of the runs it was given; `hold` makes it stop inside the transaction."""
@@ -74,9 +81,12 @@ async def test_a_poison_message_among_waiting_events_is_dead_lettered_alone(name
     await publish(namespace, [*bodies[:10], b"{not an event", *bodies[10:]])
     counting = Counting()
     app = service(namespace, counting)
-    async with running(app):
+    async with running(app) as http:
         ctx: ServiceContext = app.state.ctx
         await eventually(lambda: applied_counts(ctx), lambda c: len(c) == 30)
+        # one consumer on the queue (the batch consumer), and the subscription still in the AsyncAPI document
+        assert await consumers_of(f"{namespace}.batches.events") == 1
+        assert f"{namespace}.batches.events:consume" in (await http.get("/asyncapi.json")).json()["channels"]
         await eventually(lambda: queue_depth(f"{namespace}.batches.events.dlq"), lambda n: n == 1)
         assert set((await applied_counts(ctx)).values()) == {1}
         assert await queue_depth(f"{namespace}.batches.events") == 0
@@ -142,3 +152,32 @@ async def test_a_batch_mixing_new_and_applied_events_applies_only_the_new_ones_o
     finally:
         await client.drop_database(f"{namespace}_processed")
         await client.close()
+
+
+async def test_an_event_whose_handler_fails_is_dead_lettered_alone_and_its_batch_applied(namespace: str) -> None:
+    """A handler that fails for one event fails its batch's transaction: the batch is applied again one event at a
+    time, the others commit, and the bad one is requeued until the delivery limit parks it."""
+    bad = "batch-4.be"
+
+    def handlers(ctx: ServiceContext) -> dict[type, BatchHandler]:
+        async def apply(events: Sequence[EventEnvelope[Any]], session: AsyncClientSession) -> None:
+            for event in events:
+                if event.payload.name == bad:
+                    raise RuntimeError("a bug that only this event meets")
+                await ctx.db["applied"].update_one({"_id": event.payload.name}, {"$inc": {"n": 1}}, upsert=True,
+                                                   session=session)
+
+        return {DomainCreated: BatchHandler(apply)}
+
+    settings = ServiceSettings(service_name="batches", namespace=namespace, delivery_limit=2, consume_batch_size=20)
+    app = create_app(ServiceSpec(name="batches", settings=settings, description="test", handlers=handlers))
+    async with running(app):
+        pass
+    await publish(namespace, [created(i).to_json() for i in range(10)])
+    app = create_app(ServiceSpec(name="batches", settings=settings, description="test", handlers=handlers))
+    async with running(app):
+        ctx: ServiceContext = app.state.ctx
+        await eventually(lambda: queue_depth(f"{namespace}.batches.events.dlq"), lambda n: n == 1)
+        counts = await applied_counts(ctx)
+        assert counts == {f"batch-{i}.be": 1 for i in range(10) if f"batch-{i}.be" != bad}
+        assert await queue_depth(f"{namespace}.batches.events") == 0
