@@ -164,9 +164,11 @@ class EventConsumer:
                     await self.apply_deliveries(batch)
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # a broken channel while settling: unacked deliveries come back
-                    log.warning("settling a batch of %d deliveries failed; unacked ones are redelivered",
-                                len(batch), exc_info=True)
+                except Exception:  # a fault of ours: no delivery may stay unsettled, holding a prefetch slot
+                    log.exception("a batch of %d deliveries failed outside its transaction; requeued", len(batch))
+                    for delivery in batch:
+                        with contextlib.suppress(Exception):  # those already settled refuse a second settlement
+                            await delivery.nack(requeue=True)
 
     async def close(self) -> None:
         if self._worker is not None:

@@ -230,3 +230,25 @@ def test_a_publisher_may_publish_only_its_producers_event_types() -> None:
     assert not publisher_may_publish("stranger", "domain.created", DEFAULT_PUBLISHERS)
     assert publisher_may_publish("guest", "domain.created", {"guest": ["*"]})
     assert "session.revoked" in event_types_of("registry") and "domain.created" not in event_types_of("hitpoints")
+
+
+async def test_a_fault_outside_the_transaction_requeues_the_batch_instead_of_holding_it() -> None:
+    import asyncio
+
+    class Broken(FakeProcessed):
+        async def apply_batch(self, consumer: str, items: Any) -> list[bool]:
+            return []  # a wrong answer: settling it fails (zip strict)
+
+    consumer = consumer_of(Broken())
+    batch = deliveries([event_body()[1], event_body()[1]])
+
+    class Queue:
+        async def consume(self, callback: Any, no_ack: bool = False) -> None:
+            for delivery in batch:
+                await callback(delivery)
+
+    await consumer.start(Queue())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    await consumer.close()
+    assert batch[0].channel == ["nack 1 requeue=True", "nack 2 requeue=True"]
