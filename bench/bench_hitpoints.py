@@ -51,11 +51,10 @@ from tests.integration.infra import (
 N = int(os.environ.get("BENCH_EVENTS", "5000"))
 REGISTRARS = int(os.environ.get("BENCH_REGISTRARS", "20"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "50"))
-PREFETCH = int(os.environ.get("PREFETCH_COUNT", "256"))
 
 
 async def throughput(namespace: str) -> float:
-    settings = HitpointsSettings(namespace=namespace, log_level="WARNING", prefetch_count=PREFETCH,
+    settings = HitpointsSettings(namespace=namespace, log_level="WARNING",
                                  limit_min=10**9, limit_max=10**9, jobs_interval_seconds=3600)
     async with running(build_hitpoints(settings)):
         pass  # declares the queue and its bindings, then stops consuming
@@ -144,7 +143,9 @@ async def main() -> None:
         await delete_namespace(namespace)
         await delete_namespace(namespace2)
     print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"MONGODB_URL={os.environ.get('MONGODB_URL', '-')}, prefetch {PREFETCH}")
+    consumer = HitpointsSettings()  # PREFETCH_COUNT and CONSUME_BATCH_SIZE from the environment, else the defaults
+    print(f"MONGODB_URL={os.environ.get('MONGODB_URL', '-')}, prefetch {consumer.prefetch_count}, "
+          f"batch {consumer.consume_batch_size}")
     print(f"command.failed counted        {rate:10.0f} events/s   ({N} events, {REGISTRARS} registrars)")
     print(f"block latency p50             {percentile(latencies, 0.50) * 1000:10.1f} ms   ({ROUNDS} rounds)")
     print(f"block latency p99             {percentile(latencies, 0.99) * 1000:10.1f} ms")

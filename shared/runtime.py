@@ -23,7 +23,6 @@ from typing import Any
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
-from faststream import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from faststream.specification import AsyncAPI
@@ -40,7 +39,7 @@ from shared.auth import KeySource, SessionAuth, key_source
 from shared.clock import Clock, SystemClock
 from shared.events import EventPayload, envelope_model
 from shared.events.sessions import SessionRevoked
-from shared.messaging.consumer import EventConsumer, Handlers, delivered_to, routing_keys, undecoded
+from shared.messaging.consumer import EventConsumer, Handlers, routing_keys
 from shared.messaging.publisher import EventPublisher
 from shared.messaging.topology import Topology, declare_exchanges, declare_queues
 from shared.mongo.client import Document, connect
@@ -285,24 +284,16 @@ async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
     if spec.verifies_sessions:
         handlers[SessionRevoked] = RevokedSessions(lambda: ctx.db).apply
     if handlers:
-        ctx.consumer = consumer = EventConsumer(
+        ctx.consumer = EventConsumer(
             spec.name,
             handlers,
             ProcessedEvents(ctx.client, ctx.db, timedelta(days=settings.processed_event_ttl_days)),
             ctx.metrics,
-            max_batch=settings.prefetch_count,  # whatever has arrived, up to all deliveries in flight
+            max_batch=settings.consume_batch_size,
             on_applied=ctx.committed,
             tracer=ctx.tracer,
             publishers=settings.event_publishers,
         )
-        # manual acks: EventConsumer decides between ack, requeue and dead-letter
-        ctx.broker.subscriber(
-            ctx.topology.queue,
-            ack_policy=AckPolicy.MANUAL,
-            decoder=undecoded,
-            title=f"{settings.queue_name}:consume",
-            description="handles: " + ", ".join(sorted(routing_keys(handlers))),
-        )(delivered_to(consumer, ctx.broker))
 
     async for attempt in connect_retrying("RabbitMQ", settings.connect_timeout_seconds):
         with attempt:
@@ -311,6 +302,8 @@ async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
     if handlers:
         await declare_queues(ctx.broker, ctx.topology, routing_keys(handlers))
     await ctx.broker.start()
+    if ctx.consumer is not None:
+        await _consume(ctx, ctx.consumer)
 
     if spec.publishes:
         ctx.relay = OutboxRelay(
@@ -325,6 +318,22 @@ async def _start(spec: ServiceSpec, ctx: ServiceContext) -> None:
         )
     for hook in spec.on_startup:
         await hook(ctx)
+
+
+async def _consume(ctx: ServiceContext, consumer: EventConsumer) -> None:
+    """The service's queue on a channel of its own (not FastStream's, whose publishes wait for confirms):
+    PREFETCH_COUNT deliveries in flight, taken CONSUME_BATCH_SIZE at a time (shared/messaging/consumer.py)."""
+    channel = await ctx.broker.config.channel_manager.get_channel(
+        Channel(prefetch_count=ctx.settings.prefetch_count, publisher_confirms=False))
+    await consumer.start(await channel.declare_queue(ctx.topology.queue.name, passive=True))
+    # the subscription in the service's AsyncAPI document: registered on the broker after it started, so FastStream
+    # documents it but never consumes with it
+    ctx.broker.subscriber(ctx.topology.queue, title=f"{ctx.settings.queue_name}:consume",
+                          description="handles: " + ", ".join(sorted(routing_keys(consumer.handlers))))(_documented)
+
+
+async def _documented(body: bytes) -> None:
+    """The AsyncAPI entry of the events queue (shared/messaging/consumer.py consumes it)."""
 
 
 async def _close(ctx: ServiceContext) -> None:

@@ -80,9 +80,11 @@ class ServiceSettings(FailClosedSettings):
     dead_letter_exchange: str = "registry.events.dlx"
     # redeliveries before a message is parked in the service's dead-letter queue
     delivery_limit: int = Field(default=5, ge=1, le=100)
-    # deliveries in flight per consumer: the consumer applies what has arrived in one transaction, so this is also
-    # the largest batch; 200 keeps a burst to a few transactions (see README "Benchmarks")
+    # deliveries in flight per consumer (the channel's prefetch), and the most it applies in one transaction: what
+    # has arrived, up to the batch size. Prefetch above the batch lets the next batch arrive while one is applied
+    # (shared/messaging/consumer.py; README "Benchmarks")
     prefetch_count: int = Field(default=200, ge=1, le=10_000)
+    consume_batch_size: int = Field(default=100, ge=1, le=10_000)
 
     mongodb_url: str = "mongodb://127.0.0.1:27017/?retryWrites=false"
     # prefixes exchanges, queues and databases, so that several platforms (a test run beside `make run`)

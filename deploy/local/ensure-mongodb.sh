@@ -32,7 +32,8 @@ install_standin
 mkdir -p "$storage" "$DATA"
 say "starting the MongoDB stand-in on $host:$port (data: $storage)"
 # its own session: a Ctrl-C meant for `make run` must not stop the database under the services' feet
-# with the fix of deploy/local/standin/ (a sorted, limited find over an index stops at the limit; GPL-2.0 like it)
+# with the fixes of deploy/local/standin/ (a sorted, limited find over an index, or over _id, stops at the limit;
+# GPL-2.0 like it)
 setsid nohup "$venv/bin/python" "$ROOT/deploy/local/standin/secantusd_ordered_limit.py" --host "$host" --port "$port" --storage-path "$storage" --log-level WARNING \
   >"$DATA/mongo.log" 2>&1 &
 echo $! >"$DATA/mongo.pid"

@@ -11,9 +11,10 @@ from shared.settings import ServiceSettings
 class HitpointsSettings(ServiceSettings):
     service_name: str = "hitpoints"
     http_port: int = 8002
-    # a runaway script sends failures in bursts: a larger prefetch makes larger micro-batches (one
-    # counter write per registrar and batch)
-    prefetch_count: int = Field(default=256, ge=1, le=10_000)
+    # a runaway script sends failures in bursts: larger batches mean fewer transactions (one counter write per
+    # registrar and day, one insert of offences, per batch); the prefetch keeps the next batch arriving meanwhile
+    prefetch_count: int = Field(default=1000, ge=1, le=10_000)
+    consume_batch_size: int = Field(default=500, ge=1, le=10_000)
     # registry staff use /api/operator/hitpoints with this bearer token; empty disables the operator API
     operator_token: SecretStr = SecretStr("")
 

@@ -181,6 +181,8 @@ class ReadModel:
             before = known
         else:
             before = await self.db[DOMAINS].find_one({"_id": name}, session=session)
+            if batch is not None:
+                batch.stored[name] = before  # what a write at the batch's end replaces
         after = rule(before)
         if batch is not None:
             if after != before:

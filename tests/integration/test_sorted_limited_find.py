@@ -57,3 +57,43 @@ async def test_sorted_limited_pages_are_the_first_documents_in_order(items: Asyn
     # a filter beyond the index is still applied to every document
     evens = [d["_id"] for d in strings if d.get("even")]
     assert await page({"owner": "a", "even": True}, 4) == evens[:4]
+
+
+async def test_a_whole_collection_sorted_by_id_and_limited_is_the_first_documents_in_id_order(namespace: str) -> None:
+    """The outbox relay's read (every document, sorted by _id, limited): the stand-in walks its _id index for it
+    (deploy/local/standin/). Checked against the order computed here, with mixed _id types, a removed document, a
+    projection, a skip, and a transaction that sees its own insert."""
+    from datetime import UTC, datetime
+
+    from bson import Int64, ObjectId
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URL, tz_aware=True)
+    collection = client[f"{namespace}_by_id"]["outbox"]
+    try:
+        ids = [ObjectId() for _ in range(300)]
+        await collection.insert_many([{"_id": i, "n": n} for n, i in enumerate(reversed(ids))])  # inserted backwards
+        await collection.delete_one({"_id": ids[1]})
+        rest = [i for i in ids if i != ids[1]]
+
+        async def first(limit: int, skip: int = 0, **kwargs: Any) -> list[Any]:
+            docs = await collection.find({}, {"n": 1}, **kwargs).sort("_id", 1).skip(skip).limit(limit).to_list()
+            assert all(set(d) == {"_id", "n"} for d in docs)
+            return [d["_id"] for d in docs]
+
+        assert await first(200) == rest[:200]
+        assert await first(5, skip=10) == rest[10:15]
+        assert await first(1000) == rest
+        async with client.start_session() as session, await session.start_transaction():
+            await collection.insert_one({"_id": ObjectId("000000000000000000000001"), "n": -1}, session=session)
+            assert (await first(1, session=session))[0] == ObjectId("000000000000000000000001")
+        assert await first(1) == [ObjectId("000000000000000000000001")]
+        # other scalar types sort as MongoDB orders types: null, numbers, strings, ObjectIds, booleans, dates
+        mixed = client[f"{namespace}_by_id"]["mixed"]
+        await mixed.insert_many([{"_id": v, "n": 0} for v in (True, "b", 2.5, ObjectId(), None, Int64(7), -3, "a",
+                                                               datetime(2020, 1, 1, tzinfo=UTC))])
+        order = [d["_id"] for d in await mixed.find({}).sort("_id", 1).limit(20).to_list()]
+        assert order[:7] == [None, -3, 2.5, 7, "a", "b", order[6]] and isinstance(order[6], ObjectId)
+        assert order[7:] == [True, datetime(2020, 1, 1, tzinfo=UTC)]
+    finally:
+        await client.drop_database(f"{namespace}_by_id")
+        await client.close()
