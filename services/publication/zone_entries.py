@@ -14,7 +14,11 @@ A domain's bucket is a hash of its name (stable across processes and versions: C
 buckets fill evenly (about 100 names each at 1.7 M, some 20 KB, far below MongoDB's 16 MB) and one event rewrites
 one field of one small document. BUCKETS is part of the stored layout: changing it needs a migration. In a
 bucket the names are keys with their dots as underscores (a dot is a path in an update; an A-label has no
-underscore).
+underscore). The price: two replicas whose batches write one bucket at once conflict, and one batch is retried
+(MongoDB's document-level write conflict; pymongo's with_transaction retries it). At 100 changes a second a
+batch holds a few events and rarely meets another's bucket (well under once in a hundred); two full batches of
+100 (a backlog being caught up) meet about every other time. More buckets would conflict less and cost a rebuild
+more documents; fewer would make each event rewrite a larger document.
 
 Databases from before the entries get them once (fill_once: a periodic job under a lease, jobs.py, until a
 MIGRATIONS document says it is done); until then a rebuild or a check would miss domains, so both wait for it."""
@@ -134,12 +138,13 @@ async def fill(db: AsyncDatabase[Document]) -> int:
     async for doc in db[DOMAINS].find({}, ZONE_FIELDS, batch_size=FILL_CHUNK):
         chunk.append(doc)
         if len(chunk) == FILL_CHUNK:
-            done += await _fill_chunk(db, chunk)
+            done += await fill_chunk(db, chunk)
             chunk = []
-    return done + (await _fill_chunk(db, chunk) if chunk else 0)
+    return done + (await fill_chunk(db, chunk) if chunk else 0)
 
 
-async def _fill_chunk(db: AsyncDatabase[Document], chunk: list[Document]) -> int:
+async def fill_chunk(db: AsyncDatabase[Document], chunk: list[Document]) -> int:
+    """Write the entries of domains as read (`chunk`), then again for each one that has changed since."""
     written = chunk
     while written:
         await db[ZONE_ENTRIES].bulk_write(writes(written), ordered=False)
