@@ -177,9 +177,9 @@ def bucket_order(n: int) -> array[int]:
 
 async def fill(namespace: str, n: int) -> float:
     """The scratch read model a rebuild reads: the groups, and the zone entries of n domains, rendered from
-    domain_doc by the handlers' own function (zone_entries.entry) into the buckets they put them in, a bucket
-    at a time (bulk inserts); the migration marked done, as a database the handlers built from the start has it.
-    The domain documents themselves are not stored: a rebuild never reads them."""
+    domain_doc (the shape the handlers store) by the pusher's own function (zone_entries.entry) into the buckets
+    it puts them in, a bucket at a time (bulk inserts); the migration marked done, as a database the service
+    built from the start has it. The domain documents themselves are not stored: a rebuild never reads them."""
     client: AsyncMongoClient[Any] = AsyncMongoClient(MONGODB_URL, tz_aware=True)
     started = time.perf_counter()
     try:

@@ -3,8 +3,7 @@ database (pure: it only says what to write); a run of events is written in one b
 the consumer's transaction (applied exactly once, shared/mongo/idempotency.py). Under 100 changes a second this
 is a handful of round trips per batch instead of one per event.
 
-A change that alters what the zone says rewrites the domain's zone entry (zone_entries.py: what a rebuild reads),
-rendered from the domain as this transaction leaves it (read back at the end of the run), and inserts a change record (the name and the event's occurred_at) into
+A change that alters what the zone says inserts a change record (the name and the event's occurred_at) into
 `changes`, in the same transaction: the pusher (pusher.py), woken when the transaction has committed, sends the
 domain's current records to Knot and deletes the change records it took. The pusher never writes the documents
 the consumer writes (it keeps what it put in Knot in `published`), so the consumer's transactions never conflict
@@ -24,8 +23,7 @@ from pymongo import DeleteOne, InsertOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.publication import zone_entries
-from services.publication.store import CHANGES, CONTACTS, DOMAINS, GROUPS, REGISTRARS, ZONE_ENTRIES, group_id
+from services.publication.store import CHANGES, CONTACTS, DOMAINS, GROUPS, REGISTRARS, group_id
 from shared.clock import one_year_after
 from shared.events import EventEnvelope, EventPayload
 from shared.events.contacts import ContactCreated, ContactDeleted
@@ -72,18 +70,16 @@ class Writes:
 
     known: dict[str, dict[str, Any]]
     ops: dict[str, list[Write]] = field(default_factory=dict)
-    rezone: set[str] = field(default_factory=set)  # the domains whose zone entry may have changed
 
     def add(self, collection: str, op: Write) -> None:
         self.ops.setdefault(collection, []).append(op)
 
     def domain(self, name: str, update: dict[str, Any], guard: tuple[str, datetime] | None = None,
-               zone_at: datetime | None = None, rezone: bool = False) -> bool:
+               zone_at: datetime | None = None) -> bool:
         """Apply `update` to the domain unless the guarded part is from a later event; True when it applies.
         A domain not known yet gets a record (an event may overtake its domain.created: its effect waits there,
         invisible, as the record has no status until the registration arrives). `zone_at`: the update may change
-        what the zone says, recorded as a change for the pusher (its occurred_at), and its zone entry is rendered
-        again; `rezone`: only the entry may change (an expiry date: when an out-of-service domain leaves)."""
+        what the zone says, recorded as a change for the pusher (its occurred_at)."""
         state = self.known.setdefault(name, {})
         if guard is not None:
             part, at = guard
@@ -94,8 +90,6 @@ class Writes:
         self.add(DOMAINS, UpdateOne({"_id": name}, update, upsert=True))
         if zone_at is not None:
             self.add(CHANGES, InsertOne(change(name, zone_at)))
-        if zone_at is not None or rezone:
-            self.rezone.add(name)
         return True
 
 
@@ -161,10 +155,6 @@ class ReadModel:
             table[type(event.payload)](event, writes)
         for collection, ops in writes.ops.items():
             await self.db[collection].bulk_write(ops, ordered=True, session=session)
-        if writes.rezone:  # as this transaction leaves them: the updates' operators are MongoDB's to apply
-            docs = await self.db[DOMAINS].find({"_id": {"$in": sorted(writes.rezone)}}, zone_entries.ZONE_FIELDS,
-                                               session=session).to_list()
-            await self.db[ZONE_ENTRIES].bulk_write(zone_entries.writes(docs), ordered=True, session=session)
 
     # -- domains --------------------------------------------------------------------------------------------
 
@@ -226,8 +216,10 @@ class ReadModel:
         w.domain(p.name, update, zone_at=at)
 
     def domain_renewed(self, event: EventEnvelope[DomainRenewed], w: Writes) -> None:
+        # recorded as a change: an out-of-service domain leaves the zone at the end of its expiry month, which a
+        # renewal moves (the pusher rewrites its zone entry; its records stay as they are)
         w.domain(event.payload.name, {"$max": {"expires_at": event.payload.expires_at},
-                                      "$set": {"changed_at": event.occurred_at}}, rezone=True)
+                                      "$set": {"changed_at": event.occurred_at}}, zone_at=event.occurred_at)
 
     def domain_locked(self, event: EventEnvelope[DomainLocked], w: Writes) -> None:
         w.domain(event.payload.name, {"$addToSet": {"statuses": event.payload.status},

@@ -15,8 +15,8 @@
               next change)
   zone_entries  the zones laid out for a rebuild (zone_entries.py): _id "<tld>:<bucket>", tld, names {<name
               with its dots as underscores>: the domain's records as master-file lines, or its zone fields when
-              its records depend on more than the domain}; a domain out of the zone has none. Written by the
-              consumer in the transaction that changes the domain (and once by the pusher for older domains)
+              its records depend on more than the domain}; a domain out of the zone has none. The pusher's: written
+              as it pushes each change (and once, by a job, for the domains from before them)
   groups      name-server and key groups: _id "<kind>:<registrar>:<name>", kind, registrar_id, name,
               name_servers | keys
   registrars  _id the registrar id, name, website, organisation (the public profile)

@@ -1,7 +1,15 @@
 """The read model laid out for a rebuild (store.py: `zone_entries`): each domain in a zone has an entry in one of
-its TLD's bucket documents, kept by the consumer in the transaction that changes the domain. A rebuild of .be's
-1.7 M domains then reads some 16,000 documents instead of 1.7 M: a MongoDB server's cost of a cursor is mostly per
-document it returns (the local stand-in's all the more), and an entry is one field of a bucket, a few hundred bytes.
+its TLD's bucket documents, so a rebuild of .be's 1.7 M domains reads some 16,000 documents instead of 1.7 M: a
+MongoDB server's cost of a cursor is mostly per document it returns (the local stand-in's all the more), and an
+entry is one field of a bucket, a few hundred bytes.
+
+The pusher writes the entries (pusher.py), from the domain documents it reads for each push: every change to
+what a domain's zone says has a change record, so an entry follows its domain within the push lag, and the
+domains whose change is still on its way are the ones the check leaves out anyway (service.py). One writer at a
+time (the pusher's lease), outside the consumer's transactions: written there, in the transaction of each event,
+the entries doubled the consumer's cost per event on the stand-in and made two replicas' batches conflict on a
+shared bucket; the lag at 100 changes a second went from 2.3 s to 8.6 s p50 under the same load. A rebuild
+with the change records still pending is what the read model says once the pusher has taken them.
 
 An entry is, when the domain's records depend on the domain alone, those records already in master-file form
 (`owner IN TYPE rdata` lines; the file's $TTL gives the TTL, a setting); otherwise the domain's zone fields, which
@@ -11,14 +19,10 @@ name servers of the settings, and one out of service (it leaves the zone at a mo
 out of the zone (quarantined, released, or without a name server) has no entry.
 
 A domain's bucket is a hash of its name (stable across processes and versions: CRC-32), BUCKETS per TLD, so the
-buckets fill evenly (about 100 names each at 1.7 M, some 20 KB, far below MongoDB's 16 MB) and one event rewrites
-one field of one small document. BUCKETS is part of the stored layout: changing it needs a migration. In a
-bucket the names are keys with their dots as underscores (a dot is a path in an update; an A-label has no
-underscore). The price: two replicas whose batches write one bucket at once conflict, and one batch is retried
-(MongoDB's document-level write conflict; pymongo's with_transaction retries it). At 100 changes a second a
-batch holds a few events and rarely meets another's bucket (well under once in a hundred); two full batches of
-100 (a backlog being caught up) meet about every other time. More buckets would conflict less and cost a rebuild
-more documents; fewer would make each event rewrite a larger document.
+buckets fill evenly (about 100 names each at 1.7 M, some 20 KB, far below MongoDB's 16 MB) and one push rewrites
+one field of one small document per domain. BUCKETS is part of the stored layout: changing it needs a migration.
+More buckets would cost a rebuild more documents; fewer would make each push rewrite larger ones. In a bucket the
+names are keys with their dots as underscores (a dot is a path in an update; an A-label has no underscore).
 
 Databases from before the entries get them once (fill_once: a periodic job under a lease, jobs.py, until a
 MIGRATIONS document says it is done); until then a rebuild or a check would miss domains, so both wait for it."""
@@ -128,12 +132,11 @@ async def require_ready(db: AsyncDatabase[Document]) -> None:
 async def fill(db: AsyncDatabase[Document]) -> int:
     """Write the entry of every domain, a chunk at a time as one cursor goes over them; returns how many it read.
 
-    Without a transaction (a chunk touches as many buckets as it has domains: one would conflict with every
-    consumer batch meanwhile), so a domain the consumer changes while its chunk is on its way could get an entry
-    from before the change: after writing a chunk it reads the chunk's domains again and rewrites those that
-    changed (or went: a released one the pusher deleted), until none did. The consumer writes a domain and its
-    entry in one transaction, so either its write of the entry comes after this one (and wins), or the read
-    again sees the change. A domain added meanwhile has its entry from the consumer."""
+    Beside the pusher, without a transaction, so a domain the consumer changes while its chunk is on its way could
+    get an entry from before the change: after writing a chunk it reads the chunk's domains again and rewrites
+    those that changed (or went: a released one the pusher deleted), until none did. A change the read again does
+    not see came after it, and has a change record: the pusher writes that domain's entry again. A domain added
+    meanwhile has its entry from the pusher too."""
     done = 0
     chunk: list[Document] = []
     async for doc in db[DOMAINS].find({}, ZONE_FIELDS, batch_size=FILL_CHUNK):

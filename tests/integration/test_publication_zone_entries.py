@@ -1,21 +1,26 @@
-"""The zone entries (services/publication/zone_entries.py) on the real database: the read model's handlers keep
-them in the transaction of each change, so that a rebuild read from them says what the domains say; a database
-from before them gets them once (the migration), also when a domain changes while it runs."""
+"""The zone entries (services/publication/zone_entries.py) on the real database: the handlers apply the events,
+the pusher pushes each change to a real Knot and writes the domain's entry, so that a rebuild read from them says
+what the domains say; a database from before them gets them once (the migration), also when a domain changes
+while it runs."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.publication import zone_entries
 from services.publication.delegation import Record
+from services.publication.knot import Knot
+from services.publication.metrics import PublicationMetrics
+from services.publication.pusher import Pusher
 from services.publication.readmodel import ReadModel
 from services.publication.settings import PublicationSettings
 from services.publication.store import DOMAINS, GROUPS, MIGRATIONS, ZONE_ENTRIES
@@ -26,6 +31,7 @@ from shared.events.domains import (
     DomainCreated,
     DomainOverrideChanged,
     DomainQuarantined,
+    DomainRenewed,
     DomainServiceChanged,
     DomainUpdated,
     NameServerHost,
@@ -33,8 +39,15 @@ from shared.events.domains import (
 from shared.events.groups import NameServerGroupChanged
 from shared.mongo.transactions import in_transaction
 from tests.integration.infra import MONGODB_URL
+from tests.integration.knot import knot_server
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture(scope="module")
+def knot_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    with knot_server(tmp_path_factory.mktemp("knot")) as port:
+        yield port
 
 
 @dataclass
@@ -45,13 +58,16 @@ class Store:
     clock: ManualClock
 
     async def apply(self, *payloads: EventPayload) -> None:
-        """The events in one batch, as the consumer applies them (one transaction)."""
+        """The events in one batch, as the consumer applies them (one transaction), then pushed by the pusher."""
         events = []
         for payload in payloads:
             events.append(new_event(payload, registrar_id="r1", correlation_id=None, clock=self.clock))
             self.clock.advance(timedelta(seconds=1))
         model = ReadModel(lambda: self.db)
         await in_transaction(self.client, lambda session: model.apply_many(events, session))
+        pusher = Pusher(lambda: self.db, Knot(self.settings), self.settings, PublicationMetrics(CollectorRegistry()),
+                        self.clock)
+        await pusher.drain()
 
     async def from_domains(self, tld: str) -> set[Record]:
         """What the zone should hold, computed from every domain as the pusher does: what the entries must say."""
@@ -69,11 +85,11 @@ class Store:
 
 
 @pytest.fixture
-async def store(namespace: str) -> AsyncIterator[Store]:
+async def store(namespace: str, knot_port: int) -> AsyncIterator[Store]:
     client: AsyncMongoClient[Any] = AsyncMongoClient(MONGODB_URL, tz_aware=True)
     try:
-        yield Store(client, client[f"{namespace}_publication"], PublicationSettings(namespace=namespace),
-                    ManualClock(NOW))
+        yield Store(client, client[f"{namespace}_publication"],
+                    PublicationSettings(namespace=namespace, dns_port=knot_port), ManualClock(NOW))
     finally:
         await client.close()
 
@@ -83,7 +99,7 @@ def created(name: str, hosts: list[NameServerHost] | None = None, nsgroups: list
                          name_servers=[h.name for h in hosts or []], hosts=hosts or [], nsgroups=nsgroups or [])
 
 
-async def test_the_handlers_keep_each_domains_entry_and_the_rebuild_says_what_the_domains_say(store: Store) -> None:
+async def test_the_pusher_writes_each_domains_entry_and_the_rebuild_says_what_the_domains_say(store: Store) -> None:
     await zone_entries.fill_once(store.db, NOW)  # a new database: nothing to fill, marked done
     assert await store.db[MIGRATIONS].find_one({"_id": zone_entries.FILLED}) is not None
     hoster = NameServerHost(name="ns.hoster.example")
@@ -116,8 +132,12 @@ async def test_the_handlers_keep_each_domains_entry_and_the_rebuild_says_what_th
     await store.apply(NameServerGroupChanged(name="g", name_servers=["a.dns.example", "c.dns.example"], created=False))
     assert await store.entries() == before
     assert ("grouped.be.", "NS", "c.dns.example.") in await store.rebuilt("be")
+    # a renewal moves the month an out-of-service domain leaves in: its entry follows
+    renewed = NOW + timedelta(days=730)
+    await store.apply(DomainRenewed(name="out.be", registrar_id="r1", expires_at=renewed))
+    assert (await store.entries())["out_be"]["expires_at"] == renewed
     # out of service: gone from the rebuild once its expiry month has ended
-    store.clock.advance(timedelta(days=400))
+    store.clock.advance(timedelta(days=800))
     assert not [r for r in await store.rebuilt("be") if r[0] == "out.be."]
     assert await store.rebuilt("be") == await store.from_domains("be")
 
