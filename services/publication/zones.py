@@ -96,11 +96,11 @@ async def write_zones(db: AsyncDatabase[Document], settings: PublicationSettings
                 continue
             lines: list[str] = []
             for key, value in bucket.get("names", {}).items():
-                if isinstance(value, str):
+                if isinstance(value, str):  # as it is: most are, and the rebuild's time is theirs
                     lines.append(value)
                 else:
-                    lines.extend(map(zone_entries.line, groups.records(
-                        {**value, "_id": zone_entries.name_of(key)}, landing, now)))
+                    lines.extend(map(zone_entries.line, entry_records(zone_entries.name_of(key), value, groups,
+                                                                      landing, now)))
             text = "".join(lines)
             outs[tld].write(text)
             counts[tld] += text.count("\n")
