@@ -6,9 +6,10 @@ entry is one field of a bucket, a few hundred bytes.
 The pusher writes the entries (pusher.py), from the domain documents it reads for each push: every change to
 what a domain's zone says has a change record, so an entry follows its domain within the push lag, and the
 domains whose change is still on its way are the ones the check leaves out anyway (service.py). One writer at a
-time (the pusher's lease), outside the consumer's transactions: written there, in the transaction of each event,
-the entries doubled the consumer's cost per event on the stand-in and made two replicas' batches conflict on a
-shared bucket; the lag at 100 changes a second went from 2.3 s to 8.6 s p50 under the same load. A rebuild
+time (the pusher's lease; the one-off fill beside it copes, see fill), outside the consumer's transactions:
+written there, in the transaction of each event, the entries doubled the consumer's cost per event on the
+stand-in and made two replicas' batches conflict on a shared bucket (measured side by side under load 10: the
+lag p50 went from 2.3 s to 8.6 s). A rebuild
 with the change records still pending is what the read model says once the pusher has taken them.
 
 An entry is, when the domain's records depend on the domain alone, those records already in master-file form
