@@ -1,17 +1,21 @@
 """The service's background work, started with it: the pusher (woken after each applied batch of events),
-the WHOIS and DAS servers, and the periodic AXFR-vs-rebuild check (under a lease: one replica checks)."""
+the WHOIS and DAS servers, the periodic AXFR-vs-rebuild check (under a lease: one replica checks), and the
+one-off filling of the zone entries of a database from before them (zone_entries.py; under a lease too)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 
+from services.publication import zone_entries
 from services.publication.service import publication_of
 from services.publication.tcp import start_server
 from shared.periodic import start_periodic, stop_periodic
 from shared.runtime import ServiceContext
 
 CHECK = "publication-zone-check"
+FILL = "publication-zone-entries"
+FILL_INTERVAL_SECONDS = 60.0  # once filled, a round is one find_one
 
 
 async def start_jobs(ctx: ServiceContext) -> None:
@@ -36,6 +40,7 @@ async def start_jobs(ctx: ServiceContext) -> None:
         servers.append(await start_server(host, pub.settings.das_port, pub.das,
                                           lambda why: pub.refusal("das", why), proxies))
     ctx.extras["publication:servers"] = servers
+    start_periodic(ctx, FILL, FILL_INTERVAL_SECONDS, leader=lambda: zone_entries.fill_once(pub.db, ctx.clock.now()))
     if pub.settings.check_interval_seconds:
         start_periodic(ctx, CHECK, pub.settings.check_interval_seconds, leader=pub.check, wait_first=True)
 
@@ -43,6 +48,7 @@ async def start_jobs(ctx: ServiceContext) -> None:
 async def stop_jobs(ctx: ServiceContext) -> None:
     pub = publication_of(ctx)
     await stop_periodic(ctx, CHECK)
+    await stop_periodic(ctx, FILL)
     for server in ctx.extras.pop("publication:servers", []):
         server.close()
         await server.wait_closed()

@@ -2,8 +2,9 @@
 records of the domains they name to Knot, then deletes exactly those change records.
 
 It never writes a document the consumer writes: what it put in Knot goes to `published` (the owner names, which
-the next push deletes first, so a host that left the delegation takes its glue with it), and it only deletes
-change records it has read, by _id. So the consumer's transactions never conflict with a push. A change
+the next push deletes first, so a host that left the delegation takes its glue with it), the domains' zone
+entries (what a rebuild reads, rendered from the documents it reads for the push) to `zone_entries`, and it only
+deletes change records it has read, by _id. So the consumer's transactions never conflict with a push. A change
 committed while a push is on its way has a record of its own, left for the next round: nothing is lost, and
 pushing a domain twice is harmless (each push replaces what its owner names hold). A push that fails deletes
 nothing: the next round (or the next replica after a restart) sends the same again.
@@ -28,12 +29,12 @@ from typing import Any
 from pymongo import ASCENDING, DeleteOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.publication import delegation
+from services.publication import delegation, zone_entries
 from services.publication.knot import Change, Knot, UpdateRefused
 from services.publication.metrics import PublicationMetrics
 from services.publication.readmodel import change
 from services.publication.settings import PublicationSettings
-from services.publication.store import CHANGES, DOMAINS, MIGRATIONS, PUBLISHED
+from services.publication.store import CHANGES, DOMAINS, MIGRATIONS, PUBLISHED, ZONE_ENTRIES
 from services.publication.zones import ZONE_FIELDS, Groups, load_groups
 from shared.clock import Clock
 from shared.mongo.client import Document
@@ -114,12 +115,17 @@ class Pusher:
         groups = await load_groups(self.db, users) if users else Groups()
         now = self.clock.now()
         by_zone: dict[str, list[Item]] = {}
+        current: list[Document] = []
         for name in names:
             # no record (a released name already deleted): whatever it still has in the zone goes
             doc = docs.get(name) or {"_id": name, "tld": tld_of(name)}
-            doc["published"] = published.get(name, [])
+            current.append(doc)
             recs = groups.records(doc, self.settings.landing_name_servers, now)
             by_zone.setdefault(doc.get("tld") or tld_of(name), []).append((doc, recs))
+        # the zone entries first: what a rebuild says even of a domain Knot refuses (the check then reports it)
+        await self.db[ZONE_ENTRIES].bulk_write(zone_entries.writes(current), ordered=False)
+        for doc in current:
+            doc["published"] = published.get(doc["_id"], [])
         for zone, items in by_zone.items():
             if zone in self.settings.tlds:
                 items = await self._push(zone, items)

@@ -216,8 +216,10 @@ class ReadModel:
         w.domain(p.name, update, zone_at=at)
 
     def domain_renewed(self, event: EventEnvelope[DomainRenewed], w: Writes) -> None:
+        # recorded as a change: an out-of-service domain leaves the zone at the end of its expiry month, which a
+        # renewal moves (the pusher rewrites its zone entry; its records stay as they are)
         w.domain(event.payload.name, {"$max": {"expires_at": event.payload.expires_at},
-                                      "$set": {"changed_at": event.occurred_at}})
+                                      "$set": {"changed_at": event.occurred_at}}, zone_at=event.occurred_at)
 
     def domain_locked(self, event: EventEnvelope[DomainLocked], w: Writes) -> None:
         w.domain(event.payload.name, {"$addToSet": {"statuses": event.payload.status},

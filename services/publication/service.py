@@ -10,7 +10,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.publication import das, delegation, whois
+from services.publication import das, delegation, whois, zone_entries
 from services.publication.knot import Knot
 from services.publication.metrics import PublicationMetrics
 from services.publication.names import InvalidName, host_name, to_a_label
@@ -129,7 +129,11 @@ class Publication:
 
     async def check(self) -> list[Difference]:
         """Compare each live zone with its rebuild from the read model; domains with a change still on its way
-        to Knot are left out of both sides (they differ by design until pushed)."""
+        to Knot are left out of both sides (they differ by design until pushed). None before the zone entries of
+        an older database are filled (zone_entries.fill_once): the rebuild would miss its domains."""
+        if not await zone_entries.ready(self.db):
+            log.info("zone check skipped: the zone entries are still being filled")
+            return []
         now = self.ctx.clock.now()
         in_flight = await self._in_flight()
         out: list[Difference] = []

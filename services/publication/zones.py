@@ -1,10 +1,11 @@
 """The zones from the read model (the I/O around delegation.py): a domain's groups, a batch of domains'
 records for the pusher, a whole zone streamed for a rebuild, and the comparison with the live zone.
 
-A rebuild streams: one cursor over every domain in the zones (no sort: a zone file need not be in order, and
-a sort costs the store a pass), a batch of domains written to its TLD's file in a worker thread while the next
-batch is fetched; the groups (small: a registrar has a handful) are loaded once. Memory is two cursor batches
-and the groups, whatever the zones' size."""
+A rebuild reads the zone entries (zone_entries.py), not the domains: one cursor over the buckets (no sort: a zone
+file need not be in order, and a sort costs the store a pass); a batch of buckets is written to the TLDs' files in a
+worker thread while the next batch is fetched. An entry in master-file form is written as it is; one of zone
+fields gets its records from delegation.records with the registrar's groups (small: a registrar has a handful,
+loaded once). Memory is two batches of buckets and the groups, whatever the zones' size."""
 
 from __future__ import annotations
 
@@ -16,15 +17,14 @@ from typing import Any, TextIO
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.publication import delegation
+from services.publication import delegation, zone_entries
 from services.publication.delegation import Record, absolute
 from services.publication.settings import PublicationSettings
-from services.publication.store import DOMAINS, GROUPS
+from services.publication.store import GROUPS, ZONE_ENTRIES
 from shared.mongo.client import Document
 
-ZONE_FIELDS = {"tld": 1, "registrar_id": 1, "status": 1, "hosts": 1, "nsgroups": 1, "keygroups": 1, "override": 1,
-               "expires_at": 1, "out_of_service_since": 1}
-BATCH = 5_000
+ZONE_FIELDS = zone_entries.ZONE_FIELDS
+BATCH = 200  # buckets (some 100 domains each at .be's size)
 
 
 @dataclass
@@ -54,48 +54,63 @@ def apex_records(tld: str, settings: PublicationSettings) -> list[Record]:
     return [(absolute(tld), "NS", absolute(ns)) for ns in settings.zone_name_servers]
 
 
+def entry_records(name: str, value: zone_entries.Entry, groups: Groups, landing: Sequence[str],
+                  now: datetime) -> list[Record]:
+    if isinstance(value, str):
+        return zone_entries.parse(value)
+    return groups.records({**value, "_id": name}, landing, now)
+
+
 async def zone_records(db: AsyncDatabase[Document], tld: str, settings: PublicationSettings,
                        now: datetime) -> AsyncIterator[Record]:
     """Every record the zone should hold, from the read model: its apex NS, then each domain's."""
+    await zone_entries.require_ready(db)
     for record in apex_records(tld, settings):
         yield record
     groups = await load_groups(db)
     landing = list(settings.landing_name_servers)
-    cursor = db[DOMAINS].find({"tld": tld, "status": {"$in": sorted(delegation.IN_ZONE)}}, ZONE_FIELDS,
-                              batch_size=BATCH)
-    async for domain in cursor:
-        for record in groups.records(domain, landing, now):
-            yield record
+    async for bucket in db[ZONE_ENTRIES].find({"tld": tld}, {"names": 1}, batch_size=BATCH):
+        for key, value in bucket.get("names", {}).items():
+            for record in entry_records(zone_entries.name_of(key), value, groups, landing, now):
+                yield record
 
 
 async def write_zones(db: AsyncDatabase[Document], settings: PublicationSettings, now: datetime,
                       outs: Mapping[str, TextIO], ttl: int = 3600) -> dict[str, int]:
     """The rebuilt zones in master-file form, one file per TLD of `outs` (without SOA and DNSSEC records:
-    Knot's), in one pass over the read model; returns the records written per TLD."""
+    Knot's), in one pass over the zone entries; returns the records written per TLD."""
+    await zone_entries.require_ready(db)
     counts = dict.fromkeys(outs, 0)
     for tld, out in outs.items():
-        out.write(f"$ORIGIN {tld}.\n")
-        for owner, kind, rdata in apex_records(tld, settings):
-            out.write(f"{owner} {ttl} IN {kind} {rdata}\n")
+        out.write(f"$ORIGIN {tld}.\n$TTL {ttl}\n")
+        for record in apex_records(tld, settings):
+            out.write(zone_entries.line(record))
             counts[tld] += 1
     groups = await load_groups(db)
     landing = list(settings.landing_name_servers)
 
-    def write(domains: list[Document]) -> None:
-        for domain in domains:
-            tld = domain.get("tld", "")
-            if tld in outs:
-                lines = [f"{owner} {ttl} IN {kind} {rdata}\n"
-                         for owner, kind, rdata in groups.records(domain, landing, now)]
-                outs[tld].writelines(lines)
-                counts[tld] += len(lines)
+    def write(buckets: list[Document]) -> None:
+        for bucket in buckets:
+            tld = bucket.get("tld", "")
+            if tld not in outs:
+                continue
+            lines: list[str] = []
+            for key, value in bucket.get("names", {}).items():
+                if isinstance(value, str):  # as it is: most are, and the rebuild's time is theirs
+                    lines.append(value)
+                else:
+                    lines.extend(map(zone_entries.line, entry_records(zone_entries.name_of(key), value, groups,
+                                                                      landing, now)))
+            text = "".join(lines)
+            outs[tld].write(text)
+            counts[tld] += text.count("\n")
 
-    cursor = db[DOMAINS].find({"status": {"$in": sorted(delegation.IN_ZONE)}}, ZONE_FIELDS, batch_size=BATCH)
+    cursor = db[ZONE_ENTRIES].find({}, batch_size=BATCH)
     writing: asyncio.Future[None] | None = None
-    while domains := await cursor.to_list(BATCH):  # fetched while the previous batch is being written
+    while buckets := await cursor.to_list(BATCH):  # fetched while the previous batch is being written
         if writing is not None:
             await writing
-        writing = asyncio.ensure_future(asyncio.to_thread(write, domains))
+        writing = asyncio.ensure_future(asyncio.to_thread(write, buckets))
     if writing is not None:
         await writing
     return counts

@@ -210,10 +210,12 @@ async def test_the_zone_follows_the_registry_from_creation_to_deletion(platform:
     assert [d.count for d in await p.pub.check()] == [0, 0, 0]
     # the rebuild's zone files (one pass over all zones) hold what the check compared with
     files = {tld: io.StringIO() for tld in p.pub.settings.tlds}
-    counts = await write_zones(p.pub.db, p.pub.settings, datetime.now(UTC), files)
+    counts = await write_zones(p.pub.db, p.pub.settings, datetime.now(UTC), files, p.pub.settings.zone_ttl)
     lines = files["be"].getvalue().splitlines()
-    assert lines[0] == "$ORIGIN be." and counts["be"] == len(lines) - 1
-    written = {(owner, kind, rdata) for owner, _, _, kind, rdata in (line.split(" ", 4) for line in lines[1:])}
+    assert lines[:2] == ["$ORIGIN be.", f"$TTL {p.pub.settings.zone_ttl}"] and counts["be"] == len(lines) - 2
+    rows = [line.split(" ", 3) for line in lines[2:]]
+    assert {cls for _, cls, _, _ in rows} == {"IN"}
+    written = {(owner, kind, rdata) for owner, _, kind, rdata in rows}
     assert written == {r async for r in zone_records(p.pub.db, "be", p.pub.settings, datetime.now(UTC))}
     assert (f"{other}.", "NS", "c.dns.example.") in written
     planted = ("planted.be.", "NS", "ns.intruder.example.")
