@@ -148,6 +148,19 @@ async def test_the_pusher_writes_each_domains_entry_and_the_rebuild_says_what_th
     assert lines[:2] == ["$ORIGIN be.", "$TTL 900"] and counts["be"] == len(lines) - 2
     assert set(zone_entries.parse("\n".join(lines[2:]))) == await store.from_domains("be")
 
+    # the audit finds the entries saying what the domains say, and names each one planted wrong, missing or extra
+    assert await zone_entries.audit(store.db) == []
+    plain, grouped = zone_entries.bucket_id("be", "plain.be"), zone_entries.bucket_id("be", "grouped.be")
+    await store.db[ZONE_ENTRIES].update_one({"_id": plain}, {"$set": {"names.plain_be": "plain.be. IN NS x.example.\n"}})
+    await store.db[ZONE_ENTRIES].update_one({"_id": grouped}, {"$unset": {"names.grouped_be": ""}})
+    await store.db[ZONE_ENTRIES].update_one({"_id": zone_entries.bucket_id("be", "ghost.be")},
+                                            {"$set": {"tld": "be", "names.ghost_be": "ghost.be. IN NS x.example.\n"}},
+                                            upsert=True)
+    found = await zone_entries.audit(store.db)
+    assert [line.split(":")[0] for line in found] == ["ghost.be", "grouped.be", "plain.be"], found
+    assert "left over" in found[0] and "x.example" in found[2]
+    assert [line.split(":")[0] for line in await zone_entries.audit(store.db, {"plain.be", "ghost.be"})] == ["grouped.be"]
+
 
 async def test_a_database_from_before_the_entries_has_them_filled_once(store: Store,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
