@@ -40,6 +40,10 @@ class ApiRefused(Exception):
     pending: str | None = None
     pending_expires_in: int | None = None
     sign_in_again: bool = False
+    # which refusal it is, where a service names it beside its message (the verification service: kind and
+    # params, for the registrant's page to say it in the registrant's language)
+    kind: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return self.message
@@ -106,6 +110,9 @@ def refusal_of(response: httpx.Response) -> ApiRefused:
         expires_in = body.get("pending_expires_in")
         refused.pending_expires_in = expires_in if isinstance(expires_in, int) else None
         refused.sign_in_again = body.get("sign_in_again") is True
+        refused.kind = body.get("kind") if isinstance(body.get("kind"), str) else None
+        params = body.get("params")
+        refused.params = params if isinstance(params, dict) else {}
         refused.errors = [_platform_error(e) for e in body.get("errors") or [] if isinstance(e, dict)]
     elif isinstance(body, str):
         refused.message = body

@@ -153,7 +153,10 @@ def _message(case: dict[str, Any]) -> str | None:
 
 
 def _refused(exc: Exception) -> HTTPException:
-    return HTTPException(status.HTTP_409_CONFLICT, {"message": getattr(exc, "message", None) or str(exc)})
+    """409 with the reason in words, and its `kind` (and `params`) for a page in another language."""
+    return HTTPException(status.HTTP_409_CONFLICT, {"message": getattr(exc, "message", None) or str(exc),
+                                                    "kind": getattr(exc, "refusal", "changed_meanwhile"),
+                                                    "params": getattr(exc, "params", {})})
 
 
 def router(ctx: ServiceContext) -> APIRouter:
@@ -241,7 +244,7 @@ def router(ctx: ServiceContext) -> APIRouter:
                                          s.max_document_bytes, s.max_documents_per_upload,
                                          int(length) if length and length.isdigit() else None)
         except BadUpload as exc:
-            raise HTTPException(exc.status, {"message": str(exc)}) from exc
+            raise HTTPException(exc.status, {"message": str(exc), "kind": exc.kind, "params": exc.params}) from exc
         outcome = await guarded(app().upload(token, uploads))
         return _registrant_view(outcome.case)
 

@@ -78,9 +78,11 @@ class ChangedMeanwhile(Exception):
 
 
 class Refused(Exception):
-    def __init__(self, message: str) -> None:
+    """`refusal` names it for a page that says it in the reader's language (the API answers both)."""
+
+    def __init__(self, message: str, refusal: str = "refused") -> None:
         super().__init__(message)
-        self.message = message
+        self.message, self.refusal = message, refusal
 
 
 @dataclass
@@ -511,7 +513,7 @@ class Verification:
         async def work(session: AsyncClientSession) -> Outcome:
             case = await self.case_by_token(token, session)  # a wrong token stays a bare 404
             if self.eid is None:
-                raise Refused(EID_UNAVAILABLE)
+                raise Refused(EID_UNAVAILABLE, "eid_unavailable")
             await self._step(case, CaseAction.START_EID, session, by="registrant",
                              eid_state=self.tokens.digest(state))
             return Outcome(case, redirect_url=self.eid.authorisation_url(state, callback_url))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class ContactStatus(StrEnum):
@@ -120,9 +121,14 @@ FAILED_ATTEMPTS = (CaseAction.EID_FAILED, CaseAction.EID_ABANDONED, CaseAction.A
 
 
 class TransitionRefused(ValueError):
-    def __init__(self, kind: str, state: str, action: str, why: str | None = None) -> None:
+    """`refusal` says which refusal it is, for a page to put in the registrant's language: `contact_support` (the
+    case waits for support), `attempts_used_up` (params: allowed), or `not_now` (the state does not allow it)."""
+
+    def __init__(self, kind: str, state: str, action: str, why: str | None = None, refusal: str = "not_now",
+                 **params: Any) -> None:
         super().__init__(why or f"a {kind} in {state} cannot {action}")
         self.state, self.action = state, action
+        self.refusal, self.params = refusal, params
 
 
 def next_contact(status: ContactStatus, action: ContactAction) -> ContactStatus:
@@ -144,13 +150,15 @@ def next_case(status: CaseStatus, action: CaseAction, attempts: int, allowed: in
     """The case after `action`, counting the registrant's attempts (at most `allowed`)."""
     target = CASE_TRANSITIONS.get((status, action))
     if target is None and status is CaseStatus.SUPPORT and action in ATTEMPTS:
-        raise TransitionRefused("case", status.value, action.value, "please contact support to finish the verification")
+        raise TransitionRefused("case", status.value, action.value, "please contact support to finish the verification",
+                                "contact_support")
     if target is None:
         raise TransitionRefused("case", status.value, action.value)
     if action in ATTEMPTS:
         if attempts >= allowed:
             raise TransitionRefused("case", status.value, action.value,
-                                    f"the {allowed} attempts are used up: please contact support")
+                                    f"the {allowed} attempts are used up: please contact support", "attempts_used_up",
+                                    allowed=allowed)
         attempts += 1
     if status is CaseStatus.SUPPORT and action is CaseAction.ASK_MORE:
         return CaseStep(target, attempts, max(allowed, attempts + 1), False)

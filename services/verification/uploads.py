@@ -14,6 +14,7 @@ import binascii
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -29,11 +30,12 @@ FORM_ROOM = 64_000  # headers, boundaries and plain form fields beside the docum
 
 
 class BadUpload(ValueError):
-    """The upload cannot be accepted; the message says why (HTTP 4xx)."""
+    """The upload cannot be accepted; the message says why (HTTP 4xx), and `kind` with `params` say it for the
+    registrant's page to put in the registrant's language (services/console/registrant/texts.py)."""
 
-    def __init__(self, message: str, status: int = 422) -> None:
+    def __init__(self, message: str, status: int = 422, kind: str = "malformed", **params: Any) -> None:
         super().__init__(message)
-        self.status = status
+        self.status, self.kind, self.params = status, kind, params
 
 
 @dataclass(frozen=True)
@@ -53,21 +55,22 @@ def sniffed_type(data: bytes) -> str | None:
 
 def _check(uploads: list[Upload], max_bytes: int, max_count: int) -> list[Upload]:
     if not uploads:
-        raise BadUpload("no document in the upload")
+        raise BadUpload("no document in the upload", kind="no_document")
     if len(uploads) > max_count:
-        raise BadUpload(f"at most {max_count} documents per upload")
+        raise BadUpload(f"at most {max_count} documents per upload", kind="too_many", count=max_count)
     for u in uploads:
         if u.content_type not in ACCEPTED_TYPES:
             raise BadUpload(f"{u.filename}: {u.content_type or 'unknown type'} is not accepted "
-                            f"(one of {', '.join(ACCEPTED_TYPES)})", 415)
+                            f"(one of {', '.join(ACCEPTED_TYPES)})", 415, "type", filename=u.filename)
         if not u.data:
-            raise BadUpload(f"{u.filename}: empty document")
+            raise BadUpload(f"{u.filename}: empty document", kind="empty", filename=u.filename)
         if len(u.data) > max_bytes:
-            raise BadUpload(f"{u.filename}: larger than {max_bytes} bytes", 413)
+            raise BadUpload(f"{u.filename}: larger than {max_bytes} bytes", 413, "too_large", filename=u.filename,
+                            bytes=max_bytes)
         actual = sniffed_type(u.data)
         if actual != u.content_type:
             raise BadUpload(f"{u.filename}: the content is {actual or 'not a PDF, JPEG or PNG'}, "
-                            f"not {u.content_type}", 415)
+                            f"not {u.content_type}", 415, "content", filename=u.filename)
     return uploads
 
 
@@ -76,7 +79,7 @@ async def _read_at_most(body: AsyncIterator[bytes], limit: int) -> bytes:
     async for chunk in body:
         received += chunk
         if len(received) > limit:
-            raise BadUpload("upload too large", 413)
+            raise BadUpload("upload too large", 413, "upload_too_large")
     return bytes(received)
 
 
@@ -131,7 +134,7 @@ class _MultipartReader:
         filename = options.get(b"filename")
         if filename is not None:
             if len(self.uploads) >= self.max_count:
-                raise BadUpload(f"at most {self.max_count} documents per upload")
+                raise BadUpload(f"at most {self.max_count} documents per upload", kind="too_many", count=self.max_count)
             self.part.filename = filename.decode("utf-8", "replace")[:200] or "document"
             kind, _ = parse_options_header(self.part.headers.get(b"content-type", b""))
             self.part.content_type = kind.decode("latin-1").lower()
@@ -140,11 +143,12 @@ class _MultipartReader:
         if self.part.filename is None:  # a plain form field: counted, not kept
             self.form_bytes += end - start
             if self.form_bytes > FORM_ROOM:
-                raise BadUpload("upload too large", 413)
+                raise BadUpload("upload too large", 413, "upload_too_large")
             return
         self.part.data += data[start:end]
         if len(self.part.data) > self.max_bytes:
-            raise BadUpload(f"{self.part.filename}: larger than {self.max_bytes} bytes", 413)
+            raise BadUpload(f"{self.part.filename}: larger than {self.max_bytes} bytes", 413, "too_large",
+                            filename=self.part.filename, bytes=self.max_bytes)
 
     def _end(self) -> None:
         if self.part.filename is not None:
@@ -163,7 +167,7 @@ async def _from_multipart(content_type: str, body: AsyncIterator[bytes], max_byt
         async for chunk in body:
             received += len(chunk)
             if received > limit:  # bytes outside any part (preamble, epilogue) count too
-                raise BadUpload("upload too large", 413)
+                raise BadUpload("upload too large", 413, "upload_too_large")
             reader.parser.write(chunk)
         reader.parser.finalize()
     except MultipartParseError as exc:
@@ -177,7 +181,7 @@ async def read_uploads(content_type: str, body: AsyncIterator[bytes], max_bytes:
     # base64 in JSON takes 4/3 of the documents' size; a multipart body a little more than them
     limit = (max_bytes * max_count) * 4 // 3 + FORM_ROOM
     if content_length is not None and content_length > limit:
-        raise BadUpload("upload too large", 413)
+        raise BadUpload("upload too large", 413, "upload_too_large")
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind == "application/json":
         return _check(_from_json(await _read_at_most(body, limit)), max_bytes, max_count)

@@ -226,6 +226,12 @@ async def test_the_registrant_opens_the_mailed_link_and_verifies_with_eid(
     await expect(page.get_by_role("heading", name="Bevestig uw identiteit")).to_be_visible()
     await expect(page.locator("#domains")).to_contain_text(domain)
     await axe_check(page)
+    # a refused upload is said in Dutch and changes nothing (the attempts left stay 3, below)
+    await page.get_by_label("Documenten", exact=True).set_input_files(
+        [FilePayload(name="paspoort.png", mimeType="image/png", buffer=b"not a picture")])
+    await page.get_by_role("button", name="Opladen").click()
+    await expect(page.locator("#refusal")).to_contain_text("paspoort.png: de inhoud van het bestand past niet bij")
+    await axe_check(page)
     await page.get_by_label("Taal").select_option("en")
     await page.get_by_role("button", name="OK").click()
     await expect(page.get_by_role("heading", name="Verify your identity")).to_be_visible()

@@ -212,3 +212,43 @@ def test_every_key_of_a_services_refusal_has_dutch_french_and_english() -> None:
     assert not [k for k in keys if k not in english], "every key is an English entry of the catalogue"
     for key in refusals.KIND_WORDS.values():  # the values go in where the English has them
         assert placeholders(key) == placeholders(translator("nl")(key)) == placeholders(translator("fr")(key))
+
+
+def test_every_refusal_of_the_verification_service_is_said_in_the_registrants_three_languages() -> None:
+    """The kinds the verification service names (uploads.BadUpload, transitions.TransitionRefused, service.Refused)
+    each have words, in Dutch and French too, with the same {values}; an unknown kind keeps the service's words."""
+    import inspect
+
+    from services.verification import api, service, transitions, uploads
+
+    sent = set()
+    for module in (uploads, transitions, service):
+        tree = ast.parse(inspect.getsource(module))
+        for call in ast.walk(tree):
+            name = call.func.id if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) else ""
+            position = {"BadUpload": 2, "TransitionRefused": 4, "Refused": 1}.get(name)  # where the kind goes
+            if position and isinstance(call, ast.Call):
+                kinds = [a.value for a in call.args[position:position + 1] if isinstance(a, ast.Constant)]
+                kinds += [k.value.value for k in call.keywords if k.arg in {"kind", "refusal"}
+                          and isinstance(k.value, ast.Constant)]
+                sent.update(kinds)
+    sent |= {"malformed", "not_now", "changed_meanwhile"}  # the defaults (BadUpload, TransitionRefused, api)
+    sent.discard("refused")  # Refused's default: a staff-side refusal, said in the service's words
+    assert "changed_meanwhile" in inspect.getsource(api)
+    assert {"type", "too_large", "contact_support", "attempts_used_up", "eid_unavailable"} <= sent, sent
+    assert sent <= set(registrant_texts.REFUSALS), sent - set(registrant_texts.REFUSALS)
+    names = string.Formatter()
+    for text in registrant_texts.REFUSALS.values():
+        fields = {f for _, f, _, _ in names.parse(text) if f}
+        for language in ("nl", "fr"):
+            said = registrant_texts.CATALOGUES[language].get(text)
+            assert said and {f for _, f, _, _ in names.parse(said) if f} == fields, (language, text)
+
+    nl = registrant_texts.translator("nl")
+    assert registrant_texts.refusal_in_words("too_large", {"filename": "id.pdf", "bytes": 2_000_000},
+                                             "id.pdf: larger than 2000000 bytes", nl) == \
+        "id.pdf: het bestand is groter dan 2 MB."
+    assert registrant_texts.refusal_in_words("attempts_used_up", {"allowed": 3}, "x", registrant_texts.translator(
+        "fr")) == "Les 3 tentatives sont épuisées : veuillez contacter le support."
+    assert registrant_texts.refusal_in_words("something new", {}, "the service's words", nl) == "the service's words"
+    assert registrant_texts.refusal_in_words("too_many", {}, "at most ? documents", nl) == "at most ? documents"

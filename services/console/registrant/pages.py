@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.datastructures import UploadFile
 
 from services.console.client import ApiRefused
-from services.console.registrant.texts import translator
+from services.console.registrant.texts import refusal_in_words, translator
 from services.console.session import LANGUAGES
 from services.console.templating import add_templates
 from services.console.web import Page
@@ -39,6 +39,13 @@ class RegistrantPage(Page):
         chosen = self.session.language or (contact_language if contact_language in LANGUAGES else None)
         self.language = chosen or "en"
         self._ = translator(self.language)
+
+    async def refused(self, exc: ApiRefused, view: dict[str, Any], token: str) -> HTMLResponse:
+        """The verification page again, with the refusal in the registrant's language (texts.REFUSALS)."""
+        # path: where the language switch comes back to (this answer's own address takes a POST only)
+        return await self.show("verify.html", status_code=exc.status, v=view, token=token, refused=exc,
+                               refusal=refusal_in_words(exc.kind, exc.params, exc.message, self._), uploaded=False,
+                               via_eid=False, path=f"/verify/{token}")
 
     async def show(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         return await self.render(f"registrant/{template}", status_code=status_code, support=SupportContact(),
@@ -97,8 +104,7 @@ def router() -> APIRouter:
         try:
             started = await page.api.post("verification", f"/verify/{token}/eid")
         except ApiRefused as exc:
-            return await page.show("verify.html", status_code=exc.status, v=view, token=token, refused=exc,
-                                   uploaded=False, via_eid=False)
+            return await page.refused(exc, view, token)
         response = await page.show("eid_go.html", v=view, token=token, redirect_url=started["redirect_url"])
         response.set_cookie(RETURN_COOKIE, f"{token}|{page.language}", max_age=3600, httponly=True, samesite="lax",
                             secure=page.console.settings.cookie_secure, path="/verify")
@@ -114,12 +120,11 @@ def router() -> APIRouter:
         files = [f for f in form.getlist("documents") if isinstance(f, UploadFile) and f.filename]
         try:
             if not files:
-                raise ApiRefused(400, page._("Documents: choose at least one file."))
+                raise ApiRefused(400, "no document in the upload", kind="no_document")
             parts = [("documents", (f.filename or "document", await f.read(), f.content_type or "")) for f in files]
             await page.api.raw("verification", "POST", f"/verify/{token}/documents", files=parts)
         except ApiRefused as exc:
-            return await page.show("verify.html", status_code=exc.status, v=view, token=token, refused=exc,
-                                   uploaded=False, via_eid=False)
+            return await page.refused(exc, view, token)
         return RedirectResponse(f"/verify/{token}?uploaded=true", status_code=303)
 
     return api

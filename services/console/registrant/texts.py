@@ -4,6 +4,7 @@ English). The words follow the registrant verification seed (002) and the mails 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from services.console.i18n import translator as console_translator
 
@@ -29,7 +30,6 @@ _NL: dict[str, str] = {
     "identiteitsdocument op (identiteitskaart, paspoort, of voor een onderneming een uittreksel uit het "
     "ondernemingsregister). Ons supportteam controleert het binnen 5 werkdagen.",
     "Documents": "Documenten",
-    "Documents: choose at least one file.": "Documenten: kies minstens één bestand.",
     "Accepted": "Toegelaten",
     "at most {count} files of {size} MB each": "maximaal {count} bestanden van elk {size} MB",
     "Upload": "Opladen",
@@ -64,6 +64,32 @@ _NL: dict[str, str] = {
     "This link is not valid (any more).": "Deze link is niet (meer) geldig.",
     "Your documents were received.": "Uw documenten zijn ontvangen.",
     "The upload was refused": "Het opladen werd geweigerd",
+    'Choose at least one document.':
+    'Kies minstens één document.',
+    'Upload at most {count} documents at a time.':
+    'Laad maximaal {count} documenten tegelijk op.',
+    '{filename}: this type of file is not accepted. Use a PDF, JPEG or PNG file.':
+    '{filename}: dit soort bestand wordt niet aanvaard. Gebruik een PDF-, JPEG- of PNG-bestand.',
+    '{filename}: the file is empty.':
+    '{filename}: het bestand is leeg.',
+    '{filename}: the file is larger than {size} MB.':
+    '{filename}: het bestand is groter dan {size} MB.',
+    '{filename}: the content of the file is not what its type says. Use a PDF, JPEG or PNG file.':
+    '{filename}: de inhoud van het bestand past niet bij het type. Gebruik een PDF-, JPEG- of PNG-bestand.',
+    'The upload is too large: send fewer or smaller files.':
+    'Wat u oplaadt is te groot: stuur minder of kleinere bestanden.',
+    'The upload could not be read. Please try again.':
+    'Wat u oplaadde kon niet gelezen worden. Probeer het opnieuw.',
+    'Please contact support to finish the verification.':
+    'Neem contact op met support om de verificatie af te ronden.',
+    'The {allowed} attempts are used up: please contact support.':
+    'De {allowed} pogingen zijn opgebruikt: neem contact op met support.',
+    'This is not possible at this stage of the verification.':
+    'Dit kan niet in deze fase van de verificatie.',
+    'Electronic identification is not available: please upload your identity documents.':
+    'Elektronische identificatie is niet beschikbaar: laad uw identiteitsdocumenten op.',
+    'The verification changed meanwhile: reload the page and try again.':
+    'De verificatie is intussen gewijzigd: laad de pagina opnieuw en probeer het nog eens.',
 }
 _FR: dict[str, str] = {
     "Registrant verification": "Vérification du titulaire",
@@ -87,7 +113,6 @@ _FR: dict[str, str] = {
     "document d'identité (carte d'identité, passeport ou, pour une entreprise, un extrait du registre des "
     "entreprises). Notre équipe support la vérifie dans les 5 jours ouvrables.",
     "Documents": "Documents",
-    "Documents: choose at least one file.": "Documents : choisissez au moins un fichier.",
     "Accepted": "Acceptés",
     "at most {count} files of {size} MB each": "au maximum {count} fichiers de {size} MB chacun",
     "Upload": "Télécharger",
@@ -123,6 +148,32 @@ _FR: dict[str, str] = {
     "This link is not valid (any more).": "Ce lien n'est pas (ou plus) valable.",
     "Your documents were received.": "Vos documents ont été reçus.",
     "The upload was refused": "Le téléchargement a été refusé",
+    'Choose at least one document.':
+    'Choisissez au moins un document.',
+    'Upload at most {count} documents at a time.':
+    'Envoyez au maximum {count} documents à la fois.',
+    '{filename}: this type of file is not accepted. Use a PDF, JPEG or PNG file.':
+    "{filename} : ce type de fichier n'est pas accepté. Utilisez un fichier PDF, JPEG ou PNG.",
+    '{filename}: the file is empty.':
+    '{filename} : le fichier est vide.',
+    '{filename}: the file is larger than {size} MB.':
+    '{filename} : le fichier dépasse {size} Mo.',
+    '{filename}: the content of the file is not what its type says. Use a PDF, JPEG or PNG file.':
+    '{filename} : le contenu du fichier ne correspond pas à son type. Utilisez un fichier PDF, JPEG ou PNG.',
+    'The upload is too large: send fewer or smaller files.':
+    "L'envoi est trop volumineux : envoyez moins de fichiers ou des fichiers plus petits.",
+    'The upload could not be read. Please try again.':
+    "L'envoi n'a pas pu être lu. Veuillez réessayer.",
+    'Please contact support to finish the verification.':
+    'Veuillez contacter le support pour terminer la vérification.',
+    'The {allowed} attempts are used up: please contact support.':
+    'Les {allowed} tentatives sont épuisées : veuillez contacter le support.',
+    'This is not possible at this stage of the verification.':
+    "Ce n'est pas possible à ce stade de la vérification.",
+    'Electronic identification is not available: please upload your identity documents.':
+    "L'identification électronique n'est pas disponible : veuillez envoyer vos documents d'identité.",
+    'The verification changed meanwhile: reload the page and try again.':
+    'La vérification a changé entre-temps : rechargez la page et réessayez.',
 }
 CATALOGUES = {"en": {}, "nl": _NL, "fr": _FR}
 
@@ -135,3 +186,37 @@ def translator(language: str) -> Callable[[str], str]:
         return own.get(text) or console(text)
 
     return _
+
+
+# the verification service's refusals by kind (services/verification: uploads.BadUpload, transitions.
+# TransitionRefused, service.Refused), in the registrant's words; the service's own English words where a kind is
+# new here
+REFUSALS: dict[str, str] = {
+    "no_document": "Choose at least one document.",
+    "too_many": "Upload at most {count} documents at a time.",
+    "type": "{filename}: this type of file is not accepted. Use a PDF, JPEG or PNG file.",
+    "empty": "{filename}: the file is empty.",
+    "too_large": "{filename}: the file is larger than {size} MB.",
+    "content": "{filename}: the content of the file is not what its type says. Use a PDF, JPEG or PNG file.",
+    "upload_too_large": "The upload is too large: send fewer or smaller files.",
+    "malformed": "The upload could not be read. Please try again.",
+    "contact_support": "Please contact support to finish the verification.",
+    "attempts_used_up": "The {allowed} attempts are used up: please contact support.",
+    "not_now": "This is not possible at this stage of the verification.",
+    "eid_unavailable": "Electronic identification is not available: please upload your identity documents.",
+    "changed_meanwhile": "The verification changed meanwhile: reload the page and try again.",
+}
+
+
+def refusal_in_words(kind: str | None, params: dict[str, Any], message: str, _: Callable[[str], str]) -> str:
+    """The refusal in the page's language: by its kind, with its values; else the service's message."""
+    text = REFUSALS.get(kind or "")
+    if text is None:
+        return message
+    values = {k: str(v) for k, v in params.items()}
+    if "bytes" in params:
+        values["size"] = f"{int(params['bytes']) / 1_000_000:g}"
+    try:
+        return _(text).format(**values)
+    except (KeyError, IndexError, ValueError):  # a value the service did not send: its own words
+        return message
