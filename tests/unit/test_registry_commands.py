@@ -179,7 +179,7 @@ async def test_the_ledger_keeps_its_newest_lines_with_the_balance_and_moves_a_fu
         await create_domain(registry.ctx, registry.actor(), f"l{i}.be", f"{A}-demo")
         if i == 3:
             registry.clock.advance(timedelta(seconds=1))
-            await money.book_prepayment(registry.ctx, registry.uow, A, 1000, "wire-1", "corr")  # type: ignore[arg-type]
+            await registry.uow.run(lambda tx: money.book_prepayment(registry.ctx, tx, A, 1000, "wire-1", "corr"))
     lines = await money.ledger(registry.ctx, A)
     assert [(line["kind"], line["object"]) for line in lines] == \
         [("CREATE", f"l{i}.be") for i in (6, 5, 4)] + [("PREPAYMENT", A)] + [("CREATE", f"l{i}.be") for i in (3, 2, 1, 0)]
