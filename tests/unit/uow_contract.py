@@ -5,7 +5,6 @@ says how to read what was published."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -63,27 +62,6 @@ class UnitOfWorkContract:
             await uow.run(work)
         assert await uow["domains"].find({}).to_list() == [{"_id": "a.be", "n": 1}]
         assert await self.published(uow) == []
-
-    async def test_a_turn_held_in_work_lasts_until_the_transaction_ended(self, uow: UnitOfWork) -> None:
-        turn = asyncio.Lock()
-        seen: list[bool] = []
-
-        async def work(tx: Tx) -> None:
-            await tx["domains"].insert_one({"_id": "before.be"})  # written before the turn
-            await tx.hold(turn)
-            await tx["domains"].insert_one({"_id": "in.be"})
-            seen.append(turn.locked())
-
-        async def failing(tx: Tx) -> None:
-            await tx.hold(turn)
-            raise RuntimeError("refused")
-
-        await uow.run(work)
-        assert seen == [True] and not turn.locked()  # left once committed
-        with pytest.raises(RuntimeError):
-            await uow.run(failing)
-        assert not turn.locked()  # and once aborted
-        assert await uow["domains"].count_documents({}) == 2
 
     async def test_work_reads_its_own_writes(self, uow: UnitOfWork) -> None:
         async def work(tx: Tx) -> dict[str, Any] | None:

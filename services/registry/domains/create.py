@@ -26,7 +26,7 @@ from services.registry.domains.names import lookup_name, parse_domain_name
 from services.registry.domains.override import override_at_creation, override_events
 from services.registry.domains.rules import linked_contacts
 from services.registry.groups.rules import require_groups
-from services.registry.registrars.money import Charge, charge
+from services.registry.registrars.money import Charge, charge, registrar_lock
 from services.registry.results import CommandRefused, Result
 from services.registry.store import DOMAINS, REGISTRARS, unit_of_work
 from services.registry.uow import DuplicateKey, Tx
@@ -68,8 +68,8 @@ async def create_domain(
         roles = {ContactType.REGISTRANT: [registrant], ContactType.TECH: list(tech or []),
                  ContactType.ONSITE: list(onsite or [])}
 
-        # the rules read before the transaction (MongoDB's transactions do not lock what they read either); in it,
-        # the domain is written before the debit takes the registrar's turn (money.charge), which lasts to the commit
+        # the rules read before the transaction (MongoDB's transactions do not lock what they read either): the
+        # transaction, and the registrar's turn (registrar_lock), then hold only the writes and the commit
         contacts = await require_roles(uow, actor.registrar_id, roles)
         await require_groups(uow, actor.registrar_id, groups, keys)
         override = override_at_creation(ctx, contacts[registrant])
@@ -93,7 +93,8 @@ async def create_domain(
                                          actor.correlation_id)
             tx.publish([event, *charged, *overridden])
 
-        await uow.run(work)
+        async with registrar_lock(ctx, actor.registrar_id):
+            await uow.run(work)
         return replace(domain, **created)
 
     return await execute(ctx, actor, CommandType.NEW_DOMAIN, lookup_name(raw_name), run)

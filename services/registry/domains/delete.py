@@ -18,7 +18,7 @@ from services.registry.commands import Actor, execute
 from services.registry.domains.model import QUARANTINE, REGISTERED
 from services.registry.domains.names import lookup_name
 from services.registry.domains.rules import own_domain, refuse_if_prohibited
-from services.registry.registrars.money import Charge, charge
+from services.registry.registrars.money import Charge, charge, registrar_lock
 from services.registry.results import CommandRefused, Result
 from services.registry.store import DOMAINS, unit_of_work
 from services.registry.uow import Tx
@@ -85,6 +85,7 @@ async def reactivate_domain(ctx: ServiceContext, actor: Actor, name: str) -> Non
                                    Charge(TransactionKind.REACTIVATION, name, reference), actor.correlation_id)
             tx.publish([actor.event(DomainReactivated(name=name), ctx), *charged])
 
-        await unit_of_work(ctx).run(work)  # the debit takes the registrar's turn (money.charge)
+        async with registrar_lock(ctx, actor.registrar_id):
+            await unit_of_work(ctx).run(work)
 
     await execute(ctx, actor, CommandType.REACTIVATE_DOMAIN, name, run)

@@ -24,7 +24,7 @@ from typing import Any
 from prometheus_client import Counter
 
 from services.registry.domains.model import REGISTERED
-from services.registry.registrars.money import Charge, charge
+from services.registry.registrars.money import Charge, charge, registrar_lock
 from services.registry.settings import RegistrySettings
 from services.registry.store import DOMAINS, unit_of_work
 from services.registry.uow import Tx
@@ -97,7 +97,9 @@ async def run_renewal(ctx: ServiceContext) -> dict[str, int]:
             tx.publish(events)
             return events
 
-        events = await uow.run(work)  # the debit takes the registrar's turn, as for its paying commands
+        # the renewal writes the registrar's balance, as its paying commands do
+        async with registrar_lock(ctx, doc["registrar_id"]):
+            events = await uow.run(work)
         paid = [e.payload for e in events if isinstance(e.payload, PayingTransactionRecorded)]
         if paid:
             renewed += 1

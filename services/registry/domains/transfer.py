@@ -43,7 +43,7 @@ from services.registry.domains.override import (
 from services.registry.domains.rules import existing_domain, linked_contacts, refuse_if_status
 from services.registry.domains.special import back_in_service
 from services.registry.groups.rules import require_groups
-from services.registry.registrars.money import Charge, charge
+from services.registry.registrars.money import Charge, charge, registrar_lock
 from services.registry.results import CommandRefused, Result
 from services.registry.store import CONTACTS, DOMAINS, unit_of_work
 from services.registry.uow import DuplicateKey, Tx
@@ -232,7 +232,8 @@ async def transfer_domain(ctx: ServiceContext, actor: Actor, name: str, request:
                                          actor.correlation_id)])
             return done
 
-        return await unit_of_work(ctx).run(work)  # the debit takes the registrar's turn (money.charge)
+        async with registrar_lock(ctx, actor.registrar_id):
+            return await unit_of_work(ctx).run(work)
 
     return await execute(ctx, actor, CommandType.TRANSFER_DOMAIN, name, run)
 

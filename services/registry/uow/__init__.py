@@ -17,7 +17,6 @@ update language (equality, $in/$nin/$ne/$exists/$gt/$gte/$lt/$lte/$or; $set/$uns
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, TypeVar
 
 from shared.events import EventEnvelope
@@ -76,10 +75,6 @@ class Tx(Reader, Protocol):
     """A transaction in progress: its collections, and the events to publish if it commits."""
 
     def publish(self, events: Iterable[EventEnvelope[Any]]) -> None: ...
-
-    async def hold(self, turn: AbstractAsyncContextManager[Any]) -> None:
-        """Enter `turn` (a lock) now and leave it once this transaction committed or aborted: it then covers the
-        writes that follow and the commit, not the reads and writes before. A retried attempt enters it again."""
 
 
 class UnitOfWork(Reader, Protocol):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -294,17 +293,12 @@ class MemoryTx:
     def __init__(self, store: InMemoryUnitOfWork) -> None:
         self.store = store
         self.events: list[EventEnvelope[Any]] = []
-        self.held: list[AbstractAsyncContextManager[Any]] = []  # Tx.hold's turns, left when run ends
 
     def __getitem__(self, name: str) -> MemoryCollection:
         return MemoryCollection(self.store, name)
 
     def publish(self, events: Iterable[EventEnvelope[Any]]) -> None:
         self.events.extend(events)
-
-    async def hold(self, turn: AbstractAsyncContextManager[Any]) -> None:
-        await turn.__aenter__()
-        self.held.append(turn)
 
 
 class InMemoryUnitOfWork:
@@ -331,9 +325,6 @@ class InMemoryUnitOfWork:
         except BaseException:
             self.collections = before  # all or nothing
             raise
-        finally:
-            while tx.held:
-                await tx.held.pop().__aexit__(None, None, None)
         if pending is not None and audit is not None:
             pending.written = True
         self.published.extend(tx.events)

@@ -4,7 +4,6 @@ the transactional outbox in the same transaction; the relay is woken once it com
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
@@ -63,9 +62,8 @@ class MongoCollection:
 
 
 class MongoTx:
-    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession,
-                 held: list[AbstractAsyncContextManager[Any]]) -> None:
-        self.db, self.session, self.held = db, session, held
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
+        self.db, self.session = db, session
         self.events: list[EventEnvelope[Any]] = []
 
     def __getitem__(self, name: str) -> MongoCollection:
@@ -73,15 +71,6 @@ class MongoTx:
 
     def publish(self, events: Iterable[EventEnvelope[Any]]) -> None:
         self.events.extend(events)
-
-    async def hold(self, turn: AbstractAsyncContextManager[Any]) -> None:
-        await turn.__aenter__()
-        self.held.append(turn)
-
-
-async def _leave(held: list[AbstractAsyncContextManager[Any]]) -> None:
-    while held:
-        await held.pop().__aexit__(None, None, None)
 
 
 class MongoUnitOfWork:
@@ -95,12 +84,10 @@ class MongoUnitOfWork:
     async def run(self, work: Callable[[MongoTx], Awaitable[T]]) -> T:
         published: list[bool] = []
         audited: list[bool] = []
-        held: list[AbstractAsyncContextManager[Any]] = []  # turns (Tx.hold) kept until the transaction ended
         pending = PENDING_AUDIT.get()
 
         async def attempt(session: AsyncClientSession) -> T:
-            await _leave(held)  # a retried attempt: the previous one's transaction was aborted
-            tx = MongoTx(self.db, session, held)  # a retried attempt starts with no events
+            tx = MongoTx(self.db, session)  # a retried attempt starts with no events
             result = await work(tx)
             # a staff request's "done" entry commits with its change, or not at all (shared/audit.py)
             audit = await pending_audit_document(tx)
@@ -111,10 +98,7 @@ class MongoUnitOfWork:
             published.append(bool(tx.events))
             return result
 
-        try:
-            result = await in_transaction(self.client, attempt)
-        finally:
-            await _leave(held)
+        result = await in_transaction(self.client, attempt)
         if pending is not None and audited and audited[-1]:
             pending.written = True
         if published and published[-1]:
@@ -124,11 +108,7 @@ class MongoUnitOfWork:
     async def joining(self, session: AsyncClientSession, work: Callable[[MongoTx], Awaitable[T]]) -> T:
         """Run `work` inside a transaction someone else owns (an event consumer's, which also records the
         event as handled): its events go to the outbox in that transaction."""
-        held: list[AbstractAsyncContextManager[Any]] = []
-        try:
-            tx = MongoTx(self.db, session, held)
-            result = await work(tx)
-            await self.outbox.add(tx.events, session)
-        finally:
-            await _leave(held)  # the owner commits: a turn held here ends with this part of its work
+        tx = MongoTx(self.db, session)
+        result = await work(tx)
+        await self.outbox.add(tx.events, session)
         return result
