@@ -1,7 +1,11 @@
 """EPP throughput and latency over real TLS sessions: 1, 10 and 50 concurrent sessions, each running a mix
-of domain check, info and create (2:2:1), against the registry's EPP server on the real database.
+of domain check, info and create (2:2:1), against the registry's EPP server on the real database (info and
+check ask about a domain the session created).
 Prints commands per second overall and p50/p99 per command type; code 0 counts commands that got no answer
 within the test client's 10 s (that session then stops).
+
+Then, with BENCH_EPP_CREATES_ONLY sessions (default 10), every command a create: the figure to set beside the raw
+create transaction (issue 18, goal 3), which the mix's creates, sharing the machine with 4 reads each, are not.
 
 Run: make bench ARGS=bench/bench_epp.py   (BENCH_EPP_COMMANDS: commands per session count, default 2000)
 The registrar's session cap is raised for the bench (the default cap is 4 sessions per registrar).
@@ -30,6 +34,7 @@ from tests.integration.infra import delete_namespace, running
 
 TOTAL = int(os.environ.get("BENCH_EPP_COMMANDS", "2000"))
 SESSIONS = [int(s) for s in os.environ.get("BENCH_EPP_SESSIONS", "1,10,50").split(",")]
+CREATES_ONLY = [int(s) for s in os.environ.get("BENCH_EPP_CREATES_ONLY", "10").split(",") if s]
 DOMAIN = 'xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"'
 
 
@@ -43,7 +48,10 @@ def command(kind: str, name: str) -> str:
             "<domain:authInfo><domain:pw>x</domain:pw></domain:authInfo></domain:create></create>")
 
 
-async def run(port: int, sessions: int, run_id: str) -> dict[str, float | None]:
+MIX = ["check", "info", "create", "check", "info"]
+
+
+async def run(port: int, sessions: int, run_id: str, mix: list[str] = MIX) -> dict[str, float | None]:
     latencies: dict[str, list[float]] = defaultdict(list)
     codes: dict[int, int] = defaultdict(int)
     clients = []
@@ -52,14 +60,19 @@ async def run(port: int, sessions: int, run_id: str) -> dict[str, float | None]:
         await client.connect()
         assert (await client.login()).code == 1000
         clients.append(client)
-    mix = ["check", "info", "create", "check", "info"]
     counter = iter(range(TOTAL))
+    # each session creates a name before the clock starts, so that its info and check ask about an existing domain
+    # from its first command (an info of a missing name is a refusal: 2303 and a command.failed event)
+    seeded = []
+    for n, client in enumerate(clients):
+        seeded.append(f"bench-{run_id}-seed{n}.be")
+        assert (await client.command(command("create", seeded[-1]))).code == 1000
 
-    async def worker(client: EppClient) -> None:
-        created: list[str] = []
+    async def worker(client: EppClient, seed: str) -> None:
+        created = [seed]
         for i in counter:
             kind = mix[i % len(mix)]
-            name = f"bench-{run_id}-{i}.be" if kind == "create" else (created[-1] if created else f"none-{i}.be")
+            name = f"bench-{run_id}-{i}.be" if kind == "create" else created[-1]
             started = time.perf_counter()
             try:
                 answer = await client.command(command(kind, name))
@@ -72,18 +85,20 @@ async def run(port: int, sessions: int, run_id: str) -> dict[str, float | None]:
                 created.append(name)
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker(c) for c in clients))
+    await asyncio.gather(*(worker(c, seed) for c, seed in zip(clients, seeded, strict=True)))
     elapsed = time.perf_counter() - started
     for client in clients:
         with contextlib.suppress(Exception):  # a session that timed out cannot log out
             await client.logout()
         await client.close()
     line = f"sessions={sessions:<3} {TOTAL / elapsed:7.0f} commands/s "
-    for kind in ("check", "info", "create"):
+    for kind in sorted(set(mix)):
         q = statistics.quantiles(latencies[kind], n=100)
         line += f"| {kind} p50 {q[49] * 1000:6.1f} ms p99 {q[98] * 1000:6.1f} ms "
     creates = len(latencies["create"]) / elapsed
     print(line + f"| creates {creates:5.0f}/s | codes {dict(codes)}")
+    if set(mix) == {"create"}:
+        return {f"epp.s{sessions}.creates_only": creates}
     return {f"epp.s{sessions}.creates": creates, f"epp.s{sessions}.commands": TOTAL / elapsed,
             f"epp.s{sessions}.check_p99_ms": percentile(latencies["check"], 0.99) * 1000,
             f"epp.s{sessions}.info_p99_ms": percentile(latencies["info"], 0.99) * 1000,
@@ -93,7 +108,7 @@ async def run(port: int, sessions: int, run_id: str) -> dict[str, float | None]:
 async def main() -> None:
     namespace = f"b{uuid.uuid4().hex[:10]}"
     settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, log_level="WARNING", epp_port=0,
-                                epp_max_sessions_per_registrar=max(SESSIONS) + 1,
+                                epp_max_sessions_per_registrar=max(SESSIONS + CREATES_ONLY) + 1,
                                 epp_rate_limits={})  # none: the bench measures commands, not the limiter
     app = build(settings)
     print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
@@ -105,6 +120,9 @@ async def main() -> None:
             figures: dict[str, float | None] = {}
             for sessions in SESSIONS:
                 figures |= await run(ctx.extras["epp_port"], sessions, f"{sessions}{uuid.uuid4().hex[:4]}")
+            for sessions in CREATES_ONLY:  # goal 3's figure: the sessions only create, as the raw transaction does
+                print("creates only:")
+                figures |= await run(ctx.extras["epp_port"], sessions, f"c{sessions}{uuid.uuid4().hex[:4]}", ["create"])
             emit(figures)
     finally:
         await delete_namespace(namespace)

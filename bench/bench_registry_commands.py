@@ -63,7 +63,8 @@ async def clone_registrars(ctx: ServiceContext, count: int) -> list[str]:
     contacts = await ctx.db["contacts"].find({"registrar_id": "a100001"}).to_list()
     ids = [f"s{uuid.uuid4().hex[:6]}" for _ in range(count)]
     for rid in ids:
-        await ctx.db["registrars"].insert_one({**base, "_id": rid, "balance_cents": 10**9})
+        # a ledger of its own: the demo registrar's newest lines (money.OPEN_LEDGER) are not the clone's
+        await ctx.db["registrars"].insert_one({**base, "_id": rid, "balance_cents": 10**9, "ledger_open": []})
         await ctx.db["contacts"].insert_many([{**c, "_id": c["_id"].replace("a100001", rid), "registrar_id": rid}
                                               for c in contacts])
     return ids

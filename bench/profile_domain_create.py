@@ -1,5 +1,7 @@
 """Round trips to MongoDB for one domain create (and one info), counted with a pymongo CommandListener: which
-commands, on which collections. Prints figures; asserts nothing.
+commands, on which collections; through the command layer as a web request calls it (the registrar's standing
+read for each command), then over one EPP session (which reuses its standing for EPP_STANDING_SECONDS). Prints
+figures; asserts nothing.
 
 Run: .venv/bin/python bench/profile_domain_create.py   (PROFILE_CREATES sets how many creates are averaged)
 """
@@ -17,12 +19,14 @@ from pymongo import monitoring
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.bench_epp import command as epp_command
 from services.registry.app import build
 from services.registry.commands import Actor
 from services.registry.domains.create import create_domain
 from services.registry.domains.info import info_domain
 from services.registry.settings import RegistrySettings
 from shared.events import Channel
+from tests.integration.epp_client import EppClient
 from tests.integration.infra import delete_namespace, running
 
 N = int(os.environ.get("PROFILE_CREATES", "20"))
@@ -52,7 +56,8 @@ async def main() -> None:
     listener = RoundTrips()
     monitoring.register(listener)  # applies to clients created from here on
     namespace = f"p{uuid.uuid4().hex[:10]}"
-    settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, log_level="WARNING")
+    settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, log_level="WARNING", epp_port=0,
+                                epp_rate_limits={})  # the limiter's own round trips are left out, as in bench_epp
     app = build(settings)
     try:
         async with running(app):
@@ -61,9 +66,21 @@ async def main() -> None:
             actor = Actor("a100001", "a100001", Channel.EPP, "profile")
             run = uuid.uuid4().hex[:6]
             await create_domain(ctx, actor, f"p{run}-warm.be", "a100001-demo", ["a100001-tech"])
-            for label, call in (("domain create", lambda i: create_domain(ctx, actor, f"p{run}-{i}.be", "a100001-demo",
-                                                                          ["a100001-tech"])),
-                                ("domain info", lambda i: info_domain(ctx, actor, f"p{run}-{i}.be"))):
+            client = EppClient(ctx.extras["epp_port"])
+            await client.connect()
+            assert (await client.login()).code == 1000
+            await client.command(epp_command("create", f"p{run}-epp-warm.be"))
+
+            async def over_epp(kind: str, name: str) -> None:
+                answer = await client.command(epp_command(kind, name))
+                assert answer.code == 1000, answer.xml
+
+            for label, call in (("domain create (command layer)",
+                                 lambda i: create_domain(ctx, actor, f"p{run}-{i}.be", "a100001-demo", ["a100001-tech"])),
+                                ("domain info (command layer)", lambda i: info_domain(ctx, actor, f"p{run}-{i}.be")),
+                                ("domain create (EPP session)", lambda i: over_epp("create", f"p{run}-epp-{i}.be")),
+                                ("domain info (EPP session)", lambda i: over_epp("info", f"p{run}-epp-{i}.be")),
+                                ("domain check (EPP session)", lambda i: over_epp("check", f"p{run}-epp-{i}.be"))):
                 listener.seen.clear()
                 listener.on = True
                 for i in range(N):
@@ -73,6 +90,8 @@ async def main() -> None:
                 print(f"{label}: {sum(listener.seen.values()) / N:.1f} round trips per command (all sources)")
                 for name, count in sorted(listener.seen.items(), key=lambda kv: -kv[1]):
                     print(f"  {count / N:5.2f}  {name}")
+            await client.logout()
+            await client.close()
     finally:
         await delete_namespace(namespace)
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from prometheus_client import Counter
 
+from services.registry.registrars.standing import STANDING_FIELDS, StandingCache
 from services.registry.results import CommandRefused, Result
 from services.registry.store import REGISTRARS, unit_of_work
 from services.registry.uow import Tx
@@ -29,10 +30,8 @@ from shared.runtime import ServiceContext
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 # The registrar document check_standing read for the command running in this task, so the command's rules need
-# not read it again (one round trip less per command); products ride along because domain creates need them.
+# not read it again (one round trip less per command); registrars/standing.py says what it holds.
 _STANDING: ContextVar[dict[str, Any] | None] = ContextVar("standing_registrar", default=None)
-# The balance and standing order ride along too: paying commands start their conditional debit from them.
-STANDING_FIELDS = {"status": 1, "blocked_until": 1, "products": 1, "balance_cents": 1, "standing_order": 1}
 
 
 def standing_registrar(registrar_id: str) -> dict[str, Any] | None:
@@ -52,6 +51,8 @@ class Actor:
     permissions: frozenset[Permission] = field(default=ALL_PERMISSIONS)
     # EPP gives each command its svTRID up front, so that a refusal's command.failed carries it
     reference: str | None = None
+    # an EPP session's copy of its registrar's standing (registrars/standing.py); None: read for each command
+    standing: StandingCache | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_admin(self) -> bool:
@@ -82,7 +83,10 @@ def command_metrics(ctx: ServiceContext) -> Counter:
 
 async def check_standing(ctx: ServiceContext, actor: Actor, requires: Permission | None) -> None:
     """Refuse before the command's rules when the registrar or user may not act now."""
-    doc = await unit_of_work(ctx)[REGISTRARS].find_one({"_id": actor.registrar_id}, STANDING_FIELDS)
+    def read() -> Awaitable[dict[str, Any] | None]:
+        return unit_of_work(ctx)[REGISTRARS].find_one({"_id": actor.registrar_id}, STANDING_FIELDS)
+
+    doc = await (actor.standing.get(ctx, actor.registrar_id, read) if actor.standing is not None else read())
     _STANDING.set(doc)
     if doc is None or doc["status"] != "ACTIVE":
         raise CommandRefused(

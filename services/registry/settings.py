@@ -59,6 +59,9 @@ class RegistrySettings(ServiceSettings):
     # count against their registrars' cap
     epp_session_lease_seconds: float = Field(default=30.0, gt=0)
     epp_max_frame_bytes: int = Field(default=65_536, ge=1_024)
+    # how long an EPP session reuses its registrar's standing (status, block, products) before reading it again;
+    # a change another replica makes reaches the session's commands within it (registrars/standing.py)
+    epp_standing_seconds: float = Field(default=1.0, ge=0)
     # per registrar, per 60 seconds (digest 7.4)
     # per registrar and 60 s (digest 7.4): check-domain v1.0 360, check-domain v2.0 60 (its answer costs more),
     # info 180, poll 60; contact and group checks count as checks

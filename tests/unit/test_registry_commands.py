@@ -5,6 +5,7 @@ tests/unit/uow_contract.py keeps the two units of work alike)."""
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,18 +25,23 @@ from services.registry.domains.update import DomainChanges, change_domain
 from services.registry.groups.delete import delete_group
 from services.registry.groups.model import NS, NameServerGroup
 from services.registry.groups.save import save_group
+from services.registry.registrars import money
+from services.registry.registrars.blocks import on_registrar_blocked
 from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.registrars.epp_access import set_epp_password
 from services.registry.registrars.operator import set_lock_function
+from services.registry.registrars.profile import public_view
+from services.registry.registrars.standing import StandingCache
 from services.registry.results import CommandRefused, Result
 from services.registry.settings import RegistrySettings
-from services.registry.store import CONTACTS, DOMAINS, REGISTRARS, unique_keys
+from services.registry.store import CONTACTS, DOMAINS, LEDGER, REGISTRARS, unique_keys
 from services.registry.uow.memory import InMemoryUnitOfWork
 from services.registry.users.manage import create_user
 from services.registry.users.model import Permission
 from shared.clock import ManualClock
-from shared.events import Channel, CommandFailed
+from shared.events import Channel, CommandFailed, new_event
 from shared.events.contacts import ContactCreated
+from shared.events.hitpoints import RegistrarBlocked
 from shared.events.domains import DomainCreated, DomainQuarantined, DomainReactivated, DomainTransferred
 from shared.events.money import PayingTransactionRecorded
 from shared.observability.metrics import ServiceMetrics
@@ -138,6 +144,55 @@ async def test_a_blocked_registrar_is_refused_before_the_rules(registry: Registr
     assert refusal.cause == "registrar_blocked" and registry.events(CommandFailed)[-1].cause == "registrar_blocked"
     registry.clock.advance(timedelta(hours=2))
     await create_domain(registry.ctx, registry.actor(), "after.be", f"{A}-demo")
+
+
+async def test_an_epp_session_reuses_its_standing_for_a_while_but_not_past_a_block_it_applied(
+        registry: Registry) -> None:
+    """EPP_STANDING_SECONDS: a session's commands reuse the standing it read; a block written behind this process's
+    back (another replica) is seen once the copy is older than that; one this process applies, at once."""
+    session = StandingCache(max_age=3600)
+    actor = replace(registry.actor(), channel=Channel.EPP, standing=session)
+    await create_domain(registry.ctx, actor, "first.be", f"{A}-demo")
+    await registry.uow[REGISTRARS].update_one({"_id": A}, {"$set": {"blocked_until": START + timedelta(hours=1)}})
+    await create_domain(registry.ctx, actor, "stale.be", f"{A}-demo")  # within the hour this session's copy is good
+    refusal = await registry.refused(create_domain(registry.ctx, replace(actor, standing=StandingCache(0)), "x.be",
+                                                   f"{A}-demo"), Result.DATA_MANAGEMENT_POLICY)
+    assert refusal.cause == "registrar_blocked"  # a session without a copy reads the block
+    blocked = new_event(RegistrarBlocked(blocked_until=START + timedelta(hours=1), exceeded_at=START, hitpoints=100,
+                                         limit=100),
+                        registrar_id=A, correlation_id=None, clock=registry.clock)
+    await registry.uow.run(lambda tx: on_registrar_blocked(registry.ctx, blocked, tx))
+    refusal = await registry.refused(create_domain(registry.ctx, actor, "y.be", f"{A}-demo"),
+                                     Result.DATA_MANAGEMENT_POLICY)
+    assert refusal.cause == "registrar_blocked"
+
+
+async def test_the_ledger_keeps_its_newest_lines_with_the_balance_and_moves_a_full_bucket(
+        registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A debit and its ledger line are one write on the registrar's document (a bounded bucket of the newest
+    lines); the bucket's lines move to the ledger collection when it is full. Read together, nothing is missing,
+    newest first, each with the balance after it."""
+    monkeypatch.setattr(money, "OPEN_LINES", 3)
+    price = registry.settings.prices["CREATE"]  # type: ignore[index]
+    start = await registry.balance()
+    for i in range(7):
+        registry.clock.advance(timedelta(seconds=1))  # the collection's lines are read in time order
+        await create_domain(registry.ctx, registry.actor(), f"l{i}.be", f"{A}-demo")
+        if i == 3:
+            registry.clock.advance(timedelta(seconds=1))
+            await registry.uow.run(lambda tx: money.book_prepayment(registry.ctx, tx, A, 1000, "wire-1", "corr"))
+    lines = await money.ledger(registry.ctx, A)
+    assert [(line["kind"], line["object"]) for line in lines] == \
+        [("CREATE", f"l{i}.be") for i in (6, 5, 4)] + [("PREPAYMENT", A)] + [("CREATE", f"l{i}.be") for i in (3, 2, 1, 0)]
+    assert [line["balance_cents"] for line in lines] == \
+        [start + 1000 - price * n for n in (7, 6, 5, 4)] + [start - price * n for n in (4, 3, 2, 1)]
+    assert await registry.balance() == start + 1000 - 7 * price == lines[0]["balance_cents"]
+    registrar = await registry.uow[REGISTRARS].find_one({"_id": A}) or {}
+    bucket = registrar["ledger_open"]
+    assert 1 <= len(bucket) <= 3
+    assert "ledger_open" not in public_view(registrar)  # the account view: the lines only with the balance
+    assert await registry.uow[LEDGER].count_documents({"registrar_id": A}) == 8 - len(bucket)
+    assert [line["object"] for line in await money.ledger(registry.ctx, A, limit=2)] == ["l6.be", "l5.be"]
 
 
 async def test_a_read_only_user_changes_nothing(registry: Registry) -> None:

@@ -122,6 +122,9 @@ class UnitOfWorkContract:
         assert await ids({"at": {"$lte": t + timedelta(days=1)}}) == ["a.be", "b.be"]
         assert await ids({"at": {"$gt": t, "$lt": t + timedelta(days=2)}}) == ["b.be"]
         assert await ids({"$or": [{"registrar_id": "a2"}, {"contacts": "c1"}]}) == ["a.be", "c.be"]
+        assert await ids({"contacts.1": {"$exists": True}}) == ["a.be"]  # a position in an array
+        assert await ids({"contacts.1": {"$exists": False}}) == ["b.be", "c.be"]
+        assert await ids({"contacts.0": "c3"}) == ["b.be"]
         assert await uow["domains"].count_documents({"registrar_id": "a1", "contacts": {"$nin": ["c1"]}}) == 1
 
     async def test_projection_sort_and_limit(self, uow: UnitOfWork) -> None:
@@ -153,11 +156,14 @@ class UnitOfWorkContract:
                 await d.update_one({"_id": "a.be"}, {"$set": {"code.hash": "k", "new": [1]}, "$unset": {"old": ""}}),
                 await d.update_one({"_id": "nope"}, {"$set": {"x": 1}}),
                 await d.update_many({"statuses": {"$exists": True}}, {"$set": {"seen": True}}),
+                await d.update_one({"_id": "a.be"}, {"$push": {"lines": {"n": 1}}}),  # a new array
+                await d.update_one({"_id": "a.be"}, {"$push": {"lines": {"n": 2}}, "$inc": {"balance": 1}}),
             ]
 
-        assert await uow.run(work) == [1, 1, 1, 1, 1, 0, 2]
+        assert await uow.run(work) == [1, 1, 1, 1, 1, 0, 2, 1, 1]
         assert await uow["domains"].find_one({"_id": "a.be"}) == {
-            "_id": "a.be", "statuses": ["y"], "balance": 6, "code": {"sends": 2, "hash": "k"}, "new": [1], "seen": True}
+            "_id": "a.be", "statuses": ["y"], "balance": 7, "code": {"sends": 2, "hash": "k"}, "new": [1], "seen": True,
+            "lines": [{"n": 1}, {"n": 2}]}
 
     async def test_deletes(self, uow: UnitOfWork) -> None:
         await self.seed(uow, "sessions", {"_id": 1, "user": "u"}, {"_id": 2, "user": "u"}, {"_id": 3, "user": "v"})

@@ -13,7 +13,7 @@ from services.registry.commands import Actor
 from services.registry.domains.check import check_domains
 from services.registry.domains.create import create_domain
 from services.registry.domains.delete import delete_domain, reactivate_domain, undelete_domain
-from services.registry.domains.info import domain_details, info_domain_document
+from services.registry.domains.info import domain_details, info_domain_details
 from services.registry.domains.locks import LockRequest, lock_domain, unlock_domain
 from services.registry.domains.model import CLIENT_LOCK, HostAttr
 from services.registry.domains.transfer import AUTO, TransferRequest, domain_for_transfer, request_transfer_code, transfer_domain
@@ -141,8 +141,11 @@ async def info(ctx: ServiceContext, actor: Actor, cmd: Command) -> Reply:
     command, extension = object_of(cmd), cmd.extension
     name = text(command, DOMAIN, "name") or ""
     code = text(command.find(q(DOMAIN, "authInfo")), DOMAIN, "pw")
-    doc = await (domain_for_transfer(ctx, actor, name, code) if code else info_domain_document(ctx, actor, name))
-    billing, keys = await domain_details(ctx, doc)
+    if code:
+        doc = await domain_for_transfer(ctx, actor, name, code)
+        billing, keys = await domain_details(ctx, doc)
+    else:
+        doc, billing, keys = await info_domain_details(ctx, actor, name)
     data = element(DOMAIN, "infData")
     sub(data, DOMAIN, "name", doc["_id"])
     sub(data, DOMAIN, "roid", roid(doc["_id"]))

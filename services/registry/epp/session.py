@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from services.registry.commands import Actor
+from services.registry.registrars.standing import StandingCache
 from shared.events import Channel
 
 
@@ -18,6 +19,8 @@ class EppSession:
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     registrar_id: str | None = None
     failed_logins: int = 0
+    # the registrar's standing, read at most every EPP_STANDING_SECONDS by this session's commands (0: each one)
+    standing: StandingCache = field(default_factory=lambda: StandingCache(0.0))
 
     @property
     def logged_in(self) -> bool:
@@ -27,5 +30,6 @@ class EppSession:
         """The actor of one command; reference is its svTRID (what a refusal's command.failed carries)."""
         assert self.registrar_id is not None
         # EPP acts as the registrar's administrator: the EPP password is the registrar's, not a user's
-        return Actor(self.registrar_id, self.registrar_id, Channel.EPP, uuid.uuid4().hex, reference=reference)
+        return Actor(self.registrar_id, self.registrar_id, Channel.EPP, uuid.uuid4().hex, reference=reference,
+                     standing=self.standing)
 

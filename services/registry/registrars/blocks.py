@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from services.registry.registrars.standing import changed
 from services.registry.store import REGISTRARS
 from services.registry.uow import Tx
 from shared.events import EventEnvelope
@@ -21,6 +22,7 @@ def _newer_block_change(registrar_id: str | None, at: datetime) -> dict[str, Any
 
 
 async def on_registrar_blocked(ctx: ServiceContext, event: EventEnvelope[RegistrarBlocked], tx: Tx) -> None:
+    changed(ctx, event.registrar_id)  # this replica's EPP sessions read the standing again (registrars/standing.py)
     await tx[REGISTRARS].update_one(
         _newer_block_change(event.registrar_id, event.occurred_at),
         {"$set": {"blocked_until": event.payload.blocked_until, "blocked_since": event.payload.exceeded_at,
@@ -29,6 +31,7 @@ async def on_registrar_blocked(ctx: ServiceContext, event: EventEnvelope[Registr
 
 
 async def on_registrar_unblocked(ctx: ServiceContext, event: EventEnvelope[RegistrarUnblocked], tx: Tx) -> None:
+    changed(ctx, event.registrar_id)
     await tx[REGISTRARS].update_one(
         _newer_block_change(event.registrar_id, event.occurred_at),
         {"$unset": {"blocked_until": "", "blocked_since": ""}, "$set": {"block_changed_at": event.occurred_at}}

@@ -22,6 +22,7 @@ from services.registry.registrars.create import NewRegistrar, insert_registrar
 from services.registry.registrars.model import OfficialAddress, RegistrarStatus
 from services.registry.registrars.onboarding import require_status_change
 from services.registry.registrars.profile import get_registrar, public_view, update_section
+from services.registry.registrars.standing import changed
 from services.registry.store import REGISTRARS, unit_of_work
 from services.registry.uow import Tx
 from shared.events import EventEnvelope, new_event
@@ -75,7 +76,9 @@ async def set_status(ctx: ServiceContext, registrar_id: str, status: RegistrarSt
         await tx[REGISTRARS].update_one({"_id": registrar_id}, {"$set": {"status": status.value}})
         tx.publish([_updated(ctx, registrar_id, "status", {"status": status.value}, correlation_id)])
 
+    changed(ctx, registrar_id)  # this replica's EPP sessions read the standing again (registrars/standing.py) ...
     await unit_of_work(ctx).run(work)
+    changed(ctx, registrar_id)  # ... and not a copy read while the change was being committed
 
 
 async def set_lock_function(ctx: ServiceContext, registrar_id: str, enabled: bool, correlation_id: str) -> None:

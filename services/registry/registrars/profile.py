@@ -42,8 +42,9 @@ async def get_registrar(tx: Reader, registrar_id: str) -> dict[str, Any]:
 
 
 def public_view(doc: dict[str, Any]) -> dict[str, Any]:
-    """The account as its own users see it: never password hashes or security codes."""
-    hidden = {"epp_password_hash", "security_code_hash", "_id"}
+    """The account as its own users see it: never password hashes or security codes; the ledger lines it carries
+    (money.OPEN_LEDGER) only with the balance, for those who may see it."""
+    hidden = {"epp_password_hash", "security_code_hash", "_id", money.OPEN_LEDGER}
     return {"registrar_id": doc["_id"], **{k: v for k, v in doc.items() if k not in hidden}}
 
 

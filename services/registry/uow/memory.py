@@ -35,9 +35,15 @@ def _stored(value: Any) -> Any:
 
 
 def _get(doc: Any, path: str) -> Any:
-    """The value at a dotted path; a list on the way yields the list of its elements' values."""
+    """The value at a dotted path; a number on a list is a position in it ("lines.49": the 50th element);
+    another key on a list yields the list of its elements' values."""
     value = doc
     for i, part in enumerate(path.split(".")):
+        if isinstance(value, list) and part.isdigit():
+            value = value[int(part)] if int(part) < len(value) else _MISSING
+            if value is _MISSING:
+                return value
+            continue
         if isinstance(value, list):
             rest = ".".join(path.split(".")[i:])
             found = [_get(v, rest) for v in value if isinstance(v, dict)]
