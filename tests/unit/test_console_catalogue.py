@@ -32,7 +32,7 @@ STAFF, REGISTRANT = CONSOLE / "staff", CONSOLE / "registrant"
 MESSAGE_ARGUMENTS = {"redirect": 1, "act": 2, "step": 4, "with_secret": 2}
 JOINED_ONLY = {"HTTPException"}  # texts looked up as given: a constant is fine (and checked), an f-string is not
 MESSAGE_KEYWORDS = {"error", "what", "password_error", "delete_error", "date_error"}
-MACROS = {"field": (1, "hint"), "checkbox": (1, None)}  # macro: (position of the label, keyword of the help)
+MACROS = {"field": (1, "hint"), "checkbox": (1, None), "area": (1, "hint")}  # macro: (position of the label, keyword of the help)
 
 
 def template_texts(folder: Path = TEMPLATES) -> dict[str, set[str]]:
