@@ -126,9 +126,7 @@ def run_platform(namespace: str, base_env: dict[str, str], expected_in_banner: s
                 assert r.status == 200, name
         if while_up is not None:
             while_up()
-        children = [int(pid) for pid in subprocess.run(
-            ["pgrep", "-P", str(platform.pid)], capture_output=True, text=True
-        ).stdout.split()]
+        children = children_of(platform.pid)
         assert len(children) == len(PROCESSES)
 
         platform.send_signal(signal.SIGINT)
@@ -136,5 +134,14 @@ def run_platform(namespace: str, base_env: dict[str, str], expected_in_banner: s
         for pid in children:  # every service process is gone
             assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
     finally:
-        if platform.poll() is None:
+        if platform.poll() is None:  # a failure above: the services run in sessions of their own, kill them too
+            left = children_of(platform.pid)
             platform.kill()
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def children_of(pid: int) -> list[int]:
+    return [int(child) for child in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
+                                                   text=True).stdout.split()]
