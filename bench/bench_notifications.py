@@ -17,12 +17,14 @@ Figures through the local MongoDB stand-in say more about the stand-in than abou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import platform
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -106,10 +108,12 @@ async def run(namespace: str, smtp_port: int, poll: bool, done: Any) -> float:
     return N / elapsed
 
 
-async def rpc(namespace: str, smtp_port: int) -> tuple[float, list[float], int]:
-    """Poll req+ack pairs from one EPP session over TLS: EPP server -> broker -> notifications -> reply."""
-    settings = NotificationsSettings(namespace=namespace, log_level="WARNING", smtp_port=smtp_port,
-                                     gauges_interval_seconds=3600)
+@contextlib.asynccontextmanager
+async def epp_session_with_messages(namespace: str, count: int, **notifications: Any) -> AsyncIterator[EppClient]:
+    """Notifications and the registry (its demo registrar, EPP on a free port, no rate limits) running, `count`
+    poll messages queued for the demo registrar, and one EPP session logged in as it."""
+    settings = NotificationsSettings(namespace=namespace, log_level="WARNING", gauges_interval_seconds=3600,
+                                     **notifications)
     registry_settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, log_level="WARNING",
                                          epp_port=0, epp_rate_limits={})
     app = build(settings)
@@ -121,15 +125,25 @@ async def rpc(namespace: str, smtp_port: int) -> tuple[float, list[float], int]:
 
         await eventually(knows_demo, bool, timeout=120)
         await publish(namespace, [event(HitpointsThresholdReached(
-            percent=80, hitpoints=i, limit=1000, reached_at=datetime.now(UTC)), DEMO) for i in range(RPC)])
+            percent=80, hitpoints=i, limit=1000, reached_at=datetime.now(UTC)), DEMO) for i in range(count)])
 
         async def queued() -> int:
             return await ctx.db["poll_messages"].count_documents({"registrar_id": DEMO})
 
-        await eventually(queued, lambda n: n >= RPC, timeout=600)
+        await eventually(queued, lambda n: n >= count, timeout=600)
         client = EppClient(reg.extras["epp_port"])
         await client.connect()
         assert (await client.login()).code == 1000
+        try:
+            yield client
+        finally:
+            await client.logout()
+            await client.close()
+
+
+async def rpc(namespace: str, smtp_port: int) -> tuple[float, list[float], int]:
+    """Poll req+ack pairs from one EPP session over TLS: EPP server -> broker -> notifications -> reply."""
+    async with epp_session_with_messages(namespace, RPC, smtp_port=smtp_port) as client:
         started, pairs, failures = time.perf_counter(), [], 0
         for _ in range(RPC):
             began = time.perf_counter()
@@ -143,10 +157,7 @@ async def rpc(namespace: str, smtp_port: int) -> tuple[float, list[float], int]:
                 failures += 1
                 continue
             pairs.append(time.perf_counter() - began)
-        rate = RPC / (time.perf_counter() - started)
-        await client.logout()
-        await client.close()
-        return rate, pairs, failures
+        return RPC / (time.perf_counter() - started), pairs, failures
 
 
 async def main() -> None:

@@ -15,7 +15,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +22,11 @@ from pymongo import monitoring
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_notifications import DEMO, event, publish
+from bench.bench_notifications import epp_session_with_messages
 from bench.report import percentile
-from services.notifications.app import build
 from services.notifications.service import Notifications
-from services.notifications.settings import NotificationsSettings
-from services.registry.app import build as build_registry
-from services.registry.settings import RegistrySettings
-from shared.events.hitpoints import HitpointsThresholdReached
 from shared.poll_rpc import PollClient
-from tests.integration.epp_client import EppClient
-from tests.integration.infra import delete_namespace, eventually, running
+from tests.integration.infra import delete_namespace
 
 N = int(os.environ.get("PROFILE_PAIRS", "200"))
 # the stand-in's process id (deploy/local/ensure-mongodb.sh writes it to .data/mongo.pid): its CPU time is shown
@@ -92,32 +85,12 @@ async def main() -> None:
     listener = RoundTrips()
     monitoring.register(listener)
     namespace = f"p{uuid.uuid4().hex[:10]}"
-    settings = NotificationsSettings(namespace=namespace, log_level="WARNING", gauges_interval_seconds=3600)
-    registry_settings = RegistrySettings(namespace=namespace, seed_demo_registrar=True, log_level="WARNING",
-                                         epp_port=0, epp_rate_limits={})
     asks: list[float] = []
     served: list[float] = []
     timed(PollClient, "ask", asks)
     timed(Notifications, "poll", served)
     try:
-        app = build(settings)
-        async with running(app), running(build_registry(registry_settings)) as registry:
-            ctx, reg = app.state.ctx, registry._transport.app.state.ctx  # type: ignore[attr-defined]
-
-            async def knows_demo() -> bool:
-                return bool((await ctx.db["registrars"].find_one({"_id": DEMO}) or {}).get("poll"))
-
-            await eventually(knows_demo, bool, timeout=120)
-            await publish(namespace, [event(HitpointsThresholdReached(
-                percent=80, hitpoints=i, limit=1000, reached_at=datetime.now(UTC)), DEMO) for i in range(N + 10)])
-
-            async def queued() -> int:
-                return await ctx.db["poll_messages"].count_documents({"registrar_id": DEMO})
-
-            await eventually(queued, lambda n: n >= N + 10, timeout=600)
-            client = EppClient(reg.extras["epp_port"])
-            await client.connect()
-            assert (await client.login()).code == 1000
+        async with epp_session_with_messages(namespace, N + 10) as client:
             for _ in range(5):  # warm up: the reply consumer, connections
                 req = await client.command('<poll op="req"/>')
                 await client.command(f'<poll op="ack" msgID="{req.find("epp:response/epp:msgQ").get("id")}"/>')  # type: ignore[union-attr]
@@ -139,8 +112,6 @@ async def main() -> None:
             elapsed = time.perf_counter() - started
             cpu, standin_cpu = time.process_time() - cpu, cpu_seconds(STANDIN_PID) - standin_cpu
             listener.on = False
-            await client.logout()
-            await client.close()
     finally:
         await delete_namespace(namespace)
     print(f"{N} pairs from one EPP session: {N / elapsed:.1f} pairs/s, pair p50 {percentile(pairs, 0.5) * 1000:.1f} ms;"

@@ -1,9 +1,10 @@
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from tests.integration.infra import AMQP_URL, MONGODB_URL, delete_namespace, require_reachable
+from tests.integration.knot import knot_server
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -18,6 +19,13 @@ async def namespace() -> AsyncIterator[str]:
     ns = f"t{uuid.uuid4().hex[:10]}"
     yield ns
     await delete_namespace(ns)
+
+
+@pytest.fixture(scope="module")
+def knot_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A real Knot DNS server of the test module's own (tests/integration/knot.py), on a free port."""
+    with knot_server(tmp_path_factory.mktemp("knot")) as port:
+        yield port
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -8,7 +8,7 @@ import asyncio
 import ipaddress
 import json
 import struct
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -33,7 +33,6 @@ from shared.events.domains import (
 from shared.events.groups import DnsKey, KeyGroupChanged
 from shared.events.registrars import RegistrarCreated
 from tests.integration.infra import AMQP_USER, AMQP_URL, ServiceProcess, eventually, free_port
-from tests.integration.knot import knot_server
 
 SCHEMA = jsonschema.Draft202012Validator(json.loads((Path(__file__).parent / "rdap_schema.json").read_text()),
                                          format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
@@ -42,12 +41,6 @@ KEY = DnsKey(flags=257, protocol=3, algorithm=13,
 NOW = datetime.now(UTC).replace(microsecond=0)
 IDN, IDN_A = "café.be", "xn--caf-dma.be"
 PRIVATE = ("Jan Peeters", "jan.peeters@example.be", "Kerkstraat 1", "+32.470000000")
-
-
-@pytest.fixture(scope="module")
-def knot_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    with knot_server(tmp_path_factory.mktemp("knot")) as port:
-        yield port
 
 
 async def publish(namespace: str, events: list[tuple[EventPayload, str | None]]) -> None:

@@ -6,7 +6,7 @@ while it runs."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,15 +39,8 @@ from shared.events.domains import (
 from shared.events.groups import NameServerGroupChanged
 from shared.mongo.transactions import in_transaction
 from tests.integration.infra import MONGODB_URL
-from tests.integration.knot import knot_server
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture(scope="module")
-def knot_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    with knot_server(tmp_path_factory.mktemp("knot")) as port:
-        yield port
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -36,18 +36,11 @@ from shared.events import new_event
 from shared.events.verification import VerificationApproved, VerificationRequired
 from shared.runtime import ServiceContext
 from tests.integration.infra import OPERATOR, eventually, login, running
-from tests.integration.knot import knot_server
 
 KEY = {"flags": 257, "protocol": 3, "algorithm": 13,
        "public_key": "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ=="}
 LANDING = ("ns1.landing.registry.invalid", "ns2.landing.registry.invalid")
 REGISTRANT = "a100001-demo"
-
-
-@pytest.fixture(scope="module")
-def knot_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    with knot_server(tmp_path_factory.mktemp("knot")) as port:
-        yield port
 
 
 @dataclass
