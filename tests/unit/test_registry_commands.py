@@ -4,6 +4,7 @@ tests/unit/uow_contract.py keeps the two units of work alike)."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -193,6 +194,42 @@ async def test_the_ledger_keeps_its_newest_lines_with_the_balance_and_moves_a_fu
     assert "ledger_open" not in public_view(registrar)  # the account view: the lines only with the balance
     assert await registry.uow[LEDGER].count_documents({"registrar_id": A}) == 8 - len(bucket)
     assert [line["object"] for line in await money.ledger(registry.ctx, A, limit=2)] == ["l6.be", "l5.be"]
+
+
+async def test_one_registrar_s_concurrent_creates_share_a_transaction_and_pay_as_if_one_after_the_other(
+        registry: Registry) -> None:
+    """Creates waiting for their registrar's turn commit together (registrars/batches.py), and each is paid or
+    refused as it would be alone in that order: the balance may turn negative once, the creates after that are
+    refused (2104) and change nothing; those before commit with their lines and events."""
+    price: int = registry.settings.prices["CREATE"]  # type: ignore[index]
+    await registry.uow[REGISTRARS].update_one({"_id": A}, {"$set": {"balance_cents": 2 * price + 100}})
+    commits = registry.uow.commits
+    names = [f"batch-{i}.be" for i in range(6)]
+    outcomes = await asyncio.gather(*(create_domain(registry.ctx, registry.actor(), n, f"{A}-demo") for n in names),
+                                    return_exceptions=True)
+    paid = [n for n, o in zip(names, outcomes, strict=True) if not isinstance(o, BaseException)]
+    refused = [o for o in outcomes if isinstance(o, CommandRefused)]
+    assert paid == names[:3]
+    assert [(r.result, r.cause) for r in refused] == [(Result.BILLING_FAILURE, "negative_balance")] * 3
+    assert registry.uow.commits - commits == 1 + 3  # the three paid in one transaction; each refusal's command.failed
+    assert await registry.balance() == 100 - price
+    assert [p.balance_cents for p in registry.events(PayingTransactionRecorded)] == [price + 100, 100, 100 - price]
+    assert [e.name for e in registry.events(DomainCreated)] == paid
+    assert await registry.uow[DOMAINS].count_documents({"_id": {"$in": names[3:]}}) == 0
+    assert [line["object"] for line in await money.ledger(registry.ctx, A)][:3] == paid[::-1]
+
+
+async def test_a_taken_name_in_a_batch_refuses_that_create_only(registry: Registry) -> None:
+    await create_domain(registry.ctx, registry.actor(), "taken.be", f"{A}-demo")
+    before = await registry.balance()
+    names = ["free-1.be", "taken.be", "free-2.be"]
+    outcomes = await asyncio.gather(*(create_domain(registry.ctx, registry.actor(), n, f"{A}-demo") for n in names),
+                                    return_exceptions=True)
+    assert isinstance(outcomes[1], CommandRefused) and outcomes[1].result is Result.OBJECT_EXISTS
+    assert [o.name for o in outcomes if not isinstance(o, BaseException)] == ["free-1.be", "free-2.be"]
+    assert await registry.balance() == before - 2 * registry.settings.prices["CREATE"]  # type: ignore[index]
+    assert [e.name for e in registry.events(DomainCreated)] == ["taken.be", "free-1.be", "free-2.be"]
+    assert [e.object for e in registry.events(CommandFailed)] == ["taken.be"]
 
 
 async def test_a_read_only_user_changes_nothing(registry: Registry) -> None:

@@ -16,7 +16,6 @@ verification (the domain starts overridden, domains/override.py).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from services.registry.commands import Actor, execute, standing_registrar
 from services.registry.contacts.model import ContactType
@@ -26,10 +25,10 @@ from services.registry.domains.names import lookup_name, parse_domain_name
 from services.registry.domains.override import override_at_creation, override_events
 from services.registry.domains.rules import linked_contacts
 from services.registry.groups.rules import require_groups
-from services.registry.registrars.money import Charge, charge, registrar_lock
+from services.registry.registrars.batches import PayingWrite, commit_paying
+from services.registry.registrars.money import Charge
 from services.registry.results import CommandRefused, Result
 from services.registry.store import DOMAINS, REGISTRARS, unit_of_work
-from services.registry.uow import DuplicateKey, Tx
 from shared.clock import one_year_after
 from shared.events import CommandType, DomainCreated
 from shared.events.domains import NameServerHost
@@ -64,37 +63,29 @@ async def create_domain(
         event = actor.event(DomainCreated(name=name, tld=tld, registrant=registrant, registered_at=now,
                                           name_servers=[h.name for h in hosts], nsgroups=groups, keygroups=keys,
                                           hosts=[NameServerHost(**h) for h in host_docs]), ctx)
-        created: dict[str, Any] = {}
         roles = {ContactType.REGISTRANT: [registrant], ContactType.TECH: list(tech or []),
                  ContactType.ONSITE: list(onsite or [])}
 
         # the rules read before the transaction (MongoDB's transactions do not lock what they read either): the
-        # transaction, and the registrar's turn (registrar_lock), then hold only the writes and the commit
+        # transaction then holds only the writes and the commit, shared with the registrar's other creates waiting
+        # for their turn (registrars/batches.py)
         contacts = await require_roles(uow, actor.registrar_id, roles)
         await require_groups(uow, actor.registrar_id, groups, keys)
         override = override_at_creation(ctx, contacts[registrant])
-        created["override_reason"] = (override or {}).get("reason")
-
-        async def work(tx: Tx) -> None:
-            try:
-                await tx[DOMAINS].insert_one({
-                    "_id": name, "name": name, "tld": tld, "registrar_id": actor.registrar_id,
-                    "registrant": registrant, "tech": roles[ContactType.TECH], "onsite": roles[ContactType.ONSITE],
-                    "contacts": linked_contacts(roles), "name_servers": list(host_docs), "nsgroups": groups,
-                    "keygroups": keys, "registered_at": now, "expires_at": domain.expires_at,
-                    "status": domain.status, "created_by": actor.user_id, "reference": reference,
-                    **({"override": override} if override else {}),
-                })
-            except DuplicateKey as exc:
-                raise CommandRefused(Result.OBJECT_EXISTS, f"Object exists: domain [{name}]") from exc
-            charged = await charge(ctx, tx, actor.registrar_id, Charge(TransactionKind.CREATE, name, reference),
-                                   actor.correlation_id)
-            overridden = override_events(ctx, {"_id": name, "registrar_id": actor.registrar_id}, None, override,
-                                         actor.correlation_id)
-            tx.publish([event, *charged, *overridden])
-
-        async with registrar_lock(ctx, actor.registrar_id):
-            await uow.run(work)
-        return replace(domain, **created)
+        document = {
+            "_id": name, "name": name, "tld": tld, "registrar_id": actor.registrar_id,
+            "registrant": registrant, "tech": roles[ContactType.TECH], "onsite": roles[ContactType.ONSITE],
+            "contacts": linked_contacts(roles), "name_servers": list(host_docs), "nsgroups": groups,
+            "keygroups": keys, "registered_at": now, "expires_at": domain.expires_at,
+            "status": domain.status, "created_by": actor.user_id, "reference": reference,
+            **({"override": override} if override else {}),
+        }
+        overridden = override_events(ctx, {"_id": name, "registrar_id": actor.registrar_id}, None, override,
+                                     actor.correlation_id)
+        await commit_paying(ctx, actor.registrar_id, PayingWrite(
+            Charge(TransactionKind.CREATE, name, reference), actor.correlation_id, [(DOMAINS, document)],
+            lambda charged: [event, *charged, *overridden],
+            CommandRefused(Result.OBJECT_EXISTS, f"Object exists: domain [{name}]")))
+        return replace(domain, override_reason=(override or {}).get("reason"))
 
     return await execute(ctx, actor, CommandType.NEW_DOMAIN, lookup_name(raw_name), run)

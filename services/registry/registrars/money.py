@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from bson import ObjectId
@@ -71,22 +72,55 @@ async def charge(
     ctx: ServiceContext, tx: Tx, registrar_id: str, charge: Charge, correlation_id: str | None,
     *, allow_negative: bool = False,
 ) -> list[EventEnvelope[Any]]:
-    """Debit a paying transaction inside the command's transaction; returns the events to publish with it.
+    """Debit a paying transaction inside the command's transaction; returns the events to publish with it
+    (charge_many says how)."""
+    paid = await charge_many(ctx, tx, registrar_id, [(charge, correlation_id)], allow_negative=allow_negative)
+    if not paid.events:
+        raise paid.refusal()
+    return paid.events[0]
+
+
+@dataclass(frozen=True)
+class Paid:
+    """What charge_many debited: the events of each charge paid (the first ones, in order); the charges after
+    them are refused, each with `refusal()`."""
+
+    events: list[list[EventEnvelope[Any]]]
+    balance_cents: int  # after the charges paid
+
+    def refusal(self) -> CommandRefused:
+        return CommandRefused(
+            Result.BILLING_FAILURE,
+            f"the prepayment balance is negative (EUR {self.balance_cents / 100:.2f}): no paying transactions until "
+            "it is topped up",
+            cause="negative_balance",
+        )
+
+
+async def charge_many(
+    ctx: ServiceContext, tx: Tx, registrar_id: str, charges: Sequence[tuple[Charge, str | None]],
+    *, allow_negative: bool = False,
+) -> Paid:
+    """Debit paying transactions of one registrar, in order, inside one transaction, as if each came alone one
+    after the other: each is paid while the balance before it is not negative (or the registrar pays by standing
+    order, or `allow_negative`), so those paid are the first ones and the rest are refused. One update moves the
+    balance and adds their ledger lines.
 
     The debit is conditional: it applies only to the balance (and standing order) the rule was checked against,
     so a balance another command changed meanwhile matches nothing and is read again; a concurrent debit in
     another open transaction makes this one conflict and retry. Either way no debit is lost and the rule holds
     for every debit. The balance to try first is the one this process last wrote, or the one the command's
-    standing check read: the usual debit costs one round trip (the update), not two."""
+    standing check read: the usual debit costs one round trip (the update), not two. A refusal rests only on a
+    balance read in this transaction."""
     settings: RegistrySettings = ctx.settings  # type: ignore[assignment]
-    price = settings.prices[charge.kind]
+    prices = [settings.prices[c.kind] for c, _ in charges]
     # this process's last debit of the registrar: (balance, standing order, lines in the bucket) after it
     known: dict[str, tuple[int, bool, int]] = ctx.extras.setdefault("registrar_balances", {})
     doc: dict[str, Any] | None
-    if registrar_id in known and known[registrar_id][2] < OPEN_LINES:
+    if registrar_id in known and known[registrar_id][2] + len(charges) <= OPEN_LINES:
         doc = {"balance_cents": known[registrar_id][0], "standing_order": known[registrar_id][1]}
     elif registrar_id in known:
-        doc = None  # the bucket is full: it moves on the fresh path, no guess to fail first
+        doc = None  # the bucket would overflow: it moves on the fresh path, no guess to fail first
     else:
         standing = standing_registrar(registrar_id)
         doc = standing if standing is not None and "balance_cents" in standing else None
@@ -98,48 +132,54 @@ async def charge(
         if doc is None:
             raise CommandRefused(Result.AUTHORIZATION_ERROR, f"registrar [{registrar_id}] is unknown")
         before, standing_order = int(doc.get("balance_cents", 0)), bool(doc.get("standing_order"))
-        if before < 0 and not standing_order and not allow_negative:
-            if not fresh:  # a guess may be older than a top-up: refuse only on what the database says
-                known.pop(registrar_id, None)
-                doc = None
-                continue
-            raise CommandRefused(
-                Result.BILLING_FAILURE,
-                f"the prepayment balance is negative (EUR {before / 100:.2f}): no paying transactions until it is "
-                "topped up",
-                cause="negative_balance",
-            )
+        balances = [before]  # the balance before each charge paid, then after the last
+        for price in prices:
+            if balances[-1] < 0 and not standing_order and not allow_negative:
+                break
+            balances.append(balances[-1] - price)
+        count = len(balances) - 1
+        if count < len(charges) and not fresh:  # a guess may be older than a top-up: refuse only on what the
+            known.pop(registrar_id, None)       # database says
+            doc = None
+            continue
+        if count == 0:
+            return Paid([], before)
         unchanged = {"_id": registrar_id, "balance_cents": before if "balance_cents" in doc else {"$exists": False},
                      "standing_order": True if standing_order else {"$ne": True}}
-        line = _line(registrar_id, charge.kind.value, charge.obj, -price, before - price, charge.reference, now)
+        lines = [_line(registrar_id, c.kind.value, c.obj, -price, after, c.reference, now)
+                 for (c, _), price, after in zip(charges, prices, balances[1:], strict=False)]
+        total = before - balances[-1]
         if fresh:
-            lines = await _book(tx, registrar_id, unchanged, -price, line, doc)
+            in_bucket = await _book(tx, registrar_id, unchanged, -total, lines, doc)
             break
         # a guess: the bucket must have room too (a full one is emptied on the fresh path)
-        if await tx[REGISTRARS].update_one({**unchanged, f"{OPEN_LEDGER}.{OPEN_LINES - 1}": {"$exists": False}},
-                                           {"$inc": {"balance_cents": -price}, "$push": {OPEN_LEDGER: line}}):
-            lines = known[registrar_id][2] + 1 if registrar_id in known else OPEN_LINES  # unknown: read next time
+        if await tx[REGISTRARS].update_one({**unchanged, f"{OPEN_LEDGER}.{OPEN_LINES - len(lines)}": {"$exists": False}},
+                                           {"$inc": {"balance_cents": -total}, "$push": {OPEN_LEDGER: _each(lines)}}):
+            # unknown (the standing check's copy): read next time
+            in_bucket = known[registrar_id][2] + len(lines) if registrar_id in known else OPEN_LINES
             break
         known.pop(registrar_id, None)
         doc = None
-    after = before - price
-    known[registrar_id] = (after, standing_order, lines)  # a guess for the next debit; the condition checks it
-    events: list[EventEnvelope[Any]] = [
-        new_event(
-            PayingTransactionRecorded(
-                kind=charge.kind, object=charge.obj, amount_cents=price, balance_cents=after, reference=charge.reference
-            ),
-            registrar_id=registrar_id, correlation_id=correlation_id, clock=ctx.clock,
-        )
-    ]
-    for level in crossed_watermarks(settings.watermarks_cents, before, after):
-        events.append(
+    known[registrar_id] = (balances[-1], standing_order, in_bucket)  # a guess for the next debit; the condition checks it
+    events: list[list[EventEnvelope[Any]]] = []
+    for (c, correlation_id), price, was, after in zip(charges, prices, balances, balances[1:], strict=False):
+        own: list[EventEnvelope[Any]] = [
             new_event(
-                WatermarkReached(level_cents=level, balance_cents=after),
+                PayingTransactionRecorded(
+                    kind=c.kind, object=c.obj, amount_cents=price, balance_cents=after, reference=c.reference
+                ),
                 registrar_id=registrar_id, correlation_id=correlation_id, clock=ctx.clock,
             )
-        )
-    return events
+        ]
+        for level in crossed_watermarks(settings.watermarks_cents, was, after):
+            own.append(
+                new_event(
+                    WatermarkReached(level_cents=level, balance_cents=after),
+                    registrar_id=registrar_id, correlation_id=correlation_id, clock=ctx.clock,
+                )
+            )
+        events.append(own)
+    return Paid(events, balances[-1])
 
 
 async def book_prepayment(
@@ -153,7 +193,7 @@ async def book_prepayment(
         raise CommandRefused(Result.OBJECT_DOES_NOT_EXIST, f"Object does not exist: registrar [{registrar_id}]")
     balance = int(doc.get("balance_cents", 0)) + amount_cents
     await _book(tx, registrar_id, {"_id": registrar_id}, amount_cents,
-                _line(registrar_id, "PREPAYMENT", registrar_id, amount_cents, balance, reference, ctx.clock.now()), doc)
+                [_line(registrar_id, "PREPAYMENT", registrar_id, amount_cents, balance, reference, ctx.clock.now())], doc)
     return [
         new_event(
             PrepaymentReceived(amount_cents=amount_cents, balance_cents=balance, reference=reference),
@@ -168,20 +208,26 @@ def _line(registrar_id: str, kind: str, obj: str, amount_cents: int, balance_cen
             "amount_cents": amount_cents, "balance_cents": balance_cents, "reference": reference, "at": at}
 
 
-async def _book(tx: Tx, registrar_id: str, condition: dict[str, Any], amount_cents: int, line: dict[str, Any],
+def _each(lines: list[dict[str, Any]]) -> Any:
+    return lines[0] if len(lines) == 1 else {"$each": lines}
+
+
+async def _book(tx: Tx, registrar_id: str, condition: dict[str, Any], amount_cents: int, lines: list[dict[str, Any]],
                 doc: dict[str, Any]) -> int:
-    """Move the balance and add the ledger line, on a registrar document read in this transaction (`doc`): a
-    full bucket goes to the ledger collection first. The update matches, or the transaction conflicts. Returns
-    how many lines the bucket holds now."""
+    """Move the balance and add the ledger lines, on a registrar document read in this transaction (`doc`): a
+    bucket they would overflow goes to the ledger collection first (with the oldest of the lines, when they alone
+    overflow it). The update matches, or the transaction conflicts. Returns how many lines the bucket holds now."""
     bucket = doc.get(OPEN_LEDGER, [])
-    if len(bucket) >= OPEN_LINES:
-        await tx[LEDGER].insert_many(bucket)
-        update: dict[str, Any] = {"$inc": {"balance_cents": amount_cents}, "$set": {OPEN_LEDGER: [line]}}
+    if len(bucket) + len(lines) > OPEN_LINES:
+        moved, kept = bucket + lines[:-OPEN_LINES], lines[-OPEN_LINES:]
+        await tx[LEDGER].insert_many(moved)
+        update: dict[str, Any] = {"$inc": {"balance_cents": amount_cents}, "$set": {OPEN_LEDGER: kept}}
     else:
-        update = {"$inc": {"balance_cents": amount_cents}, "$push": {OPEN_LEDGER: line}}
+        kept = bucket + lines
+        update = {"$inc": {"balance_cents": amount_cents}, "$push": {OPEN_LEDGER: _each(lines)}}
     if not await tx[REGISTRARS].update_one(condition, update):
         raise AssertionError(f"registrar [{registrar_id}] read in this transaction did not match its booking")
-    return 1 if len(bucket) >= OPEN_LINES else len(bucket) + 1
+    return len(kept)
 
 
 async def balance(ctx: ServiceContext, registrar_id: str) -> int:

@@ -11,7 +11,8 @@ Two implementations keep the same contract (tests/unit/test_uow_contract.py and 
 one suite on both): `MongoUnitOfWork` (services/registry/uow/mongo.py), the real one, and
 `InMemoryUnitOfWork` (services/registry/uow/memory.py), for the unit tests of the command pages.
 A collection offers the subset of MongoDB's collection API the registry uses, with MongoDB's query and
-update language (equality, $in/$nin/$ne/$exists/$gt/$gte/$lt/$lte/$or; $set/$unset/$inc/$addToSet/$pull).
+update language (equality, $in/$nin/$ne/$exists/$gt/$gte/$lt/$lte/$or; $set/$unset/$inc/$addToSet/$pull/$push,
+with $each).
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ class Reader(Protocol):
 class Tx(Reader, Protocol):
     """A transaction in progress: its collections, and the events to publish if it commits."""
 
-    def publish(self, events: Iterable[EventEnvelope[Any]]) -> None: ...
+    def publish(self, events: Iterable[EventEnvelope[Any]], trace: Mapping[str, str] | None = None) -> None:
+        """`trace`: the trace context the events continue (W3C headers), when it is not the running task's (a
+        transaction that commits several commands' writes, registrars/batches.py)."""
 
 
 class UnitOfWork(Reader, Protocol):

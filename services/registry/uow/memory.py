@@ -139,8 +139,9 @@ def apply_update(doc: Document, update: Mapping[str, Any]) -> None:
                 current = parent.setdefault(key, [])
                 if _stored(arg) not in current:
                     current.append(_stored(arg))
-            elif op == "$push":
-                parent.setdefault(key, []).append(_stored(arg))
+            elif op == "$push":  # one value, or several with $each
+                items = arg["$each"] if isinstance(arg, dict) and set(arg) == {"$each"} else [arg]
+                parent.setdefault(key, []).extend(_stored(item) for item in items)
             elif op == "$pull":
                 if isinstance(parent.get(key), list):
                     parent[key] = [v for v in parent[key] if not _condition(v, arg)]
@@ -297,7 +298,7 @@ class MemoryTx:
     def __getitem__(self, name: str) -> MemoryCollection:
         return MemoryCollection(self.store, name)
 
-    def publish(self, events: Iterable[EventEnvelope[Any]]) -> None:
+    def publish(self, events: Iterable[EventEnvelope[Any]], trace: Mapping[str, str] | None = None) -> None:
         self.events.extend(events)
 
 

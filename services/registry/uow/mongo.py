@@ -10,13 +10,15 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from opentelemetry import context as otel_context
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.registry.uow import Cursor, Document, DuplicateKey, Filter
 from shared.audit import AUDIT, PENDING_AUDIT, pending_audit_document
 from shared.events import EventEnvelope
-from shared.mongo.outbox import Outbox
+from shared.mongo.outbox import OUTBOX, Outbox
 from shared.mongo.transactions import in_transaction
+from shared.observability.tracing import context_from
 
 T = TypeVar("T")
 
@@ -45,8 +47,10 @@ class MongoCollection:
     async def insert_many(self, documents: Iterable[Document]) -> None:
         try:
             await self._c.insert_many(list(documents), session=self._s)
-        except DuplicateKeyError as exc:
-            raise DuplicateKey(str(exc)) from exc
+        except BulkWriteError as exc:  # what insert_many raises for a taken key (not DuplicateKeyError)
+            if any(error.get("code") == 11000 for error in exc.details.get("writeErrors", [])):
+                raise DuplicateKey(str(exc)) from exc
+            raise
 
     async def update_one(self, filter: Filter, update: Mapping[str, Any]) -> int:
         return (await self._c.update_one(filter, update, session=self._s)).matched_count
@@ -65,12 +69,36 @@ class MongoTx:
     def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
         self.db, self.session = db, session
         self.events: list[EventEnvelope[Any]] = []
+        # events published with a trace context of their own: (where they start in `events`, how many, context)
+        self.traced: list[tuple[int, int, Mapping[str, str]]] = []
 
     def __getitem__(self, name: str) -> MongoCollection:
         return MongoCollection(self.db[name], self.session)
 
-    def publish(self, events: Iterable[EventEnvelope[Any]]) -> None:
+    def publish(self, events: Iterable[EventEnvelope[Any]], trace: Mapping[str, str] | None = None) -> None:
+        start = len(self.events)
         self.events.extend(events)
+        if trace is not None:
+            self.traced.append((start, len(self.events) - start, trace))
+
+    async def write_outbox(self, outbox: Outbox) -> None:
+        """The events into the outbox in this transaction, each with the trace context it was published in."""
+        if not self.traced:
+            await outbox.add(self.events, self.session)
+            return
+        records: list[Document] = []
+        done = 0
+        for start, count, trace in self.traced:
+            records += outbox.records(self.events[done:start])  # the running task's context
+            token = otel_context.attach(context_from(trace))
+            try:
+                records += outbox.records(self.events[start:start + count])
+            finally:
+                otel_context.detach(token)
+            done = start + count
+        records += outbox.records(self.events[done:])
+        if records:
+            await self.db[OUTBOX].insert_many(records, ordered=True, session=self.session)
 
 
 class MongoUnitOfWork:
@@ -94,7 +122,7 @@ class MongoUnitOfWork:
             if audit is not None:
                 await tx[AUDIT].insert_one(audit)
             audited.append(audit is not None)
-            await self.outbox.add(tx.events, session)
+            await tx.write_outbox(self.outbox)
             published.append(bool(tx.events))
             return result
 
@@ -110,5 +138,5 @@ class MongoUnitOfWork:
         event as handled): its events go to the outbox in that transaction."""
         tx = MongoTx(self.db, session)
         result = await work(tx)
-        await self.outbox.add(tx.events, session)
+        await tx.write_outbox(self.outbox)
         return result
