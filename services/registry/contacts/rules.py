@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from services.registry.commands import Actor
@@ -19,16 +20,19 @@ async def own_contact(tx: Reader, actor: Actor, alias: str) -> dict[str, Any]:
     return doc
 
 
-async def require_roles(tx: Reader, registrar_id: str, roles: dict[ContactType, list[str]]) -> dict[str, dict[str, Any]]:
+async def require_roles(tx: Reader, registrar_id: str, roles: dict[ContactType, list[str]],
+                        read: Callable[[list[str]], Awaitable[list[dict[str, Any]]]] | None = None,
+                        ) -> dict[str, dict[str, Any]]:
     """For a domain: the per-domain limits hold (2306); the registrar has its billing and at least one tech
     contact (2308); every alias exists and belongs to the registrar (2303) and has the role it is used in
     (2306). Returns the contacts named (with type and verification), read with the registrar's billing contact
-    in one query (a registrar has at most one); a second query looks for a tech contact only when none is named."""
+    in one query (a registrar has at most one; `read`, when given, makes that query: contacts/shared_reads.py);
+    a second query looks for a tech contact only when none is named."""
     for role, limit in MAX_PER_DOMAIN.items():
         if len(roles.get(ContactType(role), [])) > limit:
             raise CommandRefused(Result.PARAMETER_VALUE_POLICY, f"at most {limit} {role.lower()} contacts per domain")
     wanted = sorted({alias for aliases in roles.values() for alias in aliases})
-    docs = await tx[CONTACTS].find(
+    docs = await read(wanted) if read is not None else await tx[CONTACTS].find(
         {"registrar_id": registrar_id, "$or": [{"_id": {"$in": wanted}}, {"type": ContactType.BILLING.value}]},
         {"type": 1, "verification": 1}).to_list()
     types = {d["type"] for d in docs}

@@ -20,6 +20,7 @@ from dataclasses import replace
 from services.registry.commands import Actor, execute, standing_registrar
 from services.registry.contacts.model import ContactType
 from services.registry.contacts.rules import require_roles
+from services.registry.contacts.shared_reads import contacts_with_billing
 from services.registry.domains.model import REGISTERED, Domain, HostAttr, check_glue
 from services.registry.domains.names import lookup_name, parse_domain_name
 from services.registry.domains.override import override_at_creation, override_events
@@ -69,7 +70,8 @@ async def create_domain(
         # the rules read before the transaction (MongoDB's transactions do not lock what they read either): the
         # transaction then holds only the writes and the commit, shared with the registrar's other creates waiting
         # for their turn (registrars/batches.py)
-        contacts = await require_roles(uow, actor.registrar_id, roles)
+        contacts = await require_roles(uow, actor.registrar_id, roles,
+                                       lambda aliases: contacts_with_billing(ctx, actor.registrar_id, aliases))
         await require_groups(uow, actor.registrar_id, groups, keys)
         override = override_at_creation(ctx, contacts[registrant])
         document = {
