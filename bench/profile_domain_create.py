@@ -1,7 +1,8 @@
 """Round trips to MongoDB for one domain create (and one info), counted with a pymongo CommandListener: which
 commands, on which collections; through the command layer as a web request calls it (the registrar's standing
-read for each command), then over one EPP session (which reuses its standing for EPP_STANDING_SECONDS). Prints
-figures; asserts nothing.
+read for each command), then over one EPP session (which reuses its standing for EPP_STANDING_SECONDS), then
+PROFILE_CONCURRENT creates of the registrar at once through the command layer (they share contact reads and
+transactions: registrars/batches.py). Prints figures; asserts nothing.
 
 Run: .venv/bin/python bench/profile_domain_create.py   (PROFILE_CREATES sets how many creates are averaged)
 """
@@ -30,6 +31,7 @@ from tests.integration.epp_client import EppClient
 from tests.integration.infra import delete_namespace, running
 
 N = int(os.environ.get("PROFILE_CREATES", "20"))
+CONCURRENT = int(os.environ.get("PROFILE_CONCURRENT", "10"))
 
 
 class RoundTrips(monitoring.CommandListener):
@@ -75,21 +77,27 @@ async def main() -> None:
                 answer = await client.command(epp_command(kind, name))
                 assert answer.code == 1000, answer.xml
 
+            async def at_once(i: int) -> None:
+                await asyncio.gather(*(create_domain(ctx, actor, f"p{run}-c{i}-{j}.be", "a100001-demo", ["a100001-tech"])
+                                       for j in range(CONCURRENT)))
+
             for label, call in (("domain create (command layer)",
                                  lambda i: create_domain(ctx, actor, f"p{run}-{i}.be", "a100001-demo", ["a100001-tech"])),
                                 ("domain info (command layer)", lambda i: info_domain(ctx, actor, f"p{run}-{i}.be")),
                                 ("domain create (EPP session)", lambda i: over_epp("create", f"p{run}-epp-{i}.be")),
                                 ("domain info (EPP session)", lambda i: over_epp("info", f"p{run}-epp-{i}.be")),
-                                ("domain check (EPP session)", lambda i: over_epp("check", f"p{run}-epp-{i}.be"))):
+                                ("domain check (EPP session)", lambda i: over_epp("check", f"p{run}-epp-{i}.be")),
+                                (f"domain create, {CONCURRENT} at once (command layer; per create)", at_once)):
                 listener.seen.clear()
                 listener.on = True
                 for i in range(N):
                     await call(i)
                 listener.on = False
                 # the relay polls the outbox concurrently: its finds on 'outbox' are not the command's
-                print(f"{label}: {sum(listener.seen.values()) / N:.1f} round trips per command (all sources)")
+                per = N * (CONCURRENT if call is at_once else 1)
+                print(f"{label}: {sum(listener.seen.values()) / per:.1f} round trips per command (all sources)")
                 for name, count in sorted(listener.seen.items(), key=lambda kv: -kv[1]):
-                    print(f"  {count / N:5.2f}  {name}")
+                    print(f"  {count / per:5.2f}  {name}")
             await client.logout()
             await client.close()
     finally:

@@ -9,6 +9,9 @@ name-server and key groups. Checks, in order:
   4. the groups exist and are the registrar's (2303) - groups/rules.py;
   5. the name is free (2302; the database's unique _id decides between racing creates);
   6. the prepayment covers it (2104) - registrars/money.py.
+The contacts are read with the other creates of the registrar asking at the same time (contacts/shared_reads.py),
+and the writes commit in the registrar's next batch of creates (registrars/batches.py): each create gets what it
+would get alone.
 Events: domain.created, the payment's, and domain.override_changed when the registrant is pending
 verification (the domain starts overridden, domains/override.py).
 """

@@ -55,9 +55,10 @@ def registrar_lock(ctx: ServiceContext, registrar_id: str) -> asyncio.Lock:
     transaction's writes and commit, instead of conflicting and backing off (MongoDB lets only one open transaction
     write a document). The turn starts before the transaction does, not at the debit: a transaction whose snapshot
     is older than the last debit's commit conflicts on its own debit whatever the order (tried: at 10 sessions,
-    most transactions aborted). Correctness does not rest on it: the debit is conditional (`charge`), and other replicas
-    or a crashed process's leftovers make a transaction conflict and retry, never overdraw. It lives in memory
-    only: a crash takes it along."""
+    most transactions aborted). Domain creates take it once per batch of them (registrars/batches.py), so one
+    registrar's creates from many sessions do not queue one by one. Correctness does not rest on it: the debit is
+    conditional (`charge_many`), and other replicas or a crashed process's leftovers make a transaction conflict and
+    retry, never overdraw. It lives in memory only: a crash takes it along."""
     locks: dict[str, asyncio.Lock] = ctx.extras.setdefault("registrar_locks", {})
     return locks.setdefault(registrar_id, asyncio.Lock())
 
