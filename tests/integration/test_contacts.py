@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from services.registry.app import build
+from services.registry.domains.info import billing_contact
 from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from tests.integration.infra import EventTap, login, running
@@ -89,6 +90,22 @@ async def test_a_registrar_needs_billing_and_tech_contacts_before_its_first_doma
     other = await login(registry, "b200002")
     r = await registry.post("/api/domains", headers=other, json={"name": "early.be", "registrant": "b200002-demo"})
     assert r.status_code == 409 and "billing contact and at least one tech contact" in r.json()["message"]
+
+
+async def test_the_billing_contact_is_read_until_it_exists_then_kept(registry: httpx.AsyncClient) -> None:
+    """EPP info shows the sponsor's billing contact: it is read until the registrar has one, then kept (it can be
+    neither deleted nor replaced), so that an info costs one read."""
+    ctx = registry._transport.app.state.ctx  # type: ignore[attr-defined]
+    await ctx.db["contacts"].delete_many({"_id": "b200002-bill"})
+    assert await billing_contact(ctx, "b200002") is None
+    other = await login(registry, "b200002")
+    created = await registry.post("/api/contacts", json=contact("b2-billing", "BILLING"), headers=other)
+    assert created.status_code == 201, created.text
+    assert await billing_contact(ctx, "b200002") == "b2-billing"  # the None was not kept
+    refused = await registry.delete("/api/contacts/b2-billing", headers=other)
+    assert refused.status_code == 409
+    await ctx.db["contacts"].delete_many({"_id": "b2-billing"})  # behind the registry's back: not read again
+    assert await billing_contact(ctx, "b200002") == "b2-billing"
 
 
 @pytest.mark.parametrize(

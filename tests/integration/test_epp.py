@@ -363,3 +363,30 @@ async def test_tls_handshake_failures_are_counted(platform: Platform) -> None:
             break
         await asyncio.sleep(0.1)
     assert await metric() >= 1
+
+
+@pytest.mark.parametrize("platform", [{"epp_writes_in_flight": 1}], indirect=True)
+async def test_reads_do_not_wait_for_the_turn_of_writes(platform: Platform) -> None:
+    """With the one write turn taken, a create waits for it, while check and info of another session are answered;
+    the create runs once the turn comes back (epp/admission.py)."""
+    reader, writer = await platform.client(), await platform.client()
+    assert (await writer.command(create_domain("turns-first.be"))).code == 1000
+    turns = platform.ctx.extras["epp_server"].dispatcher.write_turns
+    async with turns.turn("create"):  # the turn of a write that takes long
+        waiting = asyncio.create_task(writer.command(create_domain("turns-second.be")))
+        for _ in range(100):
+            if turns.waiting:
+                break
+            await asyncio.sleep(0.01)
+        assert turns.waiting == 1
+        info = await reader.command(f"<info><domain:info {DOMAIN}><domain:name>turns-first.be</domain:name>"
+                                    "</domain:info></info>")
+        check = await reader.command(f"<check><domain:check {DOMAIN}><domain:name>turns-second.be</domain:name>"
+                                     "</domain:check></check>")
+        assert (info.code, check.code) == (1000, 1000)
+        available = check.find("epp:response/epp:resData/domain:chkData/domain:cd/domain:name")
+        assert available is not None and available.get("avail") == "1"
+        assert not waiting.done()
+    assert (await asyncio.wait_for(waiting, 10)).code == 1000
+    for client in (reader, writer):
+        await client.close()

@@ -37,7 +37,12 @@ async def info_domain_document(ctx: ServiceContext, actor: Actor, raw_name: str)
 async def info_domain_details(ctx: ServiceContext, actor: Actor, raw_name: str
                               ) -> tuple[dict[str, Any], str | None, list[dict[str, Any]]]:
     """The sponsor's info with what EPP shows beyond the document (domain_details). The sponsor is the actor, so
-    its billing contact is read alongside the domain, not after it: two reads, the wait of one."""
+    its billing contact, unless known already, is read alongside the domain, not after it: two reads, the wait of
+    one."""
+    if actor.registrar_id in _known_billing(ctx):  # the sponsor's: domain_details finds it known
+        doc = await info_domain_document(ctx, actor, raw_name)
+        billing, keys = await domain_details(ctx, doc)
+        return doc, billing, keys
     read_billing = asyncio.ensure_future(billing_contact(ctx, actor.registrar_id))
     # left to finish if the info is refused (cancelling a read mid-flight would cost its connection)
     read_billing.add_done_callback(lambda f: f.cancelled() or f.exception())
@@ -46,10 +51,24 @@ async def info_domain_details(ctx: ServiceContext, actor: Actor, raw_name: str
     return doc, billing, keys
 
 
+def _known_billing(ctx: ServiceContext) -> dict[str, str]:
+    known: dict[str, str] = ctx.extras.setdefault("billing_contacts", {})
+    return known
+
+
 async def billing_contact(ctx: ServiceContext, registrar_id: str) -> str | None:
+    """The registrar's billing contact. Once it exists it stays what it is (a registrar has one, contacts/create.py;
+    it cannot be deleted, contacts/delete.py; a contact's type never changes): this process keeps it after the first
+    read, so an info costs one read. None (no billing contact yet) is not kept: one may be created."""
+    known = _known_billing(ctx)
+    if registrar_id in known:
+        return known[registrar_id]
     billing = await unit_of_work(ctx)[CONTACTS].find_one({"registrar_id": registrar_id,
                                                           "type": ContactType.BILLING.value}, {"_id": 1})
-    return (billing or {}).get("_id")
+    alias: str | None = (billing or {}).get("_id")
+    if alias is not None:
+        known[registrar_id] = alias
+    return alias
 
 
 async def domain_details(ctx: ServiceContext, doc: dict[str, Any], billing: Awaitable[str | None] | None = None

@@ -16,6 +16,7 @@ from lxml import etree
 from services.registry.commands import report_refusal
 from services.registry.epp import contact_commands, domain_commands, group_commands, poll_commands
 from services.registry.epp import session_commands as sessions_
+from services.registry.epp.admission import WriteTurns
 from services.registry.epp.call import Call, Handler, on_object
 from services.registry.epp.ns import (
     CONTACT,
@@ -139,8 +140,9 @@ class Answer:
 
 class Dispatcher:
     def __init__(self, ctx: ServiceContext, sessions: SessionTable, limiter: RateLimiter, server_id: str,
-                 prefix: str) -> None:
+                 prefix: str, write_turns: WriteTurns | None = None) -> None:
         self.ctx, self.sessions, self.limiter, self.server_id, self.prefix = ctx, sessions, limiter, server_id, prefix
+        self.write_turns = write_turns or WriteTurns(0)
 
     def sv_trid(self) -> str:
         return f"{self.prefix}-{uuid.uuid4().hex[:20]}"
@@ -193,7 +195,8 @@ class Dispatcher:
                 and not await self.limiter.allow(session.registrar_id, kind):
             raise CommandRefused(Result.SESSION_LIMIT,
                                  f"rate limit: at most {self.limiter.limits[kind]} {kind} commands per 60 seconds")
-        return await route.handler(Call(self.ctx, session, self.sessions, command, sv_trid))
+        async with self.write_turns.turn(command.verb):  # reads go first (epp/admission.py)
+            return await route.handler(Call(self.ctx, session, self.sessions, command, sv_trid))
 
     async def _report(self, session: EppSession, command: Command, refusal: CommandRefused,
                       sv_trid: str) -> CommandRefused:

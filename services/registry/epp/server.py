@@ -18,6 +18,7 @@ from pathlib import Path
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from services.registry.epp.admission import WriteTurns
 from services.registry.epp.dispatch import Dispatcher
 from services.registry.epp.frames import FrameError, frame, read_frame
 from services.registry.epp.session import EppSession
@@ -83,7 +84,8 @@ class EppServer:
                                      f"{self.settings.instance_id}:{uuid.uuid4().hex[:8]}",
                                      self.settings.epp_session_lease_seconds)
         self.dispatcher = Dispatcher(ctx, self.sessions, RateLimiter(ctx.db, self.settings.epp_rate_limits),
-                                     self.settings.epp_server_id, prefix=self.settings.instance_id[:24] or "epp")
+                                     self.settings.epp_server_id, prefix=self.settings.instance_id[:24] or "epp",
+                                     write_turns=WriteTurns(self.settings.epp_writes_in_flight))
         self.server: asyncio.Server | None = None
         self.connections: set[asyncio.Task[None]] = set()
         self.renewing: asyncio.Task[None] | None = None
@@ -170,8 +172,10 @@ class EppServer:
         await writer.drain()
         while True:
             try:
-                data = await asyncio.wait_for(read_frame(reader, self.settings.epp_max_frame_bytes),
-                                              self.settings.epp_idle_timeout_seconds)
+                # a timeout scope, not wait_for: wait_for runs the read as a task of its own, one more turn of the
+                # event loop (behind every other session's work) for each command
+                async with asyncio.timeout(self.settings.epp_idle_timeout_seconds):
+                    data = await read_frame(reader, self.settings.epp_max_frame_bytes)
             except TimeoutError:
                 log.info("EPP session of %s idle: closed", session.registrar_id or session.peer_ip)
                 return
