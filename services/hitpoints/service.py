@@ -27,10 +27,18 @@ from services.hitpoints.metrics import HitpointsMetrics
 from services.hitpoints.offences import newest_offences, offence_run
 from services.hitpoints.periods import day_of, day_start, month_of, next_day_start
 from services.hitpoints.portfolio import portfolio_changes
-from services.hitpoints.scoring import Creation, Failure, Score, ScoringRules, score
+from services.hitpoints.scoring import (
+    Creation,
+    Failure,
+    Score,
+    ScoringRules,
+    needs_last_creation,
+    needs_revoked,
+    score,
+)
 from services.hitpoints.settings import HitpointsSettings
 from services.hitpoints.store import ACCOUNTS, COUNTERS, CREATIONS, JOBS, OFFENCES, REVOKED, counter_id
-from shared.events import CommandFailed, CommandType, EventEnvelope, new_event
+from shared.events import CommandFailed, EventEnvelope, new_event
 from shared.events.domains import DomainCreated, DomainReleased
 from shared.events.hitpoints import (
     HitpointsThresholdReached,
@@ -135,8 +143,9 @@ class Hitpoints:
         """A run of command.failed events, in order, in the consumer's transaction: one counter write per
         registrar and day, one insert for all offending transactions."""
         failures = [(e, _failure(e)) for e in events if e.registrar_id]
-        creations = await self._creations({f.object for _, f in failures if f.command is CommandType.NEW_DOMAIN}, session)
-        revoked = await self._revoked({f.object for _, f in failures if f.command is CommandType.TRANSFER_DOMAIN}, session)
+        # read only where a rule needs it (no round trip for a run of other failures, or of a blocked registrar's)
+        creations = await self._creations({f.object for _, f in failures if needs_last_creation(f, self.rules)}, session)
+        revoked = await self._revoked({f.object for _, f in failures if needs_revoked(f, self.rules)}, session)
         by_registrar: dict[str, list[Scored]] = defaultdict(list)
         for event, failure in failures:
             result = score(failure, self.rules, last_creation=creations.get(failure.object),
