@@ -18,6 +18,17 @@ from typing import Any
 
 Document = dict[str, Any]
 
+# offences a document holds at most: a run of CONSUME_BATCH_SIZE (up to 10,000) of one registrar is split, so a
+# document stays far below MongoDB's 16 MB (an offence takes well under 1 kB)
+RUN_MAX = 1000
+
+
+def offence_runs(registrar_id: str, day: str, period: int, offences: Sequence[Document],
+                 retention: timedelta) -> list[Document]:
+    """The documents of one run's offences of a registrar on a day: one, or one per RUN_MAX."""
+    return [offence_run(registrar_id, day, period, offences[i:i + RUN_MAX], retention)
+            for i in range(0, len(offences), RUN_MAX)]
+
 
 def offence_run(registrar_id: str, day: str, period: int, offences: Sequence[Document],
                 retention: timedelta) -> Document:

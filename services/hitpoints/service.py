@@ -24,7 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.hitpoints.blocks import Block, Tally, self_unblock_refusal, tally
 from services.hitpoints.limits import LimitFormula
 from services.hitpoints.metrics import HitpointsMetrics
-from services.hitpoints.offences import newest_offences, offence_run
+from services.hitpoints.offences import newest_offences, offence_runs
 from services.hitpoints.periods import day_of, day_start, month_of, next_day_start
 from services.hitpoints.portfolio import portfolio_changes
 from services.hitpoints.scoring import (
@@ -220,8 +220,8 @@ class Hitpoints:
                                                                  reached_at=w.at), registrar_id, None))
             for i in items:
                 self.metrics.scored.labels(i.failure.command.value).inc(i.score.points)
-            runs.append(offence_run(registrar_id, day, int(counter.get("period", 0)), [_offence(i) for i in items],
-                                    self.retention))
+            runs += offence_runs(registrar_id, day, int(counter.get("period", 0)), [_offence(i) for i in items],
+                                 self.retention)
         if block is not None and (started or extended):
             scored = [i for items in by_day.values() for i in items]
             out.append(await self._block(registrar_id, account, block, started, hitpoints, limit, scored, session))

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.hitpoints.offences import newest_offences, offence_run, offences_of
+from services.hitpoints.offences import RUN_MAX, newest_offences, offence_run, offence_runs, offences_of
 
 T0 = datetime(2026, 11, 5, 14, 0, tzinfo=UTC)
 RETENTION = timedelta(days=90)
@@ -34,6 +34,13 @@ def test_a_run_is_named_by_its_first_event_and_sorted_and_kept_by_its_newest_off
     assert run["_id"] == "e1" and run["period"] == 2 and run["count"] == 3
     assert run["at"] == T0 + timedelta(seconds=9) and run["expires_at"] == run["at"] + RETENTION
     assert [o["event_id"] for o in offences_of(run)] == ["e1", "e2", "e3"]
+
+
+def test_a_long_run_is_split_so_a_document_stays_small() -> None:
+    offences = [offence(n, n) for n in range(2 * RUN_MAX + 1)]
+    runs = offence_runs("a100001", "2026-11-05", 0, offences, RETENTION)
+    assert [r["count"] for r in runs] == [RUN_MAX, RUN_MAX, 1]
+    assert [o for r in runs for o in offences_of(r)] == offences and len({r["_id"] for r in runs}) == 3
 
 
 def test_a_document_from_before_the_runs_reads_as_one_offence() -> None:
