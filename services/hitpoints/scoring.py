@@ -85,9 +85,24 @@ class Score:
     rule: Rule
 
 
+def _unscored_cause(failure: Failure, rules: ScoringRules) -> bool:
+    return failure.cause is not None and failure.cause in rules.unscored_causes
+
+
+def needs_last_creation(failure: Failure, rules: ScoringRules) -> bool:
+    """Whether the score can depend on the name's last registration (a lost create race): the handler reads
+    the registrations only for the failures that need them."""
+    return failure.command is CommandType.NEW_DOMAIN and not _unscored_cause(failure, rules)
+
+
+def needs_revoked(failure: Failure, rules: ScoringRules) -> bool:
+    """Whether the score can depend on the name's name servers having been revoked."""
+    return failure.command is CommandType.TRANSFER_DOMAIN and not _unscored_cause(failure, rules)
+
+
 def score(failure: Failure, rules: ScoringRules, *, last_creation: Creation | None = None,
           name_servers_revoked: bool = False) -> Score:
-    if failure.cause is not None and failure.cause in rules.unscored_causes:
+    if _unscored_cause(failure, rules):
         return Score(0, Rule.UNSCORED_CAUSE)
     if failure.command is CommandType.REQUEST_AUTHCODE:
         untagged = failure.result_code == COMMAND_SYNTAX_ERROR or _SEND_LIMIT_MESSAGE in failure.message

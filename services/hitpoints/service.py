@@ -24,12 +24,21 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.hitpoints.blocks import Block, Tally, self_unblock_refusal, tally
 from services.hitpoints.limits import LimitFormula
 from services.hitpoints.metrics import HitpointsMetrics
+from services.hitpoints.offences import newest_offences, offence_runs
 from services.hitpoints.periods import day_of, day_start, month_of, next_day_start
 from services.hitpoints.portfolio import portfolio_changes
-from services.hitpoints.scoring import Creation, Failure, Score, ScoringRules, score
+from services.hitpoints.scoring import (
+    Creation,
+    Failure,
+    Score,
+    ScoringRules,
+    needs_last_creation,
+    needs_revoked,
+    score,
+)
 from services.hitpoints.settings import HitpointsSettings
 from services.hitpoints.store import ACCOUNTS, COUNTERS, CREATIONS, JOBS, OFFENCES, REVOKED, counter_id
-from shared.events import CommandFailed, CommandType, EventEnvelope, new_event
+from shared.events import CommandFailed, EventEnvelope, new_event
 from shared.events.domains import DomainCreated, DomainReleased
 from shared.events.hitpoints import (
     HitpointsThresholdReached,
@@ -134,8 +143,9 @@ class Hitpoints:
         """A run of command.failed events, in order, in the consumer's transaction: one counter write per
         registrar and day, one insert for all offending transactions."""
         failures = [(e, _failure(e)) for e in events if e.registrar_id]
-        creations = await self._creations({f.object for _, f in failures if f.command is CommandType.NEW_DOMAIN}, session)
-        revoked = await self._revoked({f.object for _, f in failures if f.command is CommandType.TRANSFER_DOMAIN}, session)
+        # read only where a rule needs it (no round trip for a run of other failures, or of a blocked registrar's)
+        creations = await self._creations({f.object for _, f in failures if needs_last_creation(f, self.rules)}, session)
+        revoked = await self._revoked({f.object for _, f in failures if needs_revoked(f, self.rules)}, session)
         by_registrar: dict[str, list[Scored]] = defaultdict(list)
         for event, failure in failures:
             result = score(failure, self.rules, last_creation=creations.get(failure.object),
@@ -166,11 +176,11 @@ class Hitpoints:
             {"_id": {"$in": ids}}, session=session).to_list()}
         accounts = {d["_id"]: d for d in await self.db[ACCOUNTS].find(
             {"_id": {"$in": list(by_registrar)}}, session=session).to_list()}
-        offences: list[Document] = []
+        runs: list[Document] = []
         out: list[EventEnvelope[Any]] = []
         for registrar_id, by_day in days.items():
-            out += await self._count(registrar_id, by_day, counters, accounts.get(registrar_id), offences, session)
-        await self.db[OFFENCES].insert_many(offences, ordered=False, session=session)
+            out += await self._count(registrar_id, by_day, counters, accounts.get(registrar_id), runs, session)
+        await self.db[OFFENCES].insert_many(runs, ordered=False, session=session)
         await self.ctx.outbox.add(out, session)
 
     async def _creations(self, names: set[str], session: AsyncClientSession) -> dict[str, Creation]:
@@ -186,9 +196,10 @@ class Hitpoints:
         return {d["_id"] for d in docs}
 
     async def _count(self, registrar_id: str, by_day: dict[str, list[Scored]], counters: dict[str, Document],
-                     account: Document | None, offences: list[Document],
+                     account: Document | None, runs: list[Document],
                      session: AsyncClientSession) -> list[EventEnvelope[Any]]:
-        """The warnings and block that one registrar's counted run means (blocks.tally), and its offences."""
+        """The warnings and block that one registrar's counted run means (blocks.tally), and its offences (one
+        document a day: offences.py)."""
         account = account or {}
         limit = self.limit_of(account)
         current = Block(account["blocked_until"], account["exceeded_at"]) if account.get("blocked_until") else None
@@ -209,21 +220,12 @@ class Hitpoints:
                                                                  reached_at=w.at), registrar_id, None))
             for i in items:
                 self.metrics.scored.labels(i.failure.command.value).inc(i.score.points)
-                offences.append(self._offence(i, day, int(counter.get("period", 0))))
+            runs += offence_runs(registrar_id, day, int(counter.get("period", 0)), [_offence(i) for i in items],
+                                 self.retention)
         if block is not None and (started or extended):
             scored = [i for items in by_day.values() for i in items]
             out.append(await self._block(registrar_id, account, block, started, hitpoints, limit, scored, session))
         return out
-
-    def _offence(self, item: Scored, day: str, period: int) -> Document:
-        p: CommandFailed = item.event.payload
-        return {
-            "_id": str(item.event.event_id), "registrar_id": item.failure.registrar_id, "day": day, "period": period,
-            "at": item.event.occurred_at, "object": p.object, "command": p.command.value, "reference": p.reference,
-            "hitpoints": item.score.points, "rule": item.score.rule.value, "result_code": p.result_code,
-            "message": p.message, "channel": p.channel.value, "user_id": p.user_id,
-            "expires_at": item.event.occurred_at + self.retention,
-        }
 
     async def _block(self, registrar_id: str, account: Document, block: Block, started: bool, hitpoints: int,
                      limit: int, scored: list[Scored], session: AsyncClientSession) -> EventEnvelope[Any]:
@@ -283,8 +285,8 @@ class Hitpoints:
         account = await self.db[ACCOUNTS].find_one({"_id": registrar_id}) or {}
         counter = await self.db[COUNTERS].find_one({"_id": counter_id(registrar_id, day)}) or {}
         period = int(counter.get("period", 0))
-        docs = await self.db[OFFENCES].find({"registrar_id": registrar_id, "day": day, "period": period}) \
-            .sort("at", -1).limit(self.settings.screen_transactions).to_list()
+        docs = await newest_offences(self.db[OFFENCES].find({"registrar_id": registrar_id, "day": day, "period": period})
+                                     .sort("at", -1), self.settings.screen_transactions)
         blocked_until = account.get("blocked_until")
         blocked = blocked_until is not None and blocked_until > now
         return Standing(
@@ -301,8 +303,8 @@ class Hitpoints:
 
     async def offences_on(self, registrar_id: str, day: str) -> list[Offence]:
         """Every offending transaction of a past or present day, whatever the resets (newest first)."""
-        docs = await self.db[OFFENCES].find({"registrar_id": registrar_id, "day": day}).sort("at", -1) \
-            .limit(10_000).to_list()
+        docs = await newest_offences(self.db[OFFENCES].find({"registrar_id": registrar_id, "day": day}).sort("at", -1),
+                                     10_000)
         return [_offence_of(d) for d in docs]
 
     # -- unblocking ---------------------------------------------------------------------------------------------
@@ -408,6 +410,15 @@ class Hitpoints:
 
     async def refresh_gauge(self) -> None:
         self.metrics.blocked.set(await self.db[ACCOUNTS].count_documents({"blocked_until": {"$gt": self.ctx.clock.now()}}))
+
+
+def _offence(item: Scored) -> Document:
+    """One offence as its run stores it (offences.py): registrar, day and period are the run's."""
+    p: CommandFailed = item.event.payload
+    return {"event_id": str(item.event.event_id), "at": item.event.occurred_at, "object": p.object,
+            "command": p.command.value, "reference": p.reference, "hitpoints": item.score.points,
+            "rule": item.score.rule.value, "result_code": p.result_code, "message": p.message,
+            "channel": p.channel.value, "user_id": p.user_id}
 
 
 def _offence_of(doc: Document) -> Offence:

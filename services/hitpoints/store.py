@@ -5,8 +5,9 @@
                         self_unblocks {"YYYY-MM": count}
   counters              one per registrar and Brussels day: _id "<registrar>:<day>", hitpoints, period
                         (raised by each unblock, which resets hitpoints to 0), reset_at
-  offences              one per scored command.failed: _id the event id, registrar_id, day, period, at,
-                        object, command, reference, hitpoints, rule, result_code, message, channel, user_id
+  offences              one per registrar, day and counted run (offences.py): _id the run's first event id,
+                        registrar_id, day, period, at (its newest offence's), count, offences [{event_id, at,
+                        object, command, reference, hitpoints, rule, result_code, message, channel, user_id}]
   creations             the last registration of each name (domain.created), for the 10-second rule
   revoked_name_servers  names whose name servers the revoke procedure removed: a transfer of one scores
                         nothing. No event announces a revoke yet (the registry has no revoke procedure),

@@ -10,7 +10,16 @@ from services.hitpoints.blocks import Block, tally
 from services.hitpoints.limits import LimitFormula, crossed, level
 from services.hitpoints.periods import day_of, day_start, month_end, month_of, next_day_start
 from services.hitpoints.portfolio import portfolio_changes
-from services.hitpoints.scoring import TRANSFORM_COMMANDS, Creation, Failure, Rule, ScoringRules, score
+from services.hitpoints.scoring import (
+    TRANSFORM_COMMANDS,
+    Creation,
+    Failure,
+    Rule,
+    ScoringRules,
+    needs_last_creation,
+    needs_revoked,
+    score,
+)
 from services.hitpoints.settings import HitpointsSettings
 from services.registry.users.model import Permission
 from shared.events import CommandType, EventEnvelope
@@ -78,6 +87,21 @@ def test_refusals_because_the_registrar_is_blocked_never_score() -> None:
     blocked = failure(CommandType.NEW_DOMAIN, 2308, cause="registrar_blocked")
     assert score(blocked, RULES).rule is Rule.UNSCORED_CAUSE and score(blocked, RULES).points == 0
     assert score(failure(CommandType.NEW_DOMAIN, 2201, cause="permission"), RULES).points == 1
+
+
+@pytest.mark.parametrize("command", sorted(CommandType))
+@pytest.mark.parametrize("cause", [None, "registrar_blocked", "permission"])
+def test_the_facts_are_read_only_for_failures_whose_score_they_can_change(command: CommandType,
+                                                                          cause: str | None) -> None:
+    f = failure(command, 2302, cause=cause)
+    race = Creation("b200002", T0 - timedelta(seconds=1))
+    if not needs_last_creation(f, RULES):
+        assert score(f, RULES, last_creation=race) == score(f, RULES)
+    if not needs_revoked(f, RULES):
+        assert score(f, RULES, name_servers_revoked=True) == score(f, RULES)
+    # and where a rule can use them, they are read
+    assert needs_last_creation(f, RULES) == (command is CommandType.NEW_DOMAIN and cause != "registrar_blocked")
+    assert needs_revoked(f, RULES) == (command is CommandType.TRANSFER_DOMAIN and cause != "registrar_blocked")
 
 
 def test_auth_code_requests_score_the_errors_the_documentation_tags() -> None:
