@@ -24,7 +24,6 @@ from shared.runtime import ServiceContext
 log = logging.getLogger(__name__)
 
 
-
 def poll_queue(settings: NotificationsSettings) -> RabbitQueue:
     # a request nobody answered within the TTL is dropped: the EPP server stopped waiting long before
     return RabbitQueue(settings._ns(POLL_QUEUE), durable=True,
