@@ -8,7 +8,11 @@
           last mail received by the server.
   rpc     BENCH_RPC poll req+ack pairs from one EPP session over TLS, one at a time: the registry's EPP
           server asks notifications over the broker (direct reply-to, shared/poll_rpc.py PollClient) for
-          each; pairs per second and the pair's latency.
+          each; pairs per second and the pair's latency. Beside it, what bounds a pair on this machine: the
+          store's part of it alone (the req's find of the head, the ack's transaction: the message's
+          conditional update, the head's, the outbox record, in one client-level bulkWrite, and the commit,
+          as services/notifications/service.py writes them) and the broker's (bench/raw.py rpc: a request/reply
+          round trip with a responder that answers at once).
 
 Run: .venv/bin/python bench/bench_notifications.py  (or make bench ARGS=bench/bench_notifications.py).
 Figures through the local MongoDB stand-in say more about the stand-in than about MongoDB.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import platform
@@ -30,21 +35,26 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
+from pymongo import AsyncMongoClient, InsertOne, UpdateOne
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.raw import rpc_rate as bare_rpc_rate
 from bench.report import emit, percentile
 from services.notifications.app import build
 from services.notifications.settings import NotificationsSettings
+from services.notifications.store import NOTIFICATIONS_INDEXES
 from services.registry.app import build as build_registry
 from services.registry.settings import RegistrySettings
 from shared.clock import SystemClock
 from shared.events import EventEnvelope, new_event
 from shared.events.hitpoints import HitpointsThresholdReached
 from shared.events.registrars import RegistrarCreated
+from shared.mongo.indexes import ensure_indexes
+from shared.mongo.outbox import OUTBOX_INDEXES
 from tests.integration.epp_client import EppClient
 from tests.integration.infra import AMQP_URL, delete_namespace, eventually, running
-from tests.integration.infra import AMQP_USER
+from tests.integration.infra import AMQP_USER, MONGODB_URL
 from tests.integration.smtp_server import SmtpCatcher
 
 N = int(os.environ.get("BENCH_EVENTS", "2000"))
@@ -160,6 +170,46 @@ async def rpc(namespace: str, smtp_port: int) -> tuple[float, list[float], int]:
         return RPC / (time.perf_counter() - started), pairs, failures
 
 
+async def store_part(n: int = 300) -> tuple[float, float]:
+    """The p50 in ms of the store's part of a pair, alone: a find of a head document by _id (the req), and the ack's
+    transaction (three writes in one client-level bulkWrite, and the commit), on a database of its own with the
+    service's indexes."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URL)
+    db = client[f"bench_ack_{uuid.uuid4().hex[:10]}"]
+    now = datetime.now(UTC)
+    message = {"registrar_id": "r", "message": "hitpoints.threshold_reached", "queued_at": now, "text": "x" * 80,
+               "fields": {f"field{j}": "v" * 20 for j in range(6)}, "language": "en", "event_id": uuid.uuid4().hex,
+               "acked_at": None, "expires_at": now}
+    messages = [{"_id": i, **message} for i in range(n + 20)]
+    try:
+        await ensure_indexes(db, [*NOTIFICATIONS_INDEXES, *OUTBOX_INDEXES])  # the service's, each write maintains them
+        await db["poll_messages"].insert_many(messages)
+        await db["poll_heads"].insert_one({"_id": "r", "count": n, "next": messages[:20], "rev": "0",
+                                           "expires_min": now})
+        finds, acks = [], []
+        for i in range(n):
+            began = time.perf_counter()
+            await db["poll_heads"].find_one({"_id": "r"})
+            finds.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            writes: list[InsertOne[Any] | UpdateOne] = [
+                UpdateOne({"_id": i, "acked_at": None}, {"$set": {"acked_at": now, "acked_via": "epp",
+                                                                  "expires_at": now}},
+                          namespace=f"{db.name}.poll_messages"),
+                UpdateOne({"_id": "r", "rev": str(i)}, {"$pull": {"next": {"_id": i}}, "$set": {
+                    "count": n - i - 1, "rev": str(i + 1)}}, namespace=f"{db.name}.poll_heads"),
+                InsertOne({"event_id": uuid.uuid4().hex, "event_type": "notification.acknowledged",
+                           "body": json.dumps(message, default=str)},
+                          namespace=f"{db.name}.outbox")]
+            async with client.start_session(causal_consistency=False) as session, await session.start_transaction():
+                await client.bulk_write(writes, ordered=True, session=session)
+            acks.append(time.perf_counter() - began)
+        return percentile(finds, 0.5) * 1000, percentile(acks, 0.5) * 1000
+    finally:
+        await client.drop_database(db.name)
+        await client.close()
+
+
 async def main() -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     namespaces = [f"b{uuid.uuid4().hex[:10]}" for _ in range(3)]
@@ -175,6 +225,10 @@ async def main() -> None:
             poll_rate = await run(namespaces[0], smtp.port, True, polled) if only in ("", "poll") else 0.0
             mail_rate = await run(namespaces[1], smtp.port, False, mailed) if only in ("", "mails") else 0.0
             rpc_rate, pairs, failures = await rpc(namespaces[2], smtp.port) if only in ("", "rpc") else (0.0, [], 0)
+            find_ms = ack_ms = rtt_ms = 0.0
+            if only in ("", "rpc"):
+                find_ms, ack_ms = await store_part()
+                rtt_ms = 1000 / await bare_rpc_rate(500)
     finally:
         for ns in namespaces:
             await delete_namespace(ns)
@@ -185,6 +239,10 @@ async def main() -> None:
     print(f"EPP poll req+ack pairs        {rpc_rate:10.1f} /s   ({RPC} pairs from one EPP session, one at a time)")
     print(f"req+ack pair p50 / p99 / max  {percentile(pairs, 0.5) * 1000:10.1f} / {percentile(pairs, 0.99) * 1000:.1f}"
           f" / {max(pairs, default=0) * 1000:.1f} ms   ({failures} pairs failed)")
+    if only in ("", "rpc"):
+        print(f"what bounds a pair, alone:     store {find_ms:.2f} ms (req's find) + {ack_ms:.2f} ms (ack's transaction),"
+              f" broker {rtt_ms:.2f} ms per request/reply x 2: {find_ms + ack_ms + 2 * rtt_ms:.2f} ms, at most"
+              f" {1000 / (find_ms + ack_ms + 2 * rtt_ms):.0f} pairs/s before EPP and the services' own work")
     figures: dict[str, float | None] = {}
     if only in ("", "poll"):
         figures["notifications.enqueued"] = poll_rate
@@ -192,7 +250,8 @@ async def main() -> None:
         figures["notifications.mails"] = mail_rate
     if only in ("", "rpc"):
         figures |= {"poll.pairs": rpc_rate, "poll.pair_p50_ms": percentile(pairs, 0.5) * 1000,
-                    "poll.pair_p99_ms": percentile(pairs, 0.99) * 1000}
+                    "poll.pair_p99_ms": percentile(pairs, 0.99) * 1000, "poll.store_find_ms": find_ms,
+                    "poll.store_ack_tx_ms": ack_ms, "poll.broker_rtt_ms": rtt_ms}
     emit(figures)
 
 

@@ -1,7 +1,8 @@
 """Where one EPP poll req+ack pair spends its time: MongoDB round trips per pair (a pymongo CommandListener, by
 command and collection, as in profile_domain_create.py), broker messages per pair, and the time of each stage
-(the client's pair, the EPP server's wait for the broker's reply, the notifications service's work).
-Prints figures; asserts nothing.
+(the client's pair, the EPP server's wait for the broker's reply, the notifications service's work), and what
+bounds a pair on this machine: the store's part alone and a bare broker request/reply
+(bench_notifications.store_part, bench/raw.py rpc_rate). Prints figures; asserts nothing.
 
 Run: .venv/bin/python bench/profile_poll.py   (PROFILE_PAIRS sets how many pairs are averaged)
 """
@@ -22,7 +23,8 @@ from pymongo import monitoring
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_notifications import epp_session_with_messages
+from bench.bench_notifications import epp_session_with_messages, store_part
+from bench.raw import rpc_rate
 from bench.report import percentile
 from services.notifications.service import Notifications
 from shared.poll_rpc import PollClient
@@ -114,6 +116,8 @@ async def main() -> None:
             listener.on = False
     finally:
         await delete_namespace(namespace)
+    find_ms, ack_ms = await store_part()
+    rtt_ms = 1000 / await rpc_rate(500)
     print(f"{N} pairs from one EPP session: {N / elapsed:.1f} pairs/s, pair p50 {percentile(pairs, 0.5) * 1000:.1f} ms;"
           f" load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"  CPU per pair: {cpu / N * 1000:.2f} ms in this process (client, EPP server, notifications),"
@@ -128,6 +132,9 @@ async def main() -> None:
     print(f"MongoDB round trips per pair (every client in this process): {sum(listener.seen.values()) / N:.2f}")
     for name, count in sorted(listener.seen.items(), key=lambda kv: -kv[1]):
         print(f"  {count / N:5.2f}  {name:28} {listener.micros[name] / max(count, 1) / 1000:6.2f} ms each (sent to answered)")
+    print(f"What bounds a pair, each alone (p50): the req's find of the head {find_ms:.2f} ms, the ack's transaction"
+          f" {ack_ms:.2f} ms, a bare broker request/reply {rtt_ms:.2f} ms (x 2): {find_ms + ack_ms + 2 * rtt_ms:.2f} ms"
+          f" a pair, at most {1000 / (find_ms + ack_ms + 2 * rtt_ms):.0f} pairs/s before EPP and the services' own work")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from services.notifications import __doc__ as DESCRIPTION
 from services.notifications import api
 from services.notifications.delivery import start_dispatcher, stop_dispatcher
 from services.notifications.jobs import start_jobs, stop_jobs
-from services.notifications.poll_responder import register_poll_responder
+from services.notifications.poll_responder import start_poll_responder, stop_poll_responder
 from services.notifications.service import notifications_of
 from services.notifications.settings import NotificationsSettings
 from services.notifications.store import NOTIFICATIONS_INDEXES
@@ -50,12 +50,10 @@ def build(settings: NotificationsSettings | None = None, clock: Clock | None = N
             handlers=handlers,
             indexes=(*NOTIFICATIONS_INDEXES, *AUDIT_INDEXES),
             routers=(api.router,),
-            on_startup=(start_dispatcher, start_jobs),
-            on_shutdown=(stop_dispatcher, stop_jobs),
+            on_startup=(start_dispatcher, start_jobs, start_poll_responder),  # the EPP poll request/reply consumer
+            on_shutdown=(stop_poll_responder, stop_dispatcher, stop_jobs),
             clock=clock or SystemClock(),
             verifies_sessions=True,
         )
     )
-    # the EPP poll request/reply subscriber; started with the broker
-    register_poll_responder(app.state.ctx)
     return app

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, ReplaceOne
+from pymongo import ASCENDING, ReplaceOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -152,6 +152,19 @@ class PollHeads:
         if not after.count:
             after.expires_min = None
         return after
+
+    def ack_write(self, before: Head, after: Head, msg_id: int | str) -> UpdateOne | ReplaceOne:
+        """The write, for a client-level bulkWrite, that turns the stored head `before` (on condition of its rev)
+        into `after` (after_ack). Usually a $pull of the acknowledged message: rewriting the window's WINDOW whole
+        messages costs the local stand-in about 0.5 ms more per ack; the whole head when the window was read
+        again."""
+        where = {"_id": before.registrar_id, "rev": before.rev}
+        namespace = f"{self.db.name}.{POLL_HEADS}"
+        if [d["_id"] for d in after.next] == [d["_id"] for d in before.next if d["_id"] != msg_id]:
+            after.rev = _rev()
+            return UpdateOne(where, {"$pull": {"next": {"_id": msg_id}}, "$set": {
+                "count": after.count, "expires_min": after.expires_min, "rev": after.rev}}, namespace=namespace)
+        return ReplaceOne(where, after.document(), namespace=namespace)
 
     async def acked(self, head: Head, msg_id: int | str, now: datetime, session: AsyncClientSession) -> Head:
         """The head (as stored in this transaction's snapshot) after the ack, written."""

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from string import Template
 from typing import Any, cast
 
-from pymongo import ASCENDING, InsertOne, ReplaceOne, UpdateOne
+from pymongo import ASCENDING, InsertOne, UpdateOne
 from pymongo.errors import ClientBulkWriteException, InvalidOperation
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -34,7 +34,7 @@ from services.notifications.routing import (
 )
 from services.notifications.settings import NotificationsSettings
 from services.notifications.poll_heads import Head, PollHeads, open_messages
-from services.notifications.store import CONTACTS, POLL, POLL_HEADS, REGISTRARS, next_poll_ids
+from services.notifications.store import CONTACTS, POLL, REGISTRARS, next_poll_ids
 from services.notifications.store import MAILS as MAIL_COLLECTION
 from services.notifications.triggers import (
     Notice,
@@ -427,8 +427,7 @@ class Notifications:
             try:
                 done = await self.ctx.client.bulk_write([
                     UpdateOne({"_id": key, "acked_at": None}, update, namespace=f"{db}.{POLL}"),
-                    ReplaceOne({"_id": head.registrar_id, "rev": head.rev}, after.document(),
-                               namespace=f"{db}.{POLL_HEADS}"),
+                    self.heads.ack_write(head, after, key),
                     *(InsertOne(record, namespace=f"{db}.{OUTBOX}") for record in self.ctx.outbox.records([event])),
                 ], ordered=True, verbose_results=True, session=session)
             except ClientBulkWriteException as exc:  # a write conflict with a concurrent writer, say

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+import aio_pika
 import httpx
 import pytest
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -40,7 +41,7 @@ from shared.poll_rpc import POLL_QUEUE, PollReply, PollRequest
 from shared.runtime import ServiceContext
 from shared.sealing import Sealer
 from tests.integration.epp_client import EppClient
-from tests.integration.infra import OPERATOR, EventTap, eventually, login, running
+from tests.integration.infra import AMQP_URL, OPERATOR, EventTap, eventually, login, running
 from tests.integration.smtp_server import SmtpCatcher, body_of
 
 START = datetime(2027, 3, 10, 9, 30, tzinfo=BRUSSELS)
@@ -503,6 +504,21 @@ async def test_unacknowledged_messages_expire_after_a_year(platform: Platform) -
     await platform.queue(await login(platform.registry), 0)
     client = await platform.epp()
     assert (await client.command('<poll op="req"/>')).code == 1300
+
+
+async def consumers(queue: str) -> int:
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        declared = await (await connection.channel()).declare_queue(queue, passive=True)
+        return declared.declaration_result.consumer_count or 0
+
+
+async def test_the_poll_queue_is_consumed_and_documented(platform: Platform) -> None:
+    """The poll responder (a plain aio-pika consumer) consumes the poll queue, and the service's AsyncAPI document
+    still names it."""
+    channels = (await platform.notifications.get("/asyncapi.json")).json()["channels"]
+    assert any(POLL_QUEUE in name for name in channels), sorted(channels)
+    assert await consumers(f"{platform.namespace}.{POLL_QUEUE}") == 1
 
 
 async def test_the_catalogue_is_published(platform: Platform) -> None:

@@ -7,8 +7,10 @@ import random
 
 import aio_pika
 
-from shared.poll_rpc import PollClient, PollReply, PollRequest
-from tests.integration.infra import AMQP_URL, eventually, queue_depth
+from services.notifications.app import build as build_notifications
+from services.notifications.settings import NotificationsSettings
+from shared.poll_rpc import POLL_QUEUE, PollClient, PollReply, PollRequest
+from tests.integration.infra import AMQP_URL, eventually, queue_depth, running
 
 
 async def test_concurrent_requests_each_get_their_own_reply(namespace: str) -> None:
@@ -58,3 +60,33 @@ async def test_an_unanswered_request_times_out_and_expires_in_the_queue(namespac
         finally:
             await client.close()
             await channel.queue_delete(queue_name)
+
+
+async def test_the_responder_answers_again_after_its_broker_connection_dropped(namespace: str) -> None:
+    """The notifications side's poll consumer (services/notifications/poll_responder.py, on a robust channel of the
+    broker's connection) is restored when that connection drops and reconnects: the next request is answered.
+    The connection is cut under the process, not by restarting the shared broker."""
+    settings = NotificationsSettings(namespace=namespace, log_level="WARNING", gauges_interval_seconds=3600)
+    app = build_notifications(settings)
+    client = PollClient(AMQP_URL, settings._ns(POLL_QUEUE))
+    async with running(app):
+        ctx = app.state.ctx
+        try:
+            assert (await client.ask(PollRequest(registrar_id="r1", op="req"), timeout=10)).code == 1300
+            connection = ctx.broker._connection
+            assert connection is not None
+            reconnected = asyncio.Event()
+            connection.reconnect_callbacks.add(lambda *_: reconnected.set())
+            # the AMQP connection underneath closes as on a network error (not as the application closing it)
+            await connection.transport.connection.close(ConnectionResetError("cut by the test"))  # type: ignore[union-attr]
+            await asyncio.wait_for(reconnected.wait(), 30)
+
+            async def answered() -> int:
+                try:
+                    return (await client.ask(PollRequest(registrar_id="r1", op="req"), timeout=2)).code
+                except TimeoutError:
+                    return 0
+
+            await eventually(answered, lambda code: code == 1300, timeout=30)
+        finally:
+            await client.close()
