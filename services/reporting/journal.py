@@ -1,5 +1,5 @@
 """The journal: every event the read models applied, kept in the reporting database for good, written in the
-consumer's transaction with the event's effect. Producers delete their outbox once the broker confirms, and
+consumer's transaction with the event's effect (it is also the consumer's record that the event was applied). Producers delete their outbox once the broker confirms, and
 no one archives the events, so this is what a rebuild replays (rebuild.py).
 
   _id   the event id (an event is journaled, and applied, once: also after its processed-event record expired)
@@ -10,12 +10,13 @@ no one archives the events, so this is what a rebuild replays (rebuild.py).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING
-from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.reporting.store import JOURNAL
@@ -23,22 +24,23 @@ from shared.events import EventEnvelope, decode_event
 from shared.mongo.client import Document
 
 
-async def record(db: AsyncDatabase[Document], events: Sequence[EventEnvelope[Any]],
-                 session: AsyncClientSession) -> list[EventEnvelope[Any]]:
-    """Journal the events not journaled before, in the caller's transaction; returns those (to apply)."""
-    ids = [str(e.event_id) for e in events]
-    seen = {d["_id"] for d in await db[JOURNAL].find({"_id": {"$in": ids}}, {"_id": 1}, session=session).to_list()}
-    fresh: list[EventEnvelope[Any]] = []
-    for event_id, event in zip(ids, events, strict=True):
-        if event_id not in seen:
-            seen.add(event_id)
-            fresh.append(event)
-    if fresh:
-        await db[JOURNAL].insert_many([
-            {"_id": str(e.event_id), "seq": ObjectId(), "event_type": e.event_type, "occurred_at": e.occurred_at,
-             "body": e.to_json().decode()}
-            for e in fresh], ordered=True, session=session)
-    return fresh
+class Journal:
+    """The journal as the consumer's ledger (shared/mongo/idempotency.py): each event's entry is written, in the
+    transaction that applies it, instead of a processed-event record, and a redelivered event finds its entry.
+    Entries never expire, so an event is applied once however late it comes back."""
+
+    def __init__(self, db: Callable[[], AsyncDatabase[Document]]) -> None:
+        self._db = db  # connected at start-up, after this object is made
+
+    def collection(self) -> AsyncCollection[Document]:
+        return self._db()[JOURNAL]
+
+    def record_id(self, consumer: str, event: EventEnvelope[Any]) -> str:
+        return str(event.event_id)  # the journal is reporting's alone: no consumer in the id
+
+    def record(self, record_id: str, event: EventEnvelope[Any], now: datetime) -> Document:
+        return {"_id": record_id, "seq": ObjectId(), "event_type": event.event_type, "occurred_at": event.occurred_at,
+                "body": event.to_json().decode()}
 
 
 async def replay(db: AsyncDatabase[Document], batch: int) -> AsyncIterator[list[EventEnvelope[Any]]]:

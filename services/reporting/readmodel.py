@@ -92,9 +92,9 @@ class ReadModel:
         return self._db()
 
     def handlers(self) -> dict[type[EventPayload], Handler]:
-        """What the consumer calls: one batch handler for every type, so a run of events is journaled in one
-        write and applied in order."""
-        handler = BatchHandler(self._journal_and_apply)
+        """What the consumer calls: one batch handler for every type, so a run of events is applied in order in
+        one transaction; the journal is its ledger (the consumer journals each event there as it records it)."""
+        handler = BatchHandler(self._apply_batch, ledger=journal.Journal(lambda: self.db))
         return {model: handler for model in self._effects}
 
     def _table(self) -> dict[type[EventPayload], Callable[..., Awaitable[None]]]:
@@ -116,16 +116,16 @@ class ReadModel:
             DomainRevoked: self.domain_revoked, InfectionReported: self.infection, SupportCaseOpened: self.support_case,
         }
 
-    async def _journal_and_apply(self, events: Sequence[EventEnvelope[Any]], session: AsyncClientSession) -> None:
-        fresh = await journal.record(self.db, events, session)
+    async def _apply_batch(self, events: Sequence[EventEnvelope[Any]], session: AsyncClientSession) -> None:
+        """A run of events new to the journal (the consumer journals them in this transaction), in order."""
         # the domain records read in one query and the read models written in one bulk write per collection at
         # the end (writes.py), not a few round trips per event
         batch = BatchWrites()
-        await batch.prefetch(self.db, [e.payload.name for e in fresh if isinstance(e.payload, _NAMED_DOMAIN_EVENTS)],
+        await batch.prefetch(self.db, [e.payload.name for e in events if isinstance(e.payload, _NAMED_DOMAIN_EVENTS)],
                              session)
         token = CURRENT.set(batch)
         try:
-            for event in fresh:
+            for event in events:
                 await self.apply(event, session)
                 # the lag is kept in memory: a "last event" document would be written by every transaction, and
                 # replicas' transactions would conflict on it. Idle (nothing to apply) means no lag.

@@ -9,15 +9,17 @@ again on restart: delivery is at least once, and consumers deduplicate on the ev
 Only one relay per service publishes at a time (a lease in MongoDB), so replicas do not race and
 order is kept; another replica takes over when the lease lapses.
 
-Each round reads one batch (in _id order), publishes it with every confirm awaited together, and deletes
-what was confirmed in one delete. While the broker is away a round fails: the relay says so once (a
-warning, no traceback), then retries with exponential back-off that commits do not cut short, and says
-when it publishes again.
+Each round reads batches (in _id order) until it has caught up: each batch is published with every confirm
+awaited together, and what was confirmed is deleted in one transaction. Two batches overlap (the next is read
+and published while the one before is confirmed and deleted), so a backlog drains at about the broker's
+publishing rate. While the broker is away a round fails: the relay says so once (a warning, no traceback),
+then retries with exponential back-off that commits do not cut short, and says when it publishes again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -37,6 +39,7 @@ from shared.events import EventEnvelope
 from shared.messaging.publisher import EventPublisher
 from shared.mongo.client import Document
 from shared.mongo.indexes import CollectionIndexes
+from shared.mongo.transactions import in_transaction
 from shared.observability.metrics import ServiceMetrics
 from shared.retry import TRANSIENT_BROKER_ERRORS, TRANSIENT_DATABASE_ERRORS
 from shared.observability.tracing import current_carrier, span
@@ -52,6 +55,7 @@ class NotConfirmed(RuntimeError):
 
 OUTBOX = "outbox"
 LEASES = "leases"
+PENDING_COUNT_SECONDS = 10.0  # the backlog is counted at most this often (OutboxRelay._pending_gauge)
 
 OUTBOX_INDEXES = (
     # the relay reads in _id order (the default index); event_id is looked up by tests and operators
@@ -153,7 +157,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopped = asyncio.Event()
         self._stopping = False
-        self._gauge_at = 0.0
+        self._gauge_at: float | None = None  # when the backlog was last counted
         self.failing_since: float | None = None  # monotonic time of the first failed round of a run of failures
 
     def wake(self) -> None:
@@ -168,7 +172,8 @@ class OutboxRelay:
             # round is under way (after its read) must not be forgotten, or its event waits a whole poll interval
             self._wake.clear()
             try:
-                relayed = await self.relay_once() if await self.lease.acquire() else 0
+                if await self.lease.acquire():
+                    await self.relay_all()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -186,8 +191,8 @@ class OutboxRelay:
                 log.warning("outbox relay publishing again after %d failed rounds (%.0f s)", failures,
                             time.monotonic() - (self.failing_since or time.monotonic()))
                 failures, self.failing_since = 0, None
-            if relayed < self.batch_size:  # caught up: sleep until woken or the next poll
-                await self._sleep(self.poll_seconds, wakeable=True)
+            # caught up (or the lease is another's): sleep until woken or the next poll
+            await self._sleep(self.poll_seconds, wakeable=True)
 
     def _log_failure(self, exc: BaseException) -> None:
         """One line for the start of a run of failures; the broker being away is expected and needs no traceback."""
@@ -218,24 +223,81 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish the oldest batch; delete what the broker confirmed. Returns how many were confirmed."""
-        batch = await self.collection.find({}).sort("_id", ASCENDING).limit(self.batch_size).to_list()
-        await self._pending_gauge(len(batch))
-        if not batch:
+        batch = await self._read(set())
+        return await self._settle(batch, self._publishing(batch)) if batch else 0
+
+    async def relay_all(self) -> int:
+        """Relay batch after batch until a read finds less than a full batch (caught up), the lease is another's or
+        the relay stops. Returns how many were confirmed.
+
+        Two batches overlap: the next is read and its publishing started while the broker confirms the one
+        before, which is then deleted while the next is being confirmed. A round costs about its publishing, not
+        its read, publishing and delete one after the other. Frames still go out in _id order on the one channel;
+        the next read skips the batch in flight (it is deleted only once confirmed)."""
+        relayed = 0
+        batch = await self._read(set())
+        publishing = self._publishing(batch) if batch else None
+        while publishing is not None:
+            ahead: list[Document] = []
+            ahead_publishing: asyncio.Task[list[object]] | None = None
+            try:
+                if len(batch) == self.batch_size and not self._stopping and await self.lease.acquire():
+                    ahead = await self._read({doc["_id"] for doc in batch})
+                    ahead_publishing = self._publishing(ahead) if ahead else None
+            except BaseException:
+                _abandon(publishing)  # its records stay in the outbox: published again later
+                raise
+            try:
+                relayed += await self._settle(batch, publishing)
+            except asyncio.CancelledError:
+                if ahead_publishing is not None:
+                    _abandon(ahead_publishing)
+                raise
+            except Exception:
+                if ahead_publishing is not None:  # settle what is in flight too (its confirmed ones go), then fail
+                    with contextlib.suppress(Exception):
+                        await self._settle(ahead, ahead_publishing)
+                raise
+            batch, publishing = ahead, ahead_publishing
+        return relayed
+
+    async def _read(self, in_flight: set[ObjectId]) -> list[Document]:
+        """The oldest batch, without the records in flight. No range on _id to start after them: the local stand-in
+        scans the whole collection for one, so it reads as many more as are in flight and leaves those out."""
+        docs = await self.collection.find({}).sort("_id", ASCENDING).limit(self.batch_size + len(in_flight)).to_list()
+        await self._pending_gauge(len(docs) - len(in_flight))
+        if not docs:
             self.metrics.outbox_oldest_age.set(0)
-            return 0
-        self.metrics.outbox_oldest_age.set((_now() - batch[0]["created_at"]).total_seconds())
-        # publish concurrently on one channel (frames go out in order), then wait for every confirm; while the
-        # connection is being re-established a publish waits for it: the batch gives up after a while instead
-        try:
-            async with asyncio.timeout(self.publish_timeout_seconds):
-                results = await asyncio.gather(*(self._publish(doc) for doc in batch), return_exceptions=True)
-        except TimeoutError as exc:
-            raise NotConfirmed(f"the broker confirmed none of {len(batch)} events within "
-                               f"{self.publish_timeout_seconds:.0f} s") from exc
+            return []
+        self.metrics.outbox_oldest_age.set((_now() - docs[0]["created_at"]).total_seconds())
+        return [doc for doc in docs if doc["_id"] not in in_flight][:self.batch_size]
+
+    def _publishing(self, batch: list[Document]) -> asyncio.Task[list[object]]:
+        """Publish the batch concurrently on one channel (frames go out in order) and wait for every confirm: the
+        outcome of each (None, or what it failed with). While the connection is being re-established a publish
+        waits for it: the batch gives up after a while instead."""
+
+        async def publish() -> list[object]:
+            try:
+                async with asyncio.timeout(self.publish_timeout_seconds):
+                    return await asyncio.gather(*(self._publish(doc) for doc in batch), return_exceptions=True)
+            except TimeoutError as exc:
+                raise NotConfirmed(f"the broker confirmed none of {len(batch)} events within "
+                                   f"{self.publish_timeout_seconds:.0f} s") from exc
+
+        return asyncio.ensure_future(publish())
+
+    async def _settle(self, batch: list[Document], publishing: asyncio.Task[list[object]]) -> int:
+        """Wait for the batch's confirms, delete what was confirmed, and fail if anything was not."""
+        results = await publishing
         confirmed = [doc for doc, res in zip(batch, results, strict=True) if not isinstance(res, BaseException)]
         if confirmed:
-            # one bulk of deletes by _id: one round trip, and each an _id lookup (the stand-in scans for a $in)
-            await self.collection.bulk_write([DeleteOne({"_id": d["_id"]}) for d in confirmed], ordered=False)
+            # one bulk of deletes by _id, each an _id lookup (a delete_many with $in costs the stand-in more), in
+            # one transaction: one commit and one oplog entry for the batch instead of one per delete (on the local
+            # stand-in a fifth less of its CPU per relayed event)
+            deletes = [DeleteOne({"_id": d["_id"]}) for d in confirmed]
+            await in_transaction(self.collection.database.client,
+                                 lambda session: self.collection.bulk_write(deletes, ordered=False, session=session))
             for doc in confirmed:
                 self.metrics.outbox_relayed.labels(doc["event_type"]).inc()
         failures = [r for r in results if isinstance(r, BaseException)]
@@ -244,10 +306,12 @@ class OutboxRelay:
         return len(confirmed)
 
     async def _pending_gauge(self, read: int) -> None:
-        """The backlog gauge: a count is a round trip of its own, so at most once a second (and not when idle)."""
+        """The backlog gauge: a count is a round trip of its own (on the local stand-in a scan of the whole outbox
+        that holds up every other operation), so while backlogged at most every 10 s: Prometheus scrapes every 15 s.
+        A round that reads less than a batch knows the backlog without one."""
         if read < self.batch_size:
             self.metrics.outbox_pending.set(read)
-        elif time.monotonic() - self._gauge_at > 1.0:
+        elif self._gauge_at is None or time.monotonic() - self._gauge_at > PENDING_COUNT_SECONDS:
             self._gauge_at = time.monotonic()
             self.metrics.outbox_pending.set(await self.collection.estimated_document_count())
 
@@ -263,3 +327,9 @@ class OutboxRelay:
                 correlation_id=doc["correlation_id"],
                 occurred_at=doc["occurred_at"],
             )
+
+
+def _abandon(task: asyncio.Task[list[object]]) -> None:
+    """Cancel a batch's publishing that nobody will settle (and take its outcome, so none is reported as lost)."""
+    task.cancel()
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())

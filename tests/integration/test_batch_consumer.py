@@ -154,6 +154,61 @@ async def test_a_batch_mixing_new_and_applied_events_applies_only_the_new_ones_o
         await client.close()
 
 
+async def test_a_handler_with_a_ledger_of_its_own_records_its_events_there_and_applies_each_once(
+    namespace: str,
+) -> None:
+    """A BatchHandler that names a ledger (reporting's journal) has its events recorded there, not in
+    processed_events; a plain handler's events in the same batch still go to processed_events; an event recorded in
+    either before is applied never again."""
+    from datetime import datetime as dt
+    from datetime import timedelta
+
+    from pymongo import AsyncMongoClient
+
+    from shared.mongo.idempotency import ProcessedEvents
+    from tests.integration.infra import MONGODB_URL
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URL, tz_aware=True)
+    db = client[f"{namespace}_ledger"]
+    processed = ProcessedEvents(client, db, timedelta(days=1))
+
+    class Journal:
+        def collection(self) -> Any:
+            return db["journal"]
+
+        def record_id(self, consumer: str, event: EventEnvelope[Any]) -> str:
+            return str(event.event_id)
+
+        def record(self, record_id: str, event: EventEnvelope[Any], now: dt) -> dict[str, Any]:
+            return {"_id": record_id, "name": event.payload.name}
+
+    async def apply_many(events: Sequence[EventEnvelope[Any]], session: AsyncClientSession) -> None:
+        for event in events:
+            await db["effects"].update_one({"_id": event.payload.name}, {"$inc": {"n": 1}}, upsert=True,
+                                           session=session)
+
+    async def plain(event: EventEnvelope[Any], session: AsyncClientSession) -> None:
+        await db["effects"].update_one({"_id": event.payload.name}, {"$inc": {"n": 1}}, upsert=True, session=session)
+
+    journaled = BatchHandler(apply_many, ledger=Journal())
+    try:
+        first, second, third, other = created(1), created(2), created(3), created(4)
+        assert await processed.apply_batch("c", [(first, journaled), (other, plain)]) == [True, True]
+        assert {d["_id"] for d in await db["journal"].find({}).to_list()} == {str(first.event_id)}
+        assert [d["_id"] for d in await db["processed_events"].find({}).to_list()] == [f"c:{other.event_id}"]
+        # redeliveries of both among new events: the first attempt meets the journal's duplicate key
+        flags = await processed.apply_batch("c", [(second, journaled), (first, journaled), (other, plain),
+                                                  (third, journaled), (second, journaled)])
+        assert flags == [True, False, False, True, False]
+        assert {d["_id"]: d["n"] for d in await db["effects"].find({}).to_list()} == {
+            "batch-1.be": 1, "batch-2.be": 1, "batch-3.be": 1, "batch-4.be": 1}
+        assert await db["journal"].count_documents({}) == 3
+        assert await db["processed_events"].count_documents({}) == 1
+    finally:
+        await client.drop_database(f"{namespace}_ledger")
+        await client.close()
+
+
 async def test_an_event_whose_handler_fails_is_dead_lettered_alone_and_its_batch_applied(namespace: str) -> None:
     """A handler that fails for one event fails its batch's transaction: the batch is applied again one event at a
     time, the others commit, and the bad one is requeued until the delivery limit parks it."""

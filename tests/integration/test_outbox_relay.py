@@ -20,7 +20,7 @@ from services.reporting.settings import ReportingSettings
 from shared.clock import SystemClock
 from shared.events import DomainCreated, new_event
 from shared.messaging.publisher import EventPublisher
-from shared.mongo.outbox import Outbox, OutboxRelay
+from shared.mongo.outbox import NotConfirmed, Outbox, OutboxRelay
 from shared.mongo.transactions import in_transaction
 from shared.observability.metrics import ServiceMetrics
 from shared.runtime import ServiceContext
@@ -192,3 +192,83 @@ async def test_a_commit_while_a_round_is_under_way_is_relayed_at_once_not_at_the
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+class Recording:
+    """A publisher that takes a moment per event (as a broker's confirm does) and fails the events named in
+    `failing` once each; it records what it published and how many publishes were in flight at most."""
+
+    def __init__(self, failing: set[str] | None = None) -> None:
+        self.published: list[str] = []
+        self.failing = set(failing or ())
+        self.in_flight = self.most_in_flight = 0
+
+    async def publish_raw(self, body: bytes, *, event_id: str, **fields: Any) -> None:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.01)
+            if event_id in self.failing:
+                self.failing.discard(event_id)
+                raise ConnectionError("not confirmed")
+            self.published.append(event_id)
+        finally:
+            self.in_flight -= 1
+
+
+async def backlog(namespace: str, n: int) -> tuple[Any, Any, list[str]]:
+    """A publisher's database with n events in its outbox (one transaction each, as commands write them)."""
+    from pymongo import AsyncMongoClient
+
+    from tests.integration.infra import MONGODB_URL
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URL, tz_aware=True)
+    db = client[f"{namespace}_publisher"]
+    ids = []
+    for i in range(n):
+        event = new_event(DomainCreated(name=f"b-{i}.be", tld="be", registered_at=datetime.now(UTC)),
+                          registrar_id="a100001", correlation_id=None, clock=SystemClock())
+
+        async def write(session: AsyncClientSession, event: Any = event) -> None:
+            await Outbox(db).add([event], session)
+
+        await in_transaction(client, write)
+        ids.append(str(event.event_id))
+    return client, db, ids
+
+
+async def test_a_backlog_is_relayed_in_one_sweep_of_overlapping_batches_each_event_once_in_order(
+        namespace: str) -> None:
+    client, db, ids = await backlog(namespace, 23)
+    try:
+        publisher = Recording()
+        relay = OutboxRelay(db, publisher, ServiceMetrics("relay-sweep-test"), owner="test",  # type: ignore[arg-type]
+                            batch_size=5)
+        assert await relay.lease.acquire()
+        assert await relay.relay_all() == 23
+        assert publisher.published == ids  # each once, in the order written
+        assert await db["outbox"].count_documents({}) == 0
+        # the next batch was being published while the one before waited for its confirms
+        assert publisher.most_in_flight > 5
+    finally:
+        await client.close()
+
+
+async def test_a_sweep_that_meets_an_unconfirmed_event_keeps_it_and_deletes_the_confirmed_ones(
+        namespace: str) -> None:
+    client, db, ids = await backlog(namespace, 12)
+    try:
+        publisher = Recording(failing={ids[6]})  # in the second batch of five
+        relay = OutboxRelay(db, publisher, ServiceMetrics("relay-sweep-fail-test"), owner="test",  # type: ignore[arg-type]
+                            batch_size=5)
+        assert await relay.lease.acquire()
+        with pytest.raises(NotConfirmed):
+            await relay.relay_all()
+        # the first batch, the rest of the second and whatever of the third was in flight: confirmed and deleted
+        left = [d["event_id"] for d in await db["outbox"].find({}).sort("_id", 1).to_list()]
+        assert ids[6] in left and set(left) == set(ids) - set(publisher.published)
+        assert set(ids[:6]) | set(ids[7:10]) <= set(publisher.published)
+        assert await relay.relay_all() == len(left)  # the next sweep publishes what stayed
+        assert sorted(publisher.published) == sorted(ids) and await db["outbox"].count_documents({}) == 0
+    finally:
+        await client.close()

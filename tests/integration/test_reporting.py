@@ -81,8 +81,8 @@ class Reporting:
 
     async def settled(self) -> None:
         """Every event published so far applied (once)."""
-        processed = self.ctx.db["processed_events"]
-        await eventually(lambda: processed.count_documents({}), lambda n: n >= self.published, timeout=30)
+        journal = self.ctx.db["journal"]  # the consumer's ledger: one entry per event applied
+        await eventually(lambda: journal.count_documents({}), lambda n: n >= self.published, timeout=30)
 
     def user(self, registrar_id: str, permissions: tuple[str, ...] = ("MY_REGISTRATIONS",)) -> dict[str, str]:
         # the development key: the service under test trusts it (no JWKS_URL)
