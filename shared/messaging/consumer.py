@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
-from faststream.message import StreamMessage
 from opentelemetry import trace as otel_trace
 from opentelemetry.trace import Span, SpanKind
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -83,12 +82,6 @@ class Queue(Protocol):
 
 def routing_keys(handlers: Handlers) -> set[str]:
     return {payload.event_type for payload in handlers}
-
-
-async def undecoded(message: StreamMessage[Any]) -> bytes:
-    """A FastStream subscriber's decoder that leaves the body as it came, for subscribers that decode and validate
-    it themselves (the poll responder)."""
-    return message.body
 
 
 @dataclass
