@@ -16,16 +16,37 @@ from shared.retry import database_retrying
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+# what is to run once a session's transaction committed (after_commit), by session
+_AFTER_COMMIT: dict[int, list[Callable[[], None]]] = {}
+
+
+def after_commit(session: AsyncClientSession, callback: Callable[[], None]) -> None:
+    """Run `callback` once the transaction `session` is in has committed (in_transaction runs it), never if it
+    does not: for what other tasks must not see before the writes are visible, such as a cache invalidation that
+    a concurrent read would otherwise undo by caching what it read before the commit."""
+    _AFTER_COMMIT.setdefault(id(session), []).append(callback)
+
 
 async def in_transaction(
     client: AsyncMongoClient[Document], work: Callable[[AsyncClientSession], Awaitable[T]]
 ) -> T:
     """Run `work` in a transaction. PyMongo retries write conflicts and unknown commit results itself;
     a dropped connection is retried here, so `work` must touch nothing outside the session."""
+    async def attempt_work(session: AsyncClientSession) -> T:
+        _AFTER_COMMIT.pop(id(session), None)  # a retried attempt starts afresh: the aborted one's callbacks go
+        return await work(session)
+
     async for attempt in database_retrying():
         with attempt:
             async with client.start_session() as session:
-                return await session.with_transaction(work)
+                try:
+                    result = await session.with_transaction(attempt_work)
+                    committed = _AFTER_COMMIT.pop(id(session), [])
+                finally:
+                    _AFTER_COMMIT.pop(id(session), None)
+                for callback in committed:
+                    callback()
+                return result
     raise AssertionError("unreachable: database_retrying reraises")
 
 

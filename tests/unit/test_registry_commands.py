@@ -32,10 +32,11 @@ from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.registrars.epp_access import set_epp_password
 from services.registry.registrars.operator import set_lock_function
 from services.registry.registrars.profile import public_view
-from services.registry.registrars.standing import StandingCache
+from services.registry.registrars.standing import STANDING_FIELDS, StandingCache
 from services.registry.results import CommandRefused, Result
 from services.registry.settings import RegistrySettings
 from services.registry.store import CONTACTS, DOMAINS, LEDGER, REGISTRARS, unique_keys
+from services.registry.uow import Tx
 from services.registry.uow.memory import InMemoryUnitOfWork
 from services.registry.users.manage import create_user
 from services.registry.users.model import Permission
@@ -163,6 +164,31 @@ async def test_an_epp_session_reuses_its_standing_for_a_while_but_not_past_a_blo
                                          limit=100),
                         registrar_id=A, correlation_id=None, clock=registry.clock)
     await registry.uow.run(lambda tx: on_registrar_blocked(registry.ctx, blocked, tx))
+    refusal = await registry.refused(create_domain(registry.ctx, actor, "y.be", f"{A}-demo"),
+                                     Result.DATA_MANAGEMENT_POLICY)
+    assert refusal.cause == "registrar_blocked"
+
+
+async def test_a_standing_read_while_a_block_is_being_committed_is_not_kept_after_it(registry: Registry) -> None:
+    """An EPP session that reads its standing after the block's handler ran but before the consumer's transaction
+    committed gets the old one (unblocked); once the block committed, that copy must not be used again (it would
+    be for EPP_STANDING_SECONDS)."""
+    session = StandingCache(max_age=3600)
+    actor = replace(registry.actor(), channel=Channel.EPP, standing=session)
+    before = await registry.uow[REGISTRARS].find_one({"_id": A}, STANDING_FIELDS)  # what a read before the commit sees
+    blocked = new_event(RegistrarBlocked(blocked_until=START + timedelta(hours=1), exceeded_at=START, hitpoints=100,
+                                         limit=100),
+                        registrar_id=A, correlation_id=None, clock=registry.clock)
+
+    async def apply_while_a_session_reads(tx: Tx) -> None:
+        await on_registrar_blocked(registry.ctx, blocked, tx)
+
+        async def read_before_the_commit() -> dict[str, Any] | None:
+            return before
+
+        assert await session.get(registry.ctx, A, read_before_the_commit) is before
+
+    await registry.uow.run(apply_while_a_session_reads)
     refusal = await registry.refused(create_domain(registry.ctx, actor, "y.be", f"{A}-demo"),
                                      Result.DATA_MANAGEMENT_POLICY)
     assert refusal.cause == "registrar_blocked"

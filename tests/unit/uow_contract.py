@@ -63,6 +63,25 @@ class UnitOfWorkContract:
         assert await uow["domains"].find({}).to_list() == [{"_id": "a.be", "n": 1}]
         assert await self.published(uow) == []
 
+    async def test_what_runs_after_the_commit_runs_then_and_never_for_a_failed_work(self, uow: UnitOfWork) -> None:
+        ran: list[str] = []
+
+        async def work(tx: Tx) -> None:
+            await tx["domains"].insert_one({"_id": "a.be"})
+            tx.after_commit(lambda: ran.append("a.be"))
+            assert ran == []  # not before the commit
+
+        await uow.run(work)
+        assert ran == ["a.be"]
+
+        async def failing(tx: Tx) -> None:
+            tx.after_commit(lambda: ran.append("failed"))
+            raise LookupError("refused")
+
+        with pytest.raises(LookupError):
+            await uow.run(failing)
+        assert ran == ["a.be"]
+
     async def test_work_reads_its_own_writes(self, uow: UnitOfWork) -> None:
         async def work(tx: Tx) -> dict[str, Any] | None:
             await tx["contacts"].insert_one({"_id": "c1", "type": "TECH"})

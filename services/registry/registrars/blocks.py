@@ -22,7 +22,9 @@ def _newer_block_change(registrar_id: str | None, at: datetime) -> dict[str, Any
 
 
 async def on_registrar_blocked(ctx: ServiceContext, event: EventEnvelope[RegistrarBlocked], tx: Tx) -> None:
-    changed(ctx, event.registrar_id)  # this replica's EPP sessions read the standing again (registrars/standing.py)
+    # this replica's EPP sessions read the standing again (registrars/standing.py), once it is committed: a bump
+    # before would let a session read the old standing in between and keep it for EPP_STANDING_SECONDS
+    tx.after_commit(lambda: changed(ctx, event.registrar_id))
     await tx[REGISTRARS].update_one(
         _newer_block_change(event.registrar_id, event.occurred_at),
         {"$set": {"blocked_until": event.payload.blocked_until, "blocked_since": event.payload.exceeded_at,
@@ -31,7 +33,7 @@ async def on_registrar_blocked(ctx: ServiceContext, event: EventEnvelope[Registr
 
 
 async def on_registrar_unblocked(ctx: ServiceContext, event: EventEnvelope[RegistrarUnblocked], tx: Tx) -> None:
-    changed(ctx, event.registrar_id)
+    tx.after_commit(lambda: changed(ctx, event.registrar_id))
     await tx[REGISTRARS].update_one(
         _newer_block_change(event.registrar_id, event.occurred_at),
         {"$unset": {"blocked_until": "", "blocked_since": ""}, "$set": {"block_changed_at": event.occurred_at}}

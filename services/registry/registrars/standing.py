@@ -30,7 +30,8 @@ def _generations(ctx: ServiceContext) -> dict[str, int]:
 
 
 def changed(ctx: ServiceContext, registrar_id: str | None) -> None:
-    """This process changed (or is changing) the registrar's standing: copies read before now are stale."""
+    """This process changed the registrar's standing: copies read before now are stale. Called once the change
+    committed (Tx.after_commit), or also then: a copy read while it was being committed still holds the old one."""
     if registrar_id is not None:
         generations = _generations(ctx)
         generations[registrar_id] = generations.get(registrar_id, 0) + 1

@@ -79,6 +79,10 @@ class Tx(Reader, Protocol):
         """`trace`: the trace context the events continue (W3C headers), when it is not the running task's (a
         transaction that commits several commands' writes, registrars/batches.py)."""
 
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this transaction committed (also when it is an event consumer's that this one
+        joined), never if it does not."""
+
 
 class UnitOfWork(Reader, Protocol):
     """`uow[name]` reads outside a transaction; `run` runs one."""

@@ -294,12 +294,16 @@ class MemoryTx:
     def __init__(self, store: InMemoryUnitOfWork) -> None:
         self.store = store
         self.events: list[EventEnvelope[Any]] = []
+        self.committed: list[Callable[[], None]] = []
 
     def __getitem__(self, name: str) -> MemoryCollection:
         return MemoryCollection(self.store, name)
 
     def publish(self, events: Iterable[EventEnvelope[Any]], trace: Mapping[str, str] | None = None) -> None:
         self.events.extend(events)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self.committed.append(callback)
 
 
 class InMemoryUnitOfWork:
@@ -330,6 +334,8 @@ class InMemoryUnitOfWork:
             pending.written = True
         self.published.extend(tx.events)
         self.commits += 1
+        for callback in tx.committed:
+            callback()
         return result
 
     async def joining(self, session: object, work: Callable[[MemoryTx], Awaitable[T]]) -> T:

@@ -17,7 +17,7 @@ from services.registry.uow import Cursor, Document, DuplicateKey, Filter
 from shared.audit import AUDIT, PENDING_AUDIT, pending_audit_document
 from shared.events import EventEnvelope
 from shared.mongo.outbox import OUTBOX, Outbox
-from shared.mongo.transactions import in_transaction
+from shared.mongo.transactions import after_commit, in_transaction
 from shared.observability.tracing import context_from
 
 T = TypeVar("T")
@@ -80,6 +80,9 @@ class MongoTx:
         self.events.extend(events)
         if trace is not None:
             self.traced.append((start, len(self.events) - start, trace))
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        after_commit(self.session, callback)  # in_transaction runs it, whoever started the transaction
 
     async def write_outbox(self, outbox: Outbox) -> None:
         """The events into the outbox in this transaction, each with the trace context it was published in."""
