@@ -36,17 +36,19 @@ async def in_transaction(
         _AFTER_COMMIT.pop(id(session), None)  # a retried attempt starts afresh: the aborted one's callbacks go
         return await work(session)
 
+    done, committed = False, []
     async for attempt in database_retrying():
         with attempt:
             async with client.start_session() as session:
                 try:
                     result = await session.with_transaction(attempt_work)
-                    committed = _AFTER_COMMIT.pop(id(session), [])
+                    committed, done = _AFTER_COMMIT.pop(id(session), []), True
                 finally:
                     _AFTER_COMMIT.pop(id(session), None)
-                for callback in committed:
-                    callback()
-                return result
+        if done:  # outside the retrying: the transaction committed, whatever a callback might raise
+            for callback in committed:
+                callback()
+            return result
     raise AssertionError("unreachable: database_retrying reraises")
 
 
