@@ -1,8 +1,9 @@
 """Round trips to MongoDB for one domain create (and one info), counted with a pymongo CommandListener: which
-commands, on which collections; through the command layer as a web request calls it (the registrar's standing
-read for each command), then over one EPP session (which reuses its standing for EPP_STANDING_SECONDS), then
-PROFILE_CONCURRENT creates of the registrar at once through the command layer (they share contact reads and
-transactions: registrars/batches.py). Prints figures; asserts nothing.
+commands, on which collections; through the command layer alone (an actor without a copy of the standing: read
+for each command), then as HTTP API requests (the bearer token's session and user read, then the command with
+the standing copy the registrar's requests and EPP sessions share for EPP_STANDING_SECONDS), then over one EPP
+session, then PROFILE_CONCURRENT creates of the registrar at once through the command layer (they share contact
+reads and transactions: registrars/batches.py). Prints figures; asserts nothing.
 
 Run: .venv/bin/python bench/profile_domain_create.py   (PROFILE_CREATES sets how many creates are averaged)
 """
@@ -28,7 +29,7 @@ from services.registry.domains.info import info_domain
 from services.registry.settings import RegistrySettings
 from shared.events import Channel
 from tests.integration.epp_client import EppClient
-from tests.integration.infra import delete_namespace, running
+from tests.integration.infra import delete_namespace, login, running
 
 N = int(os.environ.get("PROFILE_CREATES", "20"))
 CONCURRENT = int(os.environ.get("PROFILE_CONCURRENT", "10"))
@@ -62,7 +63,7 @@ async def main() -> None:
                                 epp_rate_limits={})  # the limiter's own round trips are left out, as in bench_epp
     app = build(settings)
     try:
-        async with running(app):
+        async with running(app) as web:
             ctx = app.state.ctx
             await ctx.db["registrars"].update_one({"_id": "a100001"}, {"$set": {"balance_cents": 10**9}})
             actor = Actor("a100001", "a100001", Channel.EPP, "profile")
@@ -72,6 +73,15 @@ async def main() -> None:
             await client.connect()
             assert (await client.login()).code == 1000
             await client.command(epp_command("create", f"p{run}-epp-warm.be"))
+            me = await login(web)
+            body = {"registrant": "a100001-demo", "tech": ["a100001-tech"]}
+            assert (await web.post("/api/domains", json=body | {"name": f"p{run}-web-warm.be"}, headers=me)
+                    ).status_code == 201
+
+            async def over_http(kind: str, name: str) -> None:
+                answer = await (web.post("/api/domains", json=body | {"name": name}, headers=me) if kind == "create"
+                                else web.get(f"/api/domains/{name}", headers=me))
+                assert answer.status_code in (200, 201), answer.text
 
             async def over_epp(kind: str, name: str) -> None:
                 answer = await client.command(epp_command(kind, name))
@@ -84,6 +94,8 @@ async def main() -> None:
             for label, call in (("domain create (command layer)",
                                  lambda i: create_domain(ctx, actor, f"p{run}-{i}.be", "a100001-demo", ["a100001-tech"])),
                                 ("domain info (command layer)", lambda i: info_domain(ctx, actor, f"p{run}-{i}.be")),
+                                ("domain create (HTTP API)", lambda i: over_http("create", f"p{run}-web-{i}.be")),
+                                ("domain info (HTTP API)", lambda i: over_http("info", f"p{run}-web-{i}.be")),
                                 ("domain create (EPP session)", lambda i: over_epp("create", f"p{run}-epp-{i}.be")),
                                 ("domain info (EPP session)", lambda i: over_epp("info", f"p{run}-epp-{i}.be")),
                                 ("domain check (EPP session)", lambda i: over_epp("check", f"p{run}-epp-{i}.be")),
@@ -95,7 +107,11 @@ async def main() -> None:
                 listener.on = False
                 # the relay polls the outbox concurrently: its finds on 'outbox' are not the command's
                 per = N * (CONCURRENT if call is at_once else 1)
-                print(f"{label}: {sum(listener.seen.values()) / per:.1f} round trips per command (all sources)")
+                total = sum(listener.seen.values()) / per
+                print(f"{label}: {total:.1f} round trips per command (all sources)")
+                if "HTTP" in label:  # what the bearer token costs, apart from the command's own
+                    token = (listener.seen["find sessions"] + listener.seen["find users"]) / per
+                    print(f"  {total - token:.1f} without the {token:.1f} of the token's session and user reads")
                 for name, count in sorted(listener.seen.items(), key=lambda kv: -kv[1]):
                     print(f"  {count / per:5.2f}  {name}")
             await client.logout()

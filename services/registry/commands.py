@@ -51,7 +51,8 @@ class Actor:
     permissions: frozenset[Permission] = field(default=ALL_PERMISSIONS)
     # EPP gives each command its svTRID up front, so that a refusal's command.failed carries it
     reference: str | None = None
-    # an EPP session's copy of its registrar's standing (registrars/standing.py); None: read for each command
+    # the copy of its registrar's standing an EPP session or web request uses (registrars/standing.py); None: read
+    # for each command
     standing: StandingCache | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -59,8 +60,8 @@ class Actor:
         return self.user_id == self.registrar_id
 
     @classmethod
-    def of(cls, user: User, channel: Channel, correlation_id: str) -> Actor:
-        return cls(user.registrar_id, user.user_id, channel, correlation_id, user.permissions)
+    def of(cls, user: User, channel: Channel, correlation_id: str, standing: StandingCache | None = None) -> Actor:
+        return cls(user.registrar_id, user.user_id, channel, correlation_id, user.permissions, standing=standing)
 
     def event(self, payload: EventPayload, ctx: ServiceContext) -> EventEnvelope[Any]:
         """An event caused by this actor's command, about its registrar."""

@@ -32,7 +32,7 @@ from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.registrars.epp_access import set_epp_password
 from services.registry.registrars.operator import set_lock_function
 from services.registry.registrars.profile import public_view
-from services.registry.registrars.standing import STANDING_FIELDS, StandingCache
+from services.registry.registrars.standing import STANDING_FIELDS, StandingCache, changed, shared_standing
 from services.registry.results import CommandRefused, Result
 from services.registry.settings import RegistrySettings
 from services.registry.store import CONTACTS, DOMAINS, LEDGER, REGISTRARS, unique_keys
@@ -192,6 +192,76 @@ async def test_a_standing_read_while_a_block_is_being_committed_is_not_kept_afte
     refusal = await registry.refused(create_domain(registry.ctx, actor, "y.be", f"{A}-demo"),
                                      Result.DATA_MANAGEMENT_POLICY)
     assert refusal.cause == "registrar_blocked"
+
+
+async def test_web_requests_use_the_registrars_shared_copy_of_its_standing_but_not_past_a_block_it_applied(
+        registry: Registry) -> None:
+    """The web's requests and the registrar's EPP sessions here share one copy of its standing for
+    EPP_STANDING_SECONDS (no read per request); a block this process applies is seen at once."""
+    registry.ctx.settings = registry.settings.model_copy(update={"epp_standing_seconds": 3600})
+    shared = shared_standing(registry.ctx, A)
+    assert shared_standing(registry.ctx, A) is shared and shared_standing(registry.ctx, B) is not shared
+    web = replace(registry.actor(), standing=shared)
+    await create_domain(registry.ctx, web, "first.be", f"{A}-demo")
+    await registry.uow[REGISTRARS].update_one({"_id": A}, {"$set": {"blocked_until": START + timedelta(hours=1)}})
+    await create_domain(registry.ctx, web, "stale.be", f"{A}-demo")  # the copy is good for the hour
+    blocked = new_event(RegistrarBlocked(blocked_until=START + timedelta(hours=1), exceeded_at=START, hitpoints=100,
+                                         limit=100),
+                        registrar_id=A, correlation_id=None, clock=registry.clock)
+    await registry.uow.run(lambda tx: on_registrar_blocked(registry.ctx, blocked, tx))
+    refusal = await registry.refused(create_domain(registry.ctx, web, "y.be", f"{A}-demo"),
+                                     Result.DATA_MANAGEMENT_POLICY)
+    assert refusal.cause == "registrar_blocked"
+
+
+async def test_commands_that_find_the_standing_stale_at_once_wait_for_one_read(registry: Registry) -> None:
+    copy_ = StandingCache(max_age=3600)
+    reads, release = 0, asyncio.Event()
+
+    async def read() -> dict[str, Any]:
+        nonlocal reads
+        reads += 1
+        await release.wait()
+        return {"_id": A, "status": "ACTIVE"}
+
+    waiting = [asyncio.create_task(copy_.get(registry.ctx, A, read)) for _ in range(5)]
+    await asyncio.sleep(0)
+    release.set()
+    docs = await asyncio.gather(*waiting)
+    assert reads == 1 and all(doc is docs[0] for doc in docs)
+    await copy_.get(registry.ctx, A, read)
+    assert reads == 1  # fresh: kept
+    changed(registry.ctx, A)  # this process changed the standing: the copy and any read begun before are stale
+    await copy_.get(registry.ctx, A, read)
+    assert reads == 2
+    # a reader cancelled mid-read leaves the others to read for themselves, not to fail
+    changed(registry.ctx, A)
+    release.clear()
+    first = asyncio.create_task(copy_.get(registry.ctx, A, read))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(copy_.get(registry.ctx, A, read))
+    await asyncio.sleep(0)
+    first.cancel()
+    await asyncio.sleep(0)
+    release.set()
+    assert (await second)["_id"] == A and reads == 4
+
+
+async def test_a_copy_past_half_its_age_is_served_and_read_again_in_the_background(registry: Registry) -> None:
+    """A registrar that keeps sending never waits for the standing read: the next copy is read before this expires."""
+    copy_ = StandingCache(max_age=0.2)
+    reads = 0
+
+    async def read() -> dict[str, Any]:
+        nonlocal reads
+        reads += 1
+        return {"_id": A, "status": "ACTIVE", "read": reads}
+
+    assert (await copy_.get(registry.ctx, A, read))["read"] == 1
+    await asyncio.sleep(0.12)
+    assert (await copy_.get(registry.ctx, A, read))["read"] == 1  # still good: served at once ...
+    await asyncio.sleep(0.01)
+    assert reads == 2 and (await copy_.get(registry.ctx, A, read))["read"] == 2  # ... and the next one read meanwhile
 
 
 async def test_the_ledger_keeps_its_newest_lines_with_the_balance_and_moves_a_full_bucket(

@@ -14,6 +14,7 @@ import contextvars
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.registry.contacts.billing import remember_billing
 from services.registry.contacts.model import ContactType
 from services.registry.store import CONTACTS, unit_of_work
 from shared.runtime import ServiceContext
@@ -53,6 +54,9 @@ async def _drain(ctx: ServiceContext, registrar_id: str, state: _Reads) -> None:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            for doc in docs:
+                if doc["type"] == ContactType.BILLING.value:  # what an info would read: known from now on
+                    remember_billing(ctx, registrar_id, doc["_id"])
             for aliases, future in batch:
                 if not future.done():  # its caller gave up meanwhile
                     future.set_result([d for d in docs if d["_id"] in aliases or d["type"] == ContactType.BILLING.value])

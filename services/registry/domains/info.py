@@ -9,14 +9,16 @@ from collections.abc import Awaitable
 from typing import Any
 
 from services.registry.commands import Actor, execute
-from services.registry.contacts.model import ContactType
+from services.registry.contacts.billing import billing_contact, known_billing
 from services.registry.domains.model import Domain
 from services.registry.domains.names import lookup_name
 from services.registry.domains.rules import sponsored_domain
-from services.registry.store import CONTACTS, DOMAINS, KEYGROUPS, unit_of_work
+from services.registry.store import DOMAINS, KEYGROUPS, unit_of_work
 from services.registry.users.model import Permission
 from shared.events import CommandType
 from shared.runtime import ServiceContext
+
+__all__ = ["billing_contact", "domain_details", "info_domain", "info_domain_details", "staff_view"]
 
 
 async def info_domain(ctx: ServiceContext, actor: Actor, raw_name: str) -> Domain:
@@ -39,7 +41,7 @@ async def info_domain_details(ctx: ServiceContext, actor: Actor, raw_name: str
     """The sponsor's info with what EPP shows beyond the document (domain_details). The sponsor is the actor, so
     its billing contact, unless known already, is read alongside the domain, not after it: two reads, the wait of
     one."""
-    if actor.registrar_id in _known_billing(ctx):  # the sponsor's: domain_details finds it known
+    if known_billing(ctx, actor.registrar_id):  # the sponsor's: domain_details finds it known
         doc = await info_domain_document(ctx, actor, raw_name)
         billing, keys = await domain_details(ctx, doc)
         return doc, billing, keys
@@ -49,26 +51,6 @@ async def info_domain_details(ctx: ServiceContext, actor: Actor, raw_name: str
     doc = await info_domain_document(ctx, actor, raw_name)
     billing, keys = await domain_details(ctx, doc, billing=read_billing)
     return doc, billing, keys
-
-
-def _known_billing(ctx: ServiceContext) -> dict[str, str]:
-    known: dict[str, str] = ctx.extras.setdefault("billing_contacts", {})
-    return known
-
-
-async def billing_contact(ctx: ServiceContext, registrar_id: str) -> str | None:
-    """The registrar's billing contact. Once it exists it stays what it is (a registrar has one, contacts/create.py;
-    it cannot be deleted, contacts/delete.py; a contact's type never changes): this process keeps it after the first
-    read, so an info costs one read. None (no billing contact yet) is not kept: one may be created."""
-    known = _known_billing(ctx)
-    if registrar_id in known:
-        return known[registrar_id]
-    billing = await unit_of_work(ctx)[CONTACTS].find_one({"registrar_id": registrar_id,
-                                                          "type": ContactType.BILLING.value}, {"_id": 1})
-    alias: str | None = (billing or {}).get("_id")
-    if alias is not None:
-        known[registrar_id] = alias
-    return alias
 
 
 async def domain_details(ctx: ServiceContext, doc: dict[str, Any], billing: Awaitable[str | None] | None = None

@@ -25,7 +25,6 @@ from services.registry.epp.session import EppSession
 from services.registry.epp.tls import development_certificate, server_context
 from services.registry.epp.xml import response
 from services.registry.registrars.epp_limits import RateLimiter, SessionTable
-from services.registry.registrars.standing import StandingCache
 from services.registry.settings import RegistrySettings
 from shared.runtime import ServiceContext
 
@@ -151,7 +150,7 @@ class EppServer:
         assert task is not None
         self.connections.add(task)
         self.metrics.sessions.inc()
-        session = EppSession(peer_ip=peer_ip(writer), standing=StandingCache(self.settings.epp_standing_seconds))
+        session = EppSession(peer_ip=peer_ip(writer))
         try:
             await self._serve(session, reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):

@@ -19,7 +19,7 @@ class EppSession:
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     registrar_id: str | None = None
     failed_logins: int = 0
-    # the registrar's standing, read at most every EPP_STANDING_SECONDS by this session's commands (0: each one)
+    # the registrar's standing: from login on, the copy this process shares (registrars/standing.py shared_standing)
     standing: StandingCache = field(default_factory=lambda: StandingCache(0.0))
 
     @property

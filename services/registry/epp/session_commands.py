@@ -13,6 +13,7 @@ from services.registry.epp.call import Call
 from services.registry.epp.ns import EPP, LANGS, q, text
 from services.registry.epp.reply import Reply
 from services.registry.registrars.epp_access import epp_login, set_epp_password
+from services.registry.registrars.standing import shared_standing
 from services.registry.results import CommandRefused, Result
 
 FAILED_LOGINS_BEFORE_CLOSING = 3
@@ -53,6 +54,8 @@ async def login(call: Call) -> Reply:
             await call.sessions.release(session.session_id)
             raise
     session.registrar_id = client_id
+    # the copy of the registrar's standing its web requests and other sessions here use (registrars/standing.py)
+    session.standing = shared_standing(call.ctx, client_id)
     return Reply()
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from services.registry.commands import Actor
 from services.registry.http.staff import registry_staff_guard
+from services.registry.registrars.standing import shared_standing
 from services.registry.results import CommandRefused
 from services.registry.settings import RegistrySettings
 from services.registry.store import unit_of_work
@@ -92,7 +93,8 @@ def authentication(ctx: ServiceContext):
         if user is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "log in first (POST /api/login)",
                                 headers={"WWW-Authenticate": "Bearer"})
-        return Actor.of(user, Channel.WEB, request.state.correlation_id)
+        # the registrar's standing as this process's EPP sessions see it, not read for each request
+        return Actor.of(user, Channel.WEB, request.state.correlation_id, shared_standing(ctx, user.registrar_id))
 
     # staff (named accounts, audited) or the operator token of automation: services/registry/http/staff.py
     operator = registry_staff_guard(ctx)
