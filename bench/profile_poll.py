@@ -137,8 +137,9 @@ async def main() -> None:
     for label, values in ms:
         per_pair = sum(values) / N * 1000
         print(f"  {per_pair:6.2f} ms per pair  {label} (p50 per call {percentile(values, 0.5) * 1000:.2f} ms)")
-    # one EPP session, one command at a time: the i-th entry of each list is the i-th command (req, ack, req, ...);
-    # a stage is the time of one call less that of the call inside it
+    # one EPP session, one command at a time: the i-th entry of each list is the i-th command (req, ack, req, ...;
+    # the logout follows them); a stage is the time of one call less that of the call inside it
+    commands, handled, asks, served = commands[:2 * N], handled[:2 * N], asks[:2 * N], served[:2 * N]
     if len(commands) == len(handled) == len(asks) == len(served) == 2 * N:
         stages = [("client, TLS and XML both ways", commands, handled), ("EPP server's own work", handled, asks),
                   ("broker both ways and the responder", asks, served), ("the service and the store", served, None)]
