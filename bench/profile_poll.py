@@ -1,6 +1,8 @@
 """Where one EPP poll req+ack pair spends its time: MongoDB round trips per pair (a pymongo CommandListener, by
 command and collection, as in profile_domain_create.py), broker messages per pair, and the time of each stage
-(the client's pair, the EPP server's wait for the broker's reply, the notifications service's work), and what
+(the client's pair, the EPP server's wait for the broker's reply, the notifications service's work; per req and
+per ack, the p50 of each stage: the client with TLS, the EPP server's own work, the broker both ways with the
+responder, the service with the store), and what
 bounds a pair on this machine: the store's part alone and a bare broker request/reply
 (bench_notifications.store_part, bench/raw.py rpc_rate). Prints figures; asserts nothing.
 
@@ -27,7 +29,9 @@ from bench.bench_notifications import epp_session_with_messages, store_part
 from bench.raw import rpc_rate
 from bench.report import percentile
 from services.notifications.service import Notifications
+from services.registry.epp.dispatch import Dispatcher
 from shared.poll_rpc import PollClient
+from tests.integration.epp_client import EppClient
 from tests.integration.infra import delete_namespace
 
 N = int(os.environ.get("PROFILE_PAIRS", "200"))
@@ -89,15 +93,19 @@ async def main() -> None:
     namespace = f"p{uuid.uuid4().hex[:10]}"
     asks: list[float] = []
     served: list[float] = []
+    handled: list[float] = []
+    commands: list[float] = []
     timed(PollClient, "ask", asks)
     timed(Notifications, "poll", served)
+    timed(Dispatcher, "handle", handled)
+    timed(EppClient, "command", commands)
     try:
         async with epp_session_with_messages(namespace, N + 10) as client:
             for _ in range(5):  # warm up: the reply consumer, connections
                 req = await client.command('<poll op="req"/>')
                 await client.command(f'<poll op="ack" msgID="{req.find("epp:response/epp:msgQ").get("id")}"/>')  # type: ignore[union-attr]
-            asks.clear()
-            served.clear()
+            for values in (asks, served, handled, commands):
+                values.clear()
             pairs: list[float] = []
             listener.seen.clear()
             listener.on = True
@@ -129,6 +137,18 @@ async def main() -> None:
     for label, values in ms:
         per_pair = sum(values) / N * 1000
         print(f"  {per_pair:6.2f} ms per pair  {label} (p50 per call {percentile(values, 0.5) * 1000:.2f} ms)")
+    # one EPP session, one command at a time: the i-th entry of each list is the i-th command (req, ack, req, ...;
+    # the logout follows them); a stage is the time of one call less that of the call inside it
+    commands, handled, asks, served = commands[:2 * N], handled[:2 * N], asks[:2 * N], served[:2 * N]
+    if len(commands) == len(handled) == len(asks) == len(served) == 2 * N:
+        stages = [("client, TLS and XML both ways", commands, handled), ("EPP server's own work", handled, asks),
+                  ("broker both ways and the responder", asks, served), ("the service and the store", served, None)]
+        for op, first in (("req", 0), ("ack", 1)):
+            parts = []
+            for label, outer, inner in stages:
+                own = [o - i for o, i in zip(outer, inner or [0.0] * len(outer), strict=True)][first::2]
+                parts.append(f"{percentile(own, 0.5) * 1000:.2f} {label}")
+            print(f"  {op} p50 by stage (ms): " + ", ".join(parts))
     print(f"MongoDB round trips per pair (every client in this process): {sum(listener.seen.values()) / N:.2f}")
     for name, count in sorted(listener.seen.items(), key=lambda kv: -kv[1]):
         print(f"  {count / N:5.2f}  {name:28} {listener.micros[name] / max(count, 1) / 1000:6.2f} ms each (sent to answered)")

@@ -61,8 +61,8 @@ log = logging.getLogger(__name__)
 # registrar.updated sections and the profile fields notifications keeps
 PROFILE_FIELDS = ("email", "automated_email", "languages", "inform_registrant_myself")
 CATEGORY_NAMES = tuple(c.value for c in Category if c is not Category.GENERAL)
-# registrars whose poll head a process remembers (up to WINDOW whole messages each, some 50 KB at worst; the least
-# recently polled are forgotten, and their next ack reads the head)
+# registrars whose poll head a process remembers (up to READ_AHEAD whole messages each, some 50 KB for messages of
+# 600 bytes; the least recently polled are forgotten, and their next ack reads the head)
 REMEMBERED_HEADS = 256
 
 
@@ -131,6 +131,10 @@ class Notifications:
         self._one_command_acks = True  # until the server says it has no client-level bulkWrite (MongoDB < 8.0)
 
     def _remember(self, head: Head) -> None:
+        known = self._heads.get(head.registrar_id)
+        if known is not None and known.ahead and not head.ahead and head.rev is not None and head.rev == known.rev:
+            # the stored head read back is the one this process wrote: what it kept past the window still holds
+            head.ahead = known.ahead
         self._heads[head.registrar_id] = head
         self._heads.move_to_end(head.registrar_id)
         while len(self._heads) > REMEMBERED_HEADS:

@@ -17,7 +17,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from services.notifications.app import build as build_notifications
 from services.notifications.cps import cps, stamp
 from services.notifications.messages import STRUCTURED
-from services.notifications.poll_heads import WINDOW
+from services.notifications.poll_heads import READ_AHEAD, WINDOW
 from services.notifications.service import notifications_of
 from services.notifications.settings import NotificationsSettings
 from services.registry.app import build as build_registry
@@ -378,6 +378,50 @@ async def test_a_long_queue_is_served_in_order_whatever_is_acknowledged_where(pl
     assert sorted(served, key=int) == [str(i) for i in range(27) if str(i) != order[beyond]]
     assert counts == [24, 23, 22, 21, 20, *range(21, 0, -1)]
     assert (await platform.queue(me, 0))["count"] == 0
+
+
+async def test_what_an_ack_read_past_the_window_serves_only_while_nobody_else_wrote_the_head(platform: Platform) -> None:
+    """When the window empties, the ack reads the queue again past it and the process keeps what follows
+    (poll_heads.py READ_AHEAD): the next windows come from it without a read while the stored head is still the one
+    it wrote, and from the queue again once another replica acknowledged a message or messages were queued. Every
+    req shows the queue's oldest open message and its count, as the queue itself orders them."""
+    app = notifications_of(platform.ctx)
+    total = WINDOW + READ_AHEAD + 10
+
+    def warning(hitpoints: int) -> EventEnvelope[Any]:
+        return platform.event(HitpointsThresholdReached(percent=80, hitpoints=hitpoints, limit=1000, reached_at=START))
+
+    async def open_ids() -> list[str]:
+        docs = await platform.ctx.db["poll_messages"].find({"registrar_id": DEMO, "acked_at": None}).sort(
+            [("queued_at", 1), ("_id", 1)]).to_list()
+        return [str(d["_id"]) for d in docs]
+
+    await platform.publish(*(warning(i) for i in range(total)))
+    expected = await eventually(open_ids, lambda ids: len(ids) == total)
+    second = build_notifications(notifications_settings(platform.namespace, platform.smtp.port,
+                                                        instance_id="replica-2"), clock=platform.clock)
+    served = 0
+    async with running(second) as replica:
+        other = notifications_of(replica._transport.app.state.ctx)  # type: ignore[attr-defined]
+        while expected:
+            req = await app.poll(PollRequest(registrar_id=DEMO, op="req"))
+            assert req.code == 1301 and req.head is not None
+            assert (req.head.msg_id, req.count) == (expected[0], len(expected))
+            ack = await app.poll(PollRequest(registrar_id=DEMO, op="ack", msg_id=req.head.msg_id))
+            assert ack.code == 1000 and ack.count == len(expected) - 1
+            expected.pop(0)
+            served += 1
+            if served == 2 * WINDOW:  # the third window came from what the second one's read kept, not from a read
+                assert len(app._heads[DEMO].ahead) == READ_AHEAD - 2 * WINDOW
+            if served == 2 * WINDOW + 3:  # the other replica acknowledges a kept message, and two more are queued
+                gone = expected[2 * WINDOW]
+                assert gone in [str(d["_id"]) for d in app._heads[DEMO].ahead]
+                assert (await other.poll(PollRequest(registrar_id=DEMO, op="ack", msg_id=gone), "web")).code == 1000
+                await platform.publish(warning(total), warning(total + 1))
+                expected = await eventually(open_ids, lambda ids: len(ids) == len(expected) + 1)
+                assert gone not in expected
+    assert (await app.poll(PollRequest(registrar_id=DEMO, op="req"))).code == 1300
+    assert served == total + 1
 
 
 def answered(ctx: ServiceContext) -> float:
