@@ -18,7 +18,7 @@
   facts          monthly counters per registrar for the quarterly report: _id "<registrar>:<YYYY-MM>:<metric>:<key>",
                  registrar_id, month, metric, key, count (metrics in quarterly.py METRICS)
   bounce_addresses  the latest hard bounce of a registrant mail per address (recurring bounces): _id the address, at
-  journal        every event applied, in the order applied (journal.py): what a rebuild replays
+  journal        every event applied, an entry per batch, in the order applied (journal.py): what a rebuild replays
   reports        what was generated: _id "daily" (generated_at, rows: the newest daily run) or
                  "quarterly:<registrar>:<quarter>" (generated_at, announced_at)
   jobs           {_id: "quarterly", value}: the last quarter the job generated
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
+from shared.mongo.idempotency import RECORDS_INDEX
 from shared.mongo.indexes import CollectionIndexes
 
 PORTFOLIOS = "portfolios"
@@ -56,7 +57,8 @@ REPORTING_INDEXES = (
         IndexModel([("metric", ASCENDING), ("month", ASCENDING)]),
     )),
     CollectionIndexes(BOUNCES, ()),
-    CollectionIndexes(JOURNAL, (IndexModel([("seq", ASCENDING)]),)),
+    # RECORDS_INDEX: the journal is reporting's consumer ledger (journal.py)
+    CollectionIndexes(JOURNAL, (IndexModel([("seq", ASCENDING)]), RECORDS_INDEX)),
     CollectionIndexes(REPORTS, ()),
     CollectionIndexes(JOBS, ()),
 )

@@ -10,8 +10,8 @@ Deliveries are only buffered as they arrive; one worker takes up to CONSUME_BATC
                                           alone: the rest of its batch goes on
   - published by a user that may not publish its type (the AMQP user_id, validated by RabbitMQ, against
     the type's producer: shared/messaging/access.py) -> dead-lettered the same way
-  - the others are applied in ONE transaction together with their processed-event records
-    (shared.mongo.idempotency), then acknowledged with one `multiple` ack (one per channel, should a
+  - the others are applied in ONE transaction together with their processed-event record (one per batch:
+    shared.mongo.idempotency), then acknowledged with one `multiple` ack (one per channel, should a
     reconnect have put deliveries of two channels in one batch)
   - if the batch's transaction fails, its events are applied one by one, so one bad event cannot take
     innocent ones with it: the bad one is nacked with requeue, and the quorum queue's delivery limit

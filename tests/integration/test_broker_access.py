@@ -16,6 +16,7 @@ import aio_pika
 import pytest
 from aiormq.exceptions import ChannelAccessRefused, ChannelPreconditionFailed
 
+from services.reporting import journal
 from services.reporting.app import build as build_reporting
 from services.reporting.settings import ReportingSettings
 from shared.clock import SystemClock
@@ -122,8 +123,8 @@ async def test_a_consumer_dead_letters_an_event_whose_publisher_may_not_publish_
             await exchange.publish(event_message(anonymous, None), routing_key=anonymous.event_type)
             await exchange.publish(event_message(allowed, AMQP_USER), routing_key=allowed.event_type)
         await eventually(lambda: queue_depth(f"{namespace}.reporting.events.dlq"), lambda n: n == 2)
-        journal = app.state.ctx.db["journal"]  # reporting records what it applied in its journal
-        applied = await eventually(lambda: journal.distinct("_id"), lambda ids: len(ids) >= 1)
+        db = app.state.ctx.db  # reporting records what it applied in its journal
+        applied = await eventually(lambda: journal.event_ids(db), lambda ids: len(ids) >= 1)
         assert applied == [str(allowed.event_id)]
 
 

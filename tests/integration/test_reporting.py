@@ -23,6 +23,7 @@ import pytest
 from lxml import etree
 from pydantic import SecretStr
 
+from services.reporting import journal
 from services.reporting.app import build as build_reporting
 from services.reporting.daily import KINDS, XSD
 from services.reporting.jobs import run_due
@@ -81,8 +82,8 @@ class Reporting:
 
     async def settled(self) -> None:
         """Every event published so far applied (once)."""
-        journal = self.ctx.db["journal"]  # the consumer's ledger: one entry per event applied
-        await eventually(lambda: journal.count_documents({}), lambda n: n >= self.published, timeout=30)
+        # the journal is the consumer's ledger: every event applied is in it
+        await eventually(lambda: journal.event_ids(self.ctx.db), lambda ids: len(ids) >= self.published, timeout=30)
 
     def user(self, registrar_id: str, permissions: tuple[str, ...] = ("MY_REGISTRATIONS",)) -> dict[str, str]:
         # the development key: the service under test trusts it (no JWKS_URL)
