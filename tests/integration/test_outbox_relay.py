@@ -272,3 +272,26 @@ async def test_a_sweep_that_meets_an_unconfirmed_event_keeps_it_and_deletes_the_
         assert sorted(publisher.published) == sorted(ids) and await db["outbox"].count_documents({}) == 0
     finally:
         await client.close()
+
+
+async def test_the_outbox_index_an_earlier_version_made_is_dropped_at_start_up(namespace: str) -> None:
+    """The outbox carries no index beyond _id (each would cost every relayed event a write at insert and at
+    delete): an event_id index left by an earlier version goes at start-up, and ensuring twice, or on a database
+    without an outbox yet, is no error."""
+    from pymongo import ASCENDING, AsyncMongoClient, IndexModel
+
+    from shared.mongo.indexes import ensure_indexes
+    from shared.mongo.outbox import OUTBOX_INDEXES
+    from tests.integration.infra import MONGODB_URL
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URL, tz_aware=True)
+    try:
+        await ensure_indexes(client[f"{namespace}_fresh"], OUTBOX_INDEXES)  # no outbox collection yet
+        db = client[f"{namespace}_publisher"]
+        await db["outbox"].create_indexes([IndexModel([("event_id", ASCENDING)], unique=True)])
+        assert "event_id_1" in await db["outbox"].index_information()
+        await ensure_indexes(db, OUTBOX_INDEXES)
+        await ensure_indexes(db, OUTBOX_INDEXES)
+        assert sorted(await db["outbox"].index_information()) == ["_id_"]
+    finally:
+        await client.close()
