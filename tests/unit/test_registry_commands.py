@@ -41,7 +41,7 @@ from services.registry.uow.memory import InMemoryUnitOfWork
 from services.registry.users.manage import create_user
 from services.registry.users.model import Permission
 from shared.clock import ManualClock
-from shared.events import Channel, CommandFailed, new_event
+from shared.events import Channel, CommandFailed, EventEnvelope, new_event
 from shared.events.contacts import ContactCreated
 from shared.events.hitpoints import RegistrarBlocked
 from shared.events.domains import DomainCreated, DomainQuarantined, DomainReactivated, DomainTransferred
@@ -148,6 +148,13 @@ async def test_a_blocked_registrar_is_refused_before_the_rules(registry: Registr
     await create_domain(registry.ctx, registry.actor(), "after.be", f"{A}-demo")
 
 
+def blocked_for_an_hour(registry: Registry) -> EventEnvelope[RegistrarBlocked]:
+    """Hitpoints' block of registrar A, as the registry's consumer receives it."""
+    return new_event(RegistrarBlocked(blocked_until=START + timedelta(hours=1), exceeded_at=START, hitpoints=100,
+                                      limit=100),
+                     registrar_id=A, correlation_id=None, clock=registry.clock)
+
+
 async def test_an_epp_session_reuses_its_standing_for_a_while_but_not_past_a_block_it_applied(
         registry: Registry) -> None:
     """EPP_STANDING_SECONDS: a session's commands reuse the standing it read; a block written behind this process's
@@ -160,9 +167,7 @@ async def test_an_epp_session_reuses_its_standing_for_a_while_but_not_past_a_blo
     refusal = await registry.refused(create_domain(registry.ctx, replace(actor, standing=StandingCache(0)), "x.be",
                                                    f"{A}-demo"), Result.DATA_MANAGEMENT_POLICY)
     assert refusal.cause == "registrar_blocked"  # a session without a copy reads the block
-    blocked = new_event(RegistrarBlocked(blocked_until=START + timedelta(hours=1), exceeded_at=START, hitpoints=100,
-                                         limit=100),
-                        registrar_id=A, correlation_id=None, clock=registry.clock)
+    blocked = blocked_for_an_hour(registry)
     await registry.uow.run(lambda tx: on_registrar_blocked(registry.ctx, blocked, tx))
     refusal = await registry.refused(create_domain(registry.ctx, actor, "y.be", f"{A}-demo"),
                                      Result.DATA_MANAGEMENT_POLICY)
@@ -176,9 +181,7 @@ async def test_a_standing_read_while_a_block_is_being_committed_is_not_kept_afte
     session = StandingCache(max_age=3600)
     actor = replace(registry.actor(), channel=Channel.EPP, standing=session)
     before = await registry.uow[REGISTRARS].find_one({"_id": A}, STANDING_FIELDS)  # what a read before the commit sees
-    blocked = new_event(RegistrarBlocked(blocked_until=START + timedelta(hours=1), exceeded_at=START, hitpoints=100,
-                                         limit=100),
-                        registrar_id=A, correlation_id=None, clock=registry.clock)
+    blocked = blocked_for_an_hour(registry)
 
     async def apply_while_a_session_reads(tx: Tx) -> None:
         await on_registrar_blocked(registry.ctx, blocked, tx)
@@ -205,9 +208,7 @@ async def test_web_requests_use_the_registrars_shared_copy_of_its_standing_but_n
     await create_domain(registry.ctx, web, "first.be", f"{A}-demo")
     await registry.uow[REGISTRARS].update_one({"_id": A}, {"$set": {"blocked_until": START + timedelta(hours=1)}})
     await create_domain(registry.ctx, web, "stale.be", f"{A}-demo")  # the copy is good for the hour
-    blocked = new_event(RegistrarBlocked(blocked_until=START + timedelta(hours=1), exceeded_at=START, hitpoints=100,
-                                         limit=100),
-                        registrar_id=A, correlation_id=None, clock=registry.clock)
+    blocked = blocked_for_an_hour(registry)
     await registry.uow.run(lambda tx: on_registrar_blocked(registry.ctx, blocked, tx))
     refusal = await registry.refused(create_domain(registry.ctx, web, "y.be", f"{A}-demo"),
                                      Result.DATA_MANAGEMENT_POLICY)
