@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from services.registry.app import build
-from services.registry.domains.info import billing_contact
+from services.registry.contacts.billing import billing_contact
 from services.registry.registrars.demo import seed_demo_registrar
 from services.registry.settings import RegistrySettings
 from tests.integration.infra import EventTap, login, running

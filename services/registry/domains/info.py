@@ -18,8 +18,6 @@ from services.registry.users.model import Permission
 from shared.events import CommandType
 from shared.runtime import ServiceContext
 
-__all__ = ["billing_contact", "domain_details", "info_domain", "info_domain_details", "staff_view"]
-
 
 async def info_domain(ctx: ServiceContext, actor: Actor, raw_name: str) -> Domain:
     return Domain.from_document(await info_domain_document(ctx, actor, raw_name))
