@@ -8,10 +8,8 @@ info costs one read. None (no billing contact yet) is not kept: one may be creat
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-
 from services.registry.contacts.model import ContactType
+from services.registry.single_flight import SingleFlight
 from services.registry.store import CONTACTS, unit_of_work
 from shared.runtime import ServiceContext
 
@@ -33,25 +31,13 @@ def remember_billing(ctx: ServiceContext, registrar_id: str, alias: str) -> None
 
 async def billing_contact(ctx: ServiceContext, registrar_id: str) -> str | None:
     """The registrar's billing contact: known, or read. Callers that find it unknown while a read of it is in flight
-    wait for that read instead of sending their own (50 sessions' first infos at once cost one read, not 50
-    queued behind each other in the database)."""
+    wait for that read instead of sending their own (single_flight.py: 50 sessions' first infos at once cost one
+    read)."""
     known = _known(ctx)
     if registrar_id in known:
         return known[registrar_id]
-    reads: dict[str, asyncio.Task[str | None]] = ctx.extras.setdefault("billing_reads", {})
-    read = reads.get(registrar_id)
-    if read is None:
-        # a task of its own: a caller that gives up does not cancel the read the others wait for
-        read = reads[registrar_id] = asyncio.create_task(_read(ctx, registrar_id), context=contextvars.Context())
-
-        def done(task: asyncio.Task[str | None]) -> None:
-            if reads.get(registrar_id) is task:
-                del reads[registrar_id]
-            if not task.cancelled():
-                task.exception()  # retrieved, even when every caller gave up
-
-        read.add_done_callback(done)
-    return await asyncio.shield(read)
+    reads: SingleFlight[str, str | None] = ctx.extras.setdefault("billing_reads", SingleFlight())
+    return await reads.run(registrar_id, lambda: _read(ctx, registrar_id))
 
 
 async def _read(ctx: ServiceContext, registrar_id: str) -> str | None:

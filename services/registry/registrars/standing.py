@@ -4,7 +4,7 @@ status, its hitpoints block, its products, and the balance a paying command's co
 The web's requests and the EPP sessions of a registrar share this process's copy of the document
 (`shared_standing`) for a short while (EPP_STANDING_SECONDS) instead of reading it before each command: a
 registrar sends many commands a second, and that read was a round trip of every one; commands that find the copy
-stale at the same moment wait for one read together (50 sessions starting at once read it once, not 50 times).
+stale at the same moment wait for one read together (single_flight.py).
 What the staleness allows: a suspension or a hitpoints block made on another replica (or straight in the
 database) reaches a session's commands at most that long after it was written; one this process applies
 (blocks.py, operator.py, onboarding.py) reaches them at once, through `changed`. The balance is never trusted
@@ -15,12 +15,12 @@ from it: the debit is conditional on the balance it names and re-read in the tra
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from services.registry.single_flight import SingleFlight
 from shared.runtime import ServiceContext
 
 Document = dict[str, Any]
@@ -43,14 +43,15 @@ def changed(ctx: ServiceContext, registrar_id: str | None) -> None:
 
 @dataclass
 class StandingCache:
-    """A copy of a registrar's standing document, when it was read, and the read in flight (if any)."""
+    """A copy of a registrar's standing document, when it was read, and the reads in flight."""
 
     max_age: float
     doc: Document | None = None
     read_at: float = 0.0
     generation: int = 0
-    # (registrar, generation, the read): a command finding the copy stale joins a read of the same generation
-    reading: tuple[str, int, asyncio.Future[Document | None]] | None = None
+    # by (registrar, generation): a command finding the copy stale joins a read of the same generation, one begun
+    # after this process's last change of the standing
+    reads: SingleFlight[tuple[str, int], Document | None] = field(default_factory=SingleFlight)
 
     async def get(self, ctx: ServiceContext, registrar_id: str,
                   read: Callable[[], Awaitable[Document | None]]) -> Document | None:
@@ -60,48 +61,28 @@ class StandingCache:
         doc = self.doc
         if doc is not None and doc.get("_id") == registrar_id and generation == self.generation \
                 and now - self.read_at < self.max_age:
-            if now - self.read_at >= self.max_age / 2 and self.reading is None:
+            if now - self.read_at >= self.max_age / 2 and not self.reads.in_flight((registrar_id, generation)):
                 # past half its age: read the next copy now, in the background, so that the commands of a
                 # registrar that keeps sending find a fresh one instead of waiting for the read when this expires
-                refresh = asyncio.create_task(self._read(registrar_id, generation, now, read),
-                                              context=contextvars.Context())
-                refresh.add_done_callback(lambda task: task.cancelled() or task.exception())
+                self._read(registrar_id, generation, read)
             return doc
         if self.max_age <= 0:  # no copy is kept: each command reads its own
             return await read()
-        if self.reading is not None and self.reading[:2] == (registrar_id, generation):
-            # began before this command, no change of this process since: as fresh as a read of its own
-            flight = self.reading[2]
-            try:
-                return await asyncio.shield(flight)
-            except asyncio.CancelledError:
-                if not flight.cancelled():
-                    raise  # this command was cancelled, not the read it joined
-            return await read()  # the command that began the read was cancelled: this one reads
-        return await self._read(registrar_id, generation, now, read)
+        return await asyncio.shield(self._read(registrar_id, generation, read))
 
-    async def _read(self, registrar_id: str, generation: int, now: float,
-                    read: Callable[[], Awaitable[Document | None]]) -> Document | None:
-        ours: asyncio.Future[Document | None] = asyncio.get_running_loop().create_future()
-        self.reading = (registrar_id, generation, ours)
-        try:
+    def _read(self, registrar_id: str, generation: int,
+              read: Callable[[], Awaitable[Document | None]]) -> asyncio.Task[Document | None]:
+        """The read of this generation in flight, begun now if none is; what it reads is kept."""
+
+        async def read_and_keep() -> Document | None:
+            began = time.monotonic()
             doc = await read()
-        except asyncio.CancelledError:
-            ours.cancel()
-            raise
-        except BaseException as exc:
-            ours.set_exception(exc)
-            ours.exception()  # retrieved: a read nobody joined must not be logged as unhandled
-            raise
-        else:
-            ours.set_result(doc)
-        finally:
-            if self.reading is not None and self.reading[2] is ours:
-                self.reading = None
-        # the generation and clock from before the read: a change applied while it was in flight makes it stale
-        if generation >= self.generation:
-            self.doc, self.read_at, self.generation = doc, now, generation
-        return doc
+            # the generation and clock from before the read: a change applied while it was in flight makes it stale
+            if generation >= self.generation:
+                self.doc, self.read_at, self.generation = doc, began, generation
+            return doc
+
+        return self.reads.start((registrar_id, generation), read_and_keep)
 
 
 def shared_standing(ctx: ServiceContext, registrar_id: str) -> StandingCache:
