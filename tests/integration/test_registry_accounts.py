@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
 from services.registry.users import totp
 from services.registry.app import build
+from services.registry.http.auth import session_tokens
 from services.registry.settings import RegistrySettings
 from shared.clock import ManualClock, SystemClock
 from shared.events import new_event
@@ -358,3 +360,20 @@ async def test_wrong_codes_count_toward_the_login_pause_and_a_pending_sign_in_ex
         clock.advance(timedelta(minutes=4))
         signed = await registry.post("/api/login/code", json={"pending": fresh, "code": totp.code_at(secret, clock.now())})
         assert signed.status_code == 200, signed.text
+
+
+async def test_a_token_counts_only_for_the_user_whose_session_it_names(registry: httpx.AsyncClient) -> None:
+    """The session and the user are read at once (users/accounts.py by_token): a token signed with the registry's
+    key that names another user's session (only a leaked key could mint one) is refused, not served as either."""
+    admin = await login(registry)
+    made = await registry.post("/api/registrar/users", headers=admin, json={
+        "user_id": "clerk", "password": "Clerk-1234", "permissions": ["MY_REGISTRATIONS"]})
+    assert made.status_code == 201, made.text
+    clerk = await login(registry, "clerk", "Clerk-1234")
+    clerks_session = jwt.decode(clerk["Authorization"].split()[1], options={"verify_signature": False})["sid"]
+    assert (await registry.get("/api/registrar", headers=clerk)).status_code == 200
+    tokens = session_tokens(ctx_of(registry))
+    crossed = tokens.issue(user_id="a100001", registrar_id="a100001", permissions=["MY_REGISTRATIONS", "ACCOUNT"],
+                           session_id=clerks_session, expires_at=datetime.now(UTC) + timedelta(minutes=5))
+    refused = await registry.get("/api/registrar", headers={"Authorization": f"Bearer {crossed}"})
+    assert refused.status_code == 401, refused.text
