@@ -193,8 +193,7 @@ async def store_part(n: int = 300) -> tuple[float, float]:
             await db["poll_heads"].find_one({"_id": "r"})
             finds.append(time.perf_counter() - began)
             began = time.perf_counter()
-            entry = {"_id": i, "via": "epp", "at": now, "until": now, "event_id": str(uuid.uuid4()),
-                     "message": message["message"], "queued_at": now, "correlation_id": message["event_id"]}
+            entry = {"_id": i, "via": "epp", "at": now, "until": now, "event_id": str(uuid.uuid4())}
             await db["poll_heads"].update_one(
                 {"_id": "r", "rev": str(i), f"acked.{ACKED_MAX - 1}": {"$exists": False}},
                 {"$pull": {"next": {"_id": i}}, "$set": {"count": n - i - 1, "rev": str(i + 1)},

@@ -128,7 +128,7 @@ class PollHeads:
         """The head as poll_messages says it is, written; in the caller's transaction. The acks the stored head
         holds are settled first (poll_settlement.py), so that the queries count none of them as open."""
         stored = await self.db[POLL_HEADS].find_one({"_id": registrar_id}, {"acked": 1}, session=session)
-        await settle_entries(self.db, registrar_id, (stored or {}).get("acked") or [], now, session)
+        await settle_entries(self.db, (stored or {}).get("acked") or [], session)
         query = open_messages(registrar_id, now)
         head = Head(registrar_id, count=await self.db[POLL].count_documents(query, session=session), unsettled=())
         if head.count:

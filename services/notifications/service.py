@@ -33,7 +33,13 @@ from services.notifications.routing import (
 )
 from services.notifications.settings import NotificationsSettings
 from services.notifications.poll_heads import Head, PollHeads, open_messages
-from services.notifications.poll_settlement import AckSettlement, ack_entry, acknowledged_event, acknowledging
+from services.notifications.poll_settlement import (
+    SETTLE_MARGIN,
+    AckSettlement,
+    ack_entry,
+    acknowledged_event,
+    acknowledging,
+)
 from services.notifications.store import CONTACTS, POLL, POLL_HEADS, REGISTRARS, next_poll_ids
 from services.notifications.store import MAILS as MAIL_COLLECTION
 from services.notifications.triggers import (
@@ -382,7 +388,8 @@ class Notifications:
         head: Head | None = None
         remembered = self._heads.get(registrar_id)
         doc = remembered.message(key) if remembered is not None and not remembered.stale(now) else None
-        if remembered is not None and doc is not None:
+        # through the head unless the message expires before its ack is surely settled (poll_settlement.py)
+        if remembered is not None and doc is not None and doc["expires_at"] > now + SETTLE_MARGIN:
             try:
                 head = await self._ack_remembered(remembered, doc, channel, now)
             except _Moved:
@@ -402,7 +409,7 @@ class Notifications:
         acks of that moment in one transaction; the relay is not woken: the events go out with its next round
         (OUTBOX_POLL_SECONDS) instead of costing a relay round per ack while a registrar drains its queue. Raises
         _Moved when the stored head changed (or cannot take another unsettled ack); then nothing is written."""
-        entry = ack_entry(doc, channel, now, self.acked_retention)
+        entry = ack_entry(doc["_id"], channel, now, self.acked_retention)
         try:
             after = await self.heads.after_ack(head, doc["_id"], now)
             if after is None or not await self.heads.acknowledge(head, after, entry):
@@ -428,7 +435,7 @@ class Notifications:
             if doc is None or doc.get("registrar_id") != registrar_id or doc.get("acked_at") is not None \
                     or doc["expires_at"] <= now:
                 return None
-            entry = ack_entry(doc, channel, now, self.acked_retention)
+            entry = ack_entry(key, channel, now, self.acked_retention)
             # a conditional update_one, not find_one_and_update (the local stand-in scans the whole collection for
             # the latter); a concurrent ack of the same message conflicts (here or on the head) and is retried
             done = await self.db[POLL].update_one({"_id": key, "acked_at": None}, acknowledging(entry),
@@ -436,7 +443,7 @@ class Notifications:
             if done.modified_count != 1:
                 return None
             after = await self.heads.acked(head, key, now, session)
-            await self.ctx.outbox.add([acknowledged_event(entry, registrar_id)], session)
+            await self.ctx.outbox.add([acknowledged_event(entry, doc)], session)
             return after
 
         return await in_transaction(self.ctx.client, work)

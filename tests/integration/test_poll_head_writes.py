@@ -37,7 +37,7 @@ async def test_the_stored_head_becomes_the_remembered_one_or_stays_when_it_moved
         async def ack(before: Head, msg_id: int) -> tuple[Head, dict[str, Any], bool]:
             after = await heads.after_ack(before, msg_id, T0)
             assert after is not None
-            entry = ack_entry(message(msg_id), "epp", T0, RETENTION)
+            entry = ack_entry(msg_id, "epp", T0, RETENTION)
             return after, entry, await heads.acknowledge(before, after, entry)
 
         def stored_as(after: Head, acked: list[dict[str, Any]]) -> dict[str, Any]:
@@ -60,7 +60,7 @@ async def test_the_stored_head_becomes_the_remembered_one_or_stays_when_it_moved
 
         # down to the window's last message: the next ack reads the queue again, leaves out what the head holds
         # acknowledged (message 1, unsettled; WINDOW + 1 too, recorded by this process), and sets the whole window
-        acked_beyond = ack_entry(message(WINDOW + 1), "epp", T0, RETENTION)
+        acked_beyond = ack_entry(WINDOW + 1, "epp", T0, RETENTION)
         await db["poll_messages"].update_many({"_id": {"$gt": 1, "$lt": WINDOW}}, {"$set": {"acked_at": T0}})
         before = Head("a100001", count=2, next=[message(WINDOW)], expires_min=after.expires_min)
         await db["poll_heads"].update_one({"_id": "a100001"}, {"$set": before.fields(),
@@ -98,13 +98,13 @@ async def test_a_head_takes_no_more_than_acked_max_unsettled_acks(namespace: str
         await db["poll_messages"].insert_many([message(i) for i in range(1, 4)])
         async with client.start_session() as session, await session.start_transaction():
             head = await heads.rebuild("a100001", T0, session)
-        full = [ack_entry(message(1000 + i), "epp", T0, RETENTION) for i in range(ACKED_MAX)]
+        full = [ack_entry(1000 + i, "epp", T0, RETENTION) for i in range(ACKED_MAX)]
         await db["poll_heads"].update_one({"_id": "a100001"}, {"$set": {"acked": full}})
         after = await heads.after_ack(head, 1, T0)
         assert after is not None
-        assert not await heads.acknowledge(head, after, ack_entry(message(1), "epp", T0, RETENTION))
+        assert not await heads.acknowledge(head, after, ack_entry(1, "epp", T0, RETENTION))
         await db["poll_heads"].update_one({"_id": "a100001"}, {"$pop": {"acked": 1}})
-        assert await heads.acknowledge(head, after, ack_entry(message(1), "epp", T0, RETENTION))
+        assert await heads.acknowledge(head, after, ack_entry(1, "epp", T0, RETENTION))
     finally:
         await client.drop_database(db.name)
         await client.close()

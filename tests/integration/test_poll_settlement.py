@@ -6,6 +6,7 @@ one event per ack, and a process that stops settles what it answered."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from services.notifications.app import build as build_notifications
@@ -148,3 +149,19 @@ async def test_a_stopping_process_settles_the_acks_it_answered(platform: Platfor
         assert (await other.poll(PollRequest(registrar_id=DEMO, op="ack", msg_id=req.head.msg_id))).code == 1000
         assert await unsettled(platform) == [req.head.msg_id]  # settled only in 10 s
     assert await unsettled(platform) == [] and await acked_at(platform, req.head.msg_id) is not None
+
+
+async def test_a_message_close_to_its_expiry_is_acknowledged_and_settled_at_once(platform: Platform) -> None:
+    """An ack recorded in the head must be settled before the TTL could remove the message: within SETTLE_MARGIN
+    of its expiry the ack is written in a transaction instead (the message marked, its event written at once)."""
+    notifications_of(platform.ctx).settlement.abandon()
+    ids = await queued(platform, 2)
+    client = await platform.epp()
+    assert await req_ack(client) == ids[0]
+    assert await unsettled(platform) == [ids[0]]  # through the head
+    await client.close()
+    platform.clock.advance(timedelta(days=360))  # five days left
+    client = await platform.epp()
+    assert await req_ack(client) == ids[1]
+    assert await unsettled(platform) == [ids[0]] and await acked_at(platform, ids[1]) is not None
+    await client.close()
