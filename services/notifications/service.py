@@ -509,6 +509,7 @@ class Notifications:
     # -- gauges ------------------------------------------------------------------------------------------------------
 
     async def refresh_gauges(self) -> None:
+        # from poll_messages alone: an EPP ack counts here once settled (within POLL_SETTLE_SECONDS)
         now = self.ctx.clock.now()
         depths = await (await self.db[POLL].aggregate([
             {"$match": {"acked_at": None, "expires_at": {"$gt": now}}},
