@@ -161,7 +161,7 @@ class PollHeads:
         for d in docs:
             by_registrar[d["registrar_id"]].append(d)
         found = {d["_id"]: Head.of(d) for d in await self.db[POLL_HEADS].find(
-            {"_id": {"$in": sorted(by_registrar)}}, {"acked": 0}, session=session).to_list()}  # not needed here
+            {"_id": {"$in": sorted(by_registrar)}}, {"acked": 0}, session=session).to_list()}  # set, not rewritten
         writes = []
         for registrar_id, new in by_registrar.items():
             head = found.get(registrar_id)
