@@ -152,7 +152,7 @@ async def main() -> None:
     print(f"MongoDB round trips per pair (every client in this process): {sum(listener.seen.values()) / N:.2f}")
     for name, count in sorted(listener.seen.items(), key=lambda kv: -kv[1]):
         print(f"  {count / N:5.2f}  {name:28} {listener.micros[name] / max(count, 1) / 1000:6.2f} ms each (sent to answered)")
-    print(f"What bounds a pair, each alone (p50): the req's find of the head {find_ms:.2f} ms, the ack's transaction"
+    print(f"What bounds a pair, each alone (p50): the req's find of the head {find_ms:.2f} ms, the ack's write"
           f" {ack_ms:.2f} ms, a bare broker request/reply {rtt_ms:.2f} ms (x 2): {find_ms + ack_ms + 2 * rtt_ms:.2f} ms"
           f" a pair, at most {1000 / (find_ms + ack_ms + 2 * rtt_ms):.0f} pairs/s before EPP and the services' own work")
 

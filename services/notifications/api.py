@@ -142,9 +142,8 @@ def router(ctx: ServiceContext) -> APIRouter:
     @api.get("/api/poll/messages", response_model=PollQueueView)
     async def my_queue(user: Viewer, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> PollQueueView:
         """The registrar's poll queue, oldest first (what EPP poll would return one by one)."""
-        app = notifications_of(ctx)
-        queued = await app.queued(user.registrar_id, limit)
-        return PollQueueView(count=await app.count(user.registrar_id), messages=[
+        count, queued = await notifications_of(ctx).queue(user.registrar_id, limit)
+        return PollQueueView(count=count, messages=[
             QueuedMessageView(msg_id=m.msg_id, message=m.message, queued_at=brussels(m.queued_at), text=m.text,
                               fields=m.fields) for m in queued])
 

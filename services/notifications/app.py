@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from services.notifications import __doc__ as DESCRIPTION
 from services.notifications import api
 from services.notifications.delivery import start_dispatcher, stop_dispatcher
-from services.notifications.jobs import start_jobs, stop_jobs
+from services.notifications.jobs import start_jobs, start_settlement, stop_jobs, stop_settlement
 from services.notifications.poll_responder import start_poll_responder, stop_poll_responder
 from services.notifications.service import notifications_of
 from services.notifications.settings import NotificationsSettings
@@ -50,8 +50,9 @@ def build(settings: NotificationsSettings | None = None, clock: Clock | None = N
             handlers=handlers,
             indexes=(*NOTIFICATIONS_INDEXES, *AUDIT_INDEXES),
             routers=(api.router,),
-            on_startup=(start_dispatcher, start_jobs, start_poll_responder),  # the EPP poll request/reply consumer
-            on_shutdown=(stop_poll_responder, stop_dispatcher, stop_jobs),
+            # the EPP poll request/reply consumer last, once its acks can be settled; stopped first
+            on_startup=(start_dispatcher, start_jobs, start_settlement, start_poll_responder),
+            on_shutdown=(stop_poll_responder, stop_settlement, stop_dispatcher, stop_jobs),
             clock=clock or SystemClock(),
             verifies_sessions=True,
         )

@@ -32,6 +32,9 @@ class NotificationsMetrics:
                                     registry=r)
         self.oldest_poll_seconds = Gauge("notifications_poll_oldest_message_age_seconds",
                                          "Age of the oldest unacknowledged poll message", registry=r)
+        self.acks_settled = Counter("notifications_poll_acks_settled", "EPP acks recorded in poll heads and then "
+                                    "settled by this replica (the message marked acknowledged, its event written)",
+                                    registry=r)
         self.mails_sent = Counter("notifications_mails_sent", "Mails accepted by the SMTP server, by kind", ["kind"],
                                   registry=r)
         self.mails_retried = Counter("notifications_mails_retried", "Transient SMTP failures that were retried",

@@ -17,8 +17,7 @@ from datetime import UTC, datetime, timedelta
 from string import Template
 from typing import Any, cast
 
-from pymongo import ASCENDING, InsertOne, UpdateOne
-from pymongo.errors import ClientBulkWriteException, InvalidOperation
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -34,7 +33,14 @@ from services.notifications.routing import (
 )
 from services.notifications.settings import NotificationsSettings
 from services.notifications.poll_heads import Head, PollHeads, open_messages
-from services.notifications.store import CONTACTS, POLL, REGISTRARS, next_poll_ids
+from services.notifications.poll_settlement import (
+    SETTLE_MARGIN,
+    AckSettlement,
+    ack_entry,
+    acknowledged_event,
+    acknowledging,
+)
+from services.notifications.store import CONTACTS, POLL, POLL_HEADS, REGISTRARS, next_poll_ids
 from services.notifications.store import MAILS as MAIL_COLLECTION
 from services.notifications.triggers import (
     Notice,
@@ -47,12 +53,11 @@ from services.notifications.triggers import (
 )
 from shared.events import EventEnvelope, new_event
 from shared.events.contacts import ContactDeleted
-from shared.events.notifications import EmailBounced, PollMessageAcknowledged
+from shared.events.notifications import EmailBounced
 from shared.events.registrars import RegistrarCreated, RegistrarUpdated
 from shared.mongo.client import Document
-from shared.mongo.outbox import OUTBOX
 from shared.mongo.transactions import in_transaction
-from shared.retry import database_retrying
+from shared.retry import TRANSIENT_DATABASE_ERRORS
 from shared.poll_rpc import PollMessage, PollReply, PollRequest
 from shared.runtime import ServiceContext
 
@@ -99,12 +104,8 @@ class QueuedMessage:
     language: str = "en"
 
 
-class _Gone(Exception):
-    """The message is no longer open: the ack's transaction aborts."""
-
-
 class _Moved(Exception):
-    """The stored poll head is not the remembered one: the ack's transaction aborts and the head is read."""
+    """The stored poll head is not the remembered one (or holds ACKED_MAX unsettled acks): the ack reads it."""
 
 
 def _not_in_queue(msg_id: str) -> PollReply:
@@ -128,7 +129,8 @@ class Notifications:
         # the poll head this process last read or wrote per registrar: an ack writes the next one on condition it
         # is unchanged instead of reading it first (poll_heads.py); never trusted for what a req answers
         self._heads: OrderedDict[str, Head] = OrderedDict()
-        self._one_command_acks = True  # until the server says it has no client-level bulkWrite (MongoDB < 8.0)
+        # writes what the acks recorded in heads stand for, shortly after (poll_settlement.py)
+        self.settlement = AckSettlement(ctx, self.metrics, self.settings.poll_settle_seconds)
 
     def _remember(self, head: Head) -> None:
         known = self._heads.get(head.registrar_id)
@@ -343,17 +345,17 @@ class Notifications:
 
     # -- the poll queue -------------------------------------------------------------------------------------------
 
-    def _open(self, registrar_id: str) -> dict[str, Any]:
-        return open_messages(registrar_id, self.ctx.clock.now())
-
-    async def count(self, registrar_id: str) -> int:
-        return await self.db[POLL].count_documents(self._open(registrar_id))
-
-    async def queued(self, registrar_id: str, limit: int = 1) -> list[QueuedMessage]:
-        docs = await self.db[POLL].find(self._open(registrar_id)).sort(
-            [("queued_at", ASCENDING), ("_id", ASCENDING)]).limit(limit).to_list()
-        return [QueuedMessage(str(d["_id"]), d["message"], d["queued_at"], d["text"], d["fields"], d.get("language", "en"))
-                for d in docs]
+    async def queue(self, registrar_id: str, limit: int = 1) -> tuple[int, list[QueuedMessage]]:
+        """The open messages' count and the first `limit` of them, from poll_messages (the web page), without the
+        acks the registrar's head holds unsettled: those ids are read first, so that an ack settled in between
+        is acknowledged in poll_messages by the time they are read."""
+        head = await self.db[POLL_HEADS].find_one({"_id": registrar_id}, {"acked._id": 1})
+        query = open_messages(registrar_id, self.ctx.clock.now(), [e["_id"] for e in (head or {}).get("acked") or []])
+        docs = await self.db[POLL].find(query).sort([("queued_at", ASCENDING), ("_id", ASCENDING)]).limit(
+            limit).to_list()
+        return await self.db[POLL].count_documents(query), [
+            QueuedMessage(str(d["_id"]), d["message"], d["queued_at"], d["text"], d["fields"], d.get("language", "en"))
+            for d in docs]
 
     async def poll(self, request: PollRequest, channel: str = "epp") -> PollReply:
         if request.op == "req":
@@ -386,96 +388,63 @@ class Notifications:
         head: Head | None = None
         remembered = self._heads.get(registrar_id)
         doc = remembered.message(key) if remembered is not None and not remembered.stale(now) else None
-        if remembered is not None and doc is not None and self._one_command_acks:
+        # through the head unless the message expires before its ack is surely settled (poll_settlement.py)
+        if remembered is not None and doc is not None and doc["expires_at"] > now + SETTLE_MARGIN:
             try:
-                head = await self._ack_remembered(remembered, doc, key, msg_id, channel, now)
-            except _Gone:
-                return _not_in_queue(msg_id)
+                head = await self._ack_remembered(remembered, doc, channel, now)
             except _Moved:
                 head = None  # the stored head changed since: read it
-            except InvalidOperation as exc:
-                if "8.0" not in str(exc):
-                    raise
-                # a MongoDB before 8.0: no client-level bulkWrite
-                log.warning("poll acks write one command at a time: %s", exc)
-                self._one_command_acks = False
         if head is None:
-            head = await self._ack_reading(registrar_id, key, msg_id, channel, now)
+            head = await self._ack_reading(registrar_id, key, channel, now)
         if head is None:
             return _not_in_queue(msg_id)
         self._remember(head)
-        # the relay is not woken: notification.acknowledged goes out with its next round (OUTBOX_POLL_SECONDS),
-        # together with the other acks of that interval, instead of costing a relay round (a read, a publish and a
-        # delete) per ack while a registrar drains its queue
         return PollReply(code=1000, message="Command completed successfully", count=head.count, acked_id=msg_id)
 
-    def _acked(self, doc: Document, msg_id: str, channel: str, now: datetime) -> tuple[Document, EventEnvelope[Any]]:
-        """The update that acknowledges a message, and its notification.acknowledged event."""
-        event = new_event(
-            PollMessageAcknowledged(msg_id=msg_id, message_type=doc["message"], channel=channel,
-                                    queued_at=doc["queued_at"]),
-            registrar_id=doc["registrar_id"], correlation_id=doc.get("event_id"), clock=self.ctx.clock)
-        return {"$set": {"acked_at": now, "acked_via": channel, "expires_at": now + self.acked_retention}}, event
-
-    async def _ack_remembered(self, head: Head, doc: Document, key: int | str, msg_id: str, channel: str,
-                              now: datetime) -> Head:
-        """The usual ack (the message is in the head this process remembers): the message's conditional update,
-        the next head on condition that the stored one is still `head` (its rev) and the event, in one client-level
-        bulkWrite (MongoDB 8.0) and the commit, no read. Raises _Gone when the message is no longer open, _Moved
-        when the stored head changed; then nothing is written."""
-        update, event = self._acked(doc, msg_id, channel, now)
-        db = self.db.name
-
-        async def work(session: AsyncClientSession) -> Head:
-            after = await self.heads.after_ack(head, key, now, session)
-            try:
-                done = await self.ctx.client.bulk_write([
-                    UpdateOne({"_id": key, "acked_at": None}, update, namespace=f"{db}.{POLL}"),
-                    self.heads.ack_write(head, after, key),
-                    *(InsertOne(record, namespace=f"{db}.{OUTBOX}") for record in self.ctx.outbox.records([event])),
-                ], ordered=True, verbose_results=True, session=session)
-            except ClientBulkWriteException as exc:  # a write conflict with a concurrent writer, say
-                raise _Moved from exc
-            if done.update_results[0].modified_count != 1:
-                raise _Gone  # acknowledged meanwhile (or expired): the transaction aborts
-            if done.update_results[1].matched_count != 1:
+    async def _ack_remembered(self, head: Head, doc: Document, channel: str, now: datetime) -> Head:
+        """The usual ack (the message is in the head this process remembers): one update of the head document, on
+        condition that the stored one is still `head` (its rev), that takes the message out of the window and
+        records the ack in the head, no transaction, no read (poll_settlement.py). Settlement marks the message
+        acknowledged and puts notification.acknowledged in the outbox shortly after, with the registrar's other
+        acks of that moment in one transaction; the relay is not woken: the events go out with its next round
+        (OUTBOX_POLL_SECONDS) instead of costing a relay round per ack while a registrar drains its queue. Raises
+        _Moved when the stored head changed (or cannot take another unsettled ack); then nothing is written."""
+        entry = ack_entry(doc["_id"], channel, now, self.acked_retention)
+        try:
+            after = await self.heads.after_ack(head, doc["_id"], now)
+            if after is None or not await self.heads.acknowledge(head, after, entry):
                 raise _Moved
-            return after
+        except TRANSIENT_DATABASE_ERRORS as exc:
+            # the update may have been applied: the ack that reads finds it so (2303), or writes it
+            raise _Moved from exc
+        self.settlement.soon(head.registrar_id)
+        return after
 
-        async for attempt in database_retrying():
-            with attempt:
-                # not causally consistent: the transaction reads its own snapshot anyway, and a bulkWrite that
-                # opens a transaction must not carry the afterClusterTime a causal session adds (the local stand-in
-                # refuses it)
-                async with self.ctx.client.start_session(causal_consistency=False) as session:
-                    return await session.with_transaction(work)
-        raise AssertionError("unreachable: database_retrying reraises")
-
-    async def _ack_reading(self, registrar_id: str, key: int | str, msg_id: str, channel: str,
-                           now: datetime) -> Head | None:
-        """The ack that reads what it needs: the message by _id, the stored head (or rebuilds it); None when the
-        message is not open in the registrar's queue."""
+    async def _ack_reading(self, registrar_id: str, key: int | str, channel: str, now: datetime) -> Head | None:
+        """The ack that reads what it needs, in a transaction settled at once: the stored head (or rebuilds it),
+        the message by _id; None when the message is not open in the registrar's queue (acknowledged already,
+        recorded in the head but not settled included)."""
 
         async def work(session: AsyncClientSession) -> Head | None:
+            head = await self.heads.read(registrar_id, now, session)
+            if key in (head.unsettled or ()):
+                return None
             # by _id (and acked_at) only, its registrar and expiry checked on the document: the local stand-in walks
             # the registrar's whole queue on the compound index for a filter that names registrar_id too
             doc = await self.db[POLL].find_one({"_id": key}, session=session)
             if doc is None or doc.get("registrar_id") != registrar_id or doc.get("acked_at") is not None \
                     or doc["expires_at"] <= now:
                 return None
-            update, event = self._acked(doc, msg_id, channel, now)
+            entry = ack_entry(key, channel, now, self.acked_retention)
             # a conditional update_one, not find_one_and_update (the local stand-in scans the whole collection for
-            # the latter); a concurrent ack of the same message conflicts and is retried
-            done = await self.db[POLL].update_one({"_id": key, "acked_at": None}, update, session=session)
+            # the latter); a concurrent ack of the same message conflicts (here or on the head) and is retried
+            done = await self.db[POLL].update_one({"_id": key, "acked_at": None}, acknowledging(entry),
+                                                  session=session)
             if done.modified_count != 1:
                 return None
-            # the stored head (as of this transaction's snapshot it still counts the message), else rebuilt (after
-            # this ack)
-            stored = await self.heads.find(registrar_id, now, session)
-            head = await self.heads.acked(stored, key, now, session) if stored \
-                else await self.heads.rebuild(registrar_id, now, session)
-            await self.ctx.outbox.add([event], session)
-            return head
+            after = await self.heads.acked(head, key, now, session)
+            await self.ctx.outbox.add([acknowledged_event(entry, doc)], session)
+            return after
 
         return await in_transaction(self.ctx.client, work)
 
@@ -540,6 +509,7 @@ class Notifications:
     # -- gauges ------------------------------------------------------------------------------------------------------
 
     async def refresh_gauges(self) -> None:
+        # from poll_messages alone: an EPP ack counts here once settled (within POLL_SETTLE_SECONDS)
         now = self.ctx.clock.now()
         depths = await (await self.db[POLL].aggregate([
             {"$match": {"acked_at": None, "expires_at": {"$gt": now}}},

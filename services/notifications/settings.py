@@ -42,5 +42,10 @@ class NotificationsSettings(ServiceSettings):
     sent_mail_retention_days: int = Field(default=400, ge=1, description="the record of each send")
     # an EPP poll request older than this is dropped unanswered: the EPP server stopped waiting long ago
     poll_request_ttl_ms: int = Field(default=10_000, ge=1_000)
+    # an EPP ack is recorded in the registrar's poll head; its message is marked acknowledged and its event written
+    # this long after, with the registrar's other acks of that moment in one transaction (poll_settlement.py)
+    poll_settle_seconds: float = Field(default=0.1, gt=0, le=10)
+    # every replica settles what any head holds (a crashed process's acks) at start-up and this often
+    poll_settle_sweep_seconds: float = Field(default=60.0, gt=0)
     # how often each replica refreshes the queue-depth and pending-mail gauges
     gauges_interval_seconds: float = Field(default=15.0, gt=0)

@@ -11,7 +11,9 @@
                   ack, ACKED_RETENTION_DAYS)
   poll_heads      each registrar's queue head, written with the messages (poll_heads.py): _id registrar id,
                   count of open messages, next (the first few open messages, whole), expires_min, rev (new at
-                  every write)
+                  every write that changes the queue), acked (EPP acks recorded here and not settled yet: until
+                  settlement marks their messages in poll_messages, those count as acknowledged;
+                  poll_settlement.py)
   mails           every mail to send and its record: _id the idempotency key "<event id>:<message>:<object>:
                   <recipient>:<language>", to, subject, body (sealed values stay sealed: [[name]] placeholders
                   with `sealed`), status pending | sent | bounced | failed, attempts, next_attempt_at,

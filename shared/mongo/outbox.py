@@ -42,7 +42,7 @@ from shared.mongo.indexes import CollectionIndexes
 from shared.mongo.transactions import in_transaction
 from shared.observability.metrics import ServiceMetrics
 from shared.retry import TRANSIENT_BROKER_ERRORS, TRANSIENT_DATABASE_ERRORS
-from shared.observability.tracing import current_carrier, span
+from shared.observability.tracing import Carrier, current_carrier, span
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +83,13 @@ class Outbox:
             return
         await self.collection.insert_many(self.records(events), ordered=True, session=session)
 
-    def records(self, events: Sequence[EventEnvelope[Any]]) -> list[Document]:
+    def records(self, events: Sequence[EventEnvelope[Any]], trace: Carrier | None = None) -> list[Document]:
         """The outbox documents of events, for a caller that inserts them in its transaction with other writes
-        in one command (add is the usual way)."""
+        in one command (add is the usual way). `trace`: the context they continue, when not the active one (an
+        event written after the request that caused it)."""
         now = _now()
-        trace = current_carrier()  # the command's or handler's trace continues at the relay
+        if trace is None:
+            trace = current_carrier()  # the command's or handler's trace continues at the relay
         return [
             {
                 "_id": ObjectId(),  # client-made ObjectIds keep the order the events were written in
