@@ -139,7 +139,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         topology=topology,
         tracer_provider=provider,
         tracer=provider.get_tracer("registry-platform"),
-        publisher=EventPublisher(broker, topology.events_exchange, user_id=settings.amqp_user),
+        publisher=EventPublisher(broker, topology.events_exchange, user_id=settings.amqp_user, app_id=spec.name),
     )
     for payload in spec.publishes:  # documentation of what the relay publishes, for AsyncAPI
         broker.publisher(
