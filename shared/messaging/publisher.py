@@ -18,10 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from faststream.rabbit import RabbitBroker, RabbitExchange
-from pamqp import commands as spec
 
 from shared.events import EventEnvelope
-from shared.messaging.confirmed import Outgoing, publish_confirmed
+from shared.messaging.confirmed import Outgoing, properties, publish_confirmed
 from shared.observability.tracing import current_carrier
 
 PERSISTENT = 2
@@ -83,7 +82,7 @@ class EventPublisher:
         return [late if future in waiting else _failure(future) for future in futures]
 
     def _message(self, event: OutgoingEvent) -> Outgoing:
-        return Outgoing(event.event_type, event.body, spec.Basic.Properties(
+        return Outgoing(event.event_type, event.body, properties(
             content_type="application/json",
             delivery_mode=PERSISTENT,
             headers={"event-version": event.event_version, **event.trace},
