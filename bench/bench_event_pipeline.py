@@ -71,8 +71,9 @@ async def pipeline_rates(namespace: str) -> tuple[float, float, float]:
 
         # phase 2: relay and consume everything that is waiting
         # the relay's default poll: it runs round after round while the outbox is full, and idle polls would only
-        # load the store the consumer writes to
-        relay = OutboxRelay(db, ctx.publisher, ctx.metrics, owner="bench", batch_size=BATCH)
+        # load the store the consumer writes to; the service's tracer, as create_app gives it (spans are made, not
+        # exported): without it the relay's spans were the API's no-op ones, cheaper than a service's
+        relay = OutboxRelay(db, ctx.publisher, ctx.metrics, owner="bench", batch_size=BATCH, tracer=ctx.tracer)
         started, cpu = time.perf_counter(), time.process_time()
         task = asyncio.create_task(relay.run())
 

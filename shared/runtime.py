@@ -25,7 +25,6 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from faststream.rabbit import Channel, RabbitBroker
-from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from faststream.specification import AsyncAPI
 from faststream.specification.asyncapi.site import get_asyncapi_html
 from opentelemetry.sdk.trace import TracerProvider
@@ -121,7 +120,8 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         app_id=spec.name,
         # reconnects are aio-pika's (robust connection); start-up waits are ours (connect_retrying)
         fail_fast=True,
-        middlewares=[RabbitPrometheusMiddleware(registry=metrics.registry, app_name=spec.name)],
+        # no FastStream metrics middleware: events are published (shared/messaging/publisher.py) and consumed
+        # (shared/messaging/consumer.py) outside FastStream, and counted by the platform's own metrics
         logger=logging.getLogger(f"{spec.name}.broker"),
         default_channel=Channel(prefetch_count=settings.prefetch_count),
     )
@@ -139,7 +139,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         topology=topology,
         tracer_provider=provider,
         tracer=provider.get_tracer("registry-platform"),
-        publisher=EventPublisher(broker, topology.events_exchange, user_id=settings.amqp_user),
+        publisher=EventPublisher(broker, topology.events_exchange, user_id=settings.amqp_user, app_id=spec.name),
     )
     for payload in spec.publishes:  # documentation of what the relay publishes, for AsyncAPI
         broker.publisher(

@@ -9,8 +9,9 @@ again on restart: delivery is at least once, and consumers deduplicate on the ev
 Only one relay per service publishes at a time (a lease in MongoDB), so replicas do not race and
 order is kept; another replica takes over when the lease lapses.
 
-Each round reads batches (in _id order) until it has caught up: each batch is published with every confirm
-awaited together, and what was confirmed is deleted in one transaction. Two batches overlap (the next is read
+Each round reads batches (in _id order) until it has caught up: each batch is published in one write to the
+broker (shared/messaging/publisher.py) with every confirm awaited together, under one span for the batch, and
+what was confirmed is deleted in one transaction. Two batches overlap (the next is read
 and published while the one before is confirmed and deleted), so a backlog drains at about the broker's
 publishing rate. While the broker is away a round fails: the relay says so once (a warning, no traceback),
 then retries with exponential back-off that commits do not cut short, and says when it publishes again.
@@ -22,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,19 +32,19 @@ from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
 from bson import ObjectId
 from pymongo import ASCENDING, DeleteOne
 from opentelemetry import trace as otel_trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, Status, StatusCode
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.events import EventEnvelope
-from shared.messaging.publisher import EventPublisher
+from shared.messaging.publisher import EventPublisher, OutgoingEvent
 from shared.mongo.client import Document
 from shared.mongo.indexes import CollectionIndexes
 from shared.mongo.transactions import in_transaction
 from shared.observability.metrics import ServiceMetrics
 from shared.retry import TRANSIENT_BROKER_ERRORS, TRANSIENT_DATABASE_ERRORS
-from shared.observability.tracing import Carrier, current_carrier, span
+from shared.observability.tracing import Carrier, carrier_of, current_carrier, message_trace, start_batch_span
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +247,7 @@ class OutboxRelay:
         publishing = self._publishing(batch) if batch else None
         while publishing is not None:
             ahead: list[Document] = []
-            ahead_publishing: asyncio.Task[list[object]] | None = None
+            ahead_publishing: asyncio.Task[list[BaseException | None]] | None = None
             try:
                 if len(batch) == self.batch_size and not self._stopping and await self.lease.acquire():
                     ahead = await self._read({doc["_id"] for doc in batch})
@@ -278,25 +280,42 @@ class OutboxRelay:
         self.metrics.outbox_oldest_age.set((_now() - docs[0]["created_at"]).total_seconds())
         return [doc for doc in docs if doc["_id"] not in in_flight][:self.batch_size]
 
-    def _publishing(self, batch: list[Document]) -> asyncio.Task[list[object]]:
-        """Publish the batch concurrently on one channel (frames go out in order) and wait for every confirm: the
+    def _publishing(self, batch: list[Document]) -> asyncio.Task[list[BaseException | None]]:
+        """Publish the batch in one write on one channel (frames go out in order) and wait for every confirm: the
         outcome of each (None, or what it failed with). While the connection is being re-established a publish
         waits for it: the batch gives up after a while instead."""
 
-        async def publish() -> list[object]:
+        async def publish() -> list[BaseException | None]:
+            # one span for the batch, linked to each event's context; the messages carry the event's own
+            span = start_batch_span(self.tracer, "outbox publish", [doc.get("trace") for doc in batch],
+                                    {"messaging.system": "rabbitmq", "messaging.operation.type": "publish",
+                                     "messaging.batch.message_count": len(batch)})
+            own = carrier_of(span)
+            results: list[BaseException | None] = [None] * len(batch)  # if abandoned: the span ends as it is
             try:
                 async with asyncio.timeout(self.publish_timeout_seconds):
-                    return await asyncio.gather(*(self._publish(doc) for doc in batch), return_exceptions=True)
+                    try:
+                        results = await self.publisher.publish_batch([
+                            OutgoingEvent(doc["body"].encode(), doc["event_id"], doc["event_type"],
+                                          doc["event_version"], doc["correlation_id"], doc["occurred_at"],
+                                          message_trace(doc.get("trace")) or own)
+                            for doc in batch])
+                    except Exception as exc:  # nothing went out (the channel is closed): the batch failed as a whole
+                        results = [exc] * len(batch)
             except TimeoutError as exc:
+                results = [exc] * len(batch)
                 raise NotConfirmed(f"the broker confirmed none of {len(batch)} events within "
                                    f"{self.publish_timeout_seconds:.0f} s") from exc
+            finally:
+                _end(span, results)
+            return results
 
         return asyncio.ensure_future(publish())
 
-    async def _settle(self, batch: list[Document], publishing: asyncio.Task[list[object]]) -> int:
+    async def _settle(self, batch: list[Document], publishing: asyncio.Task[list[BaseException | None]]) -> int:
         """Wait for the batch's confirms, delete what was confirmed, and fail if anything was not."""
         results = await publishing
-        confirmed = [doc for doc, res in zip(batch, results, strict=True) if not isinstance(res, BaseException)]
+        confirmed = [doc for doc, res in zip(batch, results, strict=True) if res is None]
         if confirmed:
             # one bulk of deletes by _id, each an _id lookup (a delete_many with $in costs the stand-in more), in
             # one transaction: one commit and one oplog entry for the batch instead of one per delete (on the local
@@ -304,9 +323,9 @@ class OutboxRelay:
             deletes = [DeleteOne({"_id": d["_id"]}) for d in confirmed]
             await in_transaction(self.collection.database.client,
                                  lambda session: self.collection.bulk_write(deletes, ordered=False, session=session))
-            for doc in confirmed:
-                self.metrics.outbox_relayed.labels(doc["event_type"]).inc()
-        failures = [r for r in results if isinstance(r, BaseException)]
+            for event_type, n in Counter(doc["event_type"] for doc in confirmed).items():
+                self.metrics.outbox_relayed.labels(event_type).inc(n)
+        failures = [r for r in results if r is not None]
         if failures:
             raise NotConfirmed(f"{len(failures)} of {len(batch)} events not confirmed") from failures[0]
         return len(confirmed)
@@ -321,21 +340,17 @@ class OutboxRelay:
             self._gauge_at = time.monotonic()
             self.metrics.outbox_pending.set(await self.collection.estimated_document_count())
 
-    async def _publish(self, doc: Document) -> None:
-        # a child of the span that wrote the event; its context goes on in the message headers
-        with span(self.tracer, f"{doc['event_type']} publish", SpanKind.PRODUCER, parent=doc.get("trace", {}),
-                  **{"messaging.system": "rabbitmq", "messaging.message.id": doc["event_id"]}):
-            await self.publisher.publish_raw(
-                doc["body"].encode(),
-                event_id=doc["event_id"],
-                event_type=doc["event_type"],
-                event_version=doc["event_version"],
-                correlation_id=doc["correlation_id"],
-                occurred_at=doc["occurred_at"],
-            )
+
+def _end(span: Span, results: list[BaseException | None]) -> None:
+    """End a batch's span: with what failed, if anything did (abandoned unsettled: as it is)."""
+    failures = [r for r in results if r is not None]
+    if failures:
+        span.record_exception(failures[0])
+        span.set_status(Status(StatusCode.ERROR, f"{len(failures)} of {len(results)} events not confirmed"))
+    span.end()
 
 
-def _abandon(task: asyncio.Task[list[object]]) -> None:
+def _abandon(task: asyncio.Task[list[BaseException | None]]) -> None:
     """Cancel a batch's publishing that nobody will settle (and take its outcome, so none is reported as lost)."""
     task.cancel()
     task.add_done_callback(lambda t: t.cancelled() or t.exception())

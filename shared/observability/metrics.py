@@ -4,8 +4,8 @@ Names (documented in the README and used by deploy/grafana and deploy/prometheus
   outbox_pending_events, outbox_oldest_pending_age_seconds, outbox_relayed_events_total{event_type},
   outbox_relay_errors_total, events_consumed_total{event_type,outcome}, event_handling_seconds{event_type},
   service_info{service,version}
-plus FastStream's faststream_received_* / faststream_published_* from its Prometheus middleware (the event queues
-are consumed outside FastStream, in batches: events_consumed_total counts them).
+Events are published and consumed outside FastStream (shared/messaging/publisher.py, consumer.py): these count them,
+and no FastStream metrics are exposed.
 """
 
 from __future__ import annotations

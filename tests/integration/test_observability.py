@@ -10,6 +10,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -17,7 +18,8 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.hitpoints.app import build as build_hitpoints
 from services.hitpoints.settings import HitpointsSettings
@@ -25,6 +27,10 @@ from services.registry.app import build as build_registry
 from services.registry.settings import RegistrySettings
 from services.reporting.app import build as build_reporting
 from services.reporting.settings import ReportingSettings
+from shared.clock import SystemClock
+from shared.events import DomainCreated, new_event
+from shared.mongo.outbox import Outbox, OutboxRelay
+from shared.mongo.transactions import in_transaction
 from shared.observability.logging import JsonFormatter
 from tests.integration.infra import eventually, free_port, login, running
 
@@ -76,11 +82,15 @@ async def test_one_trace_from_the_http_request_through_the_outbox_and_broker_int
         (server,) = [s for s in mine if s.kind is SpanKind.SERVER]
         assert server.name == "POST /api/domains" and server.parent and server.parent.span_id == int(CALLER_SPAN, 16)
         assert server.attributes and server.attributes["http.response.status_code"] == 201
-        (producer,) = [s for s in mine if s.name == "domain.created publish"]
-        assert server.context and producer.parent and producer.context
-        assert producer.kind is SpanKind.PRODUCER and producer.parent.span_id == server.context.span_id
-        # the consumer's span is the publisher's child: the context crossed the outbox and RabbitMQ
-        assert consumer.kind is SpanKind.CONSUMER and consumer.parent.span_id == producer.context.span_id
+        assert server.context
+        # the consumer's span is the child of the span that wrote the event: the context crossed the outbox and
+        # RabbitMQ
+        assert consumer.kind is SpanKind.CONSUMER and consumer.parent.span_id == server.context.span_id
+        # the relay's span of the batch that published it is linked to it (a root span of its own)
+        (producer,) = [s for s in registry_spans.get_finished_spans() if s.name == "outbox publish"
+                       and any(link.context.span_id == server.context.span_id for link in s.links)]
+        assert producer.kind is SpanKind.PRODUCER and producer.parent is None and producer.attributes
+        assert int(str(producer.attributes["messaging.batch.message_count"])) >= 1
 
         metrics = (await registry.get("/metrics")).text
         assert 'http_requests_total{handler="/api/domains",method="POST",status="201"} 1.0' in metrics
@@ -90,6 +100,41 @@ async def test_one_trace_from_the_http_request_through_the_outbox_and_broker_int
     (line,) = [x for x in lines if x.get("http_route") == "/api/domains"]
     assert line["logger"] == "access" and line["http_method"] == "POST" and line["http_status"] == 201
     assert line["trace_id"] == TRACE_ID and line["duration_ms"] >= 0 and "correlation_id" in line
+
+
+async def test_an_event_written_outside_any_span_is_traced_from_the_relays_batch_span(namespace: str) -> None:
+    """The relay passes each event's own context on; an event that has none (written outside any span) carries the
+    context of the span of the batch that published it, so its consumer's span is that span's child."""
+    reporting_app = build_reporting(ReportingSettings(namespace=namespace))
+    async with running(reporting_app) as reporting:
+        ctx = reporting_app.state.ctx
+        exported = spans_of(reporting)
+        db = ctx.client[f"{namespace}_publisher"]
+        untraced, traced = (new_event(DomainCreated(name=name, tld="be", registered_at=datetime.now(UTC)),
+                                      registrar_id="a100001", correlation_id=None, clock=SystemClock())
+                            for name in ("untraced.be", "traced.be"))
+
+        async def write(session: AsyncClientSession) -> None:
+            await Outbox(db).add([untraced], session)
+            with ctx.tracer.start_as_current_span("command") as command:
+                await Outbox(db).add([traced], session)
+                written.append(command)
+
+        written: list[Span] = []
+        await in_transaction(ctx.client, write)
+        relay = OutboxRelay(db, ctx.publisher, ctx.metrics, owner="test", tracer=ctx.tracer)
+        assert await relay.lease.acquire() and await relay.relay_all() == 2
+
+        async def processed() -> dict[str, Any]:
+            return {str((s.attributes or {})["messaging.message.id"]): s for s in exported.get_finished_spans()
+                    if s.name == "domain.created process"}
+
+        consumed = await eventually(processed, lambda spans: len(spans) == 2)
+        (batch,) = [s for s in exported.get_finished_spans() if s.name == "outbox publish"]
+        assert batch.attributes and batch.attributes["messaging.batch.message_count"] == 2
+        assert [link.context.span_id for link in batch.links] == [written[0].get_span_context().span_id]
+        assert consumed[str(untraced.event_id)].parent.span_id == batch.context.span_id
+        assert consumed[str(traced.event_id)].parent.span_id == written[0].get_span_context().span_id
 
 
 async def test_the_access_log_names_the_route_template_never_the_path(namespace: str, access_log: io.StringIO) -> None:

@@ -6,7 +6,7 @@ never touched."""
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ from services.reporting.app import build as build_reporting
 from services.reporting.settings import ReportingSettings
 from shared.clock import SystemClock
 from shared.events import DomainCreated, new_event
-from shared.messaging.publisher import EventPublisher
+from shared.messaging.publisher import EventPublisher, OutgoingEvent
 from shared.mongo.outbox import NotConfirmed, Outbox, OutboxRelay
 from shared.mongo.transactions import in_transaction
 from shared.observability.metrics import ServiceMetrics
@@ -171,11 +171,11 @@ async def test_a_commit_while_a_round_is_under_way_is_relayed_at_once_not_at_the
         class CommitsMeanwhile(EventPublisher):
             committed = False
 
-            async def publish_raw(self, body: bytes, **fields: Any) -> None:
+            async def publish_batch(self, events: Sequence[OutgoingEvent]) -> list[BaseException | None]:
                 if not self.committed:  # during the first round, after its read
                     self.committed = True
                     await commit(created("later.be"))
-                await super().publish_raw(body, **fields)
+                return await super().publish_batch(events)
 
         relay = OutboxRelay(db, CommitsMeanwhile(ctx.broker, ctx.topology.events_exchange, user_id=AMQP_USER),
                             ServiceMetrics("relay-wake-test"), owner="test", poll_seconds=30)
@@ -195,25 +195,30 @@ async def test_a_commit_while_a_round_is_under_way_is_relayed_at_once_not_at_the
 
 
 class Recording:
-    """A publisher that takes a moment per event (as a broker's confirm does) and fails the events named in
-    `failing` once each; it records what it published and how many publishes were in flight at most."""
+    """A publisher that takes a moment per batch (as a broker's confirms do) and fails the events named in
+    `failing` once each; it records what it published and how many events were in flight at most."""
 
     def __init__(self, failing: set[str] | None = None) -> None:
         self.published: list[str] = []
         self.failing = set(failing or ())
         self.in_flight = self.most_in_flight = 0
 
-    async def publish_raw(self, body: bytes, *, event_id: str, **fields: Any) -> None:
-        self.in_flight += 1
+    async def publish_batch(self, events: Sequence[OutgoingEvent]) -> list[BaseException | None]:
+        self.in_flight += len(events)
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
             await asyncio.sleep(0.01)
-            if event_id in self.failing:
-                self.failing.discard(event_id)
-                raise ConnectionError("not confirmed")
-            self.published.append(event_id)
+            outcomes: list[BaseException | None] = []
+            for event in events:
+                if event.event_id in self.failing:
+                    self.failing.discard(event.event_id)
+                    outcomes.append(ConnectionError("not confirmed"))
+                else:
+                    self.published.append(event.event_id)
+                    outcomes.append(None)
+            return outcomes
         finally:
-            self.in_flight -= 1
+            self.in_flight -= len(events)
 
 
 async def backlog(namespace: str, n: int) -> tuple[Any, Any, list[str]]:
