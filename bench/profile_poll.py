@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_notifications import epp_session_with_messages, store_part
 from bench.raw import rpc_rate
-from bench.report import percentile
+from bench.report import cpu_seconds, percentile, standin_pid
 from services.notifications.service import Notifications
 from services.registry.epp.dispatch import Dispatcher
 from shared.poll_rpc import PollClient
@@ -35,18 +35,8 @@ from tests.integration.epp_client import EppClient
 from tests.integration.infra import delete_namespace
 
 N = int(os.environ.get("PROFILE_PAIRS", "200"))
-# the stand-in's process id (deploy/local/ensure-mongodb.sh writes it to .data/mongo.pid): its CPU time is shown
-STANDIN_PID = os.environ.get("PROFILE_STANDIN_PID") or next(
-    (p.read_text().strip() for p in [Path(__file__).resolve().parents[1] / ".data" / "mongo.pid"] if p.exists()), "")
-
-
-def cpu_seconds(pid: str) -> float:
-    """User + system CPU time of a process, from /proc (0 where there is none)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+# the stand-in's process id: its CPU time is shown
+STANDIN_PID = os.environ.get("PROFILE_STANDIN_PID") or standin_pid()
 
 
 class RoundTrips(monitoring.CommandListener):

@@ -44,11 +44,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def standin(log: Path) -> Iterator[str]:
-    """A fresh stand-in with in-memory storage; yields its URL and stops it (and its data) afterwards."""
+def standin(log: Path) -> Iterator[tuple[str, str]]:
+    """A fresh stand-in with in-memory storage; yields its URL and process id (for the scripts that show its CPU
+    time) and stops it (and its data) afterwards."""
     given = os.environ.get("BENCH_MONGODB_URL")
     if given:
-        yield given
+        yield given, ""
         return
     port = free_port()
     with open(log, "a", encoding="utf-8") as out:
@@ -65,7 +66,7 @@ def standin(log: Path) -> Iterator[str]:
                 raise RuntimeError(f"the stand-in did not start on port {port}; see {log}")
             time.sleep(0.1)
         # retryWrites=false: the stand-in slows down tenfold with retryable writes (shared reference)
-        yield f"mongodb://127.0.0.1:{port}/?retryWrites=false"
+        yield f"mongodb://127.0.0.1:{port}/?retryWrites=false", str(process.pid)
     finally:
         process.terminate()
         try:
@@ -79,8 +80,8 @@ def run(script: str, results: Path) -> tuple[bool, float]:
     log = LOGS / (Path(script).stem + ".log")
     log.write_text("", encoding="utf-8")
     started = time.perf_counter()
-    with standin(log) as url:
-        env = os.environ | {"MONGODB_URL": url, "BENCH_RESULTS": str(results)}
+    with standin(log) as (url, pid):
+        env = os.environ | {"MONGODB_URL": url, "BENCH_RESULTS": str(results), "BENCH_STANDIN_PID": pid}
         with open(log, "a", encoding="utf-8") as out:
             done = subprocess.run([sys.executable, script], check=False, cwd=ROOT, env=env, stdout=out,
                                   stderr=subprocess.STDOUT)
