@@ -189,7 +189,9 @@ def rabbitmqctl_commands(users: Sequence[AmqpUser], passwords: Mapping[str, str]
 def _user_commands(u: AmqpUser, password: str, vhost: str, exchange: str) -> list[list[str]]:
     tags = [t for t in u.tags.split(",") if t]
     return [
-        ["add_user", u.name, password],  # when the user exists this fails, and change_password runs instead
+        # `--`: a password may start with '-' (1 in 64 of token_urlsafe's, or an operator's own), which
+        # rabbitmqctl would read as an option; when the user exists this fails, and change_password runs instead
+        ["add_user", "--", u.name, password],
         *([["set_user_tags", u.name, *tags]] if tags else []),
         ["set_permissions", "-p", vhost, u.name, u.configure, u.write, u.read],
         ["set_topic_permissions", "-p", vhost, u.name, exchange, u.topic_write, u.topic_read],
@@ -230,7 +232,6 @@ def apply(users: Sequence[AmqpUser], passwords_file: str, vhost: str, namespace:
     except FileNotFoundError:
         passwords = {}
     if any(u.name not in passwords for u in users):
-        # hex: a password starting with '-' (1 in 64 of token_urlsafe's) reads as an option to rabbitmqctl
         passwords |= {u.name: secrets.token_hex(24) for u in users if u.name not in passwords}
         descriptor = os.open(passwords_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as f:
@@ -241,7 +242,7 @@ def apply(users: Sequence[AmqpUser], passwords_file: str, vhost: str, namespace:
         for command in _user_commands(u, passwords[u.name], vhost, exchange):
             done = subprocess.run(["rabbitmqctl", "-q", *command], capture_output=True, text=True, timeout=120)
             if done.returncode != 0 and command[0] == "add_user":  # it exists: set the password we keep
-                done = subprocess.run(["rabbitmqctl", "-q", "change_password", u.name, passwords[u.name]],
+                done = subprocess.run(["rabbitmqctl", "-q", "change_password", "--", u.name, passwords[u.name]],
                                       capture_output=True, text=True, timeout=120)
             if done.returncode != 0:
                 raise SystemExit(f"rabbitmqctl {command[0]} {u.name} failed: {done.stderr.strip()}")

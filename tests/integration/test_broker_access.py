@@ -33,8 +33,8 @@ def rabbitmqctl(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @contextlib.contextmanager
-def broker_users(namespace: str, users: list[AmqpUser]) -> Iterator[dict[str, str]]:
-    passwords = {u.name: secrets.token_urlsafe(16) for u in users}
+def broker_users(namespace: str, users: list[AmqpUser], prefix: str = "") -> Iterator[dict[str, str]]:
+    passwords = {u.name: prefix + secrets.token_urlsafe(16) for u in users}
     try:
         for command in rabbitmqctl_commands(users, passwords, namespace=namespace):  # as make run applies them
             done = rabbitmqctl(*command)
@@ -100,6 +100,16 @@ async def test_a_service_publishing_another_services_event_type_is_refused_by_ra
             exchange = await channel.get_exchange(events_exchange)
             with pytest.raises(ChannelAccessRefused):
                 await exchange.publish(event_message(created, reader.name), routing_key=created.event_type)
+
+
+async def test_a_password_beginning_with_a_dash_is_a_password_not_an_option(namespace: str) -> None:
+    """rabbitmqctl reads an argument beginning with '-' as an option unless `--` ends them (access.py): one
+    token_urlsafe password in 64 begins with one, and an operator's own may."""
+    reader = subscriber_user(f"{namespace}-dash", namespace)
+    with broker_users(namespace, [reader], prefix="-") as passwords:
+        assert passwords[reader.name].startswith("-")
+        async with channel_of(reader.name, passwords[reader.name]) as channel:
+            await channel.declare_queue(f"{namespace}.{reader.name}.events", auto_delete=True)
 
 
 async def test_a_consumer_dead_letters_an_event_whose_publisher_may_not_publish_its_type(
