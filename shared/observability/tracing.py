@@ -88,14 +88,9 @@ def start_batch_span(tracer: trace.Tracer, name: str, carriers: Sequence[Mapping
 
 
 def carrier_of(active: Span) -> Carrier:
-    """The W3C trace context of `active` as message headers: what propagate.inject writes for it with the default
-    propagator, without making it current first (a third of the cost of a span per event)."""
-    ctx = active.get_span_context()
-    if not ctx.is_valid:
-        return {}
-    carrier = {"traceparent": f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"}
-    if ctx.trace_state:
-        carrier["tracestate"] = ctx.trace_state.to_header()
+    """The W3C trace context of `active` as message headers, without making it current."""
+    carrier: Carrier = {}
+    propagate.inject(carrier, context=trace.set_span_in_context(active))
     return carrier
 
 
