@@ -27,5 +27,5 @@ lock:               ## re-resolve requirements*.lock from pyproject.toml
 	@.venv/bin/pip install -q uv && .venv/bin/uv pip compile pyproject.toml --python-version 3.11 -o requirements.lock --generate-hashes --no-header -q \
 	 && .venv/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock --generate-hashes --no-header -q
 
-clean:              ## stop the local MongoDB stand-in and remove local data
-	@bash deploy/local/stop-mongodb.sh; rm -rf .data
+clean:              ## stop the local MongoDB stand-in and Knot DNS, and remove local data
+	@bash deploy/local/stop-mongodb.sh; bash deploy/local/stop-knot.sh; rm -rf .data

@@ -29,6 +29,19 @@ wait_port() { # host port seconds
   return 1
 }
 
+# stop_started WHAT PIDFILE: stop the process an ensure-*.sh script started (its pid file), and nothing else
+stop_started() {
+  local what="$1" pidfile="$2" pid
+  [ -f "$pidfile" ] || return 0
+  pid="$(cat "$pidfile")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"; for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null || true
+    say "stopped $what (pid $pid)"
+  fi
+  rm -f "$pidfile"
+}
+
 # Install, and start RabbitMQ and MongoDB where they do not answer. A MongoDB stand-in started here is
 # stopped again when the calling script exits; one that was already running is left alone.
 prepare_platform() {
